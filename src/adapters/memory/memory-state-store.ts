@@ -1,0 +1,182 @@
+/**
+ * The in-memory state store: the seed's InMemoryState, and the reference model every other
+ * backend is checked against. Units of work run one at a time (a promise-chain mutex) and
+ * write into an overlay that is applied only when the callback resolves.
+ */
+import { sealAuditEvent } from '../../domain/audit.ts';
+import { ConflictError, DuplicateError, NotFoundError } from '../../domain/errors.ts';
+import type { AuditDraft, AuditEvent, Campaign, CampaignStatus, Task, TaskStatus } from '../../domain/schemas.ts';
+
+import type {
+  AuditQuery,
+  CampaignPatch,
+  StateStore,
+  StateTransaction,
+  TaskPatch,
+  TaskQuery,
+} from '../../ports/state-store.ts';
+import { Mutex } from '../../util/mutex.ts';
+import { byCreatedThenId, emptyStatusCounts, matchesTaskQuery } from '../shared/ordering.ts';
+
+interface Snapshot {
+  campaigns: Map<string, Campaign>;
+  tasks: Map<string, Task>;
+  keys: Set<string>;
+  audit: AuditEvent[];
+}
+
+export class MemoryStateStore implements StateStore {
+  readonly kind = 'memory';
+  readonly capabilities = Object.freeze({ transactions: true, durable: false });
+  private readonly s: Snapshot = { campaigns: new Map(), tasks: new Map(), keys: new Set(), audit: [] };
+  private readonly mutex = new Mutex();
+  private closed = false;
+
+  async transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return this.mutex.run(async () => {
+      const tx = new MemoryTx(this.s);
+      const result = await fn(tx);
+      tx.commit();
+      return result;
+    });
+  }
+
+  async getCampaign(id: string): Promise<Campaign | null> {
+    this.assertOpen();
+    return this.s.campaigns.get(id) ?? null;
+  }
+
+  async listCampaigns(status?: CampaignStatus): Promise<Campaign[]> {
+    this.assertOpen();
+    const all = [...this.s.campaigns.values()].filter((c) => !status || c.status === status);
+    return all.sort(byCreatedThenId);
+  }
+
+  async getTask(id: string): Promise<Task | null> {
+    this.assertOpen();
+    return this.s.tasks.get(id) ?? null;
+  }
+
+  async listTasks(query: TaskQuery = {}): Promise<Task[]> {
+    this.assertOpen();
+    const out = [...this.s.tasks.values()].filter((t) => matchesTaskQuery(t, query)).sort(byCreatedThenId);
+    const offset = query.offset ?? 0;
+    return out.slice(offset, query.limit === undefined ? undefined : offset + query.limit);
+  }
+
+  async countTasks(campaign_id?: string): Promise<Record<TaskStatus, number>> {
+    this.assertOpen();
+    const counts = emptyStatusCounts();
+    for (const t of this.s.tasks.values()) if (!campaign_id || t.campaign_id === campaign_id) counts[t.status] += 1;
+    return counts;
+  }
+
+  async readAudit(query: AuditQuery = {}): Promise<AuditEvent[]> {
+    this.assertOpen();
+    const after = query.after_seq ?? 0;
+    const out: AuditEvent[] = [];
+    // seq n lives at index n-1
+    for (let i = after; i < this.s.audit.length; i++) {
+      const e = this.s.audit[i] as AuditEvent;
+      if (query.campaign_id && e.campaign_id !== query.campaign_id) continue;
+      out.push(e);
+      if (query.limit !== undefined && out.length >= query.limit) break;
+    }
+    return out;
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string } | null> {
+    this.assertOpen();
+    const last = this.s.audit.at(-1);
+    return last ? { seq: last.seq, hash: last.hash } : null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('state store is closed');
+  }
+}
+
+
+class MemoryTx implements StateTransaction {
+  private readonly campaigns = new Map<string, Campaign>();
+  private readonly tasks = new Map<string, Task>();
+  private readonly keys = new Set<string>();
+  private readonly audit: AuditEvent[] = [];
+
+  constructor(private readonly base: Snapshot) {}
+
+  async getCampaign(id: string): Promise<Campaign | null> {
+    return this.campaigns.get(id) ?? this.base.campaigns.get(id) ?? null;
+  }
+
+  async getTask(id: string): Promise<Task | null> {
+    return this.tasks.get(id) ?? this.base.tasks.get(id) ?? null;
+  }
+
+  async insertCampaign(campaign: Campaign): Promise<void> {
+    if (await this.getCampaign(campaign.id)) throw new DuplicateError('campaign', campaign.id);
+    this.campaigns.set(campaign.id, { ...campaign });
+  }
+
+  async updateCampaign(id: string, expected_version: number, patch: CampaignPatch): Promise<Campaign> {
+    const cur = await this.getCampaign(id);
+    if (!cur) throw new NotFoundError('campaign', id);
+    if (cur.state_version !== expected_version) {
+      throw new ConflictError(
+        `campaign ${id}: state_version is ${cur.state_version}, expected ${expected_version}`,
+        { entity: 'campaign', id, expected: expected_version, actual: cur.state_version },
+      );
+    }
+    const next: Campaign = { ...cur, ...patch, state_version: cur.state_version + 1 };
+    this.campaigns.set(id, next);
+    return next;
+  }
+
+  async insertTasks(tasks: readonly Task[]): Promise<void> {
+    for (const t of tasks) {
+      if ((await this.getTask(t.id)) || this.tasks.has(t.id)) throw new DuplicateError('task', t.id);
+      this.tasks.set(t.id, { ...t, depends_on: [...t.depends_on] });
+    }
+  }
+
+  async updateTask(id: string, patch: TaskPatch, expected_status?: TaskStatus): Promise<Task> {
+    const cur = await this.getTask(id);
+    if (!cur) throw new NotFoundError('task', id);
+    if (expected_status !== undefined && cur.status !== expected_status) {
+      throw new ConflictError(`task ${id}: status is ${cur.status}, expected ${expected_status}`, {
+        entity: 'task',
+        id,
+        expected: expected_status,
+        actual: cur.status,
+      });
+    }
+    const next: Task = { ...cur, ...patch };
+    this.tasks.set(id, next);
+    return next;
+  }
+
+  async claimIdempotencyKey(key: string): Promise<boolean> {
+    if (this.keys.has(key) || this.base.keys.has(key)) return false;
+    this.keys.add(key);
+    return true;
+  }
+
+  async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
+    const last = this.audit.at(-1) ?? this.base.audit.at(-1) ?? null;
+    const e = sealAuditEvent(last, draft);
+    this.audit.push(e);
+    return e;
+  }
+
+  commit(): void {
+    for (const [k, v] of this.campaigns) this.base.campaigns.set(k, v);
+    for (const [k, v] of this.tasks) this.base.tasks.set(k, v);
+    for (const k of this.keys) this.base.keys.add(k);
+    for (const e of this.audit) this.base.audit.push(e);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * What every state store needs, written once around any adapter: schema validation of what
+ * goes in, and the status machines (an illegal status change is refused before it reaches
+ * storage). Adapters implement storage and compare-and-set; this wrapper owns the rules.
+ */
+import { z } from 'zod';
+import { ValidationError } from '../../domain/errors.ts';
+import {
+  AuditEventSchema,
+  CampaignSchema,
+  TaskSchema,
+
+  TASK_STATUSES,
+  parseOrThrow,
+  type AuditDraft,
+  type AuditEvent,
+  type Campaign,
+  type Task,
+  type TaskStatus,
+} from '../../domain/schemas.ts';
+import { assertCampaignTransition, assertTaskTransition } from '../../domain/status.ts';
+import { NotFoundError } from '../../domain/errors.ts';
+import type { CampaignPatch, StateStore, StateTransaction, TaskPatch } from '../state-store.ts';
+
+const CampaignPatchSchema = CampaignSchema.pick({ status: true, title: true, goal: true, updated_at: true }).partial().strict();
+const TaskPatchSchema = TaskSchema.pick({
+  status: true,
+  output_data: true,
+  confidence_score: true,
+  attempts: true,
+  depends_on: true,
+  input_data: true,
+  updated_at: true,
+})
+  .partial()
+  .strict();
+const AuditDraftSchema = AuditEventSchema.omit({ seq: true, prev_hash: true, hash: true });
+const TaskStatusSchema = z.enum(TASK_STATUSES);
+
+
+class GuardedTx implements StateTransaction {
+  constructor(private readonly inner: StateTransaction) {}
+
+  getCampaign(id: string): Promise<Campaign | null> {
+    return this.inner.getCampaign(id);
+  }
+  getTask(id: string): Promise<Task | null> {
+    return this.inner.getTask(id);
+  }
+  async insertCampaign(campaign: Campaign): Promise<void> {
+    const c = parseOrThrow(CampaignSchema, campaign, 'campaign');
+    if (c.state_version !== 1) throw new ValidationError(`invalid campaign: a new campaign starts at state_version 1, got ${c.state_version}`);
+    return this.inner.insertCampaign(c);
+  }
+  async updateCampaign(id: string, expected_version: number, patch: CampaignPatch): Promise<Campaign> {
+    const p = parseOrThrow(CampaignPatchSchema, patch, 'campaign patch');
+    if (!Number.isInteger(expected_version) || expected_version < 1) {
+      throw new ValidationError(`invalid expected state_version ${expected_version} for campaign ${id}`);
+    }
+    if (p.status !== undefined) {
+      const cur = await this.inner.getCampaign(id);
+      if (!cur) throw new NotFoundError('campaign', id);
+      // a stale version is a conflict, reported by the adapter, before any transition check
+      if (cur.state_version === expected_version) assertCampaignTransition(id, cur.status, p.status);
+    }
+    return this.inner.updateCampaign(id, expected_version, p);
+  }
+  async insertTasks(tasks: readonly Task[]): Promise<void> {
+    const checked = tasks.map((t, i) => parseOrThrow(TaskSchema, t, `task [${i}]`));
+    const ids = new Set<string>();
+    for (const t of checked) {
+      if (ids.has(t.id)) throw new ValidationError(`invalid tasks: id ${t.id} appears twice in one insert`);
+      ids.add(t.id);
+    }
+    return this.inner.insertTasks(checked);
+  }
+  async updateTask(id: string, patch: TaskPatch, expected_status?: TaskStatus): Promise<Task> {
+    const p = parseOrThrow(TaskPatchSchema, patch, 'task patch');
+    if (expected_status !== undefined) parseOrThrow(TaskStatusSchema, expected_status, 'expected task status');
+    if (p.status !== undefined) {
+      const cur = await this.inner.getTask(id);
+      if (!cur) throw new NotFoundError('task', id);
+      if (expected_status === undefined || cur.status === expected_status) assertTaskTransition(id, cur.status, p.status);
+    }
+    return this.inner.updateTask(id, p, expected_status);
+  }
+  async claimIdempotencyKey(key: string): Promise<boolean> {
+    if (typeof key !== 'string' || key.length === 0 || key.length > 256) {
+      throw new ValidationError('invalid idempotency key: must be 1..256 characters');
+    }
+    return this.inner.claimIdempotencyKey(key);
+  }
+  async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
+    return this.inner.appendAudit(parseOrThrow(AuditDraftSchema, draft, 'audit event'));
+  }
+}
+
+/** Wraps a state store so every write is validated and every status change checked. */
+export function guardStateStore(inner: StateStore): StateStore {
+  return {
+    kind: inner.kind,
+    capabilities: inner.capabilities,
+    transaction: (fn) => inner.transaction((tx) => fn(new GuardedTx(tx))),
+    getCampaign: (id) => inner.getCampaign(id),
+    listCampaigns: (status) => inner.listCampaigns(status),
+    getTask: (id) => inner.getTask(id),
+    listTasks: (q) => inner.listTasks(q),
+    countTasks: (id) => inner.countTasks(id),
+    readAudit: (q) => inner.readAudit(q),
+    auditHead: () => inner.auditHead(),
+    close: () => inner.close(),
+  };
+}

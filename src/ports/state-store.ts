@@ -1,0 +1,83 @@
+/**
+ * The transactional state store: campaigns, tasks, the audit log, idempotency keys.
+ * Served by memory, SQLite and (later) Postgres adapters. All methods are async.
+ *
+ * Orderings are part of the contract, so every backend returns the same sequence:
+ * campaigns by (created_at, id), tasks by (created_at, id), audit events by seq.
+ */
+import type { AuditDraft, AuditEvent, Campaign, CampaignStatus, Task, TaskStatus } from '../domain/schemas.ts';
+
+export type CampaignPatch = Partial<Pick<Campaign, 'status' | 'title' | 'goal' | 'updated_at'>>;
+export type TaskPatch = Partial<
+  Pick<Task, 'status' | 'output_data' | 'confidence_score' | 'attempts' | 'depends_on' | 'input_data' | 'updated_at'>
+>;
+
+export interface TaskQuery {
+  readonly campaign_id?: string;
+  readonly status?: TaskStatus | readonly TaskStatus[];
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+export interface AuditQuery {
+  /** Only events with seq > after_seq. */
+  readonly after_seq?: number;
+  readonly campaign_id?: string;
+  readonly limit?: number;
+}
+
+export interface StateStoreCapabilities {
+  /** Writes in a unit of work commit together or not at all (false: best effort, said in the UI). */
+  readonly transactions: boolean;
+  /** State survives a restart of the process. */
+  readonly durable: boolean;
+}
+
+/** The reads and writes allowed inside one unit of work. */
+export interface StateTransaction {
+  /** The campaign as this unit of work sees it. */
+  getCampaign(id: string): Promise<Campaign | null>;
+  /** The task as this unit of work sees it. */
+  getTask(id: string): Promise<Task | null>;
+  /** Inserts a new campaign (state_version 1); DuplicateError if the id exists. */
+  insertCampaign(campaign: Campaign): Promise<void>;
+  /**
+   * Compare-and-set: applies the patch and bumps state_version by one, only if the stored
+   * state_version equals `expected_version`; otherwise ConflictError and nothing changes.
+   */
+  updateCampaign(id: string, expected_version: number, patch: CampaignPatch): Promise<Campaign>;
+  /** Inserts new tasks; DuplicateError if an id exists. */
+  insertTasks(tasks: readonly Task[]): Promise<void>;
+  /**
+   * Applies the patch to a task. With `expected_status`, only if the stored status equals it
+   * (ConflictError otherwise). Status changes must be legal (IllegalTransitionError).
+   */
+  updateTask(id: string, patch: TaskPatch, expected_status?: TaskStatus): Promise<Task>;
+  /** Records an idempotency key; false when it was recorded before (the guarded work already committed). */
+  claimIdempotencyKey(key: string): Promise<boolean>;
+  /** Appends an audit event after the current head, sealing it into the hash chain. */
+  appendAudit(draft: AuditDraft): Promise<AuditEvent>;
+}
+
+export interface StateStore {
+  readonly kind: string;
+  readonly capabilities: StateStoreCapabilities;
+  /** Runs `fn` as one unit of work: everything it wrote commits, or (if it throws) nothing does. */
+  transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T>;
+  /** One campaign, or null. */
+  getCampaign(id: string): Promise<Campaign | null>;
+  /** Every campaign, optionally by status, ordered by (created_at, id). */
+  listCampaigns(status?: CampaignStatus): Promise<Campaign[]>;
+  /** One task, or null. */
+  getTask(id: string): Promise<Task | null>;
+  /** Tasks matching the query, ordered by (created_at, id). */
+  listTasks(query?: TaskQuery): Promise<Task[]>;
+  /** Task counts by status, for one campaign or all. */
+  countTasks(campaign_id?: string): Promise<Record<TaskStatus, number>>;
+  /** Audit events ordered by seq. */
+  readAudit(query?: AuditQuery): Promise<AuditEvent[]>;
+  /** The last audit event's seq and hash, or null when the log is empty. */
+  auditHead(): Promise<{ seq: number; hash: string } | null>;
+  /** Releases connections and file handles; the store is unusable afterwards. */
+  close(): Promise<void>;
+}

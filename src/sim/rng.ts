@@ -1,0 +1,96 @@
+/**
+ * Seeded randomness. One root seed derives every sub-stream by label (`fork('worker-3')`), so
+ * adding a consumer never shifts the numbers another consumer sees. sfc32 for the stream,
+ * cyrb128-style string hashing for deriving seeds. Nothing here reads Math.random.
+ */
+import type { Rng } from '../ports/rng.ts';
+
+function hashString(s: string): [number, number, number, number] {
+  let h1 = 1779033703,
+    h2 = 3144134277,
+    h3 = 1013904242,
+    h4 = 2773480762;
+  for (let i = 0; i < s.length; i++) {
+    const k = s.charCodeAt(i);
+    h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
+    h2 = h3 ^ Math.imul(h2 ^ k, 2869860233);
+    h3 = h4 ^ Math.imul(h3 ^ k, 951274213);
+    h4 = h1 ^ Math.imul(h4 ^ k, 2716044179);
+  }
+  h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
+  h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
+  h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
+  h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
+  return [(h1 ^ h2 ^ h3 ^ h4) >>> 0, (h2 ^ h1) >>> 0, (h3 ^ h1) >>> 0, (h4 ^ h1) >>> 0];
+}
+
+export class SeededRng implements Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  readonly label: string;
+
+  constructor(
+    readonly seed: number,
+    label = 'root',
+  ) {
+    this.label = label;
+    [this.a, this.b, this.c, this.d] = hashString(`${seed}/${label}`);
+    for (let i = 0; i < 12; i++) this.nextU32();
+  }
+
+  nextU32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+
+  next(): number {
+    return this.nextU32() / 4294967296;
+  }
+
+  int(maxExclusive: number): number {
+    return Math.floor(this.next() * maxExclusive);
+  }
+
+  chance(p: number): boolean {
+    return p > 0 && this.next() < p;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new RangeError('pick from an empty list');
+    return items[this.int(items.length)] as T;
+  }
+
+  /** Normal variate (Box–Muller) with the given mean and standard deviation. */
+  normal(mean: number, sd: number): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  fork(label: string): SeededRng {
+    return new SeededRng(this.seed, `${this.label}/${label}`);
+  }
+
+  /** A version-4 UUID drawn from this stream (deterministic for a seed). */
+  uuid(): string {
+    const b = new Uint8Array(16);
+    for (let i = 0; i < 16; i += 4) {
+      const x = this.nextU32();
+      b[i] = x & 0xff;
+      b[i + 1] = (x >>> 8) & 0xff;
+      b[i + 2] = (x >>> 16) & 0xff;
+      b[i + 3] = (x >>> 24) & 0xff;
+    }
+    b[6] = ((b[6] as number) & 0x0f) | 0x40;
+    b[8] = ((b[8] as number) & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+}

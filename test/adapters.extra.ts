@@ -1,0 +1,7 @@
+/**
+ * Adapters of other technologies join the contract suites here, one import and one entry
+ * each (see test/adapters.ts for the entry's shape).
+ */
+import type { AdapterEntry } from './adapters.ts';
+
+export const EXTRA_ADAPTERS: AdapterEntry[] = [];

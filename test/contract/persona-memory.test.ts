@@ -1,0 +1,4 @@
+import { forEachAdapter } from './run.ts';
+import { personaMemoryContract } from './persona-memory.contract.ts';
+
+await forEachAdapter('memory', personaMemoryContract);

@@ -1,0 +1,4 @@
+import { forEachAdapter } from './run.ts';
+import { queueContract } from './queue.contract.ts';
+
+await forEachAdapter('queue', queueContract);
