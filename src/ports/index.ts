@@ -6,6 +6,7 @@ export type * from './queue.ts';
 export type * from './persona-cache.ts';
 export type * from './persona-memory.ts';
 export type * from './embedder.ts';
+export type * from './run-log.ts';
 export { taskQueueName, reviewQueueName } from './queue.ts';
 export { personaCacheKey } from './persona-cache.ts';
 
@@ -14,6 +15,7 @@ import type { WorkQueue } from './queue.ts';
 import type { PersonaCache } from './persona-cache.ts';
 import type { PersonaMemoryStore } from './persona-memory.ts';
 import type { Embedder } from './embedder.ts';
+import type { RunLog } from './run-log.ts';
 import type { WorkerTaskInput, WorkerTaskOutput } from '../domain/schemas.ts';
 
 /** The set of ports one backend profile provides. */
@@ -24,4 +26,5 @@ export interface Ports {
   readonly personaCache: PersonaCache;
   readonly memory: PersonaMemoryStore;
   readonly embedder: Embedder;
+  readonly runLog: RunLog;
 }

@@ -1,0 +1,48 @@
+/**
+ * `npm run bench [-- --json] [--suite NAME ...] [--quick]`: runs the suites, writes each
+ * suite's figures to bench/results/NAME.json (linked from the README), and with --json prints
+ * every figure as one JSON object on stdout.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import os from 'node:os';
+import { SUITES } from './suites/index.ts';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    suite: { type: 'string', multiple: true },
+    quick: { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+const wanted = values.suite ?? [];
+const unknown = wanted.filter((w) => !SUITES.some((s) => s.name === w));
+if (unknown.length) {
+  process.stderr.write(`bench: unknown suite ${unknown.join(', ')} (known: ${SUITES.map((s) => s.name).join(', ')})\n`);
+  process.exit(2);
+}
+const chosen = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;
+const log = (line: string) => {
+  if (!values.json) process.stderr.write(`${line}\n`);
+};
+const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', mem_gib: Math.round(os.totalmem() / 2 ** 30) };
+const all: Record<string, unknown> = { machine, quick: values.quick };
+const outDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+mkdirSync(outDir, { recursive: true });
+for (const s of chosen) {
+  log(`== ${s.name}: ${s.description}`);
+  const t0 = performance.now();
+  const figures = await s.run({ quick: values.quick, log });
+  const result = { ...figures, suite_ms: Math.round(performance.now() - t0) };
+  all[s.name] = result;
+  if (!values['no-write'] && !values.quick) {
+    writeFileSync(join(outDir, `${s.name}.json`), JSON.stringify({ machine, measured_at: new Date().toISOString(), ...result }, null, 2) + '\n');
+  }
+  log(JSON.stringify(result, null, 2));
+}
+if (values.json) process.stdout.write(JSON.stringify(all) + '\n');

@@ -1,0 +1,34 @@
+/** A benchmark suite: measures our code beside its baseline in the same run and reports ratios. */
+export interface BenchContext {
+  /** Smaller sizes, for a smoke run (`--quick`). */
+  readonly quick: boolean;
+  /** Progress lines (stderr; silent with --json). */
+  readonly log: (line: string) => void;
+}
+
+export interface BenchSuite {
+  readonly name: string;
+  readonly description: string;
+  /** Every figure, flat or nested, units last in the names (`tasks_per_s`, `p99_ms`). */
+  run(ctx: BenchContext): Promise<Record<string, unknown>>;
+}
+
+/** Runs fn repeatedly for at least min_ms and returns operations per second (ops counted by fn). */
+export async function opsPerSecond(fn: () => Promise<number> | number, min_ms = 1000): Promise<number> {
+  let ops = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < min_ms) {
+    ops += await fn();
+    t = performance.now();
+  }
+  return ops / ((t - t0) / 1000);
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+export const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -1,0 +1,4 @@
+/** Every benchmark suite. A new suite adds one import and one entry. */
+import type { BenchSuite } from '../suite.ts';
+
+export const SUITES: BenchSuite[] = [];

@@ -1,0 +1,105 @@
+/**
+ * The app's configuration: a validated file (chimera.config.json, or --config FILE) with
+ * DATABASE_MODE and CHIMERA_* environment variables on top. Frozen once loaded.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../domain/errors.ts';
+import { formatIssues } from '../domain/schemas.ts';
+
+export const DATABASE_MODES = ['in-memory', 'sqlite', 'production'] as const;
+export type DatabaseMode = (typeof DATABASE_MODES)[number];
+
+export const MEMORY_ADAPTERS = ['memory', 'exact', 'hnsw'] as const;
+export const EMBEDDERS = ['hashing', 'transformers'] as const;
+
+export const ConfigSchema = z.strictObject({
+  mode: z.enum(DATABASE_MODES).default('in-memory'),
+  /** Folder for databases, indexes, models and settings. */
+  data_dir: z.string().min(1).default('.data'),
+  sqlite: z
+    .strictObject({
+      path: z.string().min(1).default('chimera.db'),
+    })
+    .default({ path: 'chimera.db' }),
+  memory: z
+    .strictObject({
+      adapter: z.enum(MEMORY_ADAPTERS).default('memory'),
+      hnsw: z
+        .strictObject({
+          M: z.int().min(2).max(128).default(16),
+          ef_construction: z.int().min(8).max(2000).default(200),
+          ef: z.int().min(8).max(2000).default(100),
+        })
+        .default({ M: 16, ef_construction: 200, ef: 100 }),
+    })
+    .default({ adapter: 'memory', hnsw: { M: 16, ef_construction: 200, ef: 100 } }),
+  embedder: z
+    .strictObject({
+      kind: z.enum(EMBEDDERS).default('hashing'),
+      dimensions: z.int().min(8).max(4096).default(256),
+      model: z.string().min(1).default('Xenova/all-MiniLM-L6-v2'),
+      /** Local model folder; defaults to <data_dir>/models. */
+      model_dir: z.string().min(1).optional(),
+      allow_downloads: z.boolean().default(false),
+    })
+    .default({ kind: 'hashing', dimensions: 256, model: 'Xenova/all-MiniLM-L6-v2', allow_downloads: false }),
+  production: z
+    .strictObject({
+      postgres_url: z.string().optional(),
+      redis_url: z.string().optional(),
+      weaviate_url: z.string().optional(),
+    })
+    .default({}),
+});
+export type ChimeraConfig = z.infer<typeof ConfigSchema>;
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** Validates a config object; the error names every bad field and where it came from. */
+export function parseConfig(raw: unknown, source = 'config'): ChimeraConfig {
+  const r = ConfigSchema.safeParse(raw ?? {});
+  if (!r.success) throw new ConfigError(`${source}: ${formatIssues(r.error)}`, r.error.issues);
+  return deepFreeze(r.data);
+}
+
+/** Reads the config file (if any) and applies environment overrides. */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): ChimeraConfig {
+  const env = opts.env ?? process.env;
+  let raw: Record<string, unknown> = {};
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readFileSync(opts.file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${opts.file}: ${(e as Error).message}`);
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError(`config file ${opts.file} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  if (env.DATABASE_MODE) raw = { ...raw, mode: env.DATABASE_MODE };
+  if (env.CHIMERA_DATA_DIR) raw = { ...raw, data_dir: env.CHIMERA_DATA_DIR };
+  if (opts.overrides) raw = mergeDeep(raw, opts.overrides);
+  return parseConfig(raw, opts.file ?? (env.DATABASE_MODE ? 'DATABASE_MODE' : 'config'));
+}
+
+function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
+        ? mergeDeep(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
