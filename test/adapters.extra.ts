@@ -3,5 +3,6 @@
  * each (see test/adapters.ts for the entry's shape).
  */
 import type { AdapterEntry } from './adapters.ts';
+import { sqliteEntry } from './sqlite/sqlite-entry.ts';
 
-export const EXTRA_ADAPTERS: AdapterEntry[] = [];
+export const EXTRA_ADAPTERS: AdapterEntry[] = [sqliteEntry];

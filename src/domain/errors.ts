@@ -87,6 +87,13 @@ export class ModelMismatchError extends ChimeraError {
   }
 }
 
+/** A database file that cannot be used as it is (not SQLite, truncated, another app's, edited or newer migrations). Nothing was written to it. */
+export class BadDatabaseError extends ChimeraError {
+  constructor(message: string, details?: unknown) {
+    super('BAD_DATABASE', message, details);
+  }
+}
+
 export class ConfigError extends ChimeraError {
   constructor(message: string, details?: unknown) {
     super('CONFIG', message, details);

@@ -1,0 +1,211 @@
+/**
+ * One SQLite database file: opened once per process, checked, migrated, and shared by the
+ * state store, queues, persona cache and run log that live in it.
+ *
+ * Why one writer connection per file: better-sqlite3 is synchronous. A second connection in
+ * this process that waits for the write lock would block the only thread, and the connection
+ * holding the lock (inside an async unit of work) could then never finish: a deadlock. One
+ * connection, with every unit of work serialised by a mutex, cannot deadlock, sees its own
+ * writes, and makes SQLITE_BUSY impossible from inside the app. Opening the same file twice
+ * in one process therefore returns the same connection (reference-counted).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { BackendUnavailableError, BadDatabaseError } from '../../domain/errors.ts';
+import { Mutex } from '../../util/mutex.ts';
+import { checkSqliteFile } from './sqlite-file-check.ts';
+import {
+  MIGRATIONS_TABLE,
+  applySqliteMigrations,
+  loadMigrationFiles,
+  planMigrations,
+  readAppliedMigrations,
+} from './sqlite-migrations.ts';
+
+/** PRAGMA application_id of a Chimera database: "CHMR". */
+export const CHIMERA_APPLICATION_ID = 0x43484d52;
+
+/** WAL `synchronous` levels we allow: FULL syncs the log on every commit; NORMAL only at checkpoints. */
+export const SYNCHRONOUS_MODES = ['FULL', 'NORMAL'] as const;
+export type SynchronousMode = (typeof SYNCHRONOUS_MODES)[number];
+
+export interface SqliteOpenOptions {
+  /** Default FULL: every commit is on disk before it returns (see README.md for the measured cost). */
+  readonly synchronous?: SynchronousMode;
+  /** Folder of NNNN_name.sql files (default: the app's migrations/sqlite). */
+  readonly migrationsDir?: string;
+}
+
+const open = new Map<string, SqliteDatabase>();
+
+/** Opens (or joins, when this process already has it open) the database at `file`. */
+export function openSqliteDatabase(file: string, opts: SqliteOpenOptions = {}): SqliteDatabase {
+  const key = canonicalPath(file);
+  const existing = open.get(key);
+  if (existing) {
+    existing.retain();
+    return existing;
+  }
+  const db = new SqliteDatabase(key, connect(key, opts));
+  open.set(key, db);
+  db.retain();
+  return db;
+}
+
+function canonicalPath(file: string): string {
+  const abs = resolve(file);
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs;
+  }
+}
+
+function sqliteCode(e: unknown): string {
+  return typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : '';
+}
+
+function connect(file: string, opts: SqliteOpenOptions): Database.Database {
+  const state = checkSqliteFile(file);
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+  } catch (e) {
+    throw new BackendUnavailableError(`cannot open SQLite database ${file}: ${(e as Error).message}`, { file });
+  }
+  try {
+    if (state === 'sqlite') checkOwner(db, file);
+    const shipped = loadMigrationFiles(opts.migrationsDir);
+    const pending = planMigrations(file, shipped, readAppliedMigrations(db));
+    // From here on the file is ours and current enough: writing to it is allowed.
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (String(mode).toLowerCase() !== 'wal') {
+      throw new BackendUnavailableError(`${file}: SQLite could not switch to WAL mode (got "${String(mode)}"); is it on a network drive?`, { file });
+    }
+    db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    db.pragma('foreign_keys = ON');
+    // Another process (a second app window, `chimera export`) may hold the lock briefly.
+    db.pragma('busy_timeout = 2000');
+    applySqliteMigrations(db, pending, CHIMERA_APPLICATION_ID, new Date().toISOString());
+    return db;
+  } catch (e) {
+    db.close();
+    const code = sqliteCode(e);
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+      throw new BadDatabaseError(`${file} is not a usable SQLite database (${(e as Error).message}); the file was not changed.`, {
+        file,
+        problem: 'corrupt',
+      });
+    }
+    if (code === 'SQLITE_BUSY') {
+      throw new BackendUnavailableError(`${file} is locked by another process; close it there and retry`, { file });
+    }
+    throw e;
+  }
+}
+
+/** Refuses a valid SQLite file that belongs to another application. Reads only. */
+function checkOwner(db: Database.Database, file: string): void {
+  const app = Number(db.pragma('application_id', { simple: true }));
+  if (app === CHIMERA_APPLICATION_ID) return;
+  const tables = (
+    db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as {
+      name: string;
+    }[]
+  ).map((r) => r.name);
+  if (app === 0 && (tables.length === 0 || tables.includes(MIGRATIONS_TABLE))) return;
+  const whose = app !== 0 ? `application_id 0x${(app >>> 0).toString(16)}` : 'no Chimera migrations table';
+  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? `, … (${tables.length} tables)` : '');
+  throw new BadDatabaseError(
+    `${file} is a SQLite database of another application (${whose}; tables: ${shown || 'none'}); Chimera will not use or change it. Choose another file.`,
+    { file, problem: 'foreign', application_id: app, tables },
+  );
+}
+
+/**
+ * The shared connection. `unitOfWork` runs an async callback between BEGIN IMMEDIATE and
+ * COMMIT (ROLLBACK when it throws), one at a time; `run` runs a synchronous piece of work
+ * after every unit of work queued before it, or inside the current one when called from it.
+ */
+export class SqliteDatabase {
+  private readonly mutex = new Mutex();
+  private readonly inUnit = new AsyncLocalStorage<boolean>();
+  /** Units of work queued or running; while 0, synchronous work runs at once. */
+  private busy = 0;
+  private refs = 0;
+  private closed = false;
+
+  constructor(
+    readonly file: string,
+    readonly db: Database.Database,
+  ) {}
+
+  /** One more port uses this connection. */
+  retain(): void {
+    this.refs += 1;
+  }
+
+  /** A port is done with the connection; the last one closes it. Idempotent per port (ports track their own close). */
+  async release(): Promise<void> {
+    this.refs -= 1;
+    if (this.refs > 0 || this.closed) return;
+    this.closed = true;
+    open.delete(this.file);
+    await this.mutex.run(async () => undefined);
+    this.db.close();
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** Runs `fn` as one transaction; nested calls (from inside `fn`) join the outer one. */
+  unitOfWork<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inUnit.getStore()) return fn();
+    this.assertOpen();
+    this.busy += 1;
+    return this.mutex
+      .run(() =>
+        this.inUnit.run(true, async () => {
+          this.db.exec('BEGIN IMMEDIATE');
+          try {
+            const result = await fn();
+            this.db.exec('COMMIT');
+            return result;
+          } catch (e) {
+            if (this.db.inTransaction) this.db.exec('ROLLBACK');
+            throw e;
+          }
+        }),
+      )
+      .finally(() => {
+        this.busy -= 1;
+      });
+  }
+
+  /**
+   * Runs synchronous work (one statement, or several inside `this.db.transaction`) in call
+   * order with units of work; from inside a unit of work it becomes part of it.
+   */
+  run<T>(fn: () => T): Promise<T> {
+    if (this.inUnit.getStore()) return Promise.resolve(fn());
+    this.assertOpen();
+    if (this.busy === 0) {
+      try {
+        return Promise.resolve(fn());
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+    }
+    this.busy += 1;
+    return this.mutex.run(async () => fn()).finally(() => {
+      this.busy -= 1;
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BackendUnavailableError(`SQLite database ${this.file} is closed`);
+  }
+}

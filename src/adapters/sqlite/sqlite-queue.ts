@@ -1,0 +1,194 @@
+/**
+ * At-least-once queues in SQLite. One row per item; a lease is columns on the row, so a
+ * claimed item is never removed before its ack. Claim order is (available_at_ms, seq); a
+ * retry takes a new seq (the tail), a lapsed lease keeps its seq (back at the head). Lease
+ * times come from the injected clock. Each queue object has a `space` (e.g. 'task',
+ * 'review') with its own seq and lease counters, so lease ids read `L1`, `L2`… as the
+ * in-memory queue's do, and survive a restart without repeating.
+ */
+import type Database from 'better-sqlite3';
+import { BackendUnavailableError } from '../../domain/errors.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Lease, QueueDepth, QueueItem, WorkQueue } from '../../ports/queue.ts';
+import type { SqliteDatabase } from './sqlite-database.ts';
+
+interface ItemRow {
+  id: string;
+  payload: string;
+  attempts: number;
+  enqueued_at_ms: number;
+  available_at_ms: number;
+}
+
+const ITEM = 'id, payload, attempts, enqueued_at_ms, available_at_ms';
+
+function toItem<T>(r: ItemRow): QueueItem<T> {
+  return {
+    id: r.id,
+    payload: JSON.parse(r.payload) as T,
+    attempts: r.attempts,
+    enqueued_at_ms: r.enqueued_at_ms,
+    available_at_ms: r.available_at_ms,
+  };
+}
+
+function prepare(db: Database.Database) {
+  return {
+    counters: db.prepare(`SELECT last_seq, last_lease FROM queue_counters WHERE space = ?`),
+    initCounters: db.prepare(`INSERT OR IGNORE INTO queue_counters (space, last_seq, last_lease) VALUES (?, 0, 0)`),
+    bumpSeq: db.prepare(`UPDATE queue_counters SET last_seq = last_seq + ? WHERE space = ? RETURNING last_seq`),
+    bumpLease: db.prepare(`UPDATE queue_counters SET last_lease = last_lease + 1 WHERE space = ? RETURNING last_lease`),
+    insert: db.prepare(
+      `INSERT OR IGNORE INTO queue_items (space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms)
+       VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
+    ),
+    head: db.prepare(
+      `SELECT rowid AS rid, ${ITEM} FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NULL
+       ORDER BY available_at_ms, seq LIMIT 1`,
+    ),
+    lease: db.prepare(`UPDATE queue_items SET lease_id = ?, consumer = ?, expires_at_ms = ? WHERE rowid = ?`),
+    ack: db.prepare(`DELETE FROM queue_items WHERE space = ? AND queue = ? AND lease_id = ?`),
+    retry: db.prepare(
+      `UPDATE queue_items SET lease_id = NULL, consumer = NULL, expires_at_ms = NULL, attempts = attempts + 1,
+       available_at_ms = ?, seq = ? WHERE space = ? AND queue = ? AND lease_id = ? RETURNING attempts`,
+    ),
+    findLease: db.prepare(`SELECT 1 FROM queue_items WHERE space = ? AND queue = ? AND lease_id = ?`),
+    expired: db.prepare(
+      `SELECT rowid AS rid, id FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NOT NULL AND expires_at_ms <= ?
+       ORDER BY available_at_ms, seq`,
+    ),
+    release: db.prepare(
+      `UPDATE queue_items SET lease_id = NULL, consumer = NULL, expires_at_ms = NULL, attempts = attempts + 1 WHERE rowid = ?`,
+    ),
+    depth: db.prepare(
+      `SELECT coalesce(sum(lease_id IS NULL AND available_at_ms <= ?), 0) AS ready,
+              coalesce(sum(lease_id IS NULL AND available_at_ms > ?), 0) AS delayed,
+              coalesce(sum(lease_id IS NOT NULL), 0) AS leased
+       FROM queue_items WHERE space = ? AND queue = ?`,
+    ),
+    peek: db.prepare(
+      `SELECT ${ITEM} FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NULL ORDER BY available_at_ms, seq LIMIT ?`,
+    ),
+    leased: db.prepare(
+      `SELECT ${ITEM}, lease_id, consumer, expires_at_ms FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NOT NULL
+       ORDER BY available_at_ms, seq`,
+    ),
+    queues: db.prepare(`SELECT DISTINCT queue FROM queue_items WHERE space = ? ORDER BY queue`),
+    purge: db.prepare(`DELETE FROM queue_items WHERE space = ? AND queue = ?`),
+  };
+}
+
+/** A WorkQueue<T> stored in the shared SQLite file under one `space`. */
+export class SqliteQueue<T> implements WorkQueue<T> {
+  readonly kind = 'sqlite';
+  private readonly st: ReturnType<typeof prepare>;
+  private readonly enqueueMany: (queue: string, items: readonly { id: string; payload: T }[], now: number, delay: number) => number;
+  private readonly claimOne: (queue: string, consumer: string, lease_ms: number, now: number) => Lease<T> | null;
+  private readonly redeliver: (queue: string, now: number) => string[];
+  private closed = false;
+
+  constructor(
+    private readonly sdb: SqliteDatabase,
+    private readonly clock: Clock,
+    private readonly space = 'default',
+  ) {
+    sdb.retain();
+    const db = sdb.db;
+    const st = (this.st = prepare(db));
+    st.initCounters.run(space);
+    this.enqueueMany = db.transaction((queue: string, items: readonly { id: string; payload: T }[], now: number, delay: number) => {
+      let added = 0;
+      let seq = (st.counters.get(space) as { last_seq: number }).last_seq;
+      for (const it of items) {
+        const payload = JSON.stringify(it.payload);
+        if (st.insert.run(space, queue, it.id, seq + 1, payload, now, now + delay).changes === 1) {
+          seq += 1;
+          added += 1;
+        }
+      }
+      if (added) st.bumpSeq.run(added, space);
+      return added;
+    });
+    this.claimOne = db.transaction((queue: string, consumer: string, lease_ms: number, now: number): Lease<T> | null => {
+      const row = st.head.get(space, queue) as (ItemRow & { rid: number }) | undefined;
+      if (!row || row.available_at_ms > now) return null;
+      const n = (st.bumpLease.get(space) as { last_lease: number }).last_lease;
+      const lease_id = `L${n}`;
+      const expires_at_ms = now + lease_ms;
+      st.lease.run(lease_id, consumer, expires_at_ms, row.rid);
+      return { queue, lease_id, consumer, expires_at_ms, item: toItem<T>(row) };
+    });
+    this.redeliver = db.transaction((queue: string, now: number) => {
+      const rows = st.expired.all(space, queue, now) as { rid: number; id: string }[];
+      for (const r of rows) st.release.run(r.rid);
+      return rows.map((r) => r.id);
+    });
+  }
+
+  enqueue(queue: string, items: readonly { id: string; payload: T }[], opts: { delay_ms?: number } = {}): Promise<number> {
+    return this.op(() => this.enqueueMany(queue, items, this.clock.now_ms(), opts.delay_ms ?? 0));
+  }
+
+  claim(queue: string, consumer: string, lease_ms: number): Promise<Lease<T> | null> {
+    return this.op(() => this.claimOne(queue, consumer, lease_ms, this.clock.now_ms()));
+  }
+
+  ack(queue: string, lease_id: string): Promise<boolean> {
+    return this.op(() => this.st.ack.run(this.space, queue, lease_id).changes === 1);
+  }
+
+  retry(queue: string, lease_id: string, opts: { delay_ms?: number } = {}): Promise<{ attempts: number } | null> {
+    return this.op(() => {
+      if (!this.st.findLease.get(this.space, queue, lease_id)) return null;
+      const seq = (this.st.bumpSeq.get(1, this.space) as { last_seq: number }).last_seq;
+      const r = this.st.retry.get(this.clock.now_ms() + (opts.delay_ms ?? 0), seq, this.space, queue, lease_id) as
+        | { attempts: number }
+        | undefined;
+      return r ? { attempts: r.attempts } : null;
+    });
+  }
+
+  redeliverExpired(queue: string): Promise<string[]> {
+    return this.op(() => this.redeliver(queue, this.clock.now_ms()));
+  }
+
+  depth(queue: string): Promise<QueueDepth> {
+    const now = this.clock.now_ms();
+    return this.op(() => {
+      const r = this.st.depth.get(now, now, this.space, queue) as QueueDepth;
+      return { ready: r.ready, delayed: r.delayed, leased: r.leased };
+    });
+  }
+
+  peek(queue: string, limit: number): Promise<QueueItem<T>[]> {
+    return this.op(() => (this.st.peek.all(this.space, queue, Math.max(0, limit)) as ItemRow[]).map((r) => toItem<T>(r)));
+  }
+
+  /** Leased items with their leases, in claim order (for export; not part of the port). */
+  leasedItems(queue: string): Promise<(QueueItem<T> & { lease_id: string; consumer: string; expires_at_ms: number })[]> {
+    return this.op(() =>
+      (this.st.leased.all(this.space, queue) as (ItemRow & { lease_id: string; consumer: string; expires_at_ms: number })[]).map(
+        (r) => ({ ...toItem<T>(r), lease_id: r.lease_id, consumer: r.consumer, expires_at_ms: r.expires_at_ms }),
+      ),
+    );
+  }
+
+  queues(): Promise<string[]> {
+    return this.op(() => (this.st.queues.all(this.space) as { queue: string }[]).map((r) => r.queue));
+  }
+
+  purge(queue: string): Promise<number> {
+    return this.op(() => this.st.purge.run(this.space, queue).changes);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.sdb.release();
+  }
+
+  private op<R>(fn: () => R): Promise<R> {
+    if (this.closed) return Promise.reject(new BackendUnavailableError('queue is closed'));
+    return this.sdb.run(fn);
+  }
+}

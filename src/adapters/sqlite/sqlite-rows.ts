@@ -1,0 +1,119 @@
+/** Row ⇄ record mapping for the SQLite tables: JSON columns hold JSON text, undefined is NULL. */
+import type { AuditEvent, Campaign, Task } from '../../domain/schemas.ts';
+
+/** JSON text for a column, or null for undefined. */
+export function toJson(v: unknown): string | null {
+  return v === undefined ? null : JSON.stringify(v);
+}
+
+/** The value of a JSON column (NULL reads back as undefined). */
+export function fromJson(s: string | null): unknown {
+  return s === null ? undefined : JSON.parse(s);
+}
+
+export type CampaignRow = Campaign;
+
+export interface TaskRow {
+  id: string;
+  campaign_id: string;
+  role: Task['role'];
+  skill_name: string;
+  input_data: string | null;
+  output_data: string | null;
+  confidence_score: number | null;
+  status: Task['status'];
+  attempts: number;
+  idempotency_key: string;
+  depends_on: string;
+  branch: string;
+  replans: number;
+  supersedes: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export const TASK_COLUMNS =
+  'id, campaign_id, role, skill_name, input_data, output_data, confidence_score, status, attempts, idempotency_key, depends_on, branch, replans, supersedes, created_at, updated_at';
+
+export function taskToRow(t: Task): TaskRow {
+  return {
+    id: t.id,
+    campaign_id: t.campaign_id,
+    role: t.role,
+    skill_name: t.skill_name,
+    input_data: toJson(t.input_data),
+    output_data: toJson(t.output_data),
+    confidence_score: t.confidence_score,
+    status: t.status,
+    attempts: t.attempts,
+    idempotency_key: t.idempotency_key,
+    depends_on: JSON.stringify(t.depends_on),
+    branch: t.branch,
+    replans: t.replans,
+    supersedes: t.supersedes,
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+  };
+}
+
+export function rowToTask(r: TaskRow): Task {
+  return {
+    id: r.id,
+    campaign_id: r.campaign_id,
+    role: r.role,
+    skill_name: r.skill_name,
+    input_data: fromJson(r.input_data),
+    output_data: (fromJson(r.output_data) ?? null) as Task['output_data'],
+    confidence_score: r.confidence_score,
+    status: r.status,
+    attempts: r.attempts,
+    idempotency_key: r.idempotency_key,
+    depends_on: JSON.parse(r.depends_on) as string[],
+    branch: r.branch,
+    replans: r.replans,
+    supersedes: r.supersedes,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+export function rowToCampaign(r: CampaignRow): Campaign {
+  return {
+    id: r.id,
+    title: r.title,
+    goal: r.goal,
+    status: r.status,
+    state_version: r.state_version,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    persona_id: r.persona_id,
+  };
+}
+
+export type AuditRow = Omit<AuditEvent, 'details'> & { details: string | null };
+
+export const AUDIT_COLUMNS =
+  'seq, id, actor, action, entity_type, entity_id, campaign_id, before_status, after_status, state_version, timestamp, details, prev_hash, hash';
+
+export function auditToRow(e: AuditEvent): AuditRow {
+  return { ...e, details: toJson(e.details) };
+}
+
+export function rowToAudit(r: AuditRow): AuditEvent {
+  return {
+    seq: r.seq,
+    id: r.id,
+    actor: r.actor,
+    action: r.action,
+    entity_type: r.entity_type,
+    entity_id: r.entity_id,
+    campaign_id: r.campaign_id,
+    before_status: r.before_status,
+    after_status: r.after_status,
+    state_version: r.state_version,
+    timestamp: r.timestamp,
+    details: fromJson(r.details),
+    prev_hash: r.prev_hash,
+    hash: r.hash,
+  };
+}

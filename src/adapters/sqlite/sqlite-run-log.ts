@@ -1,0 +1,80 @@
+/**
+ * The run log in the same file as the state: a killed simulation resumes from it. `append`
+ * writes the events and the progress in one transaction (or inside the caller's unit of
+ * work, when called from one, so state and log commit together).
+ */
+import { BackendUnavailableError, DuplicateError } from '../../domain/errors.ts';
+import type { RunHeader, RunLog, RunProgress } from '../../ports/run-log.ts';
+import type { SqliteDatabase } from './sqlite-database.ts';
+
+interface RunRow {
+  header: string;
+  step: number;
+  tick: number;
+  clock_ms: number;
+}
+
+/** A RunLog stored in the shared SQLite file (one run per file). */
+export class SqliteRunLog implements RunLog {
+  readonly kind = 'sqlite';
+  private readonly st;
+  private readonly appendTx: (events: readonly unknown[], progress: RunProgress) => void;
+  private closed = false;
+
+  constructor(private readonly sdb: SqliteDatabase) {
+    sdb.retain();
+    const db = sdb.db;
+    const st = (this.st = {
+      load: db.prepare(`SELECT header, step, tick, clock_ms FROM runs WHERE slot = 1`),
+      start: db.prepare(`INSERT INTO runs (slot, run_id, header, step, tick, clock_ms) VALUES (1, ?, ?, ?, ?, ?)`),
+      progress: db.prepare(`UPDATE runs SET step = ?, tick = ?, clock_ms = ? WHERE slot = 1`),
+      event: db.prepare(`INSERT INTO run_events (step, event) VALUES (?, ?)`),
+      read: db.prepare(`SELECT event FROM run_events WHERE step > ? ORDER BY seq LIMIT ?`),
+      count: db.prepare(`SELECT count(*) AS n FROM run_events`),
+    });
+    this.appendTx = db.transaction((events: readonly unknown[], progress: RunProgress) => {
+      if (st.progress.run(progress.step, progress.tick, progress.clock_ms).changes !== 1) throw new Error('no run started');
+      for (const e of events) st.event.run((e as { step: number }).step, JSON.stringify(e));
+    });
+  }
+
+  loadRun(): Promise<{ header: RunHeader; progress: RunProgress } | null> {
+    return this.op(() => {
+      const r = this.st.load.get() as RunRow | undefined;
+      if (!r) return null;
+      return { header: JSON.parse(r.header) as RunHeader, progress: { step: r.step, tick: r.tick, clock_ms: r.clock_ms } };
+    });
+  }
+
+  startRun(header: RunHeader, progress: RunProgress): Promise<void> {
+    return this.op(() => {
+      const cur = this.st.load.get() as RunRow | undefined;
+      if (cur) throw new DuplicateError('run', (JSON.parse(cur.header) as RunHeader).run_id);
+      this.st.start.run(header.run_id, JSON.stringify(header), progress.step, progress.tick, progress.clock_ms);
+    });
+  }
+
+  append(events: readonly unknown[], progress: RunProgress): Promise<void> {
+    return this.op(() => this.appendTx(events, progress));
+  }
+
+  readEvents(after_step = 0, limit = Infinity): Promise<unknown[]> {
+    const n = Number.isFinite(limit) ? Math.max(0, limit) : -1;
+    return this.op(() => (this.st.read.all(after_step, n) as { event: string }[]).map((r) => JSON.parse(r.event) as unknown));
+  }
+
+  countEvents(): Promise<number> {
+    return this.op(() => (this.st.count.get() as { n: number }).n);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.sdb.release();
+  }
+
+  private op<R>(fn: () => R): Promise<R> {
+    if (this.closed) return Promise.reject(new BackendUnavailableError('run log is closed'));
+    return this.sdb.run(fn);
+  }
+}

@@ -1,0 +1,48 @@
+/** The state store's prepared statements, prepared once per store. */
+import type Database from 'better-sqlite3';
+import { AUDIT_COLUMNS, TASK_COLUMNS } from './sqlite-rows.ts';
+
+const CAMPAIGN_COLUMNS = 'id, title, goal, status, state_version, created_at, updated_at, persona_id';
+
+/** Prepares every fixed statement of the state store. */
+export function prepareStatements(db: Database.Database) {
+  return {
+    getCampaign: db.prepare(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?`),
+    listCampaigns: db.prepare(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns ORDER BY created_at, id`),
+    listCampaignsByStatus: db.prepare(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE status = ? ORDER BY created_at, id`),
+    insertCampaign: db.prepare(
+      `INSERT INTO campaigns (${CAMPAIGN_COLUMNS}) VALUES (@id, @title, @goal, @status, @state_version, @created_at, @updated_at, @persona_id)`,
+    ),
+    updateCampaign: db.prepare(
+      `UPDATE campaigns SET title = @title, goal = @goal, status = @status, updated_at = @updated_at, state_version = state_version + 1
+       WHERE id = @id AND state_version = @expected_version`,
+    ),
+    getTask: db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`),
+    insertTask: db.prepare(
+      `INSERT INTO tasks (${TASK_COLUMNS}) VALUES (@id, @campaign_id, @role, @skill_name, @input_data, @output_data, @confidence_score,
+       @status, @attempts, @idempotency_key, @depends_on, @branch, @replans, @supersedes, @created_at, @updated_at)`,
+    ),
+    updateTask: db.prepare(
+      `UPDATE tasks SET campaign_id = @campaign_id, role = @role, skill_name = @skill_name, input_data = @input_data,
+       output_data = @output_data, confidence_score = @confidence_score, status = @status, attempts = @attempts,
+       idempotency_key = @idempotency_key, depends_on = @depends_on, branch = @branch, replans = @replans,
+       supersedes = @supersedes, created_at = @created_at, updated_at = @updated_at WHERE id = @id`,
+    ),
+    countTasks: db.prepare(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
+    countTasksByCampaign: db.prepare(`SELECT status, count(*) AS n FROM tasks WHERE campaign_id = ? GROUP BY status`),
+    claimKey: db.prepare(`INSERT OR IGNORE INTO idempotency_keys (key) VALUES (?)`),
+    listKeys: db.prepare(`SELECT key FROM idempotency_keys ORDER BY key`),
+    auditHead: db.prepare(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`),
+    insertAudit: db.prepare(
+      `INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (@seq, @id, @actor, @action, @entity_type, @entity_id, @campaign_id,
+       @before_status, @after_status, @state_version, @timestamp, @details, @prev_hash, @hash)`,
+    ),
+    readAudit: db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`),
+    readAuditByCampaign: db.prepare(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE campaign_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+  };
+}
+
+/** The prepared statements of one state store. */
+export type Statements = ReturnType<typeof prepareStatements>;
