@@ -119,7 +119,7 @@ function checkOwner(db: Database.Database, file: string): void {
   const whose = app !== 0 ? `application_id 0x${(app >>> 0).toString(16)}` : 'no Chimera migrations table';
   const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? `, … (${tables.length} tables)` : '');
   throw new BadDatabaseError(
-    `${file} is a SQLite database of another application (${whose}; tables: ${shown || 'none'}); Chimera will not use or change it. Choose another file.`,
+    `${file} is a SQLite database of another application (${whose}; tables: ${shown || 'none'}); Chimera will not use it, and the file was not changed. Choose another file.`,
     { file, problem: 'foreign', application_id: app, tables },
   );
 }
