@@ -4,5 +4,6 @@
  */
 import type { AdapterEntry } from './adapters.ts';
 import { sqliteEntry } from './sqlite/sqlite-entry.ts';
+import { SEMANTIC_ENTRIES } from './semantic/semantic-entries.ts';
 
-export const EXTRA_ADAPTERS: AdapterEntry[] = [sqliteEntry];
+export const EXTRA_ADAPTERS: AdapterEntry[] = [sqliteEntry, ...SEMANTIC_ENTRIES];

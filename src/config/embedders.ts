@@ -1,26 +1,80 @@
-/** Builds the embedder and persona memory the config names. New kinds add a case here. */
+/**
+ * Builds the embedder and persona memory the config names. New kinds add a case here.
+ *
+ * - Embedders: 'hashing' (no model file), 'transformers' (transformers.js in a worker, model
+ *   read from embedder.model_dir, default <data_dir>/models). A transformers model that cannot
+ *   load falls back to the hashing embedder, with a notice saying why and how to fix it.
+ * - Persona memory: 'memory' (in this process), 'exact' (brute force) and 'hnsw' (graph
+ *   index). The last two keep their rows in the persona-memory folder beside the SQLite
+ *   database (memoryFolder), so both read the same memories and either can be switched on.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { ChimeraConfig } from './config.ts';
 import type { Embedder } from '../ports/embedder.ts';
 import type { PersonaMemoryStore } from '../ports/persona-memory.ts';
 import { HashingEmbedder } from '../adapters/hashing/hashing-embedder.ts';
 import { MemoryPersonaMemory } from '../adapters/memory/memory-persona-memory.ts';
-import { ConfigError } from '../domain/errors.ts';
+import { TransformersEmbedder } from '../adapters/transformers/transformers-embedder.ts';
+import { ExactPersonaMemory } from '../adapters/exact/exact-persona-memory.ts';
+import { HnswPersonaMemory } from '../adapters/hnsw/hnsw-persona-memory.ts';
+import { MemoryRowStore } from '../adapters/hnsw/hnsw-row-store.ts';
+import { ChimeraError, ConfigError } from '../domain/errors.ts';
 import type { BackendContext } from './backends/types.ts';
 
+/** The local model folder: embedder.model_dir, else <data_dir>/models. */
+export function modelDir(config: ChimeraConfig): string {
+  return resolve(config.embedder.model_dir ?? join(config.data_dir, 'models'));
+}
+
+/** The folder of the exact and HNSW persona memory: `persona-memory/` beside the SQLite database file. */
+export function memoryFolder(config: ChimeraConfig): string {
+  return join(dirname(resolve(config.data_dir, config.sqlite.path)), 'persona-memory');
+}
+
+/** Builds the configured embedder, or the hashing one with a notice when the model cannot load. */
 export async function createEmbedder(config: ChimeraConfig, _ctx: BackendContext): Promise<{ embedder: Embedder; notice: string | null }> {
   switch (config.embedder.kind) {
     case 'hashing':
       return { embedder: new HashingEmbedder(config.embedder.dimensions), notice: null };
+    case 'transformers': {
+      try {
+        const embedder = await TransformersEmbedder.open({
+          model: config.embedder.model,
+          model_dir: modelDir(config),
+          allow_downloads: config.embedder.allow_downloads,
+        });
+        return { embedder, notice: null };
+      } catch (e) {
+        if (!(e instanceof ChimeraError)) throw e;
+        const fallback = new HashingEmbedder(config.embedder.dimensions);
+        return { embedder: fallback, notice: `${e.message} Using the hashing embedder (${fallback.model_id}) until then.` };
+      }
+    }
     default:
-      throw new ConfigError(`embedder "${config.embedder.kind}" is not available in this build`);
+      throw new ConfigError(`embedder "${String(config.embedder.kind)}" is not available in this build`);
   }
 }
 
-export async function createPersonaMemory(config: ChimeraConfig, _ctx: BackendContext): Promise<PersonaMemoryStore> {
+/** Builds the configured persona memory (unguarded: the composition root wraps it). */
+export async function createPersonaMemory(config: ChimeraConfig, ctx: BackendContext): Promise<PersonaMemoryStore> {
+  return openPersonaMemoryAt(config, memoryFolder(config), ctx);
+}
+
+/** The configured persona memory kept in `dir` (reindexing builds a new one beside the old). */
+export async function openPersonaMemoryAt(config: ChimeraConfig, dir: string, ctx: Pick<BackendContext, 'onProgress'>): Promise<PersonaMemoryStore> {
   switch (config.memory.adapter) {
     case 'memory':
       return new MemoryPersonaMemory();
+    case 'exact': {
+      mkdirSync(dir, { recursive: true });
+      const rows = MemoryRowStore.open(join(dir, 'rows.sqlite'));
+      const progress = ctx.onProgress;
+      return ExactPersonaMemory.open(progress ? { rows, onProgress: (d, t) => progress('loading persona memory', d, t) } : { rows });
+    }
+    case 'hnsw':
+      return HnswPersonaMemory.open({ dir, ...config.memory.hnsw, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
     default:
-      throw new ConfigError(`persona memory "${config.memory.adapter}" is not available in this build`);
+      throw new ConfigError(`persona memory "${String(config.memory.adapter)}" is not available in this build`);
   }
 }

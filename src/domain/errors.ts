@@ -94,6 +94,13 @@ export class BadDatabaseError extends ChimeraError {
   }
 }
 
+/** The embedding model's files are not in the local model folder and downloads are off; the message names the folder and how to get them. */
+export class ModelMissingError extends ChimeraError {
+  constructor(message: string, details?: { model: string; folder: string; missing: string[] }) {
+    super('MODEL_MISSING', message, details);
+  }
+}
+
 export class ConfigError extends ChimeraError {
   constructor(message: string, details?: unknown) {
     super('CONFIG', message, details);
