@@ -4,7 +4,7 @@ import globals from 'globals';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'dist-electron/', 'dist-renderer/', 'release/', 'test-artifacts/', 'coverage/', '.data/'],
+    ignores: ['.scratch/', 'node_modules/', 'dist/', 'dist-electron/', 'dist-renderer/', 'release/', 'test-artifacts/', 'coverage/', '.data/'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

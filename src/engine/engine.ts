@@ -1,0 +1,951 @@
+/**
+ * The swarm engine: a step function over explicit state. Each tick every agent gets a turn
+ * in a fixed order (operator, planner, workers, judges, human, housekeeper); `step()` runs
+ * the next agent action that does something, `tick()` finishes the tick, `run()` goes on to
+ * completion. Time is the injected virtual clock; every random choice comes from a stream
+ * derived from the run's seed. The engine reaches storage only through the ports.
+ */
+import { ChimeraError, ConflictError, ValidationError } from '../domain/errors.ts';
+import type { AuditDraft, Campaign, Persona, Task, TaskStatus, WorkerTaskInput, WorkerTaskOutput } from '../domain/schemas.ts';
+import { personaTraits } from '../domain/persona.ts';
+import type { Ports } from '../ports/index.ts';
+import { reviewQueueName, taskQueueName } from '../ports/queue.ts';
+import type { Lease } from '../ports/queue.ts';
+import type { StateTransaction } from '../ports/state-store.ts';
+import type { RunHeader } from '../ports/run-log.ts';
+import { SeededRng } from '../sim/rng.ts';
+import type { EngineConfig, Scenario, ScenarioCampaign } from './config.ts';
+import { EngineConfigSchema } from './config.ts';
+import { EventLog, type EngineEvent, type EventType } from './events.ts';
+import { judge, type Verdict } from './judge.ts';
+import { CampaignMirror } from './mirror.ts';
+import { personaViewFromTraits, type PersonaView } from './persona-view.ts';
+import { planCampaign, replanTask } from './planner.ts';
+import { runSkill, type SkillOutcome } from './skills.ts';
+
+/** The clock the engine drives: the Clock port plus the ability to move it. */
+export interface EngineClock {
+  now_ms(): number;
+  iso(): string;
+  set(ms: number): void;
+}
+
+export type AgentKind = 'operator' | 'planner' | 'worker' | 'judge' | 'human' | 'housekeeper';
+
+interface WorkerBusy {
+  readonly lease: Lease<WorkerTaskInput>;
+  readonly task_id: string;
+  readonly campaign_id: string;
+  readonly attempt: number;
+  readonly until_tick: number;
+  readonly outcome: SkillOutcome;
+}
+
+interface JudgeBusy {
+  readonly lease: Lease<WorkerTaskOutput>;
+  readonly campaign_id: string;
+  readonly task_id: string;
+  readonly version: number;
+  readonly verdict: Verdict;
+  readonly until_tick: number;
+}
+
+export interface AgentState {
+  readonly id: string;
+  readonly kind: AgentKind;
+  readonly capacity: number;
+  actions: number;
+  offset: number;
+  busy: WorkerBusy | JudgeBusy | null;
+  /** What the agent did last, for the swarm view. */
+  last: string;
+}
+
+export interface StepResult {
+  readonly step: number;
+  readonly tick: number;
+  readonly agent: string;
+  readonly events: readonly EngineEvent[];
+}
+
+export type FinishReason = 'completed' | 'quiescent' | 'max_ticks';
+
+/** Commands from outside the simulation (the UI, the CLI); they are logged and replayed. */
+export type ExternalCommand =
+  | { type: 'human.decide'; task_id: string; decision: 'approve' | 'reject' | 'edit'; edited_text?: string; expected_version?: number; reviewer?: string }
+  | { type: 'campaign.pause'; campaign_id: string; expected_version?: number }
+  | { type: 'campaign.resume'; campaign_id: string; expected_version?: number }
+  | { type: 'campaign.create'; title: string; goal: string; persona_id: string; content_pieces?: number };
+
+export interface EngineInit {
+  readonly ports: Ports;
+  readonly clock: EngineClock;
+  readonly scenario: Scenario;
+  readonly personas: readonly Persona[];
+  /** Engine settings (merged over the scenario's `engine` block by the caller). */
+  readonly config: EngineConfig;
+  /** Keep every event in memory (the UI and replay need them; the benchmark does not). */
+  readonly keepEvents?: boolean;
+}
+
+export class SwarmEngine {
+  readonly config: EngineConfig;
+  readonly scenario: Scenario;
+  readonly log: EventLog;
+  readonly agents: AgentState[] = [];
+  readonly campaigns = new Map<string, CampaignMirror>();
+  /** Campaign ids in creation order. */
+  readonly campaignOrder: string[] = [];
+  stepNo = 0;
+  tickNo = 0;
+  finished: FinishReason | null = null;
+  conflicts = 0;
+
+  private readonly ports: Ports;
+  private readonly clock: EngineClock;
+  private readonly rng: SeededRng;
+  private readonly personas = new Map<string, PersonaView>();
+  private readonly scenarioPieces = new Map<string, number>();
+  private cursor = 0;
+  private actionsThisTick = 0;
+  private operatorDone = 0;
+  private pendingExternal: ExternalCommand[] = [];
+  private current: EngineEvent[] = [];
+  private currentAgent = 'system';
+  private readonly lease_ms: number;
+  private readonly personaList: readonly Persona[];
+
+  private constructor(init: EngineInit) {
+    this.config = init.config;
+    this.scenario = init.scenario;
+    this.ports = init.ports;
+    this.clock = init.clock;
+    this.personaList = init.personas;
+    this.rng = new SeededRng(init.config.seed, 'run');
+    this.log = new EventLog({ keep: init.keepEvents ?? true });
+    this.lease_ms = init.config.lease_ticks * init.config.tick_ms;
+    const c = init.config;
+    const add = (id: string, kind: AgentKind, capacity: number) =>
+      this.agents.push({ id, kind, capacity, actions: 0, offset: 0, busy: null, last: 'idle' });
+    add('operator', 'operator', 1000);
+    add('planner', 'planner', 100_000);
+    for (let i = 0; i < c.workers; i++) add(`worker-${i}`, 'worker', c.worker_actions_per_tick);
+    for (let i = 0; i < c.judges; i++) add(`judge-${i}`, 'judge', c.judge_actions_per_tick);
+    if (c.human.enabled) add('human', 'human', 1000);
+    add('housekeeper', 'housekeeper', 1);
+  }
+
+  // ---------------------------------------------------------------- start and resume
+
+  private async start(): Promise<void> {
+    const header: RunHeader = {
+      run_id: this.rng.fork('run-id').uuid(),
+      seed: this.config.seed,
+      config: this.config,
+      scenario: this.scenario,
+      created_at: this.clock.iso(),
+    };
+    await this.ports.runLog.startRun(header, this.progress());
+    this.beginAction('system');
+    this.emit('run.started', { data: { seed: this.config.seed, scenario: this.scenario.name, workers: this.config.workers, judges: this.config.judges } });
+    this.endAction();
+    for (const p of this.personaList) {
+      this.beginAction('system');
+      await this.loadPersona(p);
+      this.endAction();
+    }
+    for (const sc of this.scenario.campaigns) {
+      this.beginAction('system');
+      await this.createCampaign(sc);
+      this.endAction();
+    }
+    await this.flush();
+  }
+
+
+  private async resume(header: RunHeader, progress: { step: number; tick: number; clock_ms: number }): Promise<void> {
+    if (header.seed !== this.config.seed) {
+      throw new ValidationError(`this store holds a run with seed ${header.seed}; asked to run seed ${this.config.seed} (use a new database, or the same seed to resume)`);
+    }
+    this.stepNo = progress.step;
+    this.tickNo = progress.tick;
+    this.clock.set(progress.clock_ms);
+    // the event log's hash continues over what was persisted
+    for (let after = 0; ; ) {
+      const page = (await this.ports.runLog.readEvents(after, 5000)) as EngineEvent[];
+      if (page.length === 0) break;
+      for (const ev of page) this.log.push(ev);
+      after = (page[page.length - 1] as EngineEvent).step;
+    }
+    this.log.drain();
+    for (const p of this.personaList) this.personas.set(p.id, personaViewFromTraits(p.id, personaTraits(p)));
+    const campaigns = await this.ports.state.listCampaigns();
+    for (const c of campaigns) {
+      const tasks = await this.ports.state.listTasks({ campaign_id: c.id });
+      this.campaigns.set(c.id, CampaignMirror.fromStore(c, tasks, this.tickNo));
+      this.campaignOrder.push(c.id);
+      const sc = this.scenario.campaigns.find((s) => s.title === c.title);
+      this.scenarioPieces.set(c.id, sc?.content_pieces ?? 3);
+    }
+    this.operatorDone = this.scenario.operator.filter((o) => o.tick < this.tickNo).length;
+    await this.reconcile();
+  }
+
+  /**
+   * After a crash, finish what a commit started but the process did not: enqueue ready tasks
+   * (enqueue skips ids already queued) and write Episodic memories of approved content.
+   */
+  private async reconcile(): Promise<void> {
+    for (const id of this.campaignOrder) {
+      const m = this.campaigns.get(id) as CampaignMirror;
+      if (m.status !== 'ACTIVE' && m.status !== 'PAUSED') continue;
+      const ready = m.readyTasks();
+      if (ready.length) await this.enqueueTasks(m, ready, false);
+      for (const [tid, t] of m.tasks) {
+        if (t.status === 'COMPLETED' && t.skill_name === 'content_generation' && !(await this.ports.memory.get(`ep-${tid}`))) {
+          const task = await this.ports.state.getTask(tid);
+          if (task) await this.writeEpisodic(task, null, false);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- stepping
+
+  /** Runs the next agent action; null when the run has finished. */
+  async step(): Promise<StepResult | null> {
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      if (this.finished) return null;
+      const ext = this.pendingExternal.shift();
+      if (ext) return this.applyExternalNow(ext);
+      if (this.cursor >= this.agents.length) {
+        await this.endTick();
+        continue;
+      }
+      const a = this.agents[this.cursor] as AgentState;
+      if (a.actions >= a.capacity) {
+        this.cursor += 1;
+        continue;
+      }
+      this.beginAction(a.id);
+      const acted = await this.act(a);
+      if (!acted) {
+        this.current = [];
+        this.cursor += 1;
+        continue;
+      }
+      a.actions += 1;
+      this.actionsThisTick += 1;
+      return this.endAction();
+    }
+    throw new Error('engine made no progress in 1,000,000 turns');
+  }
+
+  /** Runs the rest of the current tick; returns its steps. */
+  async tick(): Promise<StepResult[]> {
+    const out: StepResult[] = [];
+    const start = this.tickNo;
+    while (!this.finished && this.tickNo === start) {
+      const r = await this.step();
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Runs until finished, `max_steps`, or `shouldStop()`; reports progress every `every` steps. */
+  async run(opts: { max_steps?: number; until_tick?: number; shouldStop?: () => boolean; onProgress?: (e: SwarmEngine) => void; every?: number } = {}): Promise<void> {
+    const every = opts.every ?? 500;
+    let n = 0;
+    while (!this.finished) {
+      if (opts.max_steps !== undefined && n >= opts.max_steps) break;
+      if (opts.until_tick !== undefined && this.tickNo >= opts.until_tick) break;
+      if (opts.shouldStop?.()) break;
+      const r = await this.step();
+      if (!r) break;
+      n += 1;
+      if (opts.onProgress && n % every === 0) opts.onProgress(this);
+    }
+    await this.flush();
+    opts.onProgress?.(this);
+  }
+
+  /** Queues a command from outside the simulation; it runs as the next step and is logged. */
+  async command(cmd: ExternalCommand): Promise<StepResult> {
+    return this.applyExternalNow(cmd);
+  }
+
+  private async applyExternalNow(cmd: ExternalCommand): Promise<StepResult> {
+    this.beginAction('ui');
+    switch (cmd.type) {
+      case 'human.decide':
+        await this.humanDecide(cmd.task_id, cmd.decision, cmd.edited_text ?? null, cmd.reviewer ?? 'ui', cmd.expected_version);
+        break;
+      case 'campaign.pause':
+      case 'campaign.resume':
+        await this.setCampaignStatus(cmd.campaign_id, cmd.type === 'campaign.pause' ? 'PAUSED' : 'ACTIVE', cmd.expected_version);
+        break;
+      case 'campaign.create': {
+        const p = this.personas.get(cmd.persona_id);
+        if (!p) throw new ValidationError(`unknown persona "${cmd.persona_id}" (loaded: ${[...this.personas.keys()].join(', ')})`);
+        await this.createCampaign({ title: cmd.title, goal: cmd.goal, persona: cmd.persona_id, content_pieces: cmd.content_pieces ?? 3 });
+        if (this.finished === 'completed' || this.finished === 'quiescent') this.finished = null;
+        break;
+      }
+    }
+    const last = this.current[this.current.length - 1];
+    if (last) this.current[this.current.length - 1] = { ...last, data: { ...(last.data ?? {}), command: cmd } };
+    return this.endAction();
+  }
+
+  private async endTick(): Promise<void> {
+    const idle = this.actionsThisTick === 0;
+    if (this.campaignOrder.length > 0 && this.campaignOrder.every((id) => this.campaigns.get(id)?.status === 'COMPLETED')) {
+      this.finished = 'completed';
+    } else if (idle && !(await this.hasPendingWork())) {
+      this.finished = 'quiescent';
+    } else if (this.tickNo + 1 >= this.config.max_ticks) {
+      this.finished = 'max_ticks';
+    }
+    if (!this.finished) {
+      this.tickNo += 1;
+      this.clock.set(this.clock.now_ms() + this.config.tick_ms);
+      this.cursor = 0;
+      this.actionsThisTick = 0;
+      for (const a of this.agents) a.actions = 0;
+    }
+    await this.flush();
+  }
+
+  /** True while something will happen without a new command: busy agents, queued work, scheduled operator actions. */
+  private async hasPendingWork(): Promise<boolean> {
+    if (this.agents.some((a) => a.busy)) return true;
+    if (this.operatorDone < this.scenario.operator.length) return true;
+    for (const id of this.campaignOrder) {
+      const m = this.campaigns.get(id) as CampaignMirror;
+      if (m.status === 'PLANNING') return true;
+      if (m.status !== 'ACTIVE') continue;
+      if (m.toReplan.length) return true;
+      for (const q of [this.ports.taskQueue.depth(taskQueueName(id)), this.ports.reviewQueue.depth(reviewQueueName(id))]) {
+        const d = await q;
+        if (d.ready + d.delayed + d.leased > 0) return true;
+      }
+      if (this.config.human.enabled && m.escalated.length) return true;
+    }
+    return false;
+  }
+
+  /** Persists events and progress to the run log. */
+  async flush(): Promise<void> {
+    const events = this.log.drain();
+    await this.ports.runLog.append(events, this.progress());
+  }
+
+  private progress() {
+    return { step: this.stepNo, tick: this.tickNo, clock_ms: this.clock.now_ms() };
+  }
+
+  private beginAction(agent: string): void {
+    this.currentAgent = agent;
+    this.current = [];
+  }
+
+  private endAction(): StepResult {
+    const events = this.current;
+    this.current = [];
+    for (const e of events) this.log.push(e);
+    return { step: this.stepNo, tick: this.tickNo, agent: this.currentAgent, events };
+  }
+
+  private emit(type: EventType, fields: { campaign_id?: string; task_id?: string; data?: Record<string, unknown> } = {}): void {
+    if (this.current.length === 0) this.stepNo += 1;
+    const e: EngineEvent = { step: this.stepNo, tick: this.tickNo, agent: this.currentAgent, type, ...fields };
+    this.current.push(e);
+  }
+
+  private async act(a: AgentState): Promise<boolean> {
+    switch (a.kind) {
+      case 'operator':
+        return this.operatorTurn();
+      case 'planner':
+        return this.plannerTurn(a);
+      case 'worker':
+        return a.busy ? this.workerFinish(a) : this.workerClaim(a);
+      case 'judge':
+        return a.busy ? this.judgeCommitDeliberated(a) : this.judgeClaim(a);
+      case 'human':
+        return this.humanTurn(a);
+      case 'housekeeper':
+        return this.housekeeperTurn(a);
+    }
+  }
+
+  // ---------------------------------------------------------------- shared transactional pieces
+
+  private audit(fields: Omit<AuditDraft, 'id' | 'timestamp' | 'actor'> & { actor?: string }): AuditDraft {
+    return {
+      id: this.rng.uuid(),
+      actor: fields.actor ?? this.currentAgent,
+      timestamp: this.clock.iso(),
+      action: fields.action,
+      entity_type: fields.entity_type,
+      entity_id: fields.entity_id,
+      campaign_id: fields.campaign_id,
+      before_status: fields.before_status,
+      after_status: fields.after_status,
+      state_version: fields.state_version,
+      details: fields.details,
+    };
+  }
+
+  /** Bumps the campaign's version (compare-and-set on what this actor read). */
+  private async bump(tx: StateTransaction, c: Campaign, status?: Campaign['status']): Promise<Campaign> {
+    return tx.updateCampaign(c.id, c.state_version, status ? { status, updated_at: this.clock.iso() } : { updated_at: this.clock.iso() });
+  }
+
+  private mirror(id: string): CampaignMirror {
+    const m = this.campaigns.get(id);
+    if (!m) throw new ValidationError(`unknown campaign ${id}`);
+    return m;
+  }
+
+  private async enqueueTasks(m: CampaignMirror, ids: readonly string[], log = true): Promise<void> {
+    const items: { id: string; payload: WorkerTaskInput }[] = [];
+    for (const id of ids) {
+      const t = await this.ports.state.getTask(id);
+      if (!t) continue;
+      const input = t.input_data as { skill_name: string; params: Record<string, unknown> };
+      items.push({ id, payload: { task_id: id, skill_name: t.skill_name, params: input.params ?? {}, persona_id: m.persona_id } });
+    }
+    const n = await this.ports.taskQueue.enqueue(taskQueueName(m.id), items);
+    if (log && n > 0) this.emit('task.enqueued', { campaign_id: m.id, data: { count: n, first: ids[0] } });
+  }
+
+  private async persona(id: string): Promise<PersonaView> {
+    const cached = this.personas.get(id);
+    if (cached) return cached;
+    const traits = await this.ports.personaCache.get(id);
+    if (!traits) throw new ValidationError(`persona_cache:${id} is missing`);
+    const v = personaViewFromTraits(id, traits);
+    this.personas.set(id, v);
+    return v;
+  }
+
+  // ---------------------------------------------------------------- setup
+
+  private async loadPersona(p: Persona): Promise<void> {
+    await this.ports.personaCache.set(p.id, personaTraits(p));
+    this.personas.set(p.id, personaViewFromTraits(p.id, personaTraits(p)));
+    const texts: { id: string; content: string; category: 'SOUL' | 'Semantic' }[] = [
+      { id: `soul-${p.id}`, content: p.soul, category: 'SOUL' },
+      ...[...p.voice, ...p.beliefs, ...p.style_rules].map((content, i) => ({ id: `sem-${p.id}-${i}`, content, category: 'Semantic' as const })),
+      ...this.scenario.memories
+        .filter((m) => m.persona === p.id)
+        .map((m, i) => ({ id: `scn-${p.id}-${i}`, content: m.content, category: m.category as 'SOUL' | 'Semantic' })),
+    ];
+    const vectors = await this.ports.embedder.embed(texts.map((t) => t.content));
+    const now = this.clock.iso();
+    await this.ports.memory.upsert(
+      texts.map((t, i) => ({ ...t, persona_id: p.id, timestamp: now, vector: vectors[i] as Float32Array, model_id: this.ports.embedder.model_id })),
+    );
+    this.emit('persona.loaded', { data: { persona_id: p.id, memories: texts.length } });
+  }
+
+  private async createCampaign(sc: ScenarioCampaign): Promise<Campaign> {
+    const now = this.clock.iso();
+    const c: Campaign = {
+      id: this.rng.fork(`campaign-${this.campaignOrder.length}`).uuid(),
+      title: sc.title,
+      goal: sc.goal,
+      status: 'PLANNING',
+      state_version: 1,
+      created_at: now,
+      updated_at: now,
+      persona_id: sc.persona,
+    };
+    await this.ports.state.transaction(async (tx) => {
+      await tx.insertCampaign(c);
+      await tx.appendAudit(
+        this.audit({ action: 'campaign.created', entity_type: 'campaign', entity_id: c.id, campaign_id: c.id, before_status: null, after_status: 'PLANNING', state_version: 1, details: { title: c.title, persona_id: c.persona_id } }),
+      );
+    });
+    this.campaigns.set(c.id, new CampaignMirror(c.id, c.persona_id, c.goal, 'PLANNING', c.created_at));
+    this.campaignOrder.push(c.id);
+    this.scenarioPieces.set(c.id, sc.content_pieces);
+    this.emit('campaign.created', { campaign_id: c.id, data: { title: c.title, persona_id: c.persona_id } });
+    return c;
+  }
+
+  // ---------------------------------------------------------------- operator
+
+  private async operatorTurn(): Promise<boolean> {
+    const next = this.scenario.operator[this.operatorDone];
+    if (!next || next.tick > this.tickNo) return false;
+    this.operatorDone += 1;
+    const id = this.campaignOrder[next.campaign];
+    if (!id) {
+      this.emit('campaign.paused', { data: { skipped: `no campaign #${next.campaign}` } });
+      return true;
+    }
+    const m = this.mirror(id);
+    const want = next.action === 'pause' ? 'PAUSED' : 'ACTIVE';
+    if ((want === 'PAUSED' && m.status !== 'ACTIVE') || (want === 'ACTIVE' && m.status !== 'PAUSED')) {
+      this.emit(want === 'PAUSED' ? 'campaign.paused' : 'campaign.resumed', { campaign_id: id, data: { skipped: `campaign is ${m.status}` } });
+      return true;
+    }
+    await this.setCampaignStatus(id, want);
+    return true;
+  }
+
+  private async setCampaignStatus(id: string, status: 'PAUSED' | 'ACTIVE', expected_version?: number): Promise<void> {
+    const m = this.mirror(id);
+    const c = await this.ports.state.transaction(async (tx) => {
+      const cur = await tx.getCampaign(id);
+      if (!cur) throw new ValidationError(`unknown campaign ${id}`);
+      const read = expected_version === undefined ? cur : { ...cur, state_version: expected_version };
+      const next = await this.bump(tx, read, status);
+      await tx.appendAudit(
+        this.audit({ action: status === 'PAUSED' ? 'campaign.paused' : 'campaign.resumed', entity_type: 'campaign', entity_id: id, campaign_id: id, before_status: cur.status, after_status: status, state_version: next.state_version, details: null }),
+      );
+      return next;
+    });
+    m.status = c.status;
+    this.emit(status === 'PAUSED' ? 'campaign.paused' : 'campaign.resumed', { campaign_id: id, data: { state_version: c.state_version } });
+  }
+
+  // ---------------------------------------------------------------- planner
+
+  private async plannerTurn(a: AgentState): Promise<boolean> {
+    for (const id of this.campaignOrder) {
+      const m = this.campaigns.get(id) as CampaignMirror;
+      if (m.status === 'PLANNING') {
+        await this.plan(m);
+        a.last = `planned ${id.slice(0, 8)}`;
+        return true;
+      }
+      if (m.status === 'ACTIVE' && m.toReplan.length) {
+        await this.replan(m, m.toReplan[0] as string);
+        a.last = `re-planned a branch of ${id.slice(0, 8)}`;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private async plan(m: CampaignMirror): Promise<void> {
+    const now = this.clock.iso();
+    const { planner, tasks } = planCampaign(
+      { campaign_id: m.id, goal: m.goal, persona_id: m.persona_id, content_pieces: this.scenarioPieces.get(m.id) ?? 3, now },
+      this.rng.fork(`plan/${m.id}`),
+    );
+    const c = await this.ports.state.transaction(async (tx) => {
+      const cur = await tx.getCampaign(m.id);
+      if (!cur) throw new ValidationError(`campaign ${m.id} vanished`);
+      await tx.insertTasks([planner, ...tasks]);
+      const next = await this.bump(tx, cur, 'ACTIVE');
+      await tx.appendAudit(
+        this.audit({ action: 'campaign.planned', entity_type: 'campaign', entity_id: m.id, campaign_id: m.id, before_status: cur.status, after_status: 'ACTIVE', state_version: next.state_version, details: { tasks: tasks.length } }),
+      );
+      return next;
+    });
+    m.status = c.status;
+    m.addTask(planner, this.tickNo);
+    for (const t of tasks) m.addTask(t, this.tickNo);
+    this.emit('campaign.planned', { campaign_id: m.id, data: { tasks: tasks.length, state_version: c.state_version } });
+    await this.enqueueTasks(m, m.readyTasks());
+  }
+
+  private async replan(m: CampaignMirror, failed_id: string): Promise<void> {
+    const failed = await this.ports.state.getTask(failed_id);
+    if (!failed) throw new ValidationError(`task ${failed_id} vanished`);
+    const replacement = replanTask(failed, this.rng.fork(`replan/${failed_id}`), this.clock.iso());
+    const dependents = m.dependents.get(failed_id) ?? [];
+    await this.ports.state.transaction(async (tx) => {
+      const cur = await tx.getCampaign(m.id);
+      if (!cur) throw new ValidationError(`campaign ${m.id} vanished`);
+      await tx.insertTasks([replacement]);
+      for (const d of dependents) {
+        const dt = await tx.getTask(d);
+        if (dt) await tx.updateTask(d, { depends_on: dt.depends_on.map((x) => (x === failed_id ? replacement.id : x)), updated_at: this.clock.iso() });
+      }
+      const next = await this.bump(tx, cur);
+      await tx.appendAudit(
+        this.audit({ action: 'task.replanned', entity_type: 'task', entity_id: replacement.id, campaign_id: m.id, before_status: null, after_status: 'PENDING', state_version: next.state_version, details: { supersedes: failed_id, branch: failed.branch, replans: replacement.replans } }),
+      );
+    });
+    m.replaced(failed_id, replacement, this.tickNo);
+    this.emit('task.replanned', { campaign_id: m.id, task_id: replacement.id, data: { supersedes: failed_id, branch: failed.branch, replans: replacement.replans } });
+    await this.enqueueTasks(m, m.isReady(replacement.id) ? [replacement.id] : []);
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  private async workerClaim(a: AgentState): Promise<boolean> {
+    const n = this.campaignOrder.length;
+    for (let k = 0; k < n; k++) {
+      const idx = (a.offset + k) % n;
+      const id = this.campaignOrder[idx] as string;
+      const m = this.campaigns.get(id) as CampaignMirror;
+      if (m.status !== 'ACTIVE') continue;
+      const lease = await this.ports.taskQueue.claim(taskQueueName(id), a.id, this.lease_ms);
+      if (!lease) continue;
+      a.offset = idx + 1;
+      await this.startWork(a, m, lease);
+      return true;
+    }
+    return false;
+  }
+
+  private async startWork(a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskInput>): Promise<void> {
+    const task_id = lease.item.payload.task_id;
+    const task = await this.ports.state.getTask(task_id);
+    if (!task || (task.status !== 'PENDING' && task.status !== 'PROCESSING')) {
+      await this.ports.taskQueue.ack(lease.queue, lease.lease_id);
+      this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: task?.status ?? 'missing', stage: 'claim' } });
+      a.last = 'skipped a duplicate delivery';
+      return;
+    }
+    const updated = await this.ports.state.transaction(async (tx) => {
+      const c = await tx.getCampaign(m.id);
+      if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
+      const t = await tx.updateTask(task_id, { status: 'PROCESSING', attempts: task.attempts + 1, updated_at: this.clock.iso() }, task.status);
+      const next = await this.bump(tx, c);
+      await tx.appendAudit(
+        this.audit({ action: 'task.claimed', entity_type: 'task', entity_id: task_id, campaign_id: m.id, before_status: task.status, after_status: 'PROCESSING', state_version: next.state_version, details: { attempt: t.attempts } }),
+      );
+      return t;
+    });
+    m.setStatus(task_id, 'PROCESSING', this.tickNo);
+    const persona = await this.persona(m.persona_id);
+    const outcome = runSkill(task.skill_name, lease.item.payload.params, persona, m.goal, this.config.faults, this.rng.fork(`skill/${task_id}/${updated.attempts}`));
+    const until_tick = this.tickNo + 1 + (outcome.slow ? this.config.slow_extra_ticks : 0);
+    a.busy = { lease, task_id, campaign_id: m.id, attempt: updated.attempts, until_tick, outcome };
+    a.last = `working on ${task.skill_name} ${task_id.slice(0, 8)}`;
+    this.emit('task.claimed', { campaign_id: m.id, task_id, data: { attempt: updated.attempts, skill: task.skill_name, redelivery: lease.item.attempts, slow: outcome.slow } });
+  }
+
+  private async workerFinish(a: AgentState): Promise<boolean> {
+    const b = a.busy as WorkerBusy;
+    if (this.tickNo < b.until_tick) return false;
+    a.busy = null;
+    const m = this.mirror(b.campaign_id);
+    let outcome = b.outcome;
+    if (outcome.kind === 'transient') {
+      if (b.attempt < this.config.retry.max_attempts) {
+        const r = await this.ports.taskQueue.retry(b.lease.queue, b.lease.lease_id, { delay_ms: this.config.retry.backoff_ticks * this.config.tick_ms });
+        if (!r) {
+          this.emit('task.lease_lost', { campaign_id: m.id, task_id: b.task_id, data: { stage: 'retry' } });
+          a.last = 'lost a lease';
+          return true;
+        }
+        await this.ports.state.transaction(async (tx) => {
+          const c = await tx.getCampaign(m.id);
+          if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
+          const cur = await tx.getTask(b.task_id);
+          if (cur?.status !== 'PROCESSING') return;
+          await tx.updateTask(b.task_id, { status: 'PENDING', updated_at: this.clock.iso() }, 'PROCESSING');
+          const next = await this.bump(tx, c);
+          await tx.appendAudit(
+            this.audit({ action: 'task.retry', entity_type: 'task', entity_id: b.task_id, campaign_id: m.id, before_status: 'PROCESSING', after_status: 'PENDING', state_version: next.state_version, details: { attempt: b.attempt, reason: outcome.kind === 'transient' ? outcome.reason : '' } }),
+          );
+        });
+        m.setStatus(b.task_id, 'PENDING', this.tickNo);
+        this.emit('task.retry', { campaign_id: m.id, task_id: b.task_id, data: { attempt: b.attempt, level: 1, reason: outcome.reason } });
+        a.last = `retrying ${b.task_id.slice(0, 8)} (level 1)`;
+        return true;
+      }
+      outcome = { kind: 'failure', reason: `${outcome.reason}; still failing after ${b.attempt} attempts`, slow: false };
+    }
+    const output: WorkerTaskOutput =
+      outcome.kind === 'ok'
+        ? { task_id: b.task_id, skill_name: b.lease.item.payload.skill_name, result: outcome.result, confidence_score: outcome.confidence, reasoning: outcome.reasoning }
+        : { task_id: b.task_id, skill_name: b.lease.item.payload.skill_name, result: { text: '', error: outcome.reason }, confidence_score: 0, reasoning: `worker error: ${outcome.reason}` };
+    await this.ports.reviewQueue.enqueue(reviewQueueName(m.id), [{ id: `${b.task_id}:${b.attempt}`, payload: output }]);
+    const held = await this.ports.taskQueue.ack(b.lease.queue, b.lease.lease_id);
+    if (!held) this.emit('task.lease_lost', { campaign_id: m.id, task_id: b.task_id, data: { stage: 'ack' } });
+    this.emit('task.output', {
+      campaign_id: m.id,
+      task_id: b.task_id,
+      data: { attempt: b.attempt, confidence: output.confidence_score, fault: outcome.kind === 'ok' ? outcome.fault : outcome.kind === 'failure' ? 'skill_failure' : null },
+    });
+    a.last = `handed ${b.task_id.slice(0, 8)} to review`;
+    return true;
+  }
+
+  // ---------------------------------------------------------------- judges
+
+  private async judgeClaim(a: AgentState): Promise<boolean> {
+    const n = this.campaignOrder.length;
+    for (let k = 0; k < n; k++) {
+      const idx = (a.offset + k) % n;
+      const id = this.campaignOrder[idx] as string;
+      const m = this.campaigns.get(id) as CampaignMirror;
+      if (m.status !== 'ACTIVE') continue;
+      const lease = await this.ports.reviewQueue.claim(reviewQueueName(id), a.id, this.lease_ms);
+      if (!lease) continue;
+      a.offset = idx + 1;
+      await this.review(a, m, lease);
+      return true;
+    }
+    return false;
+  }
+
+  private async evaluate(m: CampaignMirror, task: Task, output: WorkerTaskOutput): Promise<{ verdict: Verdict; vector: Float32Array | null }> {
+    const persona = await this.persona(m.persona_id);
+    const result = (output.result ?? {}) as { text?: string };
+    const text = typeof result.text === 'string' ? result.text : '';
+    const failed = output.confidence_score === 0 || text.length === 0;
+    let vector: Float32Array | null = null;
+    let hits: Awaited<ReturnType<Ports['memory']['search']>> = [];
+    if (!failed) {
+      vector = (await this.ports.embedder.embed([text]))[0] as Float32Array;
+      hits = await this.ports.memory.search({ vector, k: this.config.judge.memories_k, persona_id: m.persona_id });
+    }
+    return { verdict: judge({ text, confidence: output.confidence_score, failed }, persona, hits, this.config, task.replans), vector };
+  }
+
+  private async review(a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskOutput>): Promise<void> {
+    const task_id = lease.item.payload.task_id;
+    const c = await this.ports.state.getCampaign(m.id);
+    const task = await this.ports.state.getTask(task_id);
+    if (!c || !task || task.status !== 'PROCESSING') {
+      await this.ports.reviewQueue.ack(lease.queue, lease.lease_id);
+      this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: task?.status ?? 'missing', stage: 'review' } });
+      a.last = 'skipped a duplicate output';
+      return;
+    }
+    const { verdict, vector } = await this.evaluate(m, task, lease.item.payload);
+    if (this.config.judge_think_ticks > 0) {
+      a.busy = { lease, campaign_id: m.id, task_id, version: c.state_version, verdict, until_tick: this.tickNo + this.config.judge_think_ticks };
+      a.last = `deliberating on ${task_id.slice(0, 8)} (read v${c.state_version})`;
+      this.emit('judge.decided', { campaign_id: m.id, task_id, data: { phase: 'read', state_version: c.state_version, score: verdict.score, route: verdict.route } });
+      return;
+    }
+    await this.commitVerdict(a, m, lease, task, c.state_version, verdict, vector);
+  }
+
+  private async judgeCommitDeliberated(a: AgentState): Promise<boolean> {
+    const b = a.busy as JudgeBusy;
+    if (this.tickNo < b.until_tick) return false;
+    a.busy = null;
+    const m = this.mirror(b.campaign_id);
+    const task = await this.ports.state.getTask(b.task_id);
+    if (!task || task.status !== 'PROCESSING') {
+      await this.ports.reviewQueue.ack(b.lease.queue, b.lease.lease_id);
+      this.emit('task.duplicate', { campaign_id: m.id, task_id: b.task_id, data: { status: task?.status ?? 'missing', stage: 'commit' } });
+      return true;
+    }
+    await this.commitVerdict(a, m, b.lease, task, b.version, b.verdict, null);
+    return true;
+  }
+
+  /**
+   * Commits a verdict on the campaign version the judge read. A conflict means someone else
+   * committed since: the judge re-reads and re-decides (never overwrites), or defers if the
+   * campaign is no longer active.
+   */
+  private async commitVerdict(a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskOutput>, task: Task, version: number, verdict: Verdict, vector: Float32Array | null): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const outcome = await this.commitDecision(m, task.id, version, verdict.route, {
+          output: lease.item.payload,
+          judge: { score: verdict.score, route: verdict.route, reasons: verdict.reasons, similarity: verdict.similarity, memories: verdict.memories, sensitive_topics: verdict.sensitive_topics, unsafe_words: verdict.unsafe_words },
+        }, verdict.score, 'judge.decided', { escalation: verdict.escalation, reasons: verdict.reasons });
+        await this.ports.reviewQueue.ack(lease.queue, lease.lease_id);
+        if (outcome === 'duplicate') {
+          this.emit('task.duplicate', { campaign_id: m.id, task_id: task.id, data: { stage: 'idempotency' } });
+          return;
+        }
+        this.emit('judge.decided', {
+          campaign_id: m.id,
+          task_id: task.id,
+          data: { score: verdict.score, route: verdict.route, escalation: verdict.escalation, similarity: verdict.similarity, sensitive: verdict.sensitive_topics.length > 0 },
+        });
+        a.last = `${verdict.route === 'COMPLETED' ? 'approved' : verdict.route === 'FAILED' ? 'rejected' : 'escalated'} ${task.id.slice(0, 8)} (${verdict.score})`;
+        await this.afterDecision(m, task.id, verdict.route, vector);
+        return;
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+        this.conflicts += 1;
+        const fresh = await this.ports.state.getCampaign(m.id);
+        this.emit('occ.conflict', { campaign_id: m.id, task_id: task.id, data: { read_version: version, actual_version: fresh?.state_version ?? null } });
+        if (!fresh || fresh.status !== 'ACTIVE') {
+          await this.ports.reviewQueue.retry(lease.queue, lease.lease_id, { delay_ms: this.config.tick_ms });
+          this.emit('judge.deferred', { campaign_id: m.id, task_id: task.id, data: { campaign_status: fresh?.status ?? 'missing' } });
+          a.last = `deferred ${task.id.slice(0, 8)}: campaign ${fresh?.status}`;
+          return;
+        }
+        const freshTask = await this.ports.state.getTask(task.id);
+        if (!freshTask || freshTask.status !== 'PROCESSING') {
+          await this.ports.reviewQueue.ack(lease.queue, lease.lease_id);
+          this.emit('task.duplicate', { campaign_id: m.id, task_id: task.id, data: { stage: 'reread' } });
+          return;
+        }
+        version = fresh.state_version;
+        task = freshTask;
+        ({ verdict, vector } = await this.evaluate(m, freshTask, lease.item.payload));
+      }
+    }
+    throw new ChimeraError('CONFLICT', `judge could not commit task ${task.id} after 5 re-reads`);
+  }
+
+  /** The one commit path for a decision on a task (judge or human). */
+  private async commitDecision(
+    m: CampaignMirror,
+    task_id: string,
+    version: number,
+    route: TaskStatus,
+    output_data: unknown,
+    score: number | null,
+    action: string,
+    details: Record<string, unknown>,
+    expected_status: TaskStatus = 'PROCESSING',
+  ): Promise<'ok' | 'duplicate'> {
+    const completesCampaign = route === 'COMPLETED' && m.outstanding === 1 && m.tasks.get(task_id)?.status !== 'COMPLETED';
+    return this.ports.state.transaction(async (tx) => {
+      const task = await tx.getTask(task_id);
+      if (!task) throw new ValidationError(`task ${task_id} vanished`);
+      const key = `${task.idempotency_key}:${expected_status === 'PROCESSING' ? 'judged' : 'human'}`;
+      const c = await tx.getCampaign(m.id);
+      if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
+      const next = await tx.updateCampaign(m.id, version, { updated_at: this.clock.iso(), ...(completesCampaign ? { status: 'COMPLETED' as const } : {}) });
+      if (!(await tx.claimIdempotencyKey(key))) throw new DuplicateCommit();
+      await tx.updateTask(task_id, { status: route, output_data, confidence_score: score, updated_at: this.clock.iso() }, expected_status);
+      await tx.appendAudit(
+        this.audit({ action, entity_type: 'task', entity_id: task_id, campaign_id: m.id, before_status: expected_status, after_status: route, state_version: next.state_version, details: { ...details, score } }),
+      );
+      if (completesCampaign) {
+        await tx.appendAudit(
+          this.audit({ action: 'campaign.completed', entity_type: 'campaign', entity_id: m.id, campaign_id: m.id, before_status: c.status, after_status: 'COMPLETED', state_version: next.state_version, details: null }),
+        );
+      }
+      return 'ok' as const;
+    }).catch((e: unknown) => {
+      if (e instanceof DuplicateCommit) return 'duplicate' as const;
+      throw e;
+    });
+  }
+
+  private async afterDecision(m: CampaignMirror, task_id: string, route: TaskStatus, vector: Float32Array | null): Promise<void> {
+    m.setStatus(task_id, route, this.tickNo);
+    if (route === 'COMPLETED') {
+      if (m.outstanding === 0) {
+        m.status = 'COMPLETED';
+        this.emit('campaign.completed', { campaign_id: m.id });
+      } else {
+        await this.enqueueTasks(m, m.newlyReady(task_id));
+      }
+      const t = m.tasks.get(task_id);
+      if (t?.skill_name === 'content_generation') {
+        const task = await this.ports.state.getTask(task_id);
+        if (task) await this.writeEpisodic(task, vector, true);
+      }
+    }
+  }
+
+  /** Approved content becomes Episodic memory of the persona. */
+  private async writeEpisodic(task: Task, vector: Float32Array | null, log: boolean): Promise<void> {
+    const od = (task.output_data ?? {}) as { output?: { result?: { text?: string } }; edited_text?: string };
+    const text = od.edited_text ?? od.output?.result?.text;
+    if (!text) return;
+    const m = this.mirror(task.campaign_id);
+    const v = vector ?? ((await this.ports.embedder.embed([text]))[0] as Float32Array);
+    await this.ports.memory.upsert([
+      { id: `ep-${task.id}`, persona_id: m.persona_id, content: text, category: 'Episodic', timestamp: this.clock.iso(), vector: v, model_id: this.ports.embedder.model_id },
+    ]);
+    if (log) this.emit('memory.written', { campaign_id: m.id, task_id: task.id, data: { memory_id: `ep-${task.id}` } });
+  }
+
+  // ---------------------------------------------------------------- human
+
+  private async humanTurn(a: AgentState): Promise<boolean> {
+    for (const id of this.campaignOrder) {
+      const m = this.campaigns.get(id) as CampaignMirror;
+      if (m.status !== 'ACTIVE') continue;
+      for (const tid of m.escalated) {
+        const t = m.tasks.get(tid);
+        if (!t || t.escalated_tick === null || t.escalated_tick + this.config.human.delay_ticks > this.tickNo) continue;
+        const r = this.rng.fork(`human/${tid}/${t.replans}`).next();
+        const h = this.config.human;
+        const decision = r < h.approve ? 'approve' : r < h.approve + h.edit ? 'edit' : 'reject';
+        await this.humanDecide(tid, decision, null, 'simulated-reviewer');
+        a.last = `${decision}d ${tid.slice(0, 8)}`;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A human's decision on an escalated task: approve, reject, or edit then approve. */
+  async humanDecide(task_id: string, decision: 'approve' | 'reject' | 'edit', edited_text: string | null, reviewer: string, expected_version?: number): Promise<void> {
+    const task = await this.ports.state.getTask(task_id);
+    if (!task) throw new ValidationError(`unknown task ${task_id}`);
+    if (task.status !== 'ESC_HITL') throw new ChimeraError('ILLEGAL_TRANSITION', `task ${task_id} is ${task.status}, not waiting for review`);
+    const m = this.mirror(task.campaign_id);
+    const c = await this.ports.state.getCampaign(m.id);
+    if (!c) throw new ValidationError(`unknown campaign ${m.id}`);
+    const version = expected_version ?? c.state_version;
+    const route: TaskStatus = decision === 'reject' ? 'FAILED' : 'COMPLETED';
+    const prev = (task.output_data ?? {}) as Record<string, unknown>;
+    let text = edited_text;
+    if (decision === 'edit' && !text) {
+      const orig = ((prev.output as { result?: { text?: string } } | undefined)?.result?.text ?? '').split(' ');
+      text = orig.filter((w) => !/^(guaranteed|cure|vote|miracle|returns|profit|election|doctors|supplement|invest)$/.test(w)).join(' ');
+    }
+    const output_data = { ...prev, human: { decision, reviewer }, ...(text ? { edited_text: text } : {}) };
+    const outcome = await this.commitDecision(m, task_id, version, route, output_data, task.confidence_score, 'human.decided', { decision, reviewer }, 'ESC_HITL');
+    if (outcome === 'duplicate') {
+      this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { stage: 'human' } });
+      return;
+    }
+    this.emit('human.decided', { campaign_id: m.id, task_id, data: { decision, reviewer } });
+    await this.afterDecision(m, task_id, route, null);
+  }
+
+  // ---------------------------------------------------------------- housekeeper
+
+  private async housekeeperTurn(a: AgentState): Promise<boolean> {
+    const redelivered: string[] = [];
+    for (const id of this.campaignOrder) {
+      const m = this.campaigns.get(id) as CampaignMirror;
+      if (m.status === 'COMPLETED' || m.status === 'PLANNING') continue;
+      redelivered.push(...(await this.ports.taskQueue.redeliverExpired(taskQueueName(id))));
+      redelivered.push(...(await this.ports.reviewQueue.redeliverExpired(reviewQueueName(id))));
+    }
+    if (!redelivered.length) return false;
+    a.last = `redelivered ${redelivered.length} expired lease(s)`;
+    this.emit('lease.expired', { data: { ids: redelivered } });
+    return true;
+  }
+
+  // ---------------------------------------------------------------- read-outs
+
+  /** What each agent is doing, for the swarm view. */
+  agentStates(): { id: string; kind: AgentKind; busy: boolean; last: string }[] {
+    return this.agents.map((a) => ({ id: a.id, kind: a.kind, busy: a.busy !== null, last: a.last }));
+  }
+
+  now(): string {
+    return this.clock.iso();
+  }
+
+  /** Starts a new run, or resumes the run already in the ports' run log. */
+  static async create(init: EngineInit): Promise<SwarmEngine> {
+    const existing = await init.ports.runLog.loadRun();
+    const e = new SwarmEngine(init);
+    if (existing) await e.resume(existing.header, existing.progress);
+    else await e.start();
+    return e;
+  }
+}
+
+class DuplicateCommit extends Error {}
+
+/** Parses engine settings, naming every bad field. */
+export function parseEngineConfig(raw: unknown): EngineConfig {
+  const r = EngineConfigSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    throw new ValidationError(`invalid engine config: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return r.data;
+}
+

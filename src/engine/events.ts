@@ -1,0 +1,90 @@
+/**
+ * The engine's event log: one record per thing an agent did, in order. Its SHA-256 (over the
+ * canonical JSON lines) identifies a run: the same seed and config give the same hash on
+ * every backend. Events carry no backend-specific values (no lease ids, no wall time).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { canonicalJson } from '../domain/canonical-json.ts';
+
+export const EVENT_TYPES = [
+  'run.started',
+  'persona.loaded',
+  'campaign.created',
+  'campaign.planned',
+  'campaign.paused',
+  'campaign.resumed',
+  'campaign.completed',
+  'task.enqueued',
+  'task.claimed',
+  'task.retry',
+  'task.output',
+  'task.lease_lost',
+  'task.duplicate',
+  'task.replanned',
+  'lease.expired',
+  'judge.decided',
+  'judge.deferred',
+  'occ.conflict',
+  'human.decided',
+  'memory.written',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface EngineEvent {
+  readonly step: number;
+  readonly tick: number;
+  readonly agent: string;
+  readonly type: EventType;
+  readonly campaign_id?: string;
+  readonly task_id?: string;
+  readonly data?: Record<string, unknown>;
+}
+
+export class EventLog {
+  private hash: Hash = createHash('sha256');
+  private readonly events: EngineEvent[] = [];
+  /** Events not yet handed to the run log. */
+  private pending: EngineEvent[] = [];
+  private readonly keep: boolean;
+
+  constructor(opts: { keep?: boolean } = {}) {
+    this.keep = opts.keep ?? true;
+  }
+
+  push(e: EngineEvent): void {
+    this.hash.update(canonicalJson(e));
+    this.hash.update('\n');
+    if (this.keep) this.events.push(e);
+    this.pending.push(e);
+  }
+
+  /** SHA-256 of the log so far. */
+  sha256(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  get length(): number {
+    return this.events.length;
+  }
+
+  all(): readonly EngineEvent[] {
+    return this.events;
+  }
+
+  /** Hands over the events added since the last call. */
+  drain(): EngineEvent[] {
+    const p = this.pending;
+    this.pending = [];
+    return p;
+  }
+}
+
+/** SHA-256 of a list of events, as EventLog computes it. */
+export function eventLogSha256(events: Iterable<EngineEvent>): string {
+  const h = createHash('sha256');
+  for (const e of events) {
+    h.update(canonicalJson(e));
+    h.update('\n');
+  }
+  return h.digest('hex');
+}

@@ -1,0 +1,97 @@
+/**
+ * The Judge's scoring and routing, as pure functions: rules (safety filter, sensitive topics,
+ * style) plus semantic similarity of the output to the persona's SOUL and memories.
+ *   score ≥ approve → COMPLETED; review ≤ score < approve → ESC_HITL; below → FAILED,
+ *   except that sensitive or unsafe output always goes to a human, and a branch that has
+ *   been re-planned max_replans times goes to a human instead of failing again (level 3).
+ */
+import type { TaskStatus } from '../domain/schemas.ts';
+import type { MemoryHit } from '../ports/persona-memory.ts';
+import type { EngineConfig } from './config.ts';
+import type { PersonaView } from './persona-view.ts';
+
+export const SENSITIVE_KEYWORDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  politics: ['vote', 'election', 'candidate', 'senator', 'partisan'],
+  health: ['cure', 'doctors', 'supplement', 'diagnosis', 'miracle'],
+  financial: ['guaranteed', 'returns', 'invest', 'profit', 'crypto'],
+});
+
+export type Route = Extract<TaskStatus, 'COMPLETED' | 'ESC_HITL' | 'FAILED'>;
+
+export interface Verdict {
+  readonly score: number;
+  readonly route: Route;
+  readonly reasons: readonly string[];
+  readonly similarity: number;
+  readonly sensitive_topics: readonly string[];
+  readonly unsafe_words: readonly string[];
+  readonly memories: readonly { id: string; category: string; score: number }[];
+  /** 1 retry, 2 re-plan, 3 human — the escalation level this verdict starts, or 0. */
+  readonly escalation: 0 | 2 | 3;
+}
+
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+export function sensitiveTopics(text: string, persona: PersonaView): string[] {
+  const words = new Set(text.toLowerCase().match(/[a-z0-9']+/g) ?? []);
+  const topics = Object.entries(SENSITIVE_KEYWORDS)
+    .filter(([, kws]) => kws.some((k) => words.has(k)))
+    .map(([t]) => t);
+  for (const t of persona.forbidden_topics) if (words.has(t) && !topics.includes(t)) topics.push(t);
+  return topics;
+}
+
+export function judge(
+  output: { text: string; confidence: number; failed: boolean },
+  persona: PersonaView,
+  hits: readonly MemoryHit[],
+  cfg: EngineConfig,
+  branch_replans: number,
+): Verdict {
+  const j = cfg.judge;
+  const reasons: string[] = [];
+  const top = hits.slice(0, 3);
+  const similarity = top.length ? top.reduce((s, h) => s + h.score, 0) / top.length : 0;
+  const semantic = Math.min(1, Math.max(0, (similarity - j.semantic_floor) / (j.semantic_ceiling - j.semantic_floor || 1)));
+  let score = output.failed ? 0 : j.weight_confidence * output.confidence + j.weight_semantic * semantic;
+  if (!output.failed && output.text.length > j.max_chars) {
+    score -= 0.1;
+    reasons.push(`longer than ${j.max_chars} characters`);
+  }
+  score = r4(Math.min(1, Math.max(0, score)));
+  const lower = ` ${output.text.toLowerCase()} `;
+  const unsafe_words = persona.forbidden_words.filter((w) => lower.includes(` ${w} `));
+  const sensitive_topics = output.failed ? [] : sensitiveTopics(output.text, persona);
+
+  let route: Route;
+  let escalation: Verdict['escalation'] = 0;
+  if (unsafe_words.length || sensitive_topics.length) {
+    route = 'ESC_HITL';
+    if (unsafe_words.length) reasons.push(`safety filter: ${unsafe_words.join(', ')}`);
+    if (sensitive_topics.length) reasons.push(`sensitive topic: ${sensitive_topics.join(', ')}`);
+  } else if (score >= cfg.thresholds.approve) {
+    route = 'COMPLETED';
+    reasons.push(`score ${score} ≥ ${cfg.thresholds.approve}`);
+  } else if (score >= cfg.thresholds.review) {
+    route = 'ESC_HITL';
+    reasons.push(`score ${score} in [${cfg.thresholds.review}, ${cfg.thresholds.approve})`);
+  } else if (branch_replans >= cfg.max_replans) {
+    route = 'ESC_HITL';
+    escalation = 3;
+    reasons.push(`score ${score} < ${cfg.thresholds.review} after ${branch_replans} re-plans: human review (level 3)`);
+  } else {
+    route = 'FAILED';
+    escalation = 2;
+    reasons.push(`score ${score} < ${cfg.thresholds.review}: re-plan (level 2)`);
+  }
+  return {
+    score,
+    route,
+    reasons,
+    similarity: r4(similarity),
+    sensitive_topics,
+    unsafe_words,
+    memories: hits.map((h) => ({ id: h.memory.id, category: h.memory.category, score: r4(h.score) })),
+    escalation,
+  };
+}

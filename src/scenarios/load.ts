@@ -1,0 +1,99 @@
+/**
+ * Loads scenarios and personas from disk: a scenario is a name from examples/scenarios or a
+ * path to a JSON file; a persona id resolves to <id>.soul.md beside the scenario (in
+ * personas/) or in examples/personas. Every error names the file and what was wrong.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ValidationError } from '../domain/errors.ts';
+import { parseSoulMd } from '../domain/persona.ts';
+import { formatIssues, type Persona } from '../domain/schemas.ts';
+import { EngineConfigSchema, ScenarioSchema, type EngineConfig, type Scenario } from '../engine/config.ts';
+
+export const EXAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples');
+
+/** Names of the shipped scenarios. */
+export function listScenarios(): string[] {
+  return readdirSync(join(EXAMPLES_DIR, 'scenarios'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
+}
+
+export interface LoadedScenario {
+  readonly scenario: Scenario;
+  readonly personas: Persona[];
+  /** Where the scenario came from (a file path). */
+  readonly source: string;
+}
+
+export function loadScenario(nameOrFile: string, cwd = process.cwd()): LoadedScenario {
+  const looksLikeFile = nameOrFile.endsWith('.json') || nameOrFile.includes('/');
+  const file = looksLikeFile
+    ? isAbsolute(nameOrFile)
+      ? nameOrFile
+      : resolve(cwd, nameOrFile)
+    : join(EXAMPLES_DIR, 'scenarios', `${nameOrFile}.json`);
+  if (!existsSync(file)) {
+    throw new ValidationError(
+      looksLikeFile
+        ? `scenario file ${file} does not exist`
+        : `unknown scenario "${nameOrFile}" (shipped: ${listScenarios().join(', ')}; or give a path to a .json file)`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ValidationError(`scenario ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const r = ScenarioSchema.safeParse(raw);
+  if (!r.success) throw new ValidationError(`scenario ${file}: ${formatIssues(r.error)}`);
+  const scenario = r.data;
+  const personas = scenario.personas.map((id) => loadPersona(id, dirname(file)));
+  for (const c of scenario.campaigns) {
+    if (!personas.some((p) => p.id === c.persona)) {
+      throw new ValidationError(`scenario ${file}: campaign "${c.title}" names persona "${c.persona}", which is not in personas`);
+    }
+  }
+  return { scenario, personas, source: file };
+}
+
+/** Resolves a persona id (or a path to a SOUL.md) and parses it. */
+export function loadPersona(idOrFile: string, scenarioDir?: string): Persona {
+  const candidates = idOrFile.endsWith('.md')
+    ? [resolve(scenarioDir ?? process.cwd(), idOrFile)]
+    : [
+        ...(scenarioDir ? [join(scenarioDir, 'personas', `${idOrFile}.soul.md`), join(scenarioDir, `${idOrFile}.soul.md`)] : []),
+        join(EXAMPLES_DIR, 'personas', `${idOrFile}.soul.md`),
+      ];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) throw new ValidationError(`persona "${idOrFile}" not found (looked for ${candidates.join(', ')})`);
+  const persona = parseSoulMd(readFileSync(file, 'utf8'), file);
+  if (!idOrFile.endsWith('.md') && persona.id !== idOrFile) {
+    throw new ValidationError(`${file}: id is "${persona.id}" but the scenario asks for "${idOrFile}"`);
+  }
+  return persona;
+}
+
+/** Engine config: defaults, then the scenario's `engine` block, then overrides (CLI flags). */
+export function engineConfigFor(scenario: Scenario, overrides: Record<string, unknown> = {}): EngineConfig {
+  const merged = mergeDeep(scenario.engine as Record<string, unknown>, overrides);
+  const r = EngineConfigSchema.safeParse(merged);
+  if (!r.success) throw new ValidationError(`engine settings of scenario "${scenario.name}": ${formatIssues(r.error)}`);
+  return r.data;
+}
+
+function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    const cur = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
+        ? mergeDeep(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
