@@ -47,6 +47,8 @@ export interface WorkQueue<T> {
   depth(queue: string): Promise<QueueDepth>;
   /** Up to `limit` items in claim order without claiming them (leased items excluded). */
   peek(queue: string, limit: number): Promise<QueueItem<T>[]>;
+  /** Up to `limit` leased items with their holders, by lease expiry then enqueue order. */
+  leased(queue: string, limit: number): Promise<Lease<T>[]>;
   /** Names of queues that hold any item. */
   queues(): Promise<string[]>;
   /** Removes every item of one queue (leased too); returns how many. */

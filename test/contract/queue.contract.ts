@@ -50,6 +50,19 @@ export function queueContract(name: string, factory: <T>(clock: Clock) => Promis
       expect(await q.queues()).toContain(Q);
     });
 
+    it('lists leased items with their holders', async () => {
+      await q.enqueue(Q, items(1, 2, 3));
+      await q.claim(Q, 'w1', 300);
+      clock.advance(10);
+      await q.claim(Q, 'w2', 100);
+      const leased = await q.leased(Q, 10);
+      expect(leased.map((l) => [l.item.id, l.consumer, l.expires_at_ms - clock.now_ms()])).toEqual([
+        ['item-2', 'w2', 100],
+        ['item-1', 'w1', 290],
+      ]);
+      expect((await q.leased(Q, 1)).length).toBe(1);
+    });
+
     it('an expired lease redelivers, with attempts + 1, ahead of newer items', async () => {
       await q.enqueue(Q, items(1, 2));
       const l1 = await q.claim(Q, 'w1', 500);

@@ -170,6 +170,18 @@ export class MemoryQueue<T> implements WorkQueue<T> {
     return q.waiting.slice(q.head, q.head + Math.max(0, limit)).map(toItem);
   }
 
+  async leased(queue: string, limit: number): Promise<Lease<T>[]> {
+    const q = this.qs.get(queue);
+    if (!q) return [];
+    return [...q.leased.entries()]
+      .map(([lease_id, e]) => {
+        const l = e.lease as { consumer: string; expires_at_ms: number };
+        return { queue, lease_id, consumer: l.consumer, expires_at_ms: l.expires_at_ms, item: toItem(e) };
+      })
+      .sort((a, b) => a.expires_at_ms - b.expires_at_ms || (q.ids.get(a.item.id)?.seq ?? 0) - (q.ids.get(b.item.id)?.seq ?? 0))
+      .slice(0, Math.max(0, limit));
+  }
+
   async queues(): Promise<string[]> {
     return [...this.qs.entries()]
       .filter(([, q]) => q.ids.size > 0)
