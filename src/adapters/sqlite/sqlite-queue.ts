@@ -42,6 +42,10 @@ function prepare(db: Database.Database) {
       `INSERT OR IGNORE INTO queue_items (space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms)
        VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
     ),
+    restore: db.prepare(
+      `INSERT OR IGNORE INTO queue_items (space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
     head: db.prepare(
       `SELECT rowid AS rid, ${ITEM} FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NULL
        ORDER BY available_at_ms, seq LIMIT 1`,
@@ -71,7 +75,7 @@ function prepare(db: Database.Database) {
     ),
     leased: db.prepare(
       `SELECT ${ITEM}, lease_id, consumer, expires_at_ms FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NOT NULL
-       ORDER BY available_at_ms, seq`,
+       ORDER BY expires_at_ms, seq LIMIT ?`,
     ),
     queues: db.prepare(`SELECT DISTINCT queue FROM queue_items WHERE space = ? ORDER BY queue`),
     purge: db.prepare(`DELETE FROM queue_items WHERE space = ? AND queue = ?`),
@@ -85,6 +89,7 @@ export class SqliteQueue<T> implements WorkQueue<T> {
   private readonly enqueueMany: (queue: string, items: readonly { id: string; payload: T }[], now: number, delay: number) => number;
   private readonly claimOne: (queue: string, consumer: string, lease_ms: number, now: number) => Lease<T> | null;
   private readonly redeliver: (queue: string, now: number) => string[];
+  private readonly restoreMany: (queue: string, items: readonly QueueItem<T>[]) => number;
   private closed = false;
 
   constructor(
@@ -117,6 +122,19 @@ export class SqliteQueue<T> implements WorkQueue<T> {
       const expires_at_ms = now + lease_ms;
       st.lease.run(lease_id, consumer, expires_at_ms, row.rid);
       return { queue, lease_id, consumer, expires_at_ms, item: toItem<T>(row) };
+    });
+    this.restoreMany = db.transaction((queue: string, items: readonly QueueItem<T>[]) => {
+      let added = 0;
+      let seq = (st.counters.get(space) as { last_seq: number }).last_seq;
+      for (const it of items) {
+        const r = st.restore.run(space, queue, it.id, seq + 1, JSON.stringify(it.payload), it.attempts, it.enqueued_at_ms, it.available_at_ms);
+        if (r.changes === 1) {
+          seq += 1;
+          added += 1;
+        }
+      }
+      if (added) st.bumpSeq.run(added, space);
+      return added;
     });
     this.redeliver = db.transaction((queue: string, now: number) => {
       const rows = st.expired.all(space, queue, now) as { rid: number; id: string }[];
@@ -164,13 +182,17 @@ export class SqliteQueue<T> implements WorkQueue<T> {
     return this.op(() => (this.st.peek.all(this.space, queue, Math.max(0, limit)) as ItemRow[]).map((r) => toItem<T>(r)));
   }
 
-  /** Leased items with their leases, in claim order (for export; not part of the port). */
-  leasedItems(queue: string): Promise<(QueueItem<T> & { lease_id: string; consumer: string; expires_at_ms: number })[]> {
+  leased(queue: string, limit: number): Promise<Lease<T>[]> {
     return this.op(() =>
-      (this.st.leased.all(this.space, queue) as (ItemRow & { lease_id: string; consumer: string; expires_at_ms: number })[]).map(
-        (r) => ({ ...toItem<T>(r), lease_id: r.lease_id, consumer: r.consumer, expires_at_ms: r.expires_at_ms }),
+      (this.st.leased.all(this.space, queue, Math.max(0, limit)) as (ItemRow & { lease_id: string; consumer: string; expires_at_ms: number })[]).map(
+        (r) => ({ queue, lease_id: r.lease_id, consumer: r.consumer, expires_at_ms: r.expires_at_ms, item: toItem<T>(r) }),
       ),
     );
+  }
+
+  /** Puts items back exactly as exported (attempts and times kept), in the given order (for import; not part of the port). */
+  restore(queue: string, items: readonly QueueItem<T>[]): Promise<number> {
+    return this.op(() => this.restoreMany(queue, items));
   }
 
   queues(): Promise<string[]> {

@@ -2,8 +2,12 @@
 import type { Command } from '../command.ts';
 import { simulateCommand } from './simulate.ts';
 import { replayCommand } from './replay.ts';
+import { exportCommand } from './export.ts';
+import { importCommand } from './import.ts';
 
 export const COMMANDS: Command[] = [
   simulateCommand,
   replayCommand,
+  exportCommand,
+  importCommand,
 ];

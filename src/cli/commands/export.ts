@@ -1,0 +1,84 @@
+/** `chimera export`: writes the whole state of a backend as a snapshot (JSON) to stdout or --out. */
+import { existsSync, writeFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { UsageError, type CliIo, type Command } from '../command.ts';
+import { ProgressBar } from '../progress.ts';
+import { exportSnapshot } from '../snapshot.ts';
+import { loadConfig, type ChimeraConfig } from '../../config/config.ts';
+import { BACKENDS } from '../../config/backends/index.ts';
+import { sqlitePath } from '../../config/backends/sqlite.ts';
+import type { RawPorts } from '../../config/backends/types.ts';
+import { ConfigError } from '../../domain/errors.ts';
+import { VirtualClock } from '../../sim/clock.ts';
+
+/** The --backend values and the DATABASE_MODE each one selects. */
+export const SNAPSHOT_BACKENDS = { memory: 'in-memory', sqlite: 'sqlite' } as const;
+
+/** Opens the raw (unguarded) ports of --backend/--db; refuses a missing database unless `create`. */
+export async function openBackendFlags(
+  values: Record<string, unknown>,
+  io: CliIo,
+  opts: { create: boolean; now_ms?: number },
+): Promise<{ ports: RawPorts; label: string; config: ChimeraConfig; close: () => Promise<void> }> {
+  const backend = values.backend;
+  if (typeof backend !== 'string' || !(backend in SNAPSHOT_BACKENDS)) {
+    throw new UsageError(`--backend must be one of ${Object.keys(SNAPSHOT_BACKENDS).join(', ')}, got "${String(backend ?? '')}"`);
+  }
+  const mode = SNAPSHOT_BACKENDS[backend as keyof typeof SNAPSHOT_BACKENDS];
+  const db = values.db as string | undefined;
+  if (db !== undefined && mode !== 'sqlite') throw new UsageError('--db applies to --backend sqlite only');
+  const overrides: Record<string, unknown> = { mode };
+  if (db !== undefined) overrides.sqlite = { path: isAbsolute(db) ? db : resolve(io.cwd, db) };
+  const config = loadConfig({ env: io.env, overrides });
+  const factory = BACKENDS.find((b) => b.mode === mode);
+  if (!factory) throw new ConfigError(`backend ${backend} is not available in this build`);
+  let label: string = backend;
+  if (mode === 'sqlite') {
+    const file = sqlitePath(config);
+    label = `sqlite ${file}`;
+    if (!opts.create && !existsSync(file)) throw new ConfigError(`no database at ${file} (give an existing file with --db)`);
+  }
+  const ports = await factory.create({ config, clock: new VirtualClock(opts.now_ms) });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    for (const p of [ports.state, ports.taskQueue, ports.reviewQueue, ports.personaCache, ports.runLog]) await p.close();
+  };
+  return { ports, label, config, close };
+}
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Write the whole state of a backend as a snapshot (JSON)',
+  usage: [
+    '  chimera export --backend memory|sqlite [--db FILE] [--out FILE] > snapshot.json',
+    '    --backend  where the state is (memory holds nothing across processes)',
+    '    --db       the SQLite file (default: <data_dir>/<sqlite.path> from the config)',
+    '    --out      write the snapshot to FILE instead of stdout',
+  ].join('\n'),
+  options: {
+    backend: { type: 'string' },
+    db: { type: 'string' },
+    out: { type: 'string' },
+  },
+  async run({ values }, io: CliIo): Promise<number> {
+    const { ports, label, close } = await openBackendFlags(values, io, { create: false });
+    const bar = new ProgressBar(io.stderr, 'export');
+    try {
+      const snap = await exportSnapshot(ports, String(values.backend), (what, done, total) => bar.update(done, total, what, performance.now()));
+      bar.done();
+      const text = JSON.stringify(snap) + '\n';
+      if (typeof values.out === 'string') writeFileSync(resolve(io.cwd, values.out), text);
+      else io.stdout.write(text);
+      const c = snap.counts;
+      io.stderr.write(
+        `exported ${c.campaigns} campaigns, ${c.tasks} tasks, ${c.audit} audit events, ${c.queue_items} queue items, ${c.run_events} run events from ${label}\n`,
+      );
+      return 0;
+    } finally {
+      await close();
+    }
+  },
+};
