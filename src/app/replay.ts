@@ -45,12 +45,18 @@ export async function replay(file: RunFile, opts: { to?: number; onProgress?: (d
     let got: readonly EngineEvent[];
     if (next.agent === 'ui') {
       const same = events.filter((e) => e.step === next.step);
-      const cmd = same.map((e) => (e.data as { command?: ExternalCommand } | undefined)?.command).find(Boolean);
+      const rec = same.map((e) => e.data as { command?: ExternalCommand; at?: { tick: number; cursor: number } } | undefined).find((d) => d?.command);
+      const cmd = rec?.command;
       if (!cmd) {
         detail = `step ${next.step}: an outside command was recorded without its arguments`;
         break;
       }
-      got = (await sim.command(cmd)).events;
+      try {
+        got = (await sim.command(cmd, rec?.at)).events;
+      } catch (e) {
+        detail = `step ${next.step}: ${(e as Error).message}`;
+        break;
+      }
     } else {
       const r = await sim.step();
       if (!r) {
@@ -61,6 +67,11 @@ export async function replay(file: RunFile, opts: { to?: number; onProgress?: (d
     }
     detail = check(got);
     if (opts.onProgress && sim.engine.stepNo % 500 === 0) opts.onProgress(sim.engine.stepNo, total);
+  }
+  // a finished recording ends with the engine noticing it is done, which emits nothing
+  if (!detail && i === events.length && opts.to === undefined && file.summary?.finished) {
+    const extra = await sim.step();
+    if (extra) detail = `step ${extra.step}: the replay produced an event the recording does not have (${extra.events[0]?.type})`;
   }
   const divergedAt = detail ? Number(/step (\d+)/.exec(detail)?.[1] ?? sim.engine.stepNo) : null;
   return { summary: sim.summary(), divergedAt, detail, sim };

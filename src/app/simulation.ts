@@ -83,8 +83,8 @@ export class Simulation {
   }
 
   /** Applies an outside command (a human decision, a pause) as the next step and folds its events. */
-  async command(cmd: ExternalCommand) {
-    const r = await this.engine.command(cmd);
+  async command(cmd: ExternalCommand, at?: { tick: number; cursor: number }) {
+    const r = await this.engine.command(cmd, at);
     for (const e of r.events) foldEvent(this.fold, e);
     return r;
   }

@@ -109,7 +109,6 @@ export class SwarmEngine {
   private cursor = 0;
   private actionsThisTick = 0;
   private operatorDone = 0;
-  private pendingExternal: ExternalCommand[] = [];
   private current: EngineEvent[] = [];
   private currentAgent = 'system';
   private readonly lease_ms: number;
@@ -216,8 +215,6 @@ export class SwarmEngine {
   async step(): Promise<StepResult | null> {
     for (let guard = 0; guard < 1_000_000; guard++) {
       if (this.finished) return null;
-      const ext = this.pendingExternal.shift();
-      if (ext) return this.applyExternalNow(ext);
       if (this.cursor >= this.agents.length) {
         await this.endTick();
         continue;
@@ -269,12 +266,14 @@ export class SwarmEngine {
     opts.onProgress?.(this);
   }
 
-  /** Queues a command from outside the simulation; it runs as the next step and is logged. */
-  async command(cmd: ExternalCommand): Promise<StepResult> {
-    return this.applyExternalNow(cmd);
-  }
-
-  private async applyExternalNow(cmd: ExternalCommand): Promise<StepResult> {
+  /**
+   * Applies a command from outside the simulation (the UI, the CLI) as the next step; it is
+   * logged with the engine's position so a replay applies it at exactly the same point.
+   * `at` is that recorded position (replay only): idle turns run until it is reached.
+   */
+  async command(cmd: ExternalCommand, at?: { tick: number; cursor: number }): Promise<StepResult> {
+    if (at) await this.idleUntil(at);
+    const position = { tick: this.tickNo, cursor: this.cursor };
     this.beginAction('ui');
     switch (cmd.type) {
       case 'human.decide':
@@ -288,13 +287,37 @@ export class SwarmEngine {
         const p = this.personas.get(cmd.persona_id);
         if (!p) throw new ValidationError(`unknown persona "${cmd.persona_id}" (loaded: ${[...this.personas.keys()].join(', ')})`);
         await this.createCampaign({ title: cmd.title, goal: cmd.goal, persona: cmd.persona_id, content_pieces: cmd.content_pieces ?? 3 });
-        if (this.finished === 'completed' || this.finished === 'quiescent') this.finished = null;
         break;
       }
     }
+    // new work may exist now: a finished run can go on
+    if (this.finished === 'completed' || this.finished === 'quiescent') this.finished = null;
     const last = this.current[this.current.length - 1];
-    if (last) this.current[this.current.length - 1] = { ...last, data: { ...(last.data ?? {}), command: cmd } };
+    if (last) this.current[this.current.length - 1] = { ...last, data: { ...(last.data ?? {}), command: cmd, at: position } };
     return this.endAction();
+  }
+
+  /** Runs idle agent turns until the engine stands at `at`; an agent that acts means the replay diverged. */
+  private async idleUntil(at: { tick: number; cursor: number }): Promise<void> {
+    for (let guard = 0; guard < 10_000_000; guard++) {
+      if (this.tickNo === at.tick && this.cursor === at.cursor) return;
+      if (this.tickNo > at.tick || (this.tickNo === at.tick && this.cursor > at.cursor)) break;
+      if (this.cursor >= this.agents.length) {
+        if (this.finished) break;
+        await this.endTick();
+        continue;
+      }
+      const a = this.agents[this.cursor] as AgentState;
+      if (a.actions < a.capacity) {
+        this.beginAction(a.id);
+        if (await this.act(a)) throw new ChimeraError('INTERNAL', `replay diverged: ${a.id} acted before the recorded command at tick ${at.tick}`);
+        this.current = [];
+      }
+      this.cursor += 1;
+    }
+    if (!(this.tickNo === at.tick && this.cursor === at.cursor)) {
+      throw new ChimeraError('INTERNAL', `replay diverged: cannot reach tick ${at.tick}, turn ${at.cursor} (engine at tick ${this.tickNo}, turn ${this.cursor})`);
+    }
   }
 
   private async endTick(): Promise<void> {

@@ -1,0 +1,108 @@
+/**
+ * The shipped scenarios exercise every route of DOMAIN.md, with the invariant checkers run
+ * after every single step.
+ */
+import { describe, expect, it } from 'vitest';
+import { ChimeraError } from '../../src/domain/errors.ts';
+import { runChecked, openSim } from '../support/sim.ts';
+
+describe('routes, with invariants after every step', () => {
+  it('launch-day: auto-approves most work, the reviewer handles the rest, every campaign completes', async () => {
+    for (const seed of [1, 2, 3]) {
+      const sim = await runChecked('launch-day', { seed });
+      const s = sim.summary();
+      expect(s.finished).toBe('completed');
+      expect(s.campaigns).toEqual({ total: 3, completed: 3 });
+      const auto = sim.engine.log.all().filter((e) => e.type === 'judge.decided' && e.data?.route === 'COMPLETED').length;
+      expect(auto / s.tasks.total).toBeGreaterThan(0.8);
+      expect(s.hitlPending).toBe(0);
+      const episodic = await sim.ports.memory.count({ categories: ['Episodic'] });
+      expect(episodic).toBeGreaterThanOrEqual(12);
+      await sim.close();
+    }
+  });
+
+  it('review-queue: sensitive output waits in ESC_HITL for a human, whatever its score', async () => {
+    const sim = await runChecked('review-queue', { seed: 2 });
+    const s = sim.summary();
+    expect(s.finished).toBe('quiescent');
+    expect(s.hitlPending).toBeGreaterThan(0);
+    const escalated = await sim.ports.state.listTasks({ status: 'ESC_HITL' });
+    expect(escalated.length).toBe(s.hitlPending);
+    const sensitive = escalated.filter((t) => (t.output_data as { judge: { sensitive_topics: string[] } }).judge.sensitive_topics.length > 0);
+    expect(sensitive.length).toBeGreaterThan(0);
+    await sim.close();
+  });
+
+  it('storm: retry (level 1), re-plan (level 2), human (level 3), redelivery, duplicates and OCC conflicts all happen, and it still completes', async () => {
+    const sim = await runChecked('storm', { seed: 3 });
+    const s = sim.summary();
+    expect(s.finished).toBe('completed');
+    expect(s.retries).toBeGreaterThan(0);
+    expect(s.replans).toBeGreaterThan(0);
+    expect(s.redeliveries).toBeGreaterThan(0);
+    expect(s.duplicatesSkipped).toBeGreaterThan(0);
+    expect(s.conflicts).toBeGreaterThan(0);
+    expect(s.humanDecisions).toBeGreaterThan(0);
+    const types = new Set(sim.engine.log.all().map((e) => e.type));
+    for (const t of ['campaign.paused', 'campaign.resumed', 'judge.deferred', 'task.lease_lost', 'memory.written'] as const) expect(types).toContain(t);
+    // every failed task was superseded by a re-plan
+    const all = await sim.ports.state.listTasks();
+    const superseded = new Set(all.map((t) => t.supersedes));
+    for (const t of all.filter((x) => x.status === 'FAILED')) expect(superseded.has(t.id)).toBe(true);
+    await sim.close();
+  });
+
+  it('level 3: a branch that keeps failing goes to a human instead of failing again', async () => {
+    const sim = await runChecked('launch-day', { seed: 9, max_replans: 1, faults: { skill_failure: 0.6 }, human: { enabled: false } });
+    const escalated = await sim.ports.state.listTasks({ status: 'ESC_HITL' });
+    const level3 = escalated.filter((t) => t.replans >= 1);
+    expect(level3.length).toBeGreaterThan(0);
+    for (const t of level3) expect((t.output_data as { judge: { reasons: string[] } }).judge.reasons.join(' ')).toMatch(/level 3/);
+    await sim.close();
+  });
+
+  it('thresholds are configuration: approve at 0.99 sends borderline work to review', async () => {
+    const strict = await runChecked('launch-day', { seed: 1, thresholds: { approve: 0.99, review: 0.7 }, human: { enabled: false } });
+    const normal = await runChecked('launch-day', { seed: 1, human: { enabled: false } });
+    expect(strict.summary().tasks.escalated).toBeGreaterThan(normal.summary().tasks.escalated);
+    await strict.close();
+    await normal.close();
+  });
+});
+
+describe('optimistic concurrency', () => {
+  it('pausing bumps state_version; a decision made on the old version is a conflict and changes nothing', async () => {
+    const sim = await openSim('review-queue', { seed: 2 });
+    await sim.run();
+    const [task] = await sim.ports.state.listTasks({ status: 'ESC_HITL' });
+    const c0 = (await sim.ports.state.getCampaign(task!.campaign_id))!;
+    await sim.command({ type: 'campaign.pause', campaign_id: c0.id });
+    const c1 = (await sim.ports.state.getCampaign(c0.id))!;
+    expect(c1.state_version).toBe(c0.state_version + 1);
+    expect(c1.status).toBe('PAUSED');
+    const err = await sim
+      .command({ type: 'human.decide', task_id: task!.id, decision: 'approve', expected_version: c0.state_version })
+      .catch((e: unknown) => e);
+    expect((err as ChimeraError).code).toBe('CONFLICT');
+    expect((await sim.ports.state.getTask(task!.id))?.status).toBe('ESC_HITL');
+    expect((await sim.ports.state.getCampaign(c0.id))?.state_version).toBe(c1.state_version);
+    // re-read, re-decide: the fresh version commits
+    await sim.command({ type: 'human.decide', task_id: task!.id, decision: 'approve', expected_version: c1.state_version });
+    expect((await sim.ports.state.getTask(task!.id))?.status).toBe('COMPLETED');
+    await sim.close();
+  });
+
+  it('a deliberating judge whose read went stale re-reads and re-decides, never overwrites', async () => {
+    const sim = await runChecked('storm', { seed: 3 });
+    const log = sim.engine.log.all();
+    const conflicts = log.filter((e) => e.type === 'occ.conflict');
+    expect(conflicts.length).toBeGreaterThan(0);
+    for (const c of conflicts) {
+      expect(Number(c.data?.actual_version)).toBeGreaterThan(Number(c.data?.read_version));
+      const decisions = log.filter((e) => e.type === 'judge.decided' && e.task_id === c.task_id && e.data?.phase !== 'read');
+      expect(decisions.length).toBeLessThanOrEqual(1);
+    }
+    await sim.close();
+  });
+});
