@@ -22,7 +22,7 @@ export const TASK_TRANSITIONS: Readonly<Record<TaskStatus, readonly TaskStatus[]
 });
 
 export function canTransitionCampaign(from: CampaignStatus, to: CampaignStatus): boolean {
-  return from === to || CAMPAIGN_TRANSITIONS[from].includes(to);
+  return CAMPAIGN_TRANSITIONS[from].includes(to);
 }
 export function canTransitionTask(from: TaskStatus, to: TaskStatus): boolean {
   return (from === to && from === 'PROCESSING') || TASK_TRANSITIONS[from].includes(to);

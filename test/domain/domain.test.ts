@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseSoulMd } from '../../src/domain/persona.ts';
+import { canTransitionCampaign, canTransitionTask, assertTaskTransition } from '../../src/domain/status.ts';
+import { canonicalJson } from '../../src/domain/canonical-json.ts';
+import { sealAuditEvent, verifyAuditChain, GENESIS_HASH } from '../../src/domain/audit.ts';
+import { ChimeraError, rebuildError, serializeError, ValidationError } from '../../src/domain/errors.ts';
+import { SeededRng } from '../../src/sim/rng.ts';
+import { VirtualClock } from '../../src/sim/clock.ts';
+import { fixtures } from '../support/fixtures.ts';
+
+describe('SOUL.md personas', () => {
+  it('parses the shipped personas', () => {
+    for (const id of ['aria', 'kofi', 'mira']) {
+      const p = parseSoulMd(readFileSync(`examples/personas/${id}.soul.md`, 'utf8'), `${id}.soul.md`);
+      expect(p.id).toBe(id);
+      expect(p.voice.length).toBeGreaterThan(0);
+      expect(p.beliefs.length).toBeGreaterThan(0);
+      expect(p.vocabulary.length).toBeGreaterThan(5);
+      expect(p.forbidden_words.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('derives a vocabulary from voice and beliefs when none is given', () => {
+    const p = parseSoulMd('---\nid: x\nname: X\n---\n## Voice\n- loves mountain bikes\n## Beliefs\n- gravel roads are freedom\n');
+    expect(p.vocabulary).toEqual(['loves', 'mountain', 'bikes', 'gravel', 'roads', 'freedom']);
+  });
+
+  it.each([
+    ['no front matter', '# just markdown', /SOUL.md:1: expected a front-matter block/],
+    ['unclosed front matter', '---\nid: x\n', /not closed/],
+    ['unknown key', '---\nid: x\nname: X\ncolour: red\n---\n', /SOUL.md:4: unknown key "colour"/],
+    ['bad list', '---\nid: x\nname: X\nforbidden_words: crypto\n---\n', /forbidden_words must be a list/],
+    ['bad id', '---\nid: Not OK\nname: X\n---\n', /id must be lowercase/],
+    ['missing name', '---\nid: x\n---\n', /name/],
+  ])('refuses %s with a message naming the file and line', (_name, text, re) => {
+    expect(() => parseSoulMd(text, 'SOUL.md')).toThrow(re);
+    expect(() => parseSoulMd(text, 'SOUL.md')).toThrow(ValidationError);
+  });
+});
+
+describe('status machines', () => {
+  it('campaigns: PLANNING → ACTIVE ⇄ PAUSED → … → COMPLETED only', () => {
+    expect(canTransitionCampaign('PLANNING', 'ACTIVE')).toBe(true);
+    expect(canTransitionCampaign('ACTIVE', 'PAUSED')).toBe(true);
+    expect(canTransitionCampaign('PAUSED', 'ACTIVE')).toBe(true);
+    expect(canTransitionCampaign('ACTIVE', 'COMPLETED')).toBe(true);
+    expect(canTransitionCampaign('PLANNING', 'COMPLETED')).toBe(false);
+    expect(canTransitionCampaign('COMPLETED', 'ACTIVE')).toBe(false);
+    expect(canTransitionCampaign('ACTIVE', 'ACTIVE')).toBe(false);
+  });
+  it('tasks: terminal states stay terminal; an illegal move is a typed error', () => {
+    expect(canTransitionTask('PENDING', 'PROCESSING')).toBe(true);
+    expect(canTransitionTask('PROCESSING', 'ESC_HITL')).toBe(true);
+    expect(canTransitionTask('ESC_HITL', 'COMPLETED')).toBe(true);
+    expect(canTransitionTask('COMPLETED', 'PENDING')).toBe(false);
+    expect(canTransitionTask('PENDING', 'COMPLETED')).toBe(false);
+    try {
+      assertTaskTransition('t1', 'FAILED', 'COMPLETED');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ChimeraError).code).toBe('ILLEGAL_TRANSITION');
+      expect((e as Error).message).toBe('task t1: illegal transition FAILED → COMPLETED');
+    }
+  });
+});
+
+describe('audit hash chain', () => {
+  it('detects an edited, dropped or reordered event', () => {
+    const f = fixtures(3);
+    const chain = [];
+    let prev = null;
+    for (let i = 0; i < 6; i++) {
+      const e = sealAuditEvent(prev, f.audit({ details: { i } }));
+      chain.push(e);
+      prev = e;
+    }
+    expect(chain[0]!.prev_hash).toBe(GENESIS_HASH);
+    expect(verifyAuditChain(chain)).toMatchObject({ ok: true, checked: 6 });
+    expect(verifyAuditChain(chain.filter((e) => e.seq !== 3))).toMatchObject({ ok: false, broken_at: 4 });
+    expect(verifyAuditChain([chain[0]!, chain[2]!, chain[1]!])).toMatchObject({ ok: false, broken_at: 3 });
+    const forged = chain.map((e) => (e.seq === 5 ? { ...e, actor: 'mallory' } : e));
+    expect(verifyAuditChain(forged)).toMatchObject({ ok: false, broken_at: 5 });
+    // a page verifies from the event before it
+    expect(verifyAuditChain(chain.slice(3), chain[2]!)).toMatchObject({ ok: true, checked: 3 });
+  });
+});
+
+describe('determinism primitives', () => {
+  it('rng: the same seed and label give the same stream; forks are independent', () => {
+    const a = new SeededRng(5, 'x');
+    const b = new SeededRng(5, 'x');
+    expect(Array.from({ length: 5 }, () => a.nextU32())).toEqual(Array.from({ length: 5 }, () => b.nextU32()));
+    expect(new SeededRng(5, 'x').fork('w1').uuid()).toBe(new SeededRng(5, 'x').fork('w1').uuid());
+    expect(new SeededRng(5, 'x').fork('w1').uuid()).not.toBe(new SeededRng(5, 'x').fork('w2').uuid());
+    expect(new SeededRng(5).uuid()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+  it('canonical JSON sorts keys at every depth', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
+  });
+  it('virtual clock moves only when told, never backwards', () => {
+    const c = new VirtualClock(0);
+    expect(c.iso()).toBe('1970-01-01T00:00:00.000Z');
+    c.advance(1500);
+    expect(c.now_ms()).toBe(1500);
+    expect(() => c.set(1000)).toThrow(/backwards/);
+  });
+  it('errors cross boundaries as {code, message} and are rebuilt', () => {
+    const s = serializeError(new ValidationError('bad title', { field: 'title' }));
+    expect(s).toEqual({ code: 'VALIDATION', message: 'bad title', details: { field: 'title' } });
+    const back = rebuildError(s);
+    expect(back).toBeInstanceOf(ChimeraError);
+    expect(back.code).toBe('VALIDATION');
+    expect(serializeError(new TypeError('x'))).toEqual({ code: 'INTERNAL', message: 'x' });
+  });
+});

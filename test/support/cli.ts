@@ -1,0 +1,12 @@
+/** Runs the CLI in-process with captured output. */
+import { Writable } from 'node:stream';
+import { main } from '../../src/cli/main.ts';
+
+export async function cli(args: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = new Writable({ write: (c, _e, cb) => ((stdout += String(c)), cb()) });
+  const err = new Writable({ write: (c, _e, cb) => ((stderr += String(c)), cb()) });
+  const code = await main(args, { stdout: out, stderr: err, env: { ...process.env, DATABASE_MODE: '' }, cwd });
+  return { code, stdout, stderr };
+}
