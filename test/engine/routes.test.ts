@@ -3,7 +3,7 @@
  * after every single step.
  */
 import { describe, expect, it } from 'vitest';
-import { ChimeraError } from '../../src/domain/errors.ts';
+import type { ChimeraError } from '../../src/domain/errors.ts';
 import { runChecked, openSim } from '../support/sim.ts';
 
 describe('routes, with invariants after every step', () => {
