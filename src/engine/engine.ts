@@ -721,7 +721,7 @@ export class SwarmEngine {
     let hits: Awaited<ReturnType<Ports['memory']['search']>> = [];
     if (!failed) {
       vector = (await this.ports.embedder.embed([text]))[0] as Float32Array;
-      hits = await this.ports.memory.search({ vector, k: this.config.judge.memories_k, persona_id: m.persona_id });
+      hits = await this.ports.memory.search({ vector, k: this.config.judge.memories_k, persona_id: m.persona_id, categories: this.config.judge.memory_categories });
     }
     return { verdict: judge({ text, confidence: output.confidence_score, failed }, persona, hits, this.config, task.replans), vector };
   }

@@ -4,6 +4,7 @@ import type { Clock } from '../ports/clock.ts';
 /** Virtual time: starts at a fixed instant and moves only when advanced. */
 export class VirtualClock implements Clock {
   private ms: number;
+  private isoCache: [number, string] = [Number.NaN, ''];
   constructor(start_ms = Date.UTC(2026, 0, 1)) {
     this.ms = start_ms;
   }
@@ -11,7 +12,9 @@ export class VirtualClock implements Clock {
     return this.ms;
   }
   iso(): string {
-    return new Date(this.ms).toISOString();
+    // virtual time stands still between ticks, so the string is reused until it moves
+    if (this.isoCache[0] !== this.ms) this.isoCache = [this.ms, new Date(this.ms).toISOString()];
+    return this.isoCache[1];
   }
   advance(ms: number): void {
     if (!(ms >= 0)) throw new RangeError(`cannot advance a clock by ${ms} ms`);

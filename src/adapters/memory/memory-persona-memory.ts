@@ -1,6 +1,7 @@
 /**
  * In-memory persona memory with exact (brute-force) cosine search: the reference model for
- * the approximate adapters.
+ * the approximate adapters. Records are partitioned by (persona, category), so a filtered
+ * search scans only the partitions it can match.
  */
 import type { PersonaMemory } from '../../domain/schemas.ts';
 import type {
@@ -22,20 +23,35 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
   readonly kind: string = 'memory';
   readonly capabilities = Object.freeze({ exact: true, durable: false });
   private readonly m = new Map<string, Stored>();
+  private readonly parts = new Map<string, Map<string, Stored>>();
+
+  private partKey(persona_id: string, category: string): string {
+    return `${persona_id}\u0000${category}`;
+  }
 
   async upsert(records: readonly MemoryRecord[]): Promise<void> {
     for (const r of records) {
-      this.m.set(r.id, { record: { ...r, vector: Float32Array.from(r.vector) }, norm: Math.sqrt(dot(r.vector, r.vector)) });
+      const old = this.m.get(r.id);
+      if (old) this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(r.id);
+      const stored = { record: { ...r, vector: Float32Array.from(r.vector) }, norm: Math.sqrt(dot(r.vector, r.vector)) };
+      this.m.set(r.id, stored);
+      const key = this.partKey(r.persona_id, r.category);
+      let part = this.parts.get(key);
+      if (!part) this.parts.set(key, (part = new Map()));
+      part.set(r.id, stored);
     }
   }
 
   async search(q: MemoryQuery): Promise<MemoryHit[]> {
     const top = new TopK<MemoryRecord>(q.k);
     const qn = Math.sqrt(dot(q.vector, q.vector)) || 1;
-    for (const s of this.m.values()) {
-      if (!matchesMemoryFilter(s.record, q)) continue;
-      const score = s.norm === 0 ? 0 : dot(q.vector, s.record.vector) / (qn * s.norm);
-      top.offer(s.record, score);
+    for (const [key, part] of this.parts) {
+      const [persona_id, category] = key.split('\u0000') as [string, MemoryRecord['category']];
+      if (!matchesMemoryFilter({ persona_id, category } as MemoryRecord, q)) continue;
+      for (const s of part.values()) {
+        const score = s.norm === 0 ? 0 : dot(q.vector, s.record.vector) / (qn * s.norm);
+        top.offer(s.record, score);
+      }
     }
     return top.result().map(([r, score]) => ({ memory: stripVector(r), score }));
   }
@@ -55,7 +71,13 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
 
   async delete(ids: readonly string[]): Promise<number> {
     let n = 0;
-    for (const id of ids) if (this.m.delete(id)) n += 1;
+    for (const id of ids) {
+      const old = this.m.get(id);
+      if (!old) continue;
+      this.m.delete(id);
+      this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(id);
+      n += 1;
+    }
     return n;
   }
 
@@ -73,6 +95,7 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
 
   async close(): Promise<void> {
     this.m.clear();
+    this.parts.clear();
   }
 }
 
