@@ -56,6 +56,19 @@ export function taskToRow(t: Task): TaskRow {
   };
 }
 
+/** The column value of one patched task field. */
+export function taskColumn(key: string, value: unknown): unknown {
+  switch (key) {
+    case 'input_data':
+    case 'output_data':
+      return toJson(value);
+    case 'depends_on':
+      return JSON.stringify(value);
+    default:
+      return value;
+  }
+}
+
 export function rowToTask(r: TaskRow): Task {
   return {
     id: r.id,

@@ -7,10 +7,13 @@ import { sealAuditEvent } from '../../domain/audit.ts';
 import { BackendUnavailableError, ConflictError, DuplicateError, NotFoundError } from '../../domain/errors.ts';
 import type { AuditDraft, AuditEvent, Campaign, CampaignStatus, Task, TaskStatus } from '../../domain/schemas.ts';
 import type { AuditQuery, CampaignPatch, StateStore, StateTransaction, TaskPatch, TaskQuery } from '../../ports/state-store.ts';
+import type Database from 'better-sqlite3';
 import { emptyStatusCounts } from '../shared/ordering.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
-import { TASK_COLUMNS, auditToRow, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
+import { TASK_COLUMNS, auditToRow, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
 import { prepareStatements, type Statements } from './sqlite-statements.ts';
+
+const PATCHABLE = new Set<string>(['status', 'output_data', 'confidence_score', 'attempts', 'depends_on', 'input_data', 'updated_at']);
 
 function sqliteCode(e: unknown): string {
   return typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : '';
@@ -27,7 +30,7 @@ export class SqliteStateStore implements StateStore {
   constructor(private readonly sdb: SqliteDatabase) {
     sdb.retain();
     this.st = prepareStatements(sdb.db);
-    this.tx = new SqliteTx(this.st);
+    this.tx = new SqliteTx(sdb.db, this.st);
   }
 
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
@@ -115,7 +118,24 @@ export class SqliteStateStore implements StateStore {
 
 /** The unit-of-work view: plain statements on the connection, which is inside BEGIN IMMEDIATE. */
 class SqliteTx implements StateTransaction {
-  constructor(private readonly st: Statements) {}
+  private readonly updates = new Map<string, Database.Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly st: Statements,
+  ) {}
+
+  /** `UPDATE tasks SET <keys> WHERE id = ?`, prepared once per set of patched columns. */
+  private updateStatement(keys: readonly (keyof TaskPatch)[]): Database.Statement {
+    const sig = keys.join(',');
+    let stmt = this.updates.get(sig);
+    if (!stmt) {
+      for (const k of keys) if (!PATCHABLE.has(k)) throw new Error(`task patch: unknown column ${String(k)}`);
+      stmt = this.db.prepare(`UPDATE tasks SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`);
+      this.updates.set(sig, stmt);
+    }
+    return stmt;
+  }
 
   campaign(id: string): Campaign | null {
     const r = this.st.getCampaign.get(id) as CampaignRow | undefined;
@@ -189,8 +209,12 @@ class SqliteTx implements StateTransaction {
         actual: cur.status,
       });
     }
-    const next: Task = { ...cur, ...patch };
-    this.st.updateTask.run(taskToRow(next));
+    const keys = (Object.keys(patch) as (keyof TaskPatch)[]).filter((k) => patch[k] !== undefined);
+    if (keys.length === 0) return cur;
+    const next: Task = { ...cur };
+    for (const k of keys) (next as Record<string, unknown>)[k] = patch[k];
+    // only the patched columns: an UPDATE that names an indexed column rewrites its index entries
+    this.updateStatement(keys).run(...keys.map((k) => taskColumn(k, patch[k])), id);
     return next;
   }
 

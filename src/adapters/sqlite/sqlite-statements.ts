@@ -22,12 +22,6 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO tasks (${TASK_COLUMNS}) VALUES (@id, @campaign_id, @role, @skill_name, @input_data, @output_data, @confidence_score,
        @status, @attempts, @idempotency_key, @depends_on, @branch, @replans, @supersedes, @created_at, @updated_at)`,
     ),
-    updateTask: db.prepare(
-      `UPDATE tasks SET campaign_id = @campaign_id, role = @role, skill_name = @skill_name, input_data = @input_data,
-       output_data = @output_data, confidence_score = @confidence_score, status = @status, attempts = @attempts,
-       idempotency_key = @idempotency_key, depends_on = @depends_on, branch = @branch, replans = @replans,
-       supersedes = @supersedes, created_at = @created_at, updated_at = @updated_at WHERE id = @id`,
-    ),
     countTasks: db.prepare(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
     countTasksByCampaign: db.prepare(`SELECT status, count(*) AS n FROM tasks WHERE campaign_id = ? GROUP BY status`),
     claimKey: db.prepare(`INSERT OR IGNORE INTO idempotency_keys (key) VALUES (?)`),
