@@ -1,5 +1,6 @@
 /** Every benchmark suite. A new suite adds one import and one entry. */
 import type { BenchSuite } from '../suite.ts';
+import { coreSuite } from './core.ts';
 import { sqliteSuite } from './sqlite.ts';
 
-export const SUITES: BenchSuite[] = [sqliteSuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite];

@@ -10,7 +10,7 @@ import { composePorts, type ComposedPorts } from '../config/compose.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { PersonaSchema, formatIssues, type Persona } from '../domain/schemas.ts';
 import { EngineConfigSchema, ScenarioSchema, type EngineConfig, type Scenario } from '../engine/config.ts';
-import { SwarmEngine, type ExternalCommand } from '../engine/engine.ts';
+import { SwarmEngine, type ExternalCommand, type PhaseTimer } from '../engine/engine.ts';
 import type { EngineEvent } from '../engine/events.ts';
 import { foldEvent, newFold, summarize, type EventFold, type RunSummary } from '../engine/summary.ts';
 import { VirtualClock } from '../sim/clock.ts';
@@ -29,6 +29,8 @@ export interface SimulationOptions {
   /** App config (defaults to loadConfig()). */
   readonly config?: ChimeraConfig;
   readonly keepEvents?: boolean;
+  /** Profiler for the benchmark's per-phase breakdown. */
+  readonly timer?: PhaseTimer;
   readonly onProgress?: (what: string, done: number, total: number) => void;
 }
 
@@ -67,6 +69,7 @@ export class Simulation {
         personas: loaded.personas,
         config: engineConfig,
         keepEvents: opts.keepEvents ?? true,
+        ...(opts.timer ? { timer: opts.timer } : {}),
       });
       return new Simulation(engine, ports, backend, loaded, engineConfig);
     } catch (e) {

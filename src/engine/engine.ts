@@ -77,6 +77,17 @@ export type ExternalCommand =
   | { type: 'campaign.resume'; campaign_id: string; expected_version?: number }
   | { type: 'campaign.create'; title: string; goal: string; persona_id: string; content_pieces?: number };
 
+export const PHASES = ['plan', 'claim', 'work', 'judge', 'commit', 'other'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Optional profiler: the engine marks where its time goes; the caller owns the stopwatch. */
+export interface PhaseTimer {
+  /** Enters a phase (nested phases pause the enclosing one). */
+  start(phase: Phase): void;
+  /** Leaves the innermost phase. */
+  stop(): void;
+}
+
 export interface EngineInit {
   readonly ports: Ports;
   readonly clock: EngineClock;
@@ -86,6 +97,7 @@ export interface EngineInit {
   readonly config: EngineConfig;
   /** Keep every event in memory (the UI and replay need them; the benchmark does not). */
   readonly keepEvents?: boolean;
+  readonly timer?: PhaseTimer;
 }
 
 export class SwarmEngine {
@@ -113,6 +125,7 @@ export class SwarmEngine {
   private currentAgent = 'system';
   private readonly lease_ms: number;
   private readonly personaList: readonly Persona[];
+  private readonly timer: PhaseTimer | undefined;
 
   private constructor(init: EngineInit) {
     this.config = init.config;
@@ -120,6 +133,7 @@ export class SwarmEngine {
     this.ports = init.ports;
     this.clock = init.clock;
     this.personaList = init.personas;
+    this.timer = init.timer;
     this.rng = new SeededRng(init.config.seed, 'run');
     this.log = new EventLog({ keep: init.keepEvents ?? true });
     this.lease_ms = init.config.lease_ticks * init.config.tick_ms;
@@ -386,6 +400,18 @@ export class SwarmEngine {
   }
 
   private async act(a: AgentState): Promise<boolean> {
+    if (!this.timer) return this.actUntimed(a);
+    const phase: Phase =
+      a.kind === 'planner' ? 'plan' : a.kind === 'worker' ? (a.busy ? 'work' : 'claim') : a.kind === 'judge' ? (a.busy ? 'commit' : 'judge') : a.kind === 'human' ? 'commit' : 'other';
+    this.timer.start(phase);
+    try {
+      return await this.actUntimed(a);
+    } finally {
+      this.timer.stop();
+    }
+  }
+
+  private async actUntimed(a: AgentState): Promise<boolean> {
     switch (a.kind) {
       case 'operator':
         return this.operatorTurn();
@@ -639,7 +665,9 @@ export class SwarmEngine {
     });
     m.setStatus(task_id, 'PROCESSING', this.tickNo);
     const persona = await this.persona(m.persona_id);
+    this.timer?.start('work');
     const outcome = runSkill(task.skill_name, lease.item.payload.params, persona, m.goal, this.config.faults, this.rng.fork(`skill/${task_id}/${updated.attempts}`));
+    this.timer?.stop();
     const until_tick = this.tickNo + 1 + (outcome.slow ? this.config.slow_extra_ticks : 0);
     a.busy = { lease, task_id, campaign_id: m.id, attempt: updated.attempts, until_tick, outcome };
     a.last = `working on ${task.skill_name} ${task_id.slice(0, 8)}`;
@@ -743,7 +771,12 @@ export class SwarmEngine {
       this.emit('judge.decided', { campaign_id: m.id, task_id, data: { phase: 'read', state_version: c.state_version, score: verdict.score, route: verdict.route } });
       return;
     }
-    await this.commitVerdict(a, m, lease, task, c.state_version, verdict, vector);
+    this.timer?.start('commit');
+    try {
+      await this.commitVerdict(a, m, lease, task, c.state_version, verdict, vector);
+    } finally {
+      this.timer?.stop();
+    }
   }
 
   private async judgeCommitDeliberated(a: AgentState): Promise<boolean> {

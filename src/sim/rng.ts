@@ -80,17 +80,12 @@ export class SeededRng implements Rng {
 
   /** A version-4 UUID drawn from this stream (deterministic for a seed). */
   uuid(): string {
-    const b = new Uint8Array(16);
-    for (let i = 0; i < 16; i += 4) {
-      const x = this.nextU32();
-      b[i] = x & 0xff;
-      b[i + 1] = (x >>> 8) & 0xff;
-      b[i + 2] = (x >>> 16) & 0xff;
-      b[i + 3] = (x >>> 24) & 0xff;
-    }
-    b[6] = ((b[6] as number) & 0x0f) | 0x40;
-    b[8] = ((b[8] as number) & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    const a = this.nextU32();
+    const b = this.nextU32();
+    const c = this.nextU32();
+    const d = this.nextU32();
+    const h = (x: number, bytes: number) => (x >>> 0).toString(16).padStart(bytes * 2, '0');
+    // version nibble 4, variant bits 10
+    return `${h(a, 4)}-${h(b >>> 16, 2)}-${h(((b & 0x0fff) | 0x4000) >>> 0, 2)}-${h(((c >>> 16) & 0x3fff) | 0x8000, 2)}-${h(c & 0xffff, 2)}${h(d, 4)}`;
   }
 }

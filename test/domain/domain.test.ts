@@ -114,3 +114,15 @@ describe('determinism primitives', () => {
     expect(serializeError(new TypeError('x'))).toEqual({ code: 'INTERNAL', message: 'x' });
   });
 });
+
+describe('audit hashing fast path', () => {
+  it('hashes exactly the canonical JSON of the event', async () => {
+    const { createHash } = await import('node:crypto');
+    const { hashAuditEvent } = await import('../../src/domain/audit.ts');
+    const f = fixtures(9);
+    const e = sealAuditEvent(null, f.audit({ details: { z: [1, { b: 2, a: 1 }], a: 'x' } }));
+    const { hash, ...rest } = e;
+    expect(hash).toBe(createHash('sha256').update(canonicalJson(rest)).digest('hex'));
+    expect(hashAuditEvent({ ...rest, extra: 1 } as never)).toBe(createHash('sha256').update(canonicalJson({ ...rest, extra: 1 })).digest('hex'));
+  });
+});

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChimeraError } from '../../src/domain/errors.ts';
 import { runChecked, openSim } from '../support/sim.ts';
+import { InvariantChecker } from '../../src/engine/invariants.ts';
 
 describe('routes, with invariants after every step', () => {
   it('launch-day: auto-approves most work, the reviewer handles the rest, every campaign completes', async () => {
@@ -35,31 +36,48 @@ describe('routes, with invariants after every step', () => {
   });
 
   it('storm: retry (level 1), re-plan (level 2), human (level 3), redelivery, duplicates and OCC conflicts all happen, and it still completes', async () => {
-    const sim = await runChecked('storm', { seed: 3 });
-    const s = sim.summary();
-    expect(s.finished).toBe('completed');
-    expect(s.retries).toBeGreaterThan(0);
-    expect(s.replans).toBeGreaterThan(0);
-    expect(s.redeliveries).toBeGreaterThan(0);
-    expect(s.duplicatesSkipped).toBeGreaterThan(0);
-    expect(s.conflicts).toBeGreaterThan(0);
-    expect(s.humanDecisions).toBeGreaterThan(0);
-    const types = new Set(sim.engine.log.all().map((e) => e.type));
-    for (const t of ['campaign.paused', 'campaign.resumed', 'judge.deferred', 'task.lease_lost', 'memory.written'] as const) expect(types).toContain(t);
-    // every failed task was superseded by a re-plan
-    const all = await sim.ports.state.listTasks();
-    const superseded = new Set(all.map((t) => t.supersedes));
-    for (const t of all.filter((x) => x.status === 'FAILED')) expect(superseded.has(t.id)).toBe(true);
-    await sim.close();
+    const types = new Map<string, number>();
+    const totals = { retries: 0, replans: 0, redeliveries: 0, duplicatesSkipped: 0, conflicts: 0, humanDecisions: 0 };
+    for (const seed of [1, 2, 3, 4]) {
+      const sim = await runChecked('storm', { seed });
+      const s = sim.summary();
+      expect(s.finished).toBe('completed');
+      for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += s[k];
+      for (const e of sim.engine.log.all()) types.set(e.type, (types.get(e.type) ?? 0) + 1);
+      // every failed task was superseded by a re-plan
+      const all = await sim.ports.state.listTasks();
+      const superseded = new Set(all.map((t) => t.supersedes));
+      for (const t of all.filter((x) => x.status === 'FAILED')) expect(superseded.has(t.id)).toBe(true);
+      await sim.close();
+    }
+    expect(totals).toEqual({
+      retries: expect.toSatisfy((n: number) => n > 0),
+      replans: expect.toSatisfy((n: number) => n > 0),
+      redeliveries: expect.toSatisfy((n: number) => n > 0),
+      duplicatesSkipped: expect.toSatisfy((n: number) => n > 0),
+      conflicts: expect.toSatisfy((n: number) => n > 0),
+      humanDecisions: expect.toSatisfy((n: number) => n > 0),
+    });
+    const seen = Object.fromEntries(['campaign.paused', 'campaign.resumed', 'task.lease_lost', 'memory.written'].map((t) => [t, (types.get(t) ?? 0) > 0]));
+    expect(seen).toEqual({ 'campaign.paused': true, 'campaign.resumed': true, 'task.lease_lost': true, 'memory.written': true });
   });
 
   it('level 3: a branch that keeps failing goes to a human instead of failing again', async () => {
-    const sim = await runChecked('launch-day', { seed: 9, max_replans: 1, faults: { skill_failure: 0.6 }, human: { enabled: false } });
-    const escalated = await sim.ports.state.listTasks({ status: 'ESC_HITL' });
-    const level3 = escalated.filter((t) => t.replans >= 1);
-    expect(level3.length).toBeGreaterThan(0);
-    for (const t of level3) expect((t.output_data as { judge: { reasons: string[] } }).judge.reasons.join(' ')).toMatch(/level 3/);
-    await sim.close();
+    let level3 = 0;
+    for (const seed of [9, 10, 11]) {
+      const sim = await runChecked('launch-day', { seed, max_replans: 1, faults: { skill_failure: 0.6 }, human: { enabled: false } });
+      const escalated = await sim.ports.state.listTasks({ status: 'ESC_HITL' });
+      for (const t of escalated) {
+        const j = (t.output_data as { judge: { score: number; reasons: string[]; sensitive_topics: string[]; unsafe_words: string[] } }).judge;
+        if (j.score >= 0.7 || j.sensitive_topics.length || j.unsafe_words.length) continue;
+        // below the review threshold yet escalated: only after the branch's re-plans ran out
+        level3 += 1;
+        expect(t.replans).toBeGreaterThanOrEqual(1);
+        expect(j.reasons.join(' ')).toMatch(/level 3/);
+      }
+      await sim.close();
+    }
+    expect(level3).toBeGreaterThan(0);
   });
 
   it('thresholds are configuration: approve at 0.99 sends borderline work to review', async () => {
@@ -90,6 +108,31 @@ describe('optimistic concurrency', () => {
     // re-read, re-decide: the fresh version commits
     await sim.command({ type: 'human.decide', task_id: task!.id, decision: 'approve', expected_version: c1.state_version });
     expect((await sim.ports.state.getTask(task!.id))?.status).toBe('COMPLETED');
+    await sim.close();
+  });
+
+  it('a judge whose campaign was paused while it deliberated defers the review instead of committing', async () => {
+    const sim = await openSim('storm', { seed: 2, judge_think_ticks: 3 });
+    const inv = new InvariantChecker(sim.ports);
+    let read: { campaign_id?: string; task_id?: string } | undefined;
+    for (let i = 0; i < 2000 && !read; i++) {
+      const r = await sim.step();
+      read = r?.events.find((e) => e.type === 'judge.decided' && e.data?.phase === 'read');
+    }
+    expect(read).toBeDefined();
+    await sim.command({ type: 'campaign.pause', campaign_id: read!.campaign_id! });
+    let deferred = false;
+    for (let i = 0; i < 2000 && !deferred; i++) {
+      const r = await sim.step();
+      if (!r) break;
+      deferred = r.events.some((e) => e.type === 'judge.deferred' && e.task_id === read!.task_id);
+      expect(await inv.check()).toEqual([]);
+    }
+    expect(deferred).toBe(true);
+    expect((await sim.ports.state.getTask(read!.task_id!))?.status).toBe('PROCESSING');
+    await sim.command({ type: 'campaign.resume', campaign_id: read!.campaign_id! });
+    await sim.run();
+    expect(['COMPLETED', 'ESC_HITL', 'FAILED']).toContain((await sim.ports.state.getTask(read!.task_id!))?.status);
     await sim.close();
   });
 
