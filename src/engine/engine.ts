@@ -126,6 +126,14 @@ export class SwarmEngine {
   private readonly lease_ms: number;
   private readonly personaList: readonly Persona[];
   private readonly timer: PhaseTimer | undefined;
+  /**
+   * Campaigns whose task (review) queue may hold claimable items. The engine is the only
+   * producer, so it sets the hint whenever it adds or returns items; a claim that finds
+   * nothing clears it. Skipping a queue that is known empty changes no outcome (a claim
+   * there would return null), only the cost of idle turns.
+   */
+  private readonly taskHint = new Set<string>();
+  private readonly reviewHint = new Set<string>();
 
   private constructor(init: EngineInit) {
     this.config = init.config;
@@ -201,6 +209,10 @@ export class SwarmEngine {
       this.scenarioPieces.set(c.id, sc?.content_pieces ?? 3);
     }
     this.operatorDone = this.scenario.operator.filter((o) => o.tick < this.tickNo).length;
+    for (const id of this.campaignOrder) {
+      this.taskHint.add(id);
+      this.reviewHint.add(id);
+    }
     await this.reconcile();
   }
 
@@ -466,6 +478,7 @@ export class SwarmEngine {
       items.push({ id, payload: { task_id: id, skill_name: t.skill_name, params: input.params ?? {}, persona_id: m.persona_id } });
     }
     const n = await this.ports.taskQueue.enqueue(taskQueueName(m.id), items);
+    if (n > 0) this.taskHint.add(m.id);
     if (log && n > 0) this.emit('task.enqueued', { campaign_id: m.id, data: { count: n, first: ids[0] } });
   }
 
@@ -634,14 +647,23 @@ export class SwarmEngine {
       const idx = (a.offset + k) % n;
       const id = this.campaignOrder[idx] as string;
       const m = this.campaigns.get(id) as CampaignMirror;
-      if (m.status !== 'ACTIVE') continue;
+      if (m.status !== 'ACTIVE' || !this.taskHint.has(id)) continue;
       const lease = await this.ports.taskQueue.claim(taskQueueName(id), a.id, this.lease_ms);
-      if (!lease) continue;
+      if (!lease) {
+        await this.maybeClearHint(this.taskHint, this.ports.taskQueue.depth(taskQueueName(id)), id);
+        continue;
+      }
       a.offset = idx + 1;
       await this.startWork(a, m, lease);
       return true;
     }
     return false;
+  }
+
+  /** Clears a queue hint unless items are only waiting out a delay. */
+  private async maybeClearHint(hint: Set<string>, depth: Promise<{ ready: number; delayed: number }>, id: string): Promise<void> {
+    const d = await depth;
+    if (d.ready === 0 && d.delayed === 0) hint.delete(id);
   }
 
   private async startWork(a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskInput>): Promise<void> {
@@ -683,6 +705,7 @@ export class SwarmEngine {
     if (outcome.kind === 'transient') {
       if (b.attempt < this.config.retry.max_attempts) {
         const r = await this.ports.taskQueue.retry(b.lease.queue, b.lease.lease_id, { delay_ms: this.config.retry.backoff_ticks * this.config.tick_ms });
+        this.taskHint.add(m.id);
         if (!r) {
           this.emit('task.lease_lost', { campaign_id: m.id, task_id: b.task_id, data: { stage: 'retry' } });
           a.last = 'lost a lease';
@@ -711,6 +734,7 @@ export class SwarmEngine {
         ? { task_id: b.task_id, skill_name: b.lease.item.payload.skill_name, result: outcome.result, confidence_score: outcome.confidence, reasoning: outcome.reasoning }
         : { task_id: b.task_id, skill_name: b.lease.item.payload.skill_name, result: { text: '', error: outcome.reason }, confidence_score: 0, reasoning: `worker error: ${outcome.reason}` };
     await this.ports.reviewQueue.enqueue(reviewQueueName(m.id), [{ id: `${b.task_id}:${b.attempt}`, payload: output }]);
+    this.reviewHint.add(m.id);
     const held = await this.ports.taskQueue.ack(b.lease.queue, b.lease.lease_id);
     if (!held) this.emit('task.lease_lost', { campaign_id: m.id, task_id: b.task_id, data: { stage: 'ack' } });
     this.emit('task.output', {
@@ -730,9 +754,12 @@ export class SwarmEngine {
       const idx = (a.offset + k) % n;
       const id = this.campaignOrder[idx] as string;
       const m = this.campaigns.get(id) as CampaignMirror;
-      if (m.status !== 'ACTIVE') continue;
+      if (m.status !== 'ACTIVE' || !this.reviewHint.has(id)) continue;
       const lease = await this.ports.reviewQueue.claim(reviewQueueName(id), a.id, this.lease_ms);
-      if (!lease) continue;
+      if (!lease) {
+        await this.maybeClearHint(this.reviewHint, this.ports.reviewQueue.depth(reviewQueueName(id)), id);
+        continue;
+      }
       a.offset = idx + 1;
       await this.review(a, m, lease);
       return true;
@@ -826,6 +853,7 @@ export class SwarmEngine {
         this.emit('occ.conflict', { campaign_id: m.id, task_id: task.id, data: { read_version: version, actual_version: fresh?.state_version ?? null } });
         if (!fresh || fresh.status !== 'ACTIVE') {
           await this.ports.reviewQueue.retry(lease.queue, lease.lease_id, { delay_ms: this.config.tick_ms });
+          this.reviewHint.add(m.id);
           this.emit('judge.deferred', { campaign_id: m.id, task_id: task.id, data: { campaign_status: fresh?.status ?? 'missing' } });
           a.last = `deferred ${task.id.slice(0, 8)}: campaign ${fresh?.status}`;
           return;
@@ -964,8 +992,11 @@ export class SwarmEngine {
     for (const id of this.campaignOrder) {
       const m = this.campaigns.get(id) as CampaignMirror;
       if (m.status === 'COMPLETED' || m.status === 'PLANNING') continue;
-      redelivered.push(...(await this.ports.taskQueue.redeliverExpired(taskQueueName(id))));
-      redelivered.push(...(await this.ports.reviewQueue.redeliverExpired(reviewQueueName(id))));
+      const t = await this.ports.taskQueue.redeliverExpired(taskQueueName(id));
+      const r = await this.ports.reviewQueue.redeliverExpired(reviewQueueName(id));
+      if (t.length) this.taskHint.add(id);
+      if (r.length) this.reviewHint.add(id);
+      redelivered.push(...t, ...r);
     }
     if (!redelivered.length) return false;
     a.last = `redelivered ${redelivered.length} expired lease(s)`;

@@ -52,14 +52,28 @@ export class EventLog {
     this.keep = opts.keep ?? true;
   }
 
+  /** Serialised events not yet fed to the hash (hashed in batches: one update per ~64 KiB). */
+  private unhashed: string[] = [];
+  private unhashedChars = 0;
+
   push(e: EngineEvent): void {
-    this.hash.update(JSON.stringify(e) + '\n');
+    const line = JSON.stringify(e) + '\n';
+    this.unhashed.push(line);
+    this.unhashedChars += line.length;
+    if (this.unhashedChars > 65536) this.feed();
     if (this.keep) this.events.push(e);
     this.pending.push(e);
   }
 
+  private feed(): void {
+    this.hash.update(this.unhashed.join(''));
+    this.unhashed = [];
+    this.unhashedChars = 0;
+  }
+
   /** SHA-256 of the log so far. */
   sha256(): string {
+    this.feed();
     return this.hash.copy().digest('hex');
   }
 

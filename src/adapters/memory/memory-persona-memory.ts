@@ -23,7 +23,7 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
   readonly kind: string = 'memory';
   readonly capabilities = Object.freeze({ exact: true, durable: false });
   private readonly m = new Map<string, Stored>();
-  private readonly parts = new Map<string, Map<string, Stored>>();
+  private readonly parts = new Map<string, { persona_id: string; category: MemoryRecord['category']; items: Map<string, Stored> }>();
 
   private partKey(persona_id: string, category: string): string {
     return `${persona_id}\u0000${category}`;
@@ -32,23 +32,23 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
   async upsert(records: readonly MemoryRecord[]): Promise<void> {
     for (const r of records) {
       const old = this.m.get(r.id);
-      if (old) this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(r.id);
+      if (old) this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.items.delete(r.id);
       const stored = { record: { ...r, vector: Float32Array.from(r.vector) }, norm: Math.sqrt(dot(r.vector, r.vector)) };
       this.m.set(r.id, stored);
       const key = this.partKey(r.persona_id, r.category);
       let part = this.parts.get(key);
-      if (!part) this.parts.set(key, (part = new Map()));
-      part.set(r.id, stored);
+      if (!part) this.parts.set(key, (part = { persona_id: r.persona_id, category: r.category, items: new Map() }));
+      part.items.set(r.id, stored);
     }
   }
 
   async search(q: MemoryQuery): Promise<MemoryHit[]> {
     const top = new TopK<MemoryRecord>(q.k);
     const qn = Math.sqrt(dot(q.vector, q.vector)) || 1;
-    for (const [key, part] of this.parts) {
-      const [persona_id, category] = key.split('\u0000') as [string, MemoryRecord['category']];
-      if (!matchesMemoryFilter({ persona_id, category } as MemoryRecord, q)) continue;
-      for (const s of part.values()) {
+    for (const part of this.parts.values()) {
+      if (q.persona_id !== undefined && part.persona_id !== q.persona_id) continue;
+      if (q.categories !== undefined && !q.categories.includes(part.category)) continue;
+      for (const s of part.items.values()) {
         const score = s.norm === 0 ? 0 : dot(q.vector, s.record.vector) / (qn * s.norm);
         top.offer(s.record, score);
       }
@@ -75,7 +75,7 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
       const old = this.m.get(id);
       if (!old) continue;
       this.m.delete(id);
-      this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(id);
+      this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.items.delete(id);
       n += 1;
     }
     return n;
