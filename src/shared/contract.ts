@@ -1,0 +1,219 @@
+/**
+ * The one typed contract between the UI and the core: every channel, its argument schema and
+ * its result type. Main (Electron), the preload, the browser-mode server, the service and the
+ * renderer all use this file, so a channel cannot drift between them.
+ *
+ * Rules: names are `namespace/verb`; each channel takes ONE object argument (validated here,
+ * strict: unknown keys are refused); results are plain JSON; errors cross as {code, message}
+ * (./errors.ts). Imports nothing from Node or from outside src/shared.
+ */
+import { z } from 'zod';
+import type {
+  AuditPage,
+  BackendStatus,
+  CampaignView,
+  DagView,
+  EventPage,
+  MemoryHitView,
+  MetricsView,
+  PersonaInfo,
+  PushMessage,
+  ReviewItem,
+  ScenarioInfo,
+  Settings,
+  SimStatus,
+  SwarmView,
+  TaskPage,
+} from './types.ts';
+import type { WireError } from './errors.ts';
+import { BACKEND_KINDS, MEMORY_CATEGORIES, TASK_STATUSES, THEMES } from './types.ts';
+
+const rate = z.number().min(0).max(1);
+const id = z.string().min(1).max(200);
+const Empty = z.strictObject({});
+
+export const FaultRatesArg = z.strictObject({
+  transient_error: rate,
+  skill_failure: rate,
+  slow_worker: rate,
+  sensitive_topic: rate,
+  low_quality: rate,
+});
+
+/** A profile name becomes a file name in the data folder, so it is kept to safe characters. */
+const profileName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'profile name: letters, digits, "-" and "_" only');
+
+interface Channel<A extends z.ZodType, R> {
+  readonly args: A;
+  /** Phantom: carries the result type only. */
+  readonly result: R;
+  /** True for channels that change the session or its data (the UI refetches after them). */
+  readonly mutates: boolean;
+}
+const ch = <R>() => <A extends z.ZodType>(args: A, mutates = false): Channel<A, R> => ({ args, result: undefined as R, mutates });
+
+export const CHANNELS = {
+  // ---------------------------------------------------------------- simulation
+  'sim/status': ch<SimStatus>()(Empty),
+  'sim/scenarios': ch<{ scenarios: ScenarioInfo[] }>()(Empty),
+  'sim/open': ch<SimStatus>()(
+    z.strictObject({
+      scenario: z.string().min(1).max(200),
+      seed: z.int().min(0).max(2 ** 31 - 1),
+      workers: z.int().min(1).max(256).optional(),
+      faults: FaultRatesArg.optional(),
+      human_enabled: z.boolean().optional(),
+    }),
+    true,
+  ),
+  'sim/step': ch<{ status: SimStatus; events: EventPage['events'] }>()(z.strictObject({ count: z.int().min(1).max(100_000).optional() }), true),
+  'sim/tick': ch<{ status: SimStatus; steps: number }>()(Empty, true),
+  'sim/run': ch<SimStatus>()(
+    z.strictObject({ until_tick: z.int().min(0).optional(), until_escalated: z.boolean().optional(), max_steps: z.int().min(1).optional() }),
+    true,
+  ),
+  'sim/pause': ch<SimStatus>()(Empty, true),
+  'sim/speed': ch<SimStatus>()(z.strictObject({ steps_per_s: z.number().min(0).max(1_000_000) }), true),
+  'sim/events': ch<EventPage>()(
+    z.strictObject({ after_step: z.int().min(0).optional(), limit: z.int().min(1).max(10_000).optional(), type: z.string().max(64).optional() }),
+  ),
+  'sim/scrub': ch<SimStatus>()(z.strictObject({ step: z.int().min(0) }), true),
+  'sim/swarm': ch<SwarmView>()(Empty),
+
+  // ---------------------------------------------------------------- campaigns
+  'campaigns/list': ch<{ campaigns: CampaignView[] }>()(Empty),
+  'campaigns/create': ch<{ campaign: CampaignView | null; status: SimStatus }>()(
+    z.strictObject({
+      title: z.string().trim().min(1, 'title is empty').max(255, 'title is longer than 255 characters'),
+      goal: z.string().trim().min(1, 'goal is empty').max(10_000),
+      persona_id: z.string().min(1).max(128),
+      content_pieces: z.int().min(1).max(100_000).optional(),
+    }),
+    true,
+  ),
+  'campaigns/pause': ch<{ campaign: CampaignView }>()(z.strictObject({ campaign_id: id, expected_version: z.int().min(1) }), true),
+  'campaigns/resume': ch<{ campaign: CampaignView }>()(z.strictObject({ campaign_id: id, expected_version: z.int().min(1) }), true),
+  'campaigns/tasks': ch<TaskPage>()(
+    z.strictObject({
+      campaign_id: id,
+      offset: z.int().min(0),
+      limit: z.int().min(1).max(5000),
+      status: z.enum(TASK_STATUSES).optional(),
+    }),
+  ),
+  'campaigns/dag': ch<DagView>()(z.strictObject({ campaign_id: id })),
+
+  // ---------------------------------------------------------------- human review
+  'review/list': ch<{ items: ReviewItem[] }>()(z.strictObject({ campaign_id: id.optional() })),
+  'review/decide': ch<{ status: SimStatus }>()(
+    z
+      .strictObject({
+        task_id: id,
+        decision: z.enum(['approve', 'reject', 'edit']),
+        edited_text: z.string().min(1).max(20_000).optional(),
+        expected_version: z.int().min(1),
+      })
+      .refine((v) => v.decision !== 'edit' || !!v.edited_text, { message: 'edited_text is required to edit then approve', path: ['edited_text'] }),
+    true,
+  ),
+
+  // ---------------------------------------------------------------- persona memory
+  'memory/personas': ch<{ personas: PersonaInfo[] }>()(Empty),
+  'memory/search': ch<{ hits: MemoryHitView[]; model_id: string; exact: boolean }>()(
+    z.strictObject({
+      query: z.string().trim().min(1, 'query is empty').max(2000),
+      k: z.int().min(1).max(100).optional(),
+      persona_id: z.string().min(1).max(128).optional(),
+      categories: z.array(z.enum(MEMORY_CATEGORIES)).max(3).optional(),
+    }),
+  ),
+  'memory/add': ch<{ id: string }>()(
+    z.strictObject({
+      persona_id: z.string().min(1).max(128),
+      content: z.string().trim().min(1, 'memory content is empty').max(20_000),
+      category: z.enum(MEMORY_CATEGORIES),
+    }),
+    true,
+  ),
+
+  // ---------------------------------------------------------------- audit
+  'audit/list': ch<AuditPage>()(
+    z.strictObject({
+      offset: z.int().min(0),
+      limit: z.int().min(1).max(2000),
+      campaign_id: id.optional(),
+      action: z.string().max(64).optional(),
+      actor: z.string().max(128).optional(),
+      text: z.string().max(200).optional(),
+    }),
+  ),
+
+  // ---------------------------------------------------------------- metrics
+  'metrics/series': ch<MetricsView>()(Empty),
+
+  // ---------------------------------------------------------------- backends
+  'backend/status': ch<BackendStatus>()(Empty),
+  'backend/switch': ch<BackendStatus>()(
+    z
+      .strictObject({ kind: z.enum(BACKEND_KINDS), name: profileName.optional() })
+      .refine((v) => v.kind !== 'sqlite' || !!v.name, { message: 'a SQLite profile needs a name', path: ['name'] }),
+    true,
+  ),
+
+  // ---------------------------------------------------------------- settings
+  'settings/get': ch<Settings>()(Empty),
+  'settings/set': ch<Settings>()(
+    z.strictObject({ theme: z.enum(THEMES).optional(), speed: z.number().min(0).max(1_000_000).optional() }),
+    true,
+  ),
+} as const;
+
+export type ChannelName = keyof typeof CHANNELS;
+export const CHANNEL_NAMES = Object.keys(CHANNELS) as ChannelName[];
+/** What a caller passes (before defaults). */
+export type ArgsOf<C extends ChannelName> = z.input<(typeof CHANNELS)[C]['args']>;
+/** What a handler receives (after validation). */
+export type ParsedArgsOf<C extends ChannelName> = z.output<(typeof CHANNELS)[C]['args']>;
+export type ResultOf<C extends ChannelName> = (typeof CHANNELS)[C]['result'];
+
+/** The client the renderer uses: one typed async function per channel. */
+export type ChimeraApi = { readonly [C in ChannelName]: (args: ArgsOf<C>) => Promise<ResultOf<C>> };
+
+/** The handlers the core provides: one per channel, each taking validated args. */
+export type ChimeraHandlers = { readonly [C in ChannelName]: (args: ParsedArgsOf<C>) => Promise<ResultOf<C>> };
+
+export function isChannelName(v: unknown): v is ChannelName {
+  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(CHANNELS, v);
+}
+
+/** Validates one channel's argument; returns the parsed value or the problems, each naming its field. */
+export function parseArgs<C extends ChannelName>(channel: C, raw: unknown): { ok: true; value: ParsedArgsOf<C> } | { ok: false; message: string; fields: string[] } {
+  const r = (CHANNELS[channel].args as z.ZodType).safeParse(raw);
+  if (r.success) return { ok: true, value: r.data as ParsedArgsOf<C> };
+  const fields = r.error.issues.map((i) => (i.path.length ? i.path.join('.') : keysOf(i) ?? '(argument)'));
+  const message = `${channel}: invalid argument: ${r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : keysOf(i) ?? '(argument)'}: ${i.message}`).join('; ')}`;
+  return { ok: false, message, fields };
+}
+
+function keysOf(issue: z.core.$ZodIssue): string | null {
+  return issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : null;
+}
+
+/** The IPC channel name for a contract channel (Electron): one prefix so main can refuse anything else. */
+export const IPC_PREFIX = 'chimera:';
+export const IPC_PUSH = 'chimera:push';
+
+/** What travels back for one call: the result, or the error in its wire form. */
+export type Envelope<R> = { readonly ok: true; readonly result: R } | { readonly ok: false; readonly error: WireError };
+
+/**
+ * What the Electron preload exposes as `window.chimera`: one function per channel (returning
+ * the envelope, because contextBridge drops an Error's own fields) and a push subscription.
+ */
+export type ChimeraBridge = { readonly [C in ChannelName]: (args: ArgsOf<C>) => Promise<Envelope<ResultOf<C>>> } & {
+  readonly onPush: (listener: (msg: PushMessage) => void) => () => void;
+};

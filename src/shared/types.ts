@@ -1,0 +1,269 @@
+/**
+ * What the core hands the UI: plain JSON records shaped for the views. They follow the
+ * domain's field names (state_version, confidence_score, …) so a view reads like the seed.
+ * Nothing here imports Node or the core; both sides of the bridge use these types.
+ */
+export const CAMPAIGN_STATUSES = ['PLANNING', 'ACTIVE', 'PAUSED', 'COMPLETED'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'ESC_HITL'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const MEMORY_CATEGORIES = ['Episodic', 'Semantic', 'SOUL'] as const;
+export type MemoryCategory = (typeof MEMORY_CATEGORIES)[number];
+export const FAULT_KINDS = ['transient_error', 'skill_failure', 'slow_worker', 'sensitive_topic', 'low_quality'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+export const BACKEND_KINDS = ['memory', 'sqlite'] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+export const THEMES = ['light', 'dark', 'system'] as const;
+export type Theme = (typeof THEMES)[number];
+
+export interface CampaignView {
+  readonly id: string;
+  readonly title: string;
+  readonly goal: string;
+  readonly status: CampaignStatus;
+  readonly state_version: number;
+  readonly persona_id: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly counts: Record<TaskStatus, number>;
+}
+
+export interface TaskRow {
+  readonly id: string;
+  readonly campaign_id: string;
+  readonly role: string;
+  readonly skill_name: string;
+  readonly status: TaskStatus;
+  readonly confidence_score: number | null;
+  readonly attempts: number;
+  readonly depends_on: readonly string[];
+  readonly branch: string;
+  readonly replans: number;
+  readonly updated_at: string;
+}
+
+export interface TaskPage {
+  readonly total: number;
+  readonly offset: number;
+  readonly tasks: readonly TaskRow[];
+}
+
+/** A campaign's DAG in compact form: node i has `deps[i]` as indices of its dependencies. */
+export interface DagView {
+  readonly campaign_id: string;
+  readonly ids: readonly string[];
+  readonly skills: readonly string[];
+  readonly statuses: readonly TaskStatus[];
+  readonly deps: readonly (readonly number[])[];
+}
+
+export interface AgentView {
+  readonly id: string;
+  readonly kind: 'operator' | 'planner' | 'worker' | 'judge' | 'human' | 'housekeeper';
+  readonly busy: boolean;
+  readonly last: string;
+}
+
+export interface QueueDepthView {
+  readonly ready: number;
+  readonly delayed: number;
+  readonly leased: number;
+}
+
+export interface QueueView {
+  readonly campaign_id: string;
+  readonly title: string;
+  readonly task_queue: QueueDepthView;
+  readonly review_queue: QueueDepthView;
+}
+
+export interface SwarmView {
+  readonly agents: readonly AgentView[];
+  readonly queues: readonly QueueView[];
+}
+
+export interface RunSummaryView {
+  readonly steps: number;
+  readonly ticks: number;
+  readonly finished: string | null;
+  readonly campaigns: { readonly total: number; readonly completed: number };
+  readonly tasks: { readonly total: number; readonly completed: number; readonly failed: number; readonly escalated: number };
+  readonly hitlPending: number;
+  readonly conflicts: number;
+  readonly retries: number;
+  readonly replans: number;
+  readonly redeliveries: number;
+  readonly duplicatesSkipped: number;
+  readonly humanDecisions: number;
+  readonly eventLogSha256: string;
+}
+
+export interface FaultRates {
+  readonly transient_error: number;
+  readonly skill_failure: number;
+  readonly slow_worker: number;
+  readonly sensitive_topic: number;
+  readonly low_quality: number;
+}
+
+export interface SimStatus {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly workers: number;
+  readonly judges: number;
+  readonly faults: FaultRates;
+  readonly human_enabled: boolean;
+  readonly step: number;
+  readonly tick: number;
+  readonly finished: string | null;
+  readonly running: boolean;
+  /** Steps per second while running; 0 means as fast as possible. */
+  readonly speed: number;
+  readonly backend: BackendKind;
+  readonly events: number;
+  readonly summary: RunSummaryView;
+  /** Set after a timeline scrub: the step the run was rebuilt to. */
+  readonly replayed_from: number | null;
+}
+
+export interface EngineEventView {
+  readonly step: number;
+  readonly tick: number;
+  readonly agent: string;
+  readonly type: string;
+  readonly campaign_id?: string;
+  readonly task_id?: string;
+  readonly data?: Record<string, unknown>;
+}
+
+export interface EventPage {
+  readonly total: number;
+  readonly events: readonly EngineEventView[];
+}
+
+export interface ScenarioInfo {
+  readonly name: string;
+  readonly description: string;
+  readonly personas: readonly string[];
+  readonly workers: number;
+  readonly seed: number;
+  readonly faults: FaultRates;
+}
+
+export interface ComparedMemory {
+  readonly id: string;
+  readonly category: string;
+  readonly score: number;
+  /** The memory's text, or null when it is no longer in persona memory. */
+  readonly content: string | null;
+}
+
+export interface ReviewItem {
+  readonly task_id: string;
+  readonly campaign_id: string;
+  readonly campaign_title: string;
+  /** The campaign's state_version when this item was read; a decision must carry it. */
+  readonly state_version: number;
+  readonly persona_id: string;
+  readonly skill_name: string;
+  readonly text: string;
+  readonly reasoning: string;
+  readonly worker_confidence: number | null;
+  readonly score: number | null;
+  readonly reasons: readonly string[];
+  readonly sensitive_topics: readonly string[];
+  readonly memories: readonly ComparedMemory[];
+}
+
+export interface MemoryHitView {
+  readonly id: string;
+  readonly persona_id: string;
+  readonly content: string;
+  readonly category: MemoryCategory;
+  readonly timestamp: string;
+  readonly score: number;
+}
+
+export interface PersonaInfo {
+  readonly id: string;
+  readonly memories: number;
+}
+
+export interface AuditRow {
+  readonly seq: number;
+  readonly id: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly entity_type: string;
+  readonly entity_id: string;
+  readonly campaign_id: string | null;
+  readonly before_status: string | null;
+  readonly after_status: string | null;
+  readonly state_version: number | null;
+  readonly timestamp: string;
+  readonly details: unknown;
+  readonly prev_hash: string;
+  readonly hash: string;
+}
+
+export interface AuditVerificationView {
+  readonly ok: boolean;
+  readonly checked: number;
+  readonly broken_at: number | null;
+  readonly reason: string | null;
+  readonly head_hash: string;
+}
+
+export interface AuditPage {
+  readonly total: number;
+  readonly events: readonly AuditRow[];
+  readonly verification: AuditVerificationView;
+  readonly actions: readonly string[];
+  readonly actors: readonly string[];
+}
+
+export interface MetricsView {
+  /** One entry per tick from 0 to the current tick. */
+  readonly ticks: readonly number[];
+  /** Tasks decided COMPLETED per tick (judge auto-approve and human approve). */
+  readonly throughput: readonly number[];
+  readonly conflicts_per_tick: readonly number[];
+  /** Total ready+delayed+leased across campaigns, sampled at the end of each tick the session saw. */
+  readonly queue_depths: readonly { tick: number; task: number; review: number }[];
+  /** Counts of judge scores in 20 buckets of 0.05 from 0 to 1. */
+  readonly confidence_histogram: readonly number[];
+  readonly routes: { readonly approved: number; readonly review: number; readonly rejected: number };
+  readonly human: { readonly approve: number; readonly edit: number; readonly reject: number };
+  readonly conflicts_total: number;
+}
+
+export interface BackendProfile {
+  readonly kind: BackendKind;
+  /** For SQLite: the profile's name (its file lives in the data folder). */
+  readonly name: string | null;
+  readonly path: string | null;
+}
+
+export interface BackendStatus {
+  readonly active: BackendProfile;
+  readonly description: string;
+  readonly capabilities: { readonly transactions: boolean; readonly durable: boolean; readonly memory_exact: boolean; readonly memory_durable: boolean };
+  readonly notices: readonly string[];
+  readonly data_dir: string;
+  /** SQLite profiles found in the data folder. */
+  readonly sqlite_profiles: readonly { name: string; path: string; bytes: number }[];
+  readonly kinds: readonly BackendKind[];
+}
+
+export interface Settings {
+  readonly theme: Theme;
+  readonly speed: number;
+  readonly backend: BackendProfile;
+  readonly last_run: { scenario: string; seed: number; workers: number; faults: FaultRates } | null;
+}
+
+/** Messages the core pushes to the UI (WebSocket in browser mode, IPC events in Electron). */
+export type PushMessage =
+  | { readonly type: 'status'; readonly status: SimStatus }
+  | { readonly type: 'changed'; readonly what: 'session' | 'data' | 'settings' }
+  | { readonly type: 'error'; readonly error: { code: string; message: string } };

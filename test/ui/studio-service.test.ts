@@ -1,0 +1,143 @@
+/**
+ * The studio service over real ports: human review with optimistic concurrency, timeline
+ * scrubbing (replay gives the same event log), metrics, audit verification, and SQLite
+ * profiles that survive a restart.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStudio } from './studio-support.ts';
+
+type Studio = Awaited<ReturnType<typeof openStudio>>;
+const opened: Studio[] = [];
+async function studio(dir?: string): Promise<Studio> {
+  const s = await openStudio(dir);
+  opened.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.service.close();
+});
+
+/** Steps until the Judge has escalated something (bounded). */
+async function stepUntilEscalated(s: Studio) {
+  for (let i = 0; i < 2000; i++) {
+    if ((await s.service.call('review/list', {})).items.length > 0) return;
+    await s.service.call('sim/step', { count: 5 });
+  }
+  throw new Error('nothing was escalated in 10,000 steps');
+}
+
+describe('studio service', () => {
+  it('opens the default scenario and steps', async () => {
+    const s = await studio();
+    const before = s.service.status();
+    expect(before.scenario).toBe('review-queue');
+    const r = await s.service.call('sim/step', { count: 3 });
+    expect(r.status.step).toBeGreaterThan(before.step);
+    expect(r.events.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a decision made on a stale state_version with CONFLICT, then accepts a fresh one', async () => {
+    const s = await studio();
+    await stepUntilEscalated(s);
+    const [item] = (await s.service.call('review/list', {})).items;
+    expect(item!.score).not.toBeNull();
+    expect(item!.memories.length).toBeGreaterThan(0);
+    expect(item!.memories[0]!.content).toBeTruthy();
+    const stale = item!.state_version - 1;
+    await expect(s.service.call('review/decide', { task_id: item!.task_id, decision: 'approve', expected_version: stale })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining(`you read state_version ${stale}`),
+    });
+    const fresh = (await s.service.call('review/list', {})).items.find((i) => i.task_id === item!.task_id)!;
+    await s.service.call('review/decide', { task_id: fresh.task_id, decision: 'edit', edited_text: 'A calmer rewrite.', expected_version: fresh.state_version });
+    expect((await s.service.call('review/list', {})).items.some((i) => i.task_id === item!.task_id)).toBe(false);
+    const audit = await s.service.call('audit/list', { offset: 0, limit: 10, action: 'human.decided' });
+    expect(audit.total).toBe(1);
+    expect(audit.verification.ok).toBe(true);
+  });
+
+  it('scrubs back to a step by replay and reaches the same event log going forward again', async () => {
+    const s = await studio();
+    await s.service.call('sim/step', { count: 60 });
+    const at60 = s.service.status();
+    await s.service.call('sim/step', { count: 60 });
+    const at120 = s.service.status();
+    const back = await s.service.call('sim/scrub', { step: at60.step });
+    expect(back.step).toBe(at60.step);
+    expect(back.replayed_from).toBe(at60.step);
+    expect(back.summary.eventLogSha256).toBe(at60.summary.eventLogSha256);
+    await s.service.call('sim/step', { count: 60 });
+    expect(s.service.status().summary.eventLogSha256).toBe(at120.summary.eventLogSha256);
+    await expect(s.service.call('sim/scrub', { step: 10_000 })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('runs in chunks without blocking, stops when something is escalated, and folds metrics', async () => {
+    const s = await studio();
+    await s.service.call('sim/run', { until_escalated: true });
+    // the event loop stays free while the run goes on: a request is answered at once
+    const t0 = performance.now();
+    await s.service.call('sim/status', {});
+    expect(performance.now() - t0).toBeLessThan(200);
+    for (let i = 0; i < 500 && s.service.status().running; i++) await new Promise((r) => setImmediate(r));
+    await s.service.call('sim/pause', {});
+    expect(s.service.status().summary.hitlPending).toBeGreaterThan(0);
+    const m = await s.service.call('metrics/series', {});
+    expect(m.routes.review).toBeGreaterThan(0);
+    expect(m.confidence_histogram.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(m.queue_depths.length).toBeGreaterThan(0);
+  });
+
+  it('searches persona memory and adds to it', async () => {
+    const s = await studio();
+    const { id } = await s.service.call('memory/add', { persona_id: 'aria', content: 'Aria mends denim jackets with sashiko stitching.', category: 'Episodic' });
+    const r = await s.service.call('memory/search', { query: 'sashiko stitching on denim', k: 3, persona_id: 'aria' });
+    expect(r.hits[0]!.id).toBe(id);
+    expect(r.hits[0]!.category).toBe('Episodic');
+    await expect(s.service.call('memory/add', { persona_id: 'nobody', content: 'x', category: 'Semantic' })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
+  it('switches to a SQLite profile at run time and finds its data after a restart', async () => {
+    const s = await studio();
+    const b = await s.service.call('backend/switch', { kind: 'sqlite', name: 'keep' });
+    expect(b.active).toMatchObject({ kind: 'sqlite', name: 'keep' });
+    expect(b.capabilities.durable).toBe(true);
+    await s.service.call('campaigns/create', { title: 'Kept campaign', goal: 'Teach denim repair', persona_id: 'aria' });
+    await s.service.call('sim/step', { count: 40 });
+    const status = s.service.status();
+    const memories = (await s.service.call('memory/personas', {})).personas;
+    await s.service.close();
+
+    const again = await studio(s.data_dir);
+    expect((await again.service.call('backend/status', {})).active).toMatchObject({ kind: 'sqlite', name: 'keep' });
+    const titles = (await again.service.call('campaigns/list', {})).campaigns.map((c) => c.title);
+    expect(titles).toContain('Kept campaign');
+    expect(again.service.status().step).toBe(status.step);
+    expect(again.service.status().summary.eventLogSha256).toBe(status.summary.eventLogSha256);
+    expect((await again.service.call('memory/personas', {})).personas).toEqual(memories);
+    // and back to memory: a fresh in-memory session
+    const m = await again.service.call('backend/switch', { kind: 'memory' });
+    expect(m.active.kind).toBe('memory');
+    expect(m.sqlite_profiles.map((p) => p.name)).toEqual(['keep']);
+  });
+
+  it('pages tasks and draws the DAG of a campaign', async () => {
+    const s = await studio();
+    await s.service.call('sim/step', { count: 20 });
+    const [c] = (await s.service.call('campaigns/list', {})).campaigns;
+    const page = await s.service.call('campaigns/tasks', { campaign_id: c!.id, offset: 0, limit: 5 });
+    expect(page.total).toBeGreaterThan(5);
+    expect(page.tasks).toHaveLength(5);
+    const dag = await s.service.call('campaigns/dag', { campaign_id: c!.id });
+    expect(dag.ids.length).toBe(page.total);
+    expect(dag.deps.some((d) => d.length > 0)).toBe(true);
+    await expect(s.service.call('campaigns/dag', { campaign_id: 'missing' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('persists settings in the data folder', async () => {
+    const s = await studio();
+    await s.service.call('settings/set', { theme: 'dark', speed: 100 });
+    await s.service.close();
+    const again = await studio(s.data_dir);
+    expect(await again.service.call('settings/get', {})).toMatchObject({ theme: 'dark', speed: 100 });
+  });
+});
