@@ -89,7 +89,9 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
   if (env.DATABASE_MODE) raw = { ...raw, mode: env.DATABASE_MODE };
   if (env.CHIMERA_DATA_DIR) raw = { ...raw, data_dir: env.CHIMERA_DATA_DIR };
   if (opts.overrides) raw = mergeDeep(raw, opts.overrides);
-  return parseConfig(raw, opts.file ?? (env.DATABASE_MODE ? 'DATABASE_MODE' : 'config'));
+  const fromEnv = env.DATABASE_MODE ? `DATABASE_MODE=${env.DATABASE_MODE}` : '';
+  const source = opts.file ? `${opts.file}${fromEnv ? ` with ${fromEnv}` : ''}` : fromEnv || 'config';
+  return parseConfig(raw, source);
 }
 
 function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {

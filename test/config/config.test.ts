@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfig } from '../../src/config/config.ts';
+import { composePorts } from '../../src/config/compose.ts';
+import { VirtualClock } from '../../src/sim/clock.ts';
+import { ChimeraError } from '../../src/domain/errors.ts';
+
+describe('configuration', () => {
+  it('defaults to the in-memory profile with the hashing embedder, frozen', () => {
+    const c = parseConfig({});
+    expect(c.mode).toBe('in-memory');
+    expect(c.embedder.kind).toBe('hashing');
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.sqlite)).toBe(true);
+  });
+
+  it('DATABASE_MODE overrides the file; a bad value names the source and the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chimera-config-'));
+    const file = join(dir, 'chimera.config.json');
+    writeFileSync(file, JSON.stringify({ mode: 'in-memory', sqlite: { path: 'x.db' } }));
+    expect(loadConfig({ file, env: { DATABASE_MODE: 'sqlite' } }).mode).toBe('sqlite');
+    expect(() => loadConfig({ file, env: { DATABASE_MODE: 'mongo' } })).toThrow(/with DATABASE_MODE=mongo: mode: Invalid option/);
+  });
+
+  it('refuses unknown keys, wrong types and broken JSON with the file name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chimera-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ memory: { adapter: 'hnsw', hnsw: { M: 'sixteen' } }, colour: 'blue' }));
+    const err = (() => {
+      try {
+        loadConfig({ file, env: {} });
+      } catch (e) {
+        return e as ChimeraError;
+      }
+      return null;
+    })();
+    expect(err?.code).toBe('CONFIG');
+    expect(err?.message).toContain(file);
+    expect(err?.message).toMatch(/memory\.hnsw\.M/);
+    expect(err?.message).toMatch(/colour/);
+    writeFileSync(file, '{ "mode": ');
+    expect(() => loadConfig({ file, env: {} })).toThrow(/is not valid JSON/);
+    expect(() => loadConfig({ file: join(dir, 'missing.json'), env: {} })).toThrow(/cannot read config file/);
+  });
+
+  it('the composition root builds guarded ports for the in-memory profile and refuses an unknown one', async () => {
+    const ports = await composePorts(parseConfig({}), new VirtualClock());
+    expect(ports.state.kind).toBe('memory');
+    const bad = await ports.state.transaction((tx) => tx.insertCampaign({ id: 'nope' } as never)).catch((e: unknown) => e);
+    expect((bad as ChimeraError).code).toBe('VALIDATION');
+    await ports.close();
+    await ports.close();
+    const prod = await composePorts(parseConfig({ mode: 'production' }), new VirtualClock()).catch((e: unknown) => e);
+    expect((prod as ChimeraError).code).toBe('CONFIG');
+    expect((prod as Error).message).toMatch(/DATABASE_MODE "production" has no backend in this build/);
+  });
+});
