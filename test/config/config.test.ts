@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig, parseConfig } from '../../src/config/config.ts';
 import { composePorts } from '../../src/config/compose.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import { ChimeraError } from '../../src/domain/errors.ts';
+import type { ChimeraError } from '../../src/domain/errors.ts';
 
 describe('configuration', () => {
   it('defaults to the in-memory profile with the hashing embedder, frozen', () => {
