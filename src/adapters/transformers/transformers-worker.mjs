@@ -1,50 +1,81 @@
-// The transformers.js side of TransformersEmbedder, run in a worker thread so tokenising and
-// ONNX inference never block the main thread. Plain JavaScript on purpose: a worker does not
-// inherit the parent's TypeScript loader (tsx or vitest), and this file needs none.
+// The transformers.js side of TransformersEmbedder: one worker thread per process that hosts
+// every loaded pipeline, so tokenising and ONNX inference never block the main thread.
+// One worker, not one per embedder, because onnxruntime-node's native addon is not
+// context-aware: it loads into one thread of a process only, and a second worker fails with
+// "Module did not self-register". Plain JavaScript on purpose: a worker does not inherit the
+// parent's TypeScript loader (tsx or vitest), and this file needs none.
 //
-// Protocol (parent → worker): { type: 'embed', id, texts }.
-// Worker → parent: { type: 'ready', dimensions } once the model is loaded, or
-// { type: 'fatal', message }; then { type: 'result', id, data: Float32Array, dimensions } or
-// { type: 'error', id, message } per request. Options arrive as workerData.
-import { parentPort, workerData } from 'node:worker_threads';
+// Requests (parent → worker), each with a numeric `id`:
+//   { type: 'load', id, model, model_dir, allow_downloads, quantized } → { type: 'loaded', id, handle, dimensions }
+//   { type: 'embed', id, handle, texts } → { type: 'result', id, data: Float32Array, dimensions }
+//   { type: 'unload', id, handle } → { type: 'unloaded', id }
+// Any failure → { type: 'error', id, message }. Requests run one at a time, in order.
+import { parentPort } from 'node:worker_threads';
 
-const { model, model_dir, allow_downloads, quantized } = workerData;
+// The loader warns on stderr about every optional file it does not find locally; the parent
+// turns real misses into a typed error, so these lines are noise in a CLI or app log.
+const warn = console.warn.bind(console);
+console.warn = (...args) => {
+  if (typeof args[0] === 'string' && args[0].startsWith('Unable to load from local path')) return;
+  warn(...args);
+};
 
-async function load() {
-  const { env, pipeline } = await import('@xenova/transformers');
+const pipelines = new Map();
+let nextHandle = 1;
+let transformers;
+
+async function load(msg) {
+  transformers ??= await import('@xenova/transformers');
+  const { env, pipeline } = transformers;
   env.allowLocalModels = true;
-  env.localModelPath = model_dir;
-  env.allowRemoteModels = Boolean(allow_downloads);
+  env.localModelPath = msg.model_dir;
+  env.allowRemoteModels = Boolean(msg.allow_downloads);
   // downloads (only when allowed) land in the same folder, in the layout the loader reads
-  env.cacheDir = model_dir;
-  env.useFSCache = Boolean(allow_downloads);
-  return pipeline('feature-extraction', model, { quantized });
+  env.cacheDir = msg.model_dir;
+  env.useFSCache = Boolean(msg.allow_downloads);
+  const extractor = await pipeline('feature-extraction', msg.model, { quantized: msg.quantized });
+  const handle = nextHandle++;
+  pipelines.set(handle, extractor);
+  const probe = await embed(handle, ['probe']);
+  return { type: 'loaded', id: msg.id, handle, dimensions: probe.dimensions };
 }
 
-async function embed(extractor, texts) {
+async function embed(handle, texts) {
+  const extractor = pipelines.get(handle);
+  if (!extractor) throw new Error('this embedder was closed');
   const out = await extractor(texts, { pooling: 'mean', normalize: true });
   const dimensions = out.dims[out.dims.length - 1];
   return { data: Float32Array.from(out.data), dimensions };
 }
 
-let extractor;
-try {
-  extractor = await load();
-  const probe = await embed(extractor, ['probe']);
-  parentPort.postMessage({ type: 'ready', dimensions: probe.dimensions });
-} catch (e) {
-  parentPort.postMessage({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
+async function unload(handle) {
+  const extractor = pipelines.get(handle);
+  pipelines.delete(handle);
+  await extractor?.dispose?.();
 }
 
-// one request at a time: ONNX sessions are not re-entrant and the queue keeps order
+async function handle(msg) {
+  switch (msg.type) {
+    case 'load':
+      return load(msg);
+    case 'embed': {
+      const { data, dimensions } = await embed(msg.handle, msg.texts);
+      return { type: 'result', id: msg.id, data, dimensions };
+    }
+    case 'unload':
+      await unload(msg.handle);
+      return { type: 'unloaded', id: msg.id };
+    default:
+      throw new Error(`unknown request ${msg.type}`);
+  }
+}
+
 let chain = Promise.resolve();
 parentPort.on('message', (msg) => {
-  if (!msg || msg.type !== 'embed') return;
   chain = chain.then(async () => {
     try {
-      if (!extractor) throw new Error('the model did not load');
-      const { data, dimensions } = await embed(extractor, msg.texts);
-      parentPort.postMessage({ type: 'result', id: msg.id, data, dimensions }, [data.buffer]);
+      const reply = await handle(msg);
+      parentPort.postMessage(reply, reply.data ? [reply.data.buffer] : []);
     } catch (e) {
       parentPort.postMessage({ type: 'error', id: msg.id, message: e instanceof Error ? e.message : String(e) });
     }

@@ -4,10 +4,16 @@ import { simulateCommand } from './simulate.ts';
 import { replayCommand } from './replay.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
+import { memoryImportCommand } from './memory-import.ts';
+import { memorySearchCommand } from './memory-search.ts';
+import { memoryReindexCommand } from './memory-reindex.ts';
 
 export const COMMANDS: Command[] = [
   simulateCommand,
   replayCommand,
   exportCommand,
   importCommand,
+  memoryImportCommand,
+  memorySearchCommand,
+  memoryReindexCommand,
 ];

@@ -1,0 +1,70 @@
+/**
+ * What the `chimera memory …` commands share: the flags that pick the backend, the memory
+ * adapter and the embedder, and opening the ports from them through the composition root.
+ */
+import { resolve } from 'node:path';
+import type { ParseArgsConfig } from 'node:util';
+import { EMBEDDERS, MEMORY_ADAPTERS, loadConfig, type ChimeraConfig } from '../../config/config.ts';
+import { composePorts, type ComposedPorts } from '../../config/compose.ts';
+import { SystemClock } from '../../sim/clock.ts';
+import { ProgressBar } from '../progress.ts';
+import { UsageError, type CliIo } from '../command.ts';
+
+const BACKENDS = { memory: 'in-memory', sqlite: 'sqlite' } as const;
+
+/** Flags every memory command accepts. */
+export const MEMORY_FLAGS: NonNullable<ParseArgsConfig['options']> = {
+  backend: { type: 'string' },
+  db: { type: 'string' },
+  memory: { type: 'string' },
+  embedder: { type: 'string' },
+  model: { type: 'string' },
+  'model-dir': { type: 'string' },
+  'allow-downloads': { type: 'boolean' },
+  config: { type: 'string' },
+  json: { type: 'boolean', default: false },
+};
+
+/** Usage lines for MEMORY_FLAGS. */
+export const MEMORY_FLAGS_USAGE = [
+  '  common: [--backend memory|sqlite] [--db FILE] [--memory exact|hnsw|memory] [--embedder hashing|transformers]',
+  '          [--model ID] [--model-dir DIR] [--allow-downloads] [--config FILE] [--json]',
+  '  The memories live in persona-memory/ beside the SQLite file (--db, else <data_dir>/chimera.db).',
+  '  Without --memory (and with the in-process default in the config) these commands use hnsw.',
+].join('\n');
+
+function choice<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[]): T | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(String(v))) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got "${String(v)}"`);
+  return v as T;
+}
+
+/** The config file and environment, with the command's flags on top; paths resolve against the cwd. */
+export function memoryConfig(values: Record<string, unknown>, io: CliIo): ChimeraConfig {
+  const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
+  const base = loadConfig({ file, env: io.env });
+  const backend = choice(values, 'backend', Object.keys(BACKENDS) as (keyof typeof BACKENDS)[]);
+  const memory = choice(values, 'memory', MEMORY_ADAPTERS) ?? (base.memory.adapter === 'memory' ? 'hnsw' : base.memory.adapter);
+  const embedder = choice(values, 'embedder', EMBEDDERS);
+  const o: Record<string, unknown> = { data_dir: resolve(io.cwd, base.data_dir), memory: { adapter: memory } };
+  if (backend) o.mode = BACKENDS[backend];
+  if (values.db !== undefined) o.sqlite = { path: resolve(io.cwd, String(values.db)) };
+  const e: Record<string, unknown> = {};
+  if (embedder) e.kind = embedder;
+  if (values.model !== undefined) e.model = String(values.model);
+  if (values['model-dir'] !== undefined) e.model_dir = resolve(io.cwd, String(values['model-dir']));
+  else if (base.embedder.model_dir !== undefined) e.model_dir = resolve(io.cwd, base.embedder.model_dir);
+  if (values['allow-downloads'] !== undefined) e.allow_downloads = Boolean(values['allow-downloads']);
+  if (Object.keys(e).length) o.embedder = e;
+  return loadConfig({ file, env: io.env, overrides: o });
+}
+
+/** Opens the ports for a memory command, drawing start-up work (index rebuilds) as a progress bar and printing notices. */
+export async function openMemoryPorts(config: ChimeraConfig, io: CliIo, quiet: boolean): Promise<ComposedPorts> {
+  const bar = new ProgressBar(io.stderr, 'persona memory', !quiet && Boolean(io.stderr.isTTY));
+  const ports = await composePorts(config, new SystemClock(), (what, done, total) => bar.update(done, total, what, performance.now()));
+  bar.done();
+  for (const n of ports.notices) io.stderr.write(`note: ${n}\n`);
+  return ports;
+}
