@@ -1,0 +1,63 @@
+/** Headless Debian Chromium through playwright-core, and a browser-mode server on a random port. */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { loadConfig } from '../../src/config/config.ts';
+import { StudioService } from '../../src/app/studio-service.ts';
+import { startStudioServer, type StudioServer } from '../../server/server.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+export const SKIP_REASON = `skipped: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run does this)`;
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/** Builds dist-renderer/ when it is missing or older than its sources (as npm start does). */
+export async function ensureRenderer(): Promise<void> {
+  const start = (await import(join(ROOT, 'bin', 'start.mjs'))) as { rendererStale: () => boolean; buildRenderer: () => Promise<void> };
+  if (start.rendererStale()) await start.buildRenderer();
+}
+
+export async function launchChromium(viewport = { width: 1400, height: 900 }): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'chimera-chromium-'));
+  // launchPersistentContext is how playwright takes a fresh --user-data-dir
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunningStudio {
+  readonly service: StudioService;
+  readonly server: StudioServer;
+  stop(): Promise<void>;
+}
+
+/** The real service and server over `data_dir`, on a free port. */
+export async function startStudio(data_dir: string): Promise<RunningStudio> {
+  const service = await StudioService.open({ config: loadConfig({ env: {}, overrides: { data_dir } }) });
+  const server = await startStudioServer({ service, port: 0, staticDir: join(ROOT, 'dist-renderer') });
+  return {
+    service,
+    server,
+    async stop() {
+      await server.close();
+      await service.close();
+    },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * End to end: Debian's Chromium (headless, playwright-core) drives the real UI served by the
+ * real browser-mode server over a real studio service. Create a campaign, step, run until the
+ * Judge escalates, approve, hit a stale-version conflict, search memory, switch to SQLite and
+ * find the data again after a server restart. Screenshots of every view go to
+ * test-artifacts/screenshots/. Skipped, with the reason printed, where Chromium is missing.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { HAVE_CHROMIUM, ROOT, SKIP_REASON, ensureRenderer, launchChromium, startStudio, type RunningStudio } from './browser.ts';
+
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+const WAIT = { timeout: 15_000 };
+
+/** The page's `document`, as far as the page-side conditions below use it (this file is type-checked without the DOM lib). */
+interface PageNode {
+  readonly textContent: string | null;
+  readonly nextElementSibling: PageNode | null;
+}
+declare const document: {
+  querySelector(selector: string): PageNode | null;
+  querySelectorAll(selector: string): Iterable<PageNode> & { readonly length: number };
+  readonly documentElement: { readonly dataset: Record<string, string | undefined> };
+};
+
+if (!HAVE_CHROMIUM) console.warn(`[e2e] ${SKIP_REASON}`);
+
+describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMIUM ? '' : ` (${SKIP_REASON})`}`, () => {
+  let dataDir: string;
+  let studio: RunningStudio;
+  let browser: { context: BrowserContext; close: () => Promise<void> };
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    await ensureRenderer();
+    mkdirSync(SHOTS, { recursive: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'chimera-e2e-'));
+    studio = await startStudio(dataDir);
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.setDefaultTimeout(WAIT.timeout);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await studio?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const view = async (name: string) => {
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: new RegExp(`^${name}`) }).click();
+    await page.getByRole('heading', { level: 1, name }).waitFor(WAIT);
+  };
+  // conditions evaluated in the page: self-contained functions (the CSP refuses string evaluation)
+  const until = (fn: (arg: number) => boolean, arg: number) => page.waitForFunction(fn, arg, WAIT);
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+
+  it('refuses requests without the per-launch token, or for another host', async () => {
+    const base = `http://127.0.0.1:${studio.server.port}`;
+    expect((await fetch(`${base}/`)).status).toBe(401);
+    expect((await fetch(`${base}/api/sim/status`, { method: 'POST', body: '{}' })).status).toBe(401);
+    const wrong = await fetch(`${base}/api/sim/status`, { method: 'POST', body: '{}', headers: { 'x-chimera-token': 'nope' } });
+    expect(wrong.status).toBe(401);
+    const ok = await fetch(`${base}/api/sim/status`, { method: 'POST', body: '{}', headers: { 'x-chimera-token': studio.server.token } });
+    expect(ok.status).toBe(200);
+    const bad = await fetch(`${base}/api/sim/step`, { method: 'POST', body: '{"count":"x"}', headers: { 'x-chimera-token': studio.server.token } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    const foreign = await fetch(`${base}/api/sim/status`, { method: 'POST', body: '{}', headers: { 'x-chimera-token': studio.server.token, origin: 'https://evil.example' } });
+    expect(foreign.status).toBe(403);
+  });
+
+  it('creates a campaign, steps, runs until an escalation, approves it, and searches memory', async () => {
+    await page.goto(studio.server.url);
+    await page.getByRole('heading', { level: 1, name: 'Simulation' }).waitFor(WAIT);
+
+    // create a campaign
+    await view('Campaigns');
+    await page.getByLabel('Title').fill('Denim repair week');
+    await page.getByLabel('Goal').fill('Show followers how to repair denim instead of replacing it');
+    await page.getByLabel('Persona').selectOption('aria');
+    await page.getByRole('button', { name: 'Create campaign' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'Denim repair week' });
+    await row.waitFor(WAIT);
+    await expect(row.getByText('PLANNING')).toBeTruthy();
+
+    // step: the Planner plans it
+    await view('Simulation');
+    const before = Number(await page.getByTestId('step').textContent());
+    await page.getByRole('button', { name: /^Step/ }).click();
+    await until((b) => Number(document.querySelector('[data-testid=step]')?.textContent) > b, before);
+    // the keyboard shortcut does the same
+    await page.locator('body').press('t');
+    await until(() => Number(document.querySelector('[data-testid=tick]')?.textContent) > 0, 0);
+
+    // run until the Judge escalates something
+    await page.getByRole('button', { name: /^Run until escalation/ }).click();
+    await until(() => Number(document.querySelector('[data-testid=hitl]')?.textContent) > 0, 0);
+    await page.getByRole('button', { name: /^Run until escalation/ }).waitFor(WAIT);
+    await shot('simulation');
+    await view('Campaigns');
+    await page.getByRole('grid', { name: /^Tasks of/ }).getByRole('row').first().waitFor(WAIT);
+    await shot('campaigns');
+    await view('Swarm');
+    await page.locator('.dag svg g.node').first().waitFor(WAIT);
+    await shot('swarm');
+
+    // approve the first escalated output
+    await view('Human review');
+    const card = page.getByRole('article').first();
+    await card.waitFor(WAIT);
+    await card.getByText('Memories the Judge compared').waitFor(WAIT);
+    await shot('review');
+    const label = (await card.getAttribute('aria-label'))!.replace(/^Review /, '');
+    const waiting = await page.getByRole('article').count();
+    await card.getByRole('button', { name: `Approve ${label}`, exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Approved' }).waitFor(WAIT);
+    await until((n) => document.querySelectorAll('article.review').length < n, waiting);
+    const audit = await studio.service.call('audit/list', { offset: 0, limit: 5, action: 'human.decided' });
+    expect(audit.events[0]).toMatchObject({ actor: 'ui', after_status: 'COMPLETED' });
+
+    // search persona memory
+    await view('Persona memory');
+    await page.getByLabel('Search text').fill('repair denim and sneakers');
+    await page.getByRole('button', { name: 'Search memory' }).click();
+    const hits = page.getByRole('list', { name: 'Search results' }).getByRole('listitem');
+    await hits.first().waitFor(WAIT);
+    expect(await hits.count()).toBeGreaterThan(0);
+    await expect(hits.first().getByRole('img', { name: /^score / }).count()).resolves.toBe(1);
+    await shot('memory');
+
+    // run on for a while so the audit log and the charts have a real run to show
+    await view('Simulation');
+    await page.getByRole('button', { name: /^Run/, exact: false }).first().click();
+    await until(() => Number(document.querySelector('[data-testid=tick]')?.textContent) >= 25 || (document.querySelector('[data-testid=runstate]')?.textContent ?? '').includes('finished'), 0);
+    if (studio.service.status().running) await page.getByRole('button', { name: /^Pause/ }).click();
+    await page.getByRole('button', { name: /^Step/ }).and(page.locator(':not([disabled])')).waitFor(WAIT);
+
+    await view('Audit log');
+    await page.getByTestId('chain').filter({ hasText: 'Hash chain verified' }).waitFor(WAIT);
+    await shot('audit');
+    await view('Metrics');
+    await page.getByRole('img', { name: 'Judge score histogram' }).waitFor(WAIT);
+    await shot('metrics');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows a clear conflict when a review decision carries a stale state_version, then re-reads', async () => {
+    // make sure something waits for review
+    if ((await studio.service.call('review/list', {})).items.length === 0) {
+      await studio.service.call('sim/run', { until_escalated: true });
+      for (let i = 0; i < 2000 && studio.service.status().running; i++) await new Promise((r) => setTimeout(r, 5));
+    }
+    await view('Human review');
+    const card = page.getByRole('article').first();
+    await card.waitFor(WAIT);
+    const shown = Number(await card.locator('dt:text("state_version read") + dd').textContent());
+    // an operator pauses and resumes the campaign behind the page's back (handlers called
+    // directly push nothing to the page), so the version the page holds is stale
+    const item = (await studio.service.call('review/list', {})).items[0]!;
+    expect(item.state_version).toBe(shown);
+    const paused = await studio.service.handlers['campaigns/pause']({ campaign_id: item.campaign_id, expected_version: shown });
+    await studio.service.handlers['campaigns/resume']({ campaign_id: item.campaign_id, expected_version: paused.campaign.state_version });
+    expect((await studio.service.call('review/list', {})).items.find((x) => x.task_id === item.task_id)?.state_version).toBe(shown + 2);
+    const label = (await card.getAttribute('aria-label'))!.replace(/^Review /, '');
+    await card.getByRole('button', { name: `Approve ${label}`, exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Conflict — nothing was written' }).waitFor(WAIT);
+    await page.getByText(`you read state_version ${shown}`).waitFor(WAIT);
+    // re-read: the card now carries the current version
+    await until((v) => Number([...document.querySelectorAll('article.review dt')].find((d) => d.textContent === 'state_version read')?.nextElementSibling?.textContent) !== v, shown);
+  });
+
+  it('switches to a SQLite profile and finds the data again after a server restart', async () => {
+    await view('Backend');
+    await page.getByLabel('Profile name').fill('e2e');
+    await page.getByRole('button', { name: 'Switch to SQLite profile' }).click();
+    await page.getByTestId('active-backend').filter({ hasText: 'SQLite “e2e”' }).waitFor(WAIT);
+    await view('Campaigns');
+    await page.getByLabel('Title').fill('Kept across restarts');
+    await page.getByLabel('Goal').fill('Cook a seasonal stew with market vegetables');
+    await page.getByRole('button', { name: 'Create campaign' }).click();
+    await page.getByRole('row').filter({ hasText: 'Kept across restarts' }).waitFor(WAIT);
+    await view('Simulation');
+    for (let i = 0; i < 2; i++) {
+      const tick = Number(await page.getByTestId('tick').textContent());
+      await page.getByRole('button', { name: /^Tick/ }).click();
+      await until((t) => Number(document.querySelector('[data-testid=tick]')?.textContent) > t, tick);
+    }
+    const step = studio.service.status().step;
+    await until((v) => Number(document.querySelector('[data-testid=step]')?.textContent) === v, step);
+
+    // restart: a new service and server on the same data folder (new port, new token)
+    await studio.stop();
+    studio = await startStudio(dataDir);
+    await page.goto(studio.server.url);
+    await view('Backend');
+    await page.getByTestId('active-backend').filter({ hasText: 'SQLite “e2e”' }).waitFor(WAIT);
+    await shot('backend');
+    await view('Campaigns');
+    await page.getByRole('row').filter({ hasText: 'Kept across restarts' }).waitFor(WAIT);
+    await view('Simulation');
+    await until((v) => Number(document.querySelector('[data-testid=step]')?.textContent) === v, step);
+
+    // the dark theme, persisted in settings
+    await page.getByLabel('Theme').selectOption('dark');
+    await until(() => document.documentElement.dataset.theme === 'dark', 0);
+    await view('Swarm');
+    await shot('swarm-dark');
+    expect((await studio.service.call('settings/get', {})).theme).toBe('dark');
+    expect(pageErrors).toEqual([]);
+  });
+});
