@@ -59,13 +59,13 @@ export const EngineConfigSchema = z.strictObject({
       weight_semantic: rate.default(0.5),
       /** Similarity mapped to a semantic score of 0 and of 1. */
       semantic_floor: z.number().min(-1).max(1).default(0),
-      semantic_ceiling: z.number().min(-1).max(1).default(0.3),
+      semantic_ceiling: z.number().min(-1).max(1).default(0.25),
       memories_k: z.int().min(1).max(100).default(5),
       /** Which memories the Judge compares output with. Episodic memory grows with every approval. */
-      memory_categories: z.array(z.enum(MEMORY_CATEGORIES)).min(1).default(['SOUL', 'Semantic', 'Episodic']),
+      memory_categories: z.array(z.enum(MEMORY_CATEGORIES)).min(1).default(['SOUL', 'Semantic']),
       max_chars: z.int().min(1).default(400),
     })
-    .default({ weight_confidence: 0.5, weight_semantic: 0.5, semantic_floor: 0, semantic_ceiling: 0.3, memories_k: 5, memory_categories: ['SOUL', 'Semantic', 'Episodic'], max_chars: 400 }),
+    .default({ weight_confidence: 0.5, weight_semantic: 0.5, semantic_floor: 0, semantic_ceiling: 0.25, memories_k: 5, memory_categories: ['SOUL', 'Semantic'], max_chars: 400 }),
   faults: FaultsSchema.default({ transient_error: 0, skill_failure: 0, slow_worker: 0, sensitive_topic: 0, low_quality: 0 }),
   human: HumanSchema.default({ enabled: false, delay_ticks: 3, approve: 0.8, edit: 0.1 }),
 });

@@ -126,6 +126,8 @@ export class SwarmEngine {
   private readonly lease_ms: number;
   private readonly personaList: readonly Persona[];
   private readonly timer: PhaseTimer | undefined;
+  /** When the run started (persona memories are stamped with it). */
+  private startedAt: string | null = null;
   /**
    * Campaigns whose task (review) queue may hold claimable items. The engine is the only
    * producer, so it sets the hint whenever it adds or returns items; a claim that finds
@@ -200,13 +202,27 @@ export class SwarmEngine {
     }
     this.log.drain();
     for (const p of this.personaList) this.personas.set(p.id, personaViewFromTraits(p.id, personaTraits(p)));
-    const campaigns = await this.ports.state.listCampaigns();
-    for (const c of campaigns) {
+    // persona memory may live in a store that did not survive the restart: write it again
+    // (same ids, texts and run-start timestamp, so a durable store is left as it was)
+    this.startedAt = header.created_at;
+    for (const p of this.personaList) {
+      if ((await this.ports.memory.count({ persona_id: p.id, categories: ['SOUL'] })) === 0) await this.seedPersonaMemory(p);
+    }
+    // creation order (campaigns made in one tick share created_at): campaign n's id is
+    // derived from n, so the order is recovered by deriving ids until one is missing
+    const byId = new Map((await this.ports.state.listCampaigns()).map((c) => [c.id, c]));
+    const campaigns: Campaign[] = [];
+    for (let n = 0; ; n++) {
+      const c = byId.get(this.campaignId(n));
+      if (!c) break;
+      campaigns.push(c);
+    }
+    for (const [n, c] of campaigns.entries()) {
       const tasks = await this.ports.state.listTasks({ campaign_id: c.id });
       this.campaigns.set(c.id, CampaignMirror.fromStore(c, tasks, this.tickNo));
       this.campaignOrder.push(c.id);
-      const sc = this.scenario.campaigns.find((s) => s.title === c.title);
-      this.scenarioPieces.set(c.id, sc?.content_pieces ?? 3);
+      // a campaign added from the UI and not planned before the crash gets the default size
+      this.scenarioPieces.set(c.id, this.scenario.campaigns[n]?.content_pieces ?? 3);
     }
     this.operatorDone = this.scenario.operator.filter((o) => o.tick < this.tickNo).length;
     for (const id of this.campaignOrder) {
@@ -443,8 +459,11 @@ export class SwarmEngine {
   // ---------------------------------------------------------------- shared transactional pieces
 
   private audit(fields: Omit<AuditDraft, 'id' | 'timestamp' | 'actor'> & { actor?: string }): AuditDraft {
+    // the id is derived from what makes the event unique (one commit per campaign version),
+    // not drawn from a stream, so a resumed run never reuses an id of its previous life
+    const key = `audit/${fields.campaign_id ?? '-'}/${fields.state_version ?? '-'}/${fields.action}/${fields.entity_id}`;
     return {
-      id: this.rng.uuid(),
+      id: new SeededRng(this.config.seed, key).uuid(),
       actor: fields.actor ?? this.currentAgent,
       timestamp: this.clock.iso(),
       action: fields.action,
@@ -497,6 +516,12 @@ export class SwarmEngine {
   private async loadPersona(p: Persona): Promise<void> {
     await this.ports.personaCache.set(p.id, personaTraits(p));
     this.personas.set(p.id, personaViewFromTraits(p.id, personaTraits(p)));
+    const n = await this.seedPersonaMemory(p);
+    this.emit('persona.loaded', { data: { persona_id: p.id, memories: n } });
+  }
+
+  /** Writes the persona's SOUL and Semantic memories (upsert by fixed ids: safe to repeat). */
+  private async seedPersonaMemory(p: Persona): Promise<number> {
     const texts: { id: string; content: string; category: 'SOUL' | 'Semantic' }[] = [
       { id: `soul-${p.id}`, content: p.soul, category: 'SOUL' },
       ...[...p.voice, ...p.beliefs, ...p.style_rules].map((content, i) => ({ id: `sem-${p.id}-${i}`, content, category: 'Semantic' as const })),
@@ -505,17 +530,22 @@ export class SwarmEngine {
         .map((m, i) => ({ id: `scn-${p.id}-${i}`, content: m.content, category: m.category as 'SOUL' | 'Semantic' })),
     ];
     const vectors = await this.ports.embedder.embed(texts.map((t) => t.content));
-    const now = this.clock.iso();
+    const now = this.startedAt ?? this.clock.iso();
     await this.ports.memory.upsert(
       texts.map((t, i) => ({ ...t, persona_id: p.id, timestamp: now, vector: vectors[i] as Float32Array, model_id: this.ports.embedder.model_id })),
     );
-    this.emit('persona.loaded', { data: { persona_id: p.id, memories: texts.length } });
+    return texts.length;
+  }
+
+  /** The id of the n-th campaign of this run. */
+  private campaignId(n: number): string {
+    return this.rng.fork(`campaign-${n}`).uuid();
   }
 
   private async createCampaign(sc: ScenarioCampaign): Promise<Campaign> {
     const now = this.clock.iso();
     const c: Campaign = {
-      id: this.rng.fork(`campaign-${this.campaignOrder.length}`).uuid(),
+      id: this.campaignId(this.campaignOrder.length),
       title: sc.title,
       goal: sc.goal,
       status: 'PLANNING',
@@ -678,7 +708,9 @@ export class SwarmEngine {
     const updated = await this.ports.state.transaction(async (tx) => {
       const c = await tx.getCampaign(m.id);
       if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
-      const t = await tx.updateTask(task_id, { status: 'PROCESSING', attempts: task.attempts + 1, updated_at: this.clock.iso() }, task.status);
+      // a redelivery (the task is still PROCESSING) is the same attempt: only a fresh claim counts
+      const attempts = task.status === 'PENDING' ? task.attempts + 1 : task.attempts;
+      const t = await tx.updateTask(task_id, { status: 'PROCESSING', attempts, updated_at: this.clock.iso() }, task.status);
       const next = await this.bump(tx, c);
       await tx.appendAudit(
         this.audit({ action: 'task.claimed', entity_type: 'task', entity_id: task_id, campaign_id: m.id, before_status: task.status, after_status: 'PROCESSING', state_version: next.state_version, details: { attempt: t.attempts } }),
@@ -690,10 +722,11 @@ export class SwarmEngine {
     this.timer?.start('work');
     const outcome = runSkill(task.skill_name, lease.item.payload.params, persona, m.goal, this.config.faults, this.rng.fork(`skill/${task_id}/${updated.attempts}`));
     this.timer?.stop();
-    const until_tick = this.tickNo + 1 + (outcome.slow ? this.config.slow_extra_ticks : 0);
+    const slow = this.rng.fork(`slow/${task_id}/${lease.item.attempts}`).chance(this.config.faults.slow_worker);
+    const until_tick = this.tickNo + 1 + (slow ? this.config.slow_extra_ticks : 0);
     a.busy = { lease, task_id, campaign_id: m.id, attempt: updated.attempts, until_tick, outcome };
     a.last = `working on ${task.skill_name} ${task_id.slice(0, 8)}`;
-    this.emit('task.claimed', { campaign_id: m.id, task_id, data: { attempt: updated.attempts, skill: task.skill_name, redelivery: lease.item.attempts, slow: outcome.slow } });
+    this.emit('task.claimed', { campaign_id: m.id, task_id, data: { attempt: updated.attempts, skill: task.skill_name, redelivery: lease.item.attempts, slow } });
   }
 
   private async workerFinish(a: AgentState): Promise<boolean> {
@@ -727,7 +760,7 @@ export class SwarmEngine {
         a.last = `retrying ${b.task_id.slice(0, 8)} (level 1)`;
         return true;
       }
-      outcome = { kind: 'failure', reason: `${outcome.reason}; still failing after ${b.attempt} attempts`, slow: false };
+      outcome = { kind: 'failure', reason: `${outcome.reason}; still failing after ${b.attempt} attempts` };
     }
     const output: WorkerTaskOutput =
       outcome.kind === 'ok'

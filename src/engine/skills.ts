@@ -1,16 +1,17 @@
 /**
  * Simulated skills: deterministic generators driven by the persona's traits and a random
  * stream derived from (task, attempt), so a task's outcome does not depend on which worker
- * ran it or when. Faults are injected here at the configured rates.
+ * ran it, when, or how often it was redelivered (a redelivery is the same attempt). Faults
+ * are injected here at the configured rates; slowness is drawn per delivery by the engine.
  */
 import type { Rng } from '../ports/rng.ts';
 import type { Faults } from './config.ts';
 import type { PersonaView } from './persona-view.ts';
 
 export type SkillOutcome =
-  | { kind: 'ok'; result: SkillResult; confidence: number; reasoning: string; slow: boolean; fault: string | null }
-  | { kind: 'transient'; reason: string; slow: boolean }
-  | { kind: 'failure'; reason: string; slow: boolean };
+  | { kind: 'ok'; result: SkillResult; confidence: number; reasoning: string; fault: string | null }
+  | { kind: 'transient'; reason: string }
+  | { kind: 'failure'; reason: string };
 
 export interface SkillResult {
   /** What the Judge reads and embeds. */
@@ -46,9 +47,8 @@ export function runSkill(
   faults: Faults,
   rng: Rng,
 ): SkillOutcome {
-  const slow = rng.chance(faults.slow_worker);
-  if (rng.chance(faults.transient_error)) return { kind: 'transient', reason: `${skill}: upstream timeout`, slow };
-  if (rng.chance(faults.skill_failure)) return { kind: 'failure', reason: `${skill}: tool returned an error`, slow };
+  if (rng.chance(faults.transient_error)) return { kind: 'transient', reason: `${skill}: upstream timeout` };
+  if (rng.chance(faults.skill_failure)) return { kind: 'failure', reason: `${skill}: tool returned an error` };
   const low = rng.chance(faults.low_quality);
   const sensitive = rng.chance(faults.sensitive_topic);
   const goalWords = goal.toLowerCase().match(/[a-z0-9']{3,}/g) ?? [];
@@ -69,5 +69,5 @@ export function runSkill(
   const reasoning = low
     ? 'draft drifted from the brief; low confidence'
     : `drew on ${persona.name}'s voice and the campaign goal`;
-  return { kind: 'ok', result, confidence: Math.round(confidence * 1e4) / 1e4, reasoning, slow, fault };
+  return { kind: 'ok', result, confidence: Math.round(confidence * 1e4) / 1e4, reasoning, fault };
 }
