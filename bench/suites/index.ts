@@ -2,5 +2,6 @@
 import type { BenchSuite } from '../suite.ts';
 import { coreSuite } from './core.ts';
 import { sqliteSuite } from './sqlite.ts';
+import { memorySuite } from './memory.ts';
 
-export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite];

@@ -36,7 +36,7 @@ export interface HnswParams {
 export interface HnswPersonaMemoryOptions extends HnswParams {
   /** The folder that holds rows.sqlite, index.hnsw and index.json. */
   readonly dir: string;
-  /** A filter that leaves at most this many memories is answered by an exact scan. */
+  /** A filter that leaves at most this many memories is answered by an exact scan (default 256). */
   readonly exact_scan_max?: number;
   /** Reports rebuild progress. */
   readonly onProgress?: (what: string, done: number, total: number) => void;
@@ -231,7 +231,7 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
     if (matching === 0) return [];
     const want = Math.min(q.k, matching);
     const filtered = q.persona_id !== undefined || q.categories !== undefined;
-    if (filtered && matching <= (this.opts.exact_scan_max ?? 2048)) return this.exactScan(q);
+    if (filtered && matching <= (this.opts.exact_scan_max ?? 256)) return this.exactScan(q);
     const inGraph = this.meta.size - this.zeroLabels.size;
     // widen k by the filter's selectivity (and a margin for exact re-scoring), within the graph's size
     const selectivity = matching / this.meta.size;
@@ -249,11 +249,19 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
     return this.rank(this.rows.byLabels([...labels, ...zeros]), q);
   }
 
-  /** Exact answer over the rows that pass the filter. */
+  /** Exact answer over the rows that pass the filter: score label + vector only, then fetch the winners. */
   private exactScan(q: MemoryQuery): MemoryHit[] {
-    const hits: MemoryHit[] = [];
-    for (const batch of this.rows.scan(REBUILD_BATCH, q)) hits.push(...this.score(batch, q));
-    return hits.sort(compareHits).slice(0, q.k);
+    const qn = Math.sqrt(dot(q.vector, q.vector)) || 1;
+    const scored: { label: number; score: number }[] = [];
+    for (const { label, vector } of this.rows.scanVectors(q)) {
+      const n = Math.sqrt(dot(vector, vector));
+      scored.push({ label, score: n === 0 ? 0 : dot(q.vector, vector) / (qn * n) });
+    }
+    scored.sort((a, b) => b.score - a.score);
+    // ties at the cut are settled by id in rank(), so fetch everything tied with the k-th
+    const cut = scored[Math.min(q.k, scored.length) - 1]?.score ?? -Infinity;
+    const winners = scored.filter((s, i) => i < q.k || s.score === cut).map((s) => s.label);
+    return this.rank(this.rows.byLabels(winners), q);
   }
 
   private rank(candidates: StoredRow[], q: MemoryQuery): MemoryHit[] {

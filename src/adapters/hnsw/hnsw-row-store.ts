@@ -74,10 +74,19 @@ function where(f: MemoryFilter): { sql: string; args: unknown[] } {
 }
 
 export class MemoryRowStore {
+  private readonly statements = new Map<string, Database.Statement>();
+
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
   ) {}
+
+  /** A prepared statement, prepared once per store (preparing costs more than a small query). */
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) this.statements.set(text, (st = this.db.prepare(text)));
+    return st;
+  }
 
   /** Opens (creating if needed) the rows file; BadDatabaseError if it is not ours or not SQLite. */
   static open(path: string): MemoryRowStore {
@@ -99,12 +108,12 @@ export class MemoryRowStore {
 
   /** Bumped in the same transaction as every change. */
   generation(): number {
-    return Number((this.db.prepare(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: string }).value);
+    return Number((this.sql(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: string }).value);
   }
 
   /** Inserts or replaces rows by id, keeping an existing row's label; returns each record's label, in order. */
   upsert(records: readonly MemoryRecord[]): number[] {
-    const stmt = this.db.prepare(
+    const stmt = this.sql(
       `INSERT INTO memories (id, persona_id, category, content, timestamp, model_id, vector) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET persona_id = excluded.persona_id, category = excluded.category, content = excluded.content,
          timestamp = excluded.timestamp, model_id = excluded.model_id, vector = excluded.vector
@@ -122,7 +131,7 @@ export class MemoryRowStore {
 
   /** Deletes rows by id; returns the labels that existed. */
   delete(ids: readonly string[]): number[] {
-    const stmt = this.db.prepare(`DELETE FROM memories WHERE id = ? RETURNING label`);
+    const stmt = this.sql(`DELETE FROM memories WHERE id = ? RETURNING label`);
     return this.db.transaction(() => {
       const labels: number[] = [];
       for (const id of ids) {
@@ -135,27 +144,26 @@ export class MemoryRowStore {
   }
 
   get(id: string): PersonaMemory | null {
-    const r = this.db.prepare(`SELECT id, persona_id, category, content, timestamp FROM memories WHERE id = ?`).get(id) as RawRow | undefined;
+    const r = this.sql(`SELECT id, persona_id, category, content, timestamp FROM memories WHERE id = ?`).get(id) as RawRow | undefined;
     return r ? toMemory(r) : null;
   }
 
   list(filter: MemoryFilter = {}, limit = Infinity, offset = 0): PersonaMemory[] {
     const w = where(filter);
     const lim = Number.isFinite(limit) ? limit : -1;
-    const rows = this.db
-      .prepare(`SELECT id, persona_id, category, content, timestamp FROM memories ${w.sql} ORDER BY timestamp, id LIMIT ? OFFSET ?`)
-      .all(...w.args, lim, offset) as RawRow[];
+    const sql = `SELECT id, persona_id, category, content, timestamp FROM memories ${w.sql} ORDER BY timestamp, id LIMIT ? OFFSET ?`;
+    const rows = this.sql(sql).all(...w.args, lim, offset) as RawRow[];
     return rows.map(toMemory);
   }
 
   count(filter: MemoryFilter = {}): number {
     const w = where(filter);
-    return (this.db.prepare(`SELECT count(*) AS n FROM memories ${w.sql}`).get(...w.args) as { n: number }).n;
+    return (this.sql(`SELECT count(*) AS n FROM memories ${w.sql}`).get(...w.args) as { n: number }).n;
   }
 
   /** The model and dimensions of the stored vectors, or null while empty. */
   model(): { model_id: string; dimensions: number } | null {
-    const r = this.db.prepare(`SELECT model_id, length(vector) / 4 AS dimensions FROM memories LIMIT 1`).get() as
+    const r = this.sql(`SELECT model_id, length(vector) / 4 AS dimensions FROM memories LIMIT 1`).get() as
       | { model_id: string; dimensions: number }
       | undefined;
     return r ?? null;
@@ -164,14 +172,14 @@ export class MemoryRowStore {
   /** Rows (with vectors) for the given labels, in no particular order. */
   byLabels(labels: readonly number[]): StoredRow[] {
     if (labels.length === 0) return [];
-    const rows = this.db.prepare(`SELECT * FROM memories WHERE label IN (SELECT value FROM json_each(?))`).all(JSON.stringify(labels)) as RawRow[];
+    const rows = this.sql(`SELECT * FROM memories WHERE label IN (SELECT value FROM json_each(?))`).all(JSON.stringify(labels)) as RawRow[];
     return rows.map((r) => ({ label: r.label, record: toRecord(r) }));
   }
 
   /** Rows (with vectors) passing the filter, in label order, `batch` at a time. */
   *scan(batch = 1024, filter: MemoryFilter = {}): Generator<StoredRow[]> {
     const w = where(filter);
-    const stmt = this.db.prepare(`SELECT * FROM memories ${w.sql ? `${w.sql} AND` : 'WHERE'} label > ? ORDER BY label LIMIT ?`);
+    const stmt = this.sql(`SELECT * FROM memories ${w.sql ? `${w.sql} AND` : 'WHERE'} label > ? ORDER BY label LIMIT ?`);
     let after = -1;
     for (;;) {
       const rows = stmt.all(...w.args, after, batch) as RawRow[];
@@ -182,9 +190,19 @@ export class MemoryRowStore {
     }
   }
 
+  /** Label and vector of every row passing the filter, in no particular order (no content: for exact scans). */
+  *scanVectors(filter: MemoryFilter = {}): Generator<{ label: number; vector: Float32Array }> {
+    const w = where(filter);
+    for (const r of this.sql(`SELECT label, vector FROM memories ${w.sql}`).iterate(...w.args) as IterableIterator<{ label: number; vector: Buffer }>) {
+      const vector = new Float32Array(r.vector.byteLength / 4);
+      new Uint8Array(vector.buffer).set(r.vector);
+      yield { label: r.label, vector };
+    }
+  }
+
   /** Label, persona and category of every row (what the index's filter needs), without vectors. */
   labels(): { label: number; persona_id: string; category: MemoryCategory }[] {
-    return this.db.prepare(`SELECT label, persona_id, category FROM memories ORDER BY label`).all() as {
+    return this.sql(`SELECT label, persona_id, category FROM memories ORDER BY label`).all() as {
       label: number;
       persona_id: string;
       category: MemoryCategory;
@@ -197,6 +215,6 @@ export class MemoryRowStore {
   }
 
   private bump(): void {
-    this.db.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'`).run();
+    this.sql(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'`).run();
   }
 }
