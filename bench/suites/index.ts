@@ -3,5 +3,6 @@ import type { BenchSuite } from '../suite.ts';
 import { coreSuite } from './core.ts';
 import { sqliteSuite } from './sqlite.ts';
 import { memorySuite } from './memory.ts';
+import { uiSuite } from './ui.ts';
 
-export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite];
