@@ -1,4 +1,5 @@
 /** Opening a SQLite file: pragmas, one connection per file, durability across reopen, close. */
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
@@ -132,5 +133,39 @@ describe('sqlite: opening a file', () => {
     const again = await composePorts(config, new VirtualClock());
     expect(await again.taskQueue.queues()).toEqual(['task_queue:z']);
     await again.close();
+  });
+
+  it('batched commits: durable at a checkpoint or before the next event; a failed unit rolls back alone', async () => {
+    const file = tempDbPath();
+    const sdb = openSqliteDatabase(file);
+    const store = guardStateStore(new SqliteStateStore(sdb));
+    const log = new SqliteRunLog(sdb);
+    await sdb.release();
+    const f = fixtures(9);
+    const onDisk = () => {
+      const other = new Database(file, { readonly: true });
+      try {
+        return (other.prepare('SELECT count(*) AS n FROM campaigns').get() as { n: number }).n;
+      } finally {
+        other.close();
+      }
+    };
+    const [a, b] = [f.campaign(), f.campaign()];
+    await store.transaction((tx) => tx.insertCampaign(a));
+    await store.transaction(async (tx) => {
+      await tx.insertCampaign(b);
+      throw new Error('boom');
+    }).catch(() => undefined);
+    expect(await store.getCampaign(a.id)).toEqual(a); // earlier unit of the same batch kept
+    expect(await store.getCampaign(b.id)).toBeNull(); // and not served from the cache either
+    expect(onDisk()).toBe(0); // not committed yet: same macrotask
+    await new Promise((r) => setImmediate(r));
+    expect(onDisk()).toBe(1); // committed before the process handled anything else
+    await log.startRun({ run_id: 'r', seed: 1, config: {}, scenario: 's', created_at: f.t0 }, { step: 0, tick: 0, clock_ms: 0 });
+    await store.transaction((tx) => tx.insertCampaign(f.campaign()));
+    await log.append([{ step: 1 }], { step: 1, tick: 0, clock_ms: 0 }); // a checkpoint commits at once
+    expect(onDisk()).toBe(2);
+    await store.close();
+    await log.close();
   });
 });

@@ -69,6 +69,20 @@ export function taskColumn(key: string, value: unknown): unknown {
   }
 }
 
+/** A patched task field as its column reads back (the inverse of taskColumn). */
+export function readBack(key: string, column: unknown): unknown {
+  switch (key) {
+    case 'input_data':
+      return fromJson(column as string | null);
+    case 'output_data':
+      return fromJson(column as string | null) ?? null;
+    case 'depends_on':
+      return JSON.parse(column as string) as unknown;
+    default:
+      return column;
+  }
+}
+
 export function rowToTask(r: TaskRow): Task {
   return {
     id: r.id,

@@ -1,7 +1,7 @@
 /**
  * The run log in the same file as the state: a killed simulation resumes from it. `append`
- * writes the events and the progress in one transaction (or inside the caller's unit of
- * work, when called from one, so state and log commit together).
+ * writes the events and the progress in one transaction and is a checkpoint: with batched
+ * commits, the state, queues and log written since the last one reach the disk together.
  */
 import { BackendUnavailableError, DuplicateError } from '../../domain/errors.ts';
 import type { RunHeader, RunLog, RunProgress } from '../../ports/run-log.ts';
@@ -51,11 +51,12 @@ export class SqliteRunLog implements RunLog {
       const cur = this.st.load.get() as RunRow | undefined;
       if (cur) throw new DuplicateError('run', (JSON.parse(cur.header) as RunHeader).run_id);
       this.st.start.run(header.run_id, JSON.stringify(header), progress.step, progress.tick, progress.clock_ms);
-    });
+    }).then(() => this.sdb.checkpoint());
   }
 
+  /** Appends and records progress, then makes the whole batch durable: the engine's checkpoint. */
   append(events: readonly unknown[], progress: RunProgress): Promise<void> {
-    return this.op(() => this.appendTx(events, progress));
+    return this.op(() => this.appendTx(events, progress)).then(() => this.sdb.checkpoint());
   }
 
   readEvents(after_step = 0, limit = Infinity): Promise<unknown[]> {

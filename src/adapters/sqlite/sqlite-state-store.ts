@@ -1,7 +1,12 @@
 /**
  * The SQLite state store: campaigns, tasks, idempotency keys and the audit hash chain in one
- * file. A unit of work is one BEGIN IMMEDIATE … COMMIT on the shared connection (see
- * sqlite-database.ts); compare-and-set is `UPDATE … WHERE id = ? AND state_version = ?`.
+ * file. A unit of work runs on the shared connection (see sqlite-database.ts);
+ * compare-and-set is `UPDATE … WHERE id = ? AND state_version = ?`.
+ *
+ * Campaigns and tasks read by id come from a write-through cache of what the rows hold (JSON
+ * columns as they read back), so the engine's many reads by id cost no row decoding. The cache
+ * is safe because this process is the file's only writer (sqlite-database.ts); the ids a unit
+ * of work wrote are dropped from it when the unit rolls back, and all of it when a batch does.
  */
 import { sealAuditEvent } from '../../domain/audit.ts';
 import { BackendUnavailableError, ConflictError, DuplicateError, NotFoundError } from '../../domain/errors.ts';
@@ -10,7 +15,7 @@ import type { AuditQuery, CampaignPatch, StateStore, StateTransaction, TaskPatch
 import type Database from 'better-sqlite3';
 import { emptyStatusCounts } from '../shared/ordering.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
-import { TASK_COLUMNS, auditToRow, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
+import { TASK_COLUMNS, auditToRow, readBack, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
 import { prepareStatements, type Statements } from './sqlite-statements.ts';
 
 const PATCHABLE = new Set<string>(['status', 'output_data', 'confidence_score', 'attempts', 'depends_on', 'input_data', 'updated_at']);
@@ -31,11 +36,22 @@ export class SqliteStateStore implements StateStore {
     sdb.retain();
     this.st = prepareStatements(sdb.db);
     this.tx = new SqliteTx(sdb.db, this.st);
+    sdb.onReset(() => this.tx.clearCache());
   }
 
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
-    return this.sdb.unitOfWork(() => fn(this.tx));
+    return this.sdb.unitOfWork(async () => {
+      const outer = this.tx.enter();
+      try {
+        return await fn(this.tx);
+      } catch (e) {
+        if (outer) this.tx.forgetWrites();
+        throw e;
+      } finally {
+        if (outer) this.tx.leave();
+      }
+    });
   }
 
   getCampaign(id: string): Promise<Campaign | null> {
@@ -116,14 +132,64 @@ export class SqliteStateStore implements StateStore {
   }
 }
 
-/** The unit-of-work view: plain statements on the connection, which is inside BEGIN IMMEDIATE. */
+/** Row objects by id, bounded: cleared whole when full (a cache miss only costs a read). */
+class RowCache<T> {
+  private readonly m = new Map<string, T>();
+  constructor(private readonly max: number) {}
+  get(id: string): T | undefined {
+    return this.m.get(id);
+  }
+  set(id: string, v: T): void {
+    if (this.m.size >= this.max && !this.m.has(id)) this.m.clear();
+    this.m.set(id, v);
+  }
+  delete(id: string): void {
+    this.m.delete(id);
+  }
+  clear(): void {
+    this.m.clear();
+  }
+}
+
+const CACHE_ROWS = 50_000;
+
+/** The unit-of-work view: plain statements on the connection, which is inside the unit's transaction. */
 class SqliteTx implements StateTransaction {
   private readonly updates = new Map<string, Database.Statement>();
+  private readonly campaigns = new RowCache<Campaign>(CACHE_ROWS);
+  private readonly tasks = new RowCache<Task>(CACHE_ROWS);
+  /** Ids written by the running unit of work (forgotten from the cache if it rolls back). */
+  private readonly written: string[] = [];
+  private depth = 0;
 
   constructor(
     private readonly db: Database.Database,
     private readonly st: Statements,
   ) {}
+
+  /** A unit of work starts; true for the outermost one. */
+  enter(): boolean {
+    this.depth += 1;
+    if (this.depth === 1) this.written.length = 0;
+    return this.depth === 1;
+  }
+
+  leave(): void {
+    this.depth = 0;
+    this.written.length = 0;
+  }
+
+  forgetWrites(): void {
+    for (const id of this.written) {
+      this.campaigns.delete(id);
+      this.tasks.delete(id);
+    }
+  }
+
+  clearCache(): void {
+    this.campaigns.clear();
+    this.tasks.clear();
+  }
 
   /** `UPDATE tasks SET <keys> WHERE id = ?`, prepared once per set of patched columns. */
   private updateStatement(keys: readonly (keyof TaskPatch)[]): Database.Statement {
@@ -138,13 +204,23 @@ class SqliteTx implements StateTransaction {
   }
 
   campaign(id: string): Campaign | null {
+    const hit = this.campaigns.get(id);
+    if (hit) return hit;
     const r = this.st.getCampaign.get(id) as CampaignRow | undefined;
-    return r ? rowToCampaign(r) : null;
+    if (!r) return null;
+    const c = rowToCampaign(r);
+    this.campaigns.set(id, c);
+    return c;
   }
 
   task(id: string): Task | null {
+    const hit = this.tasks.get(id);
+    if (hit) return hit;
     const r = this.st.getTask.get(id) as TaskRow | undefined;
-    return r ? rowToTask(r) : null;
+    if (!r) return null;
+    const t = rowToTask(r);
+    this.tasks.set(id, t);
+    return t;
   }
 
   head(): { seq: number; hash: string } | null {
@@ -166,6 +242,8 @@ class SqliteTx implements StateTransaction {
       if (sqliteCode(e).startsWith('SQLITE_CONSTRAINT')) throw new DuplicateError('campaign', c.id);
       throw e;
     }
+    this.written.push(c.id);
+    this.campaigns.set(c.id, rowToCampaign(c));
   }
 
   async updateCampaign(id: string, expected_version: number, patch: CampaignPatch): Promise<Campaign> {
@@ -180,15 +258,23 @@ class SqliteTx implements StateTransaction {
       });
     }
     const next: Campaign = { ...cur, ...patch, state_version: cur.state_version + 1 };
+    this.written.push(id);
     const r = this.st.updateCampaign.run({ ...next, expected_version });
-    if (r.changes !== 1) throw new ConflictError(`campaign ${id}: changed under this unit of work`, { entity: 'campaign', id });
+    if (r.changes !== 1) {
+      this.campaigns.delete(id);
+      throw new ConflictError(`campaign ${id}: changed under this unit of work`, { entity: 'campaign', id });
+    }
+    this.campaigns.set(id, next);
     return next;
   }
 
   async insertTasks(tasks: readonly Task[]): Promise<void> {
     for (const t of tasks) {
+      const row = taskToRow(t);
       try {
-        this.st.insertTask.run(taskToRow(t));
+        this.st.insertTask.run(row);
+        this.written.push(t.id);
+        this.tasks.set(t.id, rowToTask(row));
       } catch (e) {
         const code = sqliteCode(e);
         if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new NotFoundError('campaign', t.campaign_id);
@@ -212,9 +298,13 @@ class SqliteTx implements StateTransaction {
     const keys = (Object.keys(patch) as (keyof TaskPatch)[]).filter((k) => patch[k] !== undefined);
     if (keys.length === 0) return cur;
     const next: Task = { ...cur };
-    for (const k of keys) (next as Record<string, unknown>)[k] = patch[k];
+    const values = keys.map((k) => taskColumn(k, patch[k]));
+    // the cached row holds what the column reads back (JSON round-tripped), as a fresh process would see
+    keys.forEach((k, i) => ((next as Record<string, unknown>)[k] = readBack(k, values[i])));
     // only the patched columns: an UPDATE that names an indexed column rewrites its index entries
-    this.updateStatement(keys).run(...keys.map((k) => taskColumn(k, patch[k])), id);
+    this.written.push(id);
+    this.updateStatement(keys).run(...values, id);
+    this.tasks.set(id, next);
     return next;
   }
 
