@@ -237,16 +237,32 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
     const selectivity = matching / this.meta.size;
     const k = Math.min(inGraph, Math.ceil((q.k + 10) / Math.max(selectivity, 0.01)), 10_000);
     let labels: number[] = [];
-    if (k > 0) {
-      const idx = this.index;
-      const ef = Math.max(this.opts.ef, k);
-      idx.setEf(ef);
-      const filter = filtered ? this.labelFilter(q) : undefined;
-      labels = idx.searchKnn(Array.from(q.vector), k, filter).neighbors;
-    }
+    if (k > 0) labels = filtered ? this.filteredCandidates(q, k, want) : this.graphSearch(q.vector, k).slice(0, q.k + 10);
     const zeros = [...this.zeroLabels].filter((l) => this.passes(l, q));
     if (labels.length + zeros.length < want) return this.exactScan(q);
     return this.rank(this.rows.byLabels([...labels, ...zeros]), q);
+  }
+
+  /** The graph's closest labels (closest first). */
+  private graphSearch(vector: Float32Array, k: number, filter?: (label: number) => boolean): number[] {
+    const idx = this.index as Hnsw;
+    idx.setEf(Math.max(this.opts.ef, k));
+    return idx.searchKnn(Array.from(vector), k, filter).neighbors;
+  }
+
+  /**
+   * Candidates for a filtered search. First an unfiltered search k' = k / selectivity deep,
+   * filtered afterwards: cheap (no call back into JS per visited node), and exact whenever it
+   * yields at least k passing hits, since those then include every passing memory ranked
+   * above them. Else (or for very selective filters) hnswlib's filtered search.
+   */
+  private filteredCandidates(q: MemoryQuery, k: number, want: number): number[] {
+    const passes = this.labelFilter(q);
+    if (k <= 1000) {
+      const post = this.graphSearch(q.vector, k).filter(passes);
+      if (post.length >= want) return post.slice(0, q.k + 10);
+    }
+    return this.graphSearch(q.vector, k, passes).slice(0, q.k + 10);
   }
 
   /** Exact answer over the rows that pass the filter: score label + vector only, then fetch the winners. */
