@@ -14,6 +14,7 @@ import { HAVE_CHROMIUM, ROOT, SKIP_REASON, ensureRenderer, launchChromium, start
 
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 const WAIT = { timeout: 15_000 };
+const CONTROL_ROLES = new Set(['button', 'textbox', 'searchbox', 'combobox', 'checkbox', 'slider', 'spinbutton', 'link', 'tab', 'radio', 'switch', 'menuitem', 'listbox']);
 
 /** The page's `document`, as far as the page-side conditions below use it (this file is type-checked without the DOM lib). */
 interface PageNode {
@@ -58,7 +59,23 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
   };
   // conditions evaluated in the page: self-contained functions (the CSP refuses string evaluation)
   const until = (fn: (arg: number) => boolean, arg: number) => page.waitForFunction(fn, arg, WAIT);
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  /** Controls in the page's accessibility tree (Chromium's own, over CDP) that have no accessible name. */
+  const unnamedControls = async (): Promise<string[]> => {
+    const cdp = await browser.context.newCDPSession(page);
+    try {
+      const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: { ignored: boolean; role?: { value?: string }; name?: { value?: string } }[] };
+      return nodes
+        .filter((n) => !n.ignored && CONTROL_ROLES.has(String(n.role?.value)) && !String(n.name?.value ?? '').trim())
+        .map((n) => String(n.role?.value));
+    } finally {
+      await cdp.detach();
+    }
+  };
+  /** A screenshot of the view, and every control in it has an accessible name. */
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+    expect({ view: name, unnamed: await unnamedControls() }).toEqual({ view: name, unnamed: [] });
+  };
 
   it('refuses requests without the per-launch token, or for another host', async () => {
     const base = `http://127.0.0.1:${studio.server.port}`;
