@@ -9,7 +9,7 @@
  * survive its first seconds. `--browser` (or CHIMERA_BROWSER=1) skips Electron; `--electron`
  * refuses to fall back.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,9 +37,38 @@ export function rendererStale(root = ROOT) {
   return Math.max(newest(join(root, 'renderer')), newest(join(root, 'src', 'shared')), statSync(join(root, 'vite.config.ts')).mtimeMs) > built;
 }
 
-export async function buildRenderer(root = ROOT) {
-  const { build } = await import('vite');
-  await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
+/**
+ * Builds dist-renderer/. Builds that overlap (two test files, two `npm start`s) would empty
+ * the folder under each other, so one build at a time holds a lock folder; a waiter re-checks
+ * staleness when the lock is released, and skips its own build when the other one did it.
+ */
+export async function buildRenderer(root = ROOT, { force = true } = {}) {
+  const lock = join(root, 'dist-renderer.lock');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      // a lock left by a killed build is stale after two minutes
+      if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`another renderer build holds ${lock}; remove it if no build is running`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    if (!force && !rendererStale(root)) return;
+    const { build } = await import('vite');
+    await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Builds the renderer only when it is missing or stale (waiting for a build in progress). */
+export async function ensureRenderer(root = ROOT) {
+  if (rendererStale(root) || existsSync(join(root, 'dist-renderer.lock'))) await buildRenderer(root, { force: false });
 }
 
 /** Why Electron cannot launch here, or null when it may. Never downloads anything. */
@@ -53,6 +82,17 @@ export function electronUnavailable(root = ROOT, env = process.env) {
   if (process.platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return 'no display (DISPLAY and WAYLAND_DISPLAY are unset)';
   if (!existsSync(join(root, 'dist-electron', 'main.js'))) return 'dist-electron/main.js is not built (npm run build:electron)';
   return null;
+}
+
+function electronBinaryMissing(root = ROOT) {
+  const pathFile = join(root, 'node_modules', 'electron', 'path.txt');
+  return !existsSync(pathFile) || !existsSync(electronBinary(root));
+}
+
+function electronStale(root = ROOT) {
+  const out = join(root, 'dist-electron', 'main.js');
+  if (!existsSync(out)) return true;
+  return Math.max(newest(join(root, 'electron')), newest(join(root, 'src'))) > statSync(out).mtimeMs;
 }
 
 function electronBinary(root = ROOT) {
@@ -89,12 +129,17 @@ async function main() {
   if (rendererStale()) {
     log('building the renderer (dist-renderer/)…');
     const t0 = performance.now();
-    await buildRenderer();
+    await ensureRenderer();
     log(`renderer built in ${Math.round(performance.now() - t0)} ms`);
   }
   const forceBrowser = args.includes('--browser') || process.env.CHIMERA_BROWSER === '1';
   const forceElectron = args.includes('--electron');
   if (!forceBrowser) {
+    if (!electronBinaryMissing() && electronStale()) {
+      log('building the Electron bundles (dist-electron/)…');
+      const { buildElectron } = await import(pathToFileURL(join(ROOT, 'electron', 'build.mjs')).href);
+      await buildElectron();
+    }
     const why = electronUnavailable();
     if (!why && (await tryElectron())) return;
     if (forceElectron) {

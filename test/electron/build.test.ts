@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoreReply } from '../../electron/core-protocol.ts';
+import { CoreClient } from '../../electron/core-client.ts';
+import type { PushMessage } from '../../src/shared/types.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'dist-electron');
@@ -68,5 +70,30 @@ describe('electron bundles', () => {
     // a SQLite profile from the bundle: migrations are found next to the original module
     const sqlite = await call(4, 'backend/switch', { kind: 'sqlite', name: 'bundle' });
     expect(sqlite).toMatchObject({ ok: true, result: { active: { kind: 'sqlite', name: 'bundle' } } });
+  });
+
+  it("main's CoreClient talks to the core process and fails pending calls when it dies", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chimera-core-client-'));
+    const proc = fork(join(import.meta.dirname, 'core-shim.mjs'), [join(OUT, 'core.js')], { env: { ...process.env, CHIMERA_DATA_DIR: dir }, stdio: 'pipe' });
+    // sending to a killed child reports an 'error' event; the client's own 'exit' handling is what is tested
+    proc.on('error', () => undefined);
+    const pushes: PushMessage[] = [];
+    const client = new CoreClient(
+      { postMessage: (m: unknown) => proc.send(m as never), on: (ev: string, l: (...args: unknown[]) => void) => proc.on(ev, l) } as unknown as ConstructorParameters<typeof CoreClient>[0],
+      (m) => pushes.push(m),
+    );
+    try {
+      await expect(client.call('sim/step', { count: 2 })).resolves.toMatchObject({ status: { step: expect.any(Number) } });
+      await expect(client.call('campaigns/dag', { campaign_id: 'nope' })).rejects.toMatchObject({ name: 'RemoteError', code: 'NOT_FOUND' });
+      expect(pushes.some((p) => p.type === 'changed')).toBe(true);
+      // a run keeps the core busy; killing it fails the call in flight instead of hanging
+      const pending = client.call('sim/scrub', { step: 0 });
+      proc.kill('SIGKILL');
+      await expect(pending).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+      await expect(client.call('sim/status', {})).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    } finally {
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

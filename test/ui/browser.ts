@@ -25,8 +25,8 @@ export const CHROMIUM_ARGS = [
 
 /** Builds dist-renderer/ when it is missing or older than its sources (as npm start does). */
 export async function ensureRenderer(): Promise<void> {
-  const start = (await import(join(ROOT, 'bin', 'start.mjs'))) as { rendererStale: () => boolean; buildRenderer: () => Promise<void> };
-  if (start.rendererStale()) await start.buildRenderer();
+  const start = (await import(join(ROOT, 'bin', 'start.mjs'))) as { ensureRenderer: () => Promise<void> };
+  await start.ensureRenderer();
 }
 
 export async function launchChromium(viewport = { width: 1400, height: 900 }): Promise<{ context: BrowserContext; close: () => Promise<void> }> {

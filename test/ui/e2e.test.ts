@@ -164,6 +164,24 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
     await view('Metrics');
     await page.getByRole('img', { name: 'Judge score histogram' }).waitFor(WAIT);
     await shot('metrics');
+
+    // the timeline: rebuild the run at an earlier step by replay, and go on from there
+    await view('Simulation');
+    const now = Number(await page.getByTestId('step').textContent());
+    const target = Math.floor(now / 2);
+    await page.getByRole('slider', { name: /^Rebuild the run at step/ }).fill(String(target));
+    await page.getByRole('button', { name: `Replay to step ${target}` }).click();
+    await until((t) => Number(document.querySelector('[data-testid=step]')?.textContent) === t, target);
+    await page.getByText(`This session was rebuilt at step ${target}`).waitFor(WAIT);
+    await page.getByRole('button', { name: /^Step/ }).click();
+    await until((t) => Number(document.querySelector('[data-testid=step]')?.textContent) > t, target);
+
+    // a refused argument shows up as a toast with its code, not a blank page
+    await view('Campaigns');
+    await page.getByLabel('Title').fill('   ');
+    await page.getByLabel('Goal').fill('A goal');
+    await page.getByRole('button', { name: 'Create campaign' }).click();
+    await page.getByRole('alert').filter({ hasText: 'VALIDATION' }).filter({ hasText: 'title is empty' }).waitFor(WAIT);
     expect(pageErrors).toEqual([]);
   });
 
