@@ -76,9 +76,21 @@ export class ExactPersonaMemory implements PersonaMemoryStore {
       const n = this.norms[i] as number;
       let s = 0;
       if (n !== 0) {
+        // four accumulators: independent chains the CPU can overlap (≈2× over one)
         const o = i * d;
-        for (let j = 0; j < d; j++) s += (qv[j] as number) * (v[o + j] as number);
-        s /= qn * n;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let j = 0;
+        for (; j + 4 <= d; j += 4) {
+          s0 += (qv[j] as number) * (v[o + j] as number);
+          s1 += (qv[j + 1] as number) * (v[o + j + 1] as number);
+          s2 += (qv[j + 2] as number) * (v[o + j + 2] as number);
+          s3 += (qv[j + 3] as number) * (v[o + j + 3] as number);
+        }
+        for (; j < d; j++) s0 += (qv[j] as number) * (v[o + j] as number);
+        s = (s0 + s1 + (s2 + s3)) / (qn * n);
       }
       top.offer({ id: (this.rows[i] as PersonaMemory).id, slot: i }, s);
     }
