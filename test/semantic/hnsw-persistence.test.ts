@@ -160,6 +160,15 @@ describe('HNSW persona memory on disk', () => {
     await again.close();
   });
 
+  it('a rows file that is not SQLite is a clear BAD_DATABASE error, and the file is left alone', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'rows.sqlite'), 'this is not a database, just some text that is long enough '.repeat(100));
+    const err = (await open(d).catch((e: unknown) => e)) as ChimeraError;
+    expect(err.code).toBe('BAD_DATABASE');
+    expect(err.message).toContain(join(d, 'rows.sqlite'));
+    expect(readFileSync(join(d, 'rows.sqlite'), 'utf8')).toMatch(/^this is not a database/);
+  });
+
   describe('rebuilds from the rows instead of loading a bad index file', () => {
     async function saved(): Promise<{ d: string; expected: string[] }> {
       const d = dir();
