@@ -163,12 +163,23 @@ export class SqliteDatabase {
   private refs = 0;
   private closed = false;
   private readonly resetListeners: (() => void)[] = [];
+  /** Transaction control, prepared once (exec would parse the SQL on every call). */
+  private readonly sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
 
   constructor(
     readonly file: string,
     readonly db: Database.Database,
     readonly commitMode: CommitMode = 'batched',
-  ) {}
+  ) {
+    this.sql = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT unit_of_work'),
+      release: db.prepare('RELEASE unit_of_work'),
+      rollbackTo: db.prepare('ROLLBACK TO unit_of_work'),
+    };
+  }
 
   /** One more port uses this connection. */
   retain(): void {
@@ -214,29 +225,29 @@ export class SqliteDatabase {
   }
 
   private async ownTransaction<T>(fn: () => Promise<T>): Promise<T> {
-    this.db.exec('BEGIN IMMEDIATE');
+    this.sql.begin.run();
     try {
       const result = await fn();
-      this.db.exec('COMMIT');
+      this.sql.commit.run();
       return result;
     } catch (e) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) this.sql.rollback.run();
       throw e;
     }
   }
 
   private async savepoint<T>(fn: () => Promise<T>): Promise<T> {
     this.openBatch();
-    this.db.exec('SAVEPOINT unit_of_work');
+    this.sql.savepoint.run();
     this.unitOpen = true;
     try {
       const result = await fn();
-      this.db.exec('RELEASE unit_of_work');
+      this.sql.release.run();
       return result;
     } catch (e) {
       if (this.db.inTransaction) {
-        this.db.exec('ROLLBACK TO unit_of_work');
-        this.db.exec('RELEASE unit_of_work');
+        this.sql.rollbackTo.run();
+        this.sql.release.run();
       }
       throw e;
     } finally {
@@ -277,7 +288,12 @@ export class SqliteDatabase {
 
   private openBatch(): void {
     if (this.db.inTransaction) return;
-    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.sql.begin.run();
+    } catch (e) {
+      if (sqliteCode(e) === 'SQLITE_BUSY') throw new BackendUnavailableError(`${this.file} is locked by another process; close it there and retry`, { file: this.file });
+      throw e;
+    }
     this.batchOps = 0;
     this.armCommit();
   }
@@ -302,9 +318,9 @@ export class SqliteDatabase {
   private commitBatch(): void {
     if (this.commitMode !== 'batched' || !this.db.open || !this.db.inTransaction) return;
     try {
-      this.db.exec('COMMIT');
+      this.sql.commit.run();
     } catch (e) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) this.sql.rollback.run();
       for (const cb of this.resetListeners) cb();
       throw e;
     }
