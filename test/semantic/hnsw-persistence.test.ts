@@ -120,7 +120,7 @@ describe('HNSW persona memory on disk', () => {
   });
 
   it('filters by persona and category through the graph and by exact scan, matching the exact answer', async () => {
-    const recs = records(3000, 5, 3);
+    const recs = records(3000, 5, 3).map((r, i) => (i % 60 === 7 ? { ...r, persona_id: 'rare' } : r));
     const ref = new ExactPersonaMemory();
     await ref.upsert(recs);
     for (const exact_scan_max of [0, 100_000]) {
@@ -142,6 +142,11 @@ describe('HNSW persona memory on disk', () => {
         total += want.length;
       }
       expect(found / total).toBeGreaterThanOrEqual(exact_scan_max ? 1 : 0.95);
+      // a rare persona (1.6%): too selective to post-filter, so hnswlib's filtered search runs
+      const rare = { vector: query(7), k: 10, persona_id: 'rare' };
+      const rareWant = (await ref.search(rare)).map((h) => h.memory.id);
+      expect(rareWant.length).toBe(10);
+      expect((await m.search(rare)).map((h) => h.memory.id)).toEqual(rareWant);
       expect(await m.search({ vector: query(1), k: 5, persona_id: 'nobody' })).toEqual([]);
       await m.close();
     }
