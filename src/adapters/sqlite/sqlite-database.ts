@@ -130,6 +130,13 @@ function checkOwner(db: Database.Database, file: string): void {
 export const COMMIT_MODES = ['batched', 'each'] as const;
 export type CommitMode = (typeof COMMIT_MODES)[number];
 
+/** What a unit of work's owner hears (the state store's row cache). */
+export interface UnitHooks {
+  enter(): void;
+  rolledBack(): void;
+  leave(): void;
+}
+
 /** A batch commits after this many units of work and queue calls at most. */
 export const MAX_BATCH_OPS = 2000;
 
@@ -211,48 +218,47 @@ export class SqliteDatabase {
     if (!this.unitOpen) this.commitBatch();
   }
 
-  /** Runs `fn` as one unit of work; nested calls (from inside `fn`) join the outer one. */
-  unitOfWork<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` as one unit of work; nested calls (from inside `fn`) join the outer one. `hooks`
+   * (the outermost unit's) hear when it starts, rolls back and ends, so a cache can follow.
+   */
+  unitOfWork<T>(fn: () => Promise<T>, hooks?: UnitHooks): Promise<T> {
     if (this.inUnit.getStore()) return fn();
     this.assertOpen();
     this.busy += 1;
-    const body = this.commitMode === 'each' ? () => this.ownTransaction(fn) : () => this.savepoint(fn);
-    return this.mutex
-      .run(() => this.inUnit.run(true, body))
-      .finally(() => {
-        this.busy -= 1;
-      });
+    return this.mutex.run(() => this.inUnit.run(true, () => this.runUnit(fn, hooks)));
   }
 
-  private async ownTransaction<T>(fn: () => Promise<T>): Promise<T> {
-    this.sql.begin.run();
+  private async runUnit<T>(fn: () => Promise<T>, hooks: UnitHooks | undefined): Promise<T> {
+    const each = this.commitMode === 'each';
     try {
+      if (each) {
+        this.sql.begin.run();
+      } else {
+        this.openBatch();
+        this.sql.savepoint.run();
+      }
+      this.unitOpen = true;
+      hooks?.enter();
       const result = await fn();
-      this.sql.commit.run();
-      return result;
-    } catch (e) {
-      if (this.db.inTransaction) this.sql.rollback.run();
-      throw e;
-    }
-  }
-
-  private async savepoint<T>(fn: () => Promise<T>): Promise<T> {
-    this.openBatch();
-    this.sql.savepoint.run();
-    this.unitOpen = true;
-    try {
-      const result = await fn();
-      this.sql.release.run();
+      (each ? this.sql.commit : this.sql.release).run();
       return result;
     } catch (e) {
       if (this.db.inTransaction) {
-        this.sql.rollbackTo.run();
-        this.sql.release.run();
+        if (each) {
+          this.sql.rollback.run();
+        } else if (this.unitOpen) {
+          this.sql.rollbackTo.run();
+          this.sql.release.run();
+        }
       }
+      hooks?.rolledBack();
       throw e;
     } finally {
       this.unitOpen = false;
-      this.counted();
+      this.busy -= 1;
+      hooks?.leave();
+      if (!each) this.counted();
     }
   }
 

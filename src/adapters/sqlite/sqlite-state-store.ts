@@ -14,7 +14,7 @@ import type { AuditDraft, AuditEvent, Campaign, CampaignStatus, Task, TaskStatus
 import type { AuditQuery, CampaignPatch, StateStore, StateTransaction, TaskPatch, TaskQuery } from '../../ports/state-store.ts';
 import type Database from 'better-sqlite3';
 import { emptyStatusCounts } from '../shared/ordering.ts';
-import type { SqliteDatabase } from './sqlite-database.ts';
+import type { SqliteDatabase, UnitHooks } from './sqlite-database.ts';
 import { TASK_COLUMNS, auditToRow, readBack, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
 import { prepareStatements, type Statements } from './sqlite-statements.ts';
 
@@ -41,17 +41,7 @@ export class SqliteStateStore implements StateStore {
 
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
-    return this.sdb.unitOfWork(async () => {
-      const outer = this.tx.enter();
-      try {
-        return await fn(this.tx);
-      } catch (e) {
-        if (outer) this.tx.forgetWrites();
-        throw e;
-      } finally {
-        if (outer) this.tx.leave();
-      }
-    });
+    return this.sdb.unitOfWork(() => fn(this.tx), this.tx);
   }
 
   getCampaign(id: string): Promise<Campaign | null> {
@@ -154,36 +144,33 @@ class RowCache<T> {
 const CACHE_ROWS = 50_000;
 
 /** The unit-of-work view: plain statements on the connection, which is inside the unit's transaction. */
-class SqliteTx implements StateTransaction {
+class SqliteTx implements StateTransaction, UnitHooks {
   private readonly updates = new Map<string, Database.Statement>();
   private readonly campaigns = new RowCache<Campaign>(CACHE_ROWS);
   private readonly tasks = new RowCache<Task>(CACHE_ROWS);
   /** Ids written by the running unit of work (forgotten from the cache if it rolls back). */
   private readonly written: string[] = [];
-  private depth = 0;
 
   constructor(
     private readonly db: Database.Database,
     private readonly st: Statements,
   ) {}
 
-  /** A unit of work starts; true for the outermost one. */
-  enter(): boolean {
-    this.depth += 1;
-    if (this.depth === 1) this.written.length = 0;
-    return this.depth === 1;
-  }
-
-  leave(): void {
-    this.depth = 0;
+  /** A unit of work starts (UnitHooks). */
+  enter(): void {
     this.written.length = 0;
   }
 
-  forgetWrites(): void {
+  /** It rolled back: what it wrote is no longer what the rows hold. */
+  rolledBack(): void {
     for (const id of this.written) {
       this.campaigns.delete(id);
       this.tasks.delete(id);
     }
+  }
+
+  leave(): void {
+    this.written.length = 0;
   }
 
   clearCache(): void {
