@@ -3,7 +3,7 @@
  * path (tokenizer, ONNX runtime, mean pooling, normalisation) in a worker thread, offline; the
  * missing-model message; and the composition root's fallback to the hashing embedder.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChimeraError } from '../../src/domain/errors.ts';
 import { TransformersEmbedder } from '../../src/adapters/transformers/transformers-embedder.ts';
@@ -83,6 +83,20 @@ describe('transformers.js embedder (tiny generated model)', () => {
     const err = (await TransformersEmbedder.open({ model: TINY_MODEL_ID, model_dir: d }).catch((x: unknown) => x)) as ChimeraError;
     expect(err.code).toBe('MODEL_MISSING');
     expect(err.message).toMatch(/missing: onnx\/model_quantized\.onnx or onnx\/model\.onnx\)/);
+  });
+
+  it('a corrupt model file is a clear error, and the shared worker keeps serving other models', async () => {
+    const d = dir();
+    const modelDir = writeTinyModel(d, { quantized: true });
+    writeFileSync(`${modelDir}/onnx/model_quantized.onnx`, 'not an onnx file');
+    const err = (await TransformersEmbedder.open({ model: TINY_MODEL_ID, model_dir: d }).catch((x: unknown) => x)) as ChimeraError;
+    expect(err.code).toBe('INTERNAL');
+    expect(err.message).toMatch(/failed to load from/);
+    const good = dir();
+    writeTinyModel(good, { quantized: true });
+    const e = await TransformersEmbedder.open({ model: TINY_MODEL_ID, model_dir: good });
+    expect((await e.embed(['still working']))[0]?.length).toBe(TINY_MODEL_DIMENSIONS);
+    await e.close();
   });
 
   it('the composition root falls back to the hashing embedder and says why', async () => {
