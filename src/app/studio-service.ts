@@ -47,7 +47,7 @@ import type {
   TaskRow,
   TaskStatus,
 } from '../shared/types.ts';
-import { TASK_STATUSES } from '../shared/types.ts';
+import { STATUS_LETTERS, TASK_STATUSES } from '../shared/types.ts';
 
 export const DEFAULT_SCENARIO = 'review-queue';
 /** How long one run chunk may hold the event loop. */
@@ -87,6 +87,8 @@ export class StudioService {
   private runGeneration = 0;
   private runDone: Promise<void> = Promise.resolve();
   private lastPush = 0;
+  /** Orders status snapshots: pushes and replies can arrive out of order at the UI (starts from the wall clock so a restarted server's snapshots are newer). */
+  private statusSeq = Date.now() * 1000;
   private readonly listeners = new Set<(msg: PushMessage) => void>();
   private closed = false;
 
@@ -282,13 +284,27 @@ export class StudioService {
       const tasks = await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id });
       const index = new Map<string, number>();
       tasks.forEach((t, i) => index.set(t.id, i));
-      const view: DagView = {
-        campaign_id: a.campaign_id,
-        ids: tasks.map((t) => t.id),
-        skills: tasks.map((t) => t.skill_name),
-        statuses: tasks.map((t) => t.status),
-        deps: tasks.map((t) => t.depends_on.map((d) => index.get(d)).filter((i): i is number => i !== undefined)),
-      };
+      const skills: string[] = [];
+      const skillIndex = new Map<string, number>();
+      const skill_of: number[] = [];
+      const dep_start: number[] = [0];
+      const dep_list: number[] = [];
+      let statuses = '';
+      for (const t of tasks) {
+        let k = skillIndex.get(t.skill_name);
+        if (k === undefined) {
+          k = skills.push(t.skill_name) - 1;
+          skillIndex.set(t.skill_name, k);
+        }
+        skill_of.push(k);
+        statuses += STATUS_LETTERS[t.status as TaskStatus];
+        for (const d of t.depends_on) {
+          const j = index.get(d);
+          if (j !== undefined) dep_list.push(j);
+        }
+        dep_start.push(dep_list.length);
+      }
+      const view: DagView = { campaign_id: a.campaign_id, count: tasks.length, skills, skill_of, statuses, dep_start, dep_list };
       return view;
     },
 
@@ -600,8 +616,9 @@ export class StudioService {
 
   private async stopRun(): Promise<void> {
     this.runGeneration += 1;
-    await this.runDone;
+    // not running from now on, so the loop's last pushed status already says so
     this.running = false;
+    await this.runDone;
   }
 
   /** Inside the lock: ask the loop to stop; it sees the new generation at its next chunk. */
@@ -621,6 +638,7 @@ export class StudioService {
 
   status(): SimStatus {
     const s = this.current();
+    this.statusSeq += 1;
     const sum = s.sim.summary();
     const c = s.sim.engineConfig;
     return {
@@ -653,6 +671,7 @@ export class StudioService {
         eventLogSha256: sum.eventLogSha256,
       },
       replayed_from: s.replayed_from,
+      seq: this.statusSeq,
     };
   }
 

@@ -48,13 +48,28 @@ export interface TaskPage {
   readonly tasks: readonly TaskRow[];
 }
 
-/** A campaign's DAG in compact form: node i has `deps[i]` as indices of its dependencies. */
+/**
+ * A campaign's DAG in compact form (100,000 tasks cross the bridge in a few MB): node i is the
+ * i-th task in (created_at, id) order, its skill is skills[skill_of[i]], its status the letter
+ * statuses[i] (see STATUS_LETTERS), and its dependencies dep_list[dep_start[i] .. dep_start[i+1]).
+ */
 export interface DagView {
   readonly campaign_id: string;
-  readonly ids: readonly string[];
+  readonly count: number;
   readonly skills: readonly string[];
-  readonly statuses: readonly TaskStatus[];
-  readonly deps: readonly (readonly number[])[];
+  readonly skill_of: readonly number[];
+  readonly statuses: string;
+  readonly dep_start: readonly number[];
+  readonly dep_list: readonly number[];
+}
+
+/** One letter per task status, for DagView.statuses. */
+export const STATUS_LETTERS: Readonly<Record<TaskStatus, string>> = { PENDING: 'P', PROCESSING: 'R', COMPLETED: 'C', FAILED: 'F', ESC_HITL: 'H' };
+export const STATUS_OF_LETTER: Readonly<Record<string, TaskStatus>> = { P: 'PENDING', R: 'PROCESSING', C: 'COMPLETED', F: 'FAILED', H: 'ESC_HITL' };
+
+/** Node i's dependencies as indices. */
+export function dagDeps(dag: DagView, i: number): readonly number[] {
+  return dag.dep_list.slice(dag.dep_start[i], dag.dep_start[i + 1]);
 }
 
 export interface AgentView {
@@ -124,6 +139,8 @@ export interface SimStatus {
   readonly summary: RunSummaryView;
   /** Set after a timeline scrub: the step the run was rebuilt to. */
   readonly replayed_from: number | null;
+  /** Increases with every snapshot; the UI keeps the newest (pushes and replies can cross). */
+  readonly seq: number;
 }
 
 export interface EngineEventView {

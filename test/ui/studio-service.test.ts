@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStudio } from './studio-support.ts';
+import { STATUS_OF_LETTER, dagDeps } from '../../src/shared/types.ts';
 
 type Studio = Awaited<ReturnType<typeof openStudio>>;
 const opened: Studio[] = [];
@@ -128,8 +129,17 @@ describe('studio service', () => {
     expect(page.total).toBeGreaterThan(5);
     expect(page.tasks).toHaveLength(5);
     const dag = await s.service.call('campaigns/dag', { campaign_id: c!.id });
-    expect(dag.ids.length).toBe(page.total);
-    expect(dag.deps.some((d) => d.length > 0)).toBe(true);
+    expect(dag.count).toBe(page.total);
+    expect(dag.statuses).toHaveLength(dag.count);
+    // node i is the i-th task; its dependencies are the indices of its depends_on
+    const all = (await s.service.call('campaigns/tasks', { campaign_id: c!.id, offset: 0, limit: 5000 })).tasks;
+    const index = new Map(all.map((t, i) => [t.id, i]));
+    all.forEach((t, i) => {
+      expect(dagDeps(dag, i)).toEqual(t.depends_on.map((d) => index.get(d)));
+      expect(STATUS_OF_LETTER[dag.statuses[i]!]).toBe(t.status);
+      expect(dag.skills[dag.skill_of[i]!]).toBe(t.skill_name);
+    });
+    expect(dag.dep_list.length).toBeGreaterThan(0);
     await expect(s.service.call('campaigns/dag', { campaign_id: 'missing' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 

@@ -4,7 +4,7 @@
  * them), so a 100,000-task plan renders as fast as a small one.
  */
 import { useMemo, useRef, useState } from 'react';
-import type { DagView as Dag } from '../../../src/shared/types.ts';
+import { STATUS_OF_LETTER, dagDeps, type DagView as Dag } from '../../../src/shared/types.ts';
 import { layoutDag } from '../lib/dag-layout.ts';
 
 const COL_W = 270;
@@ -14,7 +14,7 @@ const NODE_H = 24;
 const PAD = 12;
 
 export function DagView({ dag, height = 420, title }: { dag: Dag; height?: number; title: string }) {
-  const layout = useMemo(() => layoutDag(dag.deps), [dag]);
+  const layout = useMemo(() => layoutDag(dag.count, dag.dep_start, dag.dep_list), [dag]);
   const ref = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ top: 0, left: 0 });
   const width = layout.layers * COL_W + PAD * 2;
@@ -27,7 +27,7 @@ export function DagView({ dag, height = 420, title }: { dag: Dag; height?: numbe
   const visible: number[] = [];
   for (const col of layout.byLayer) for (let r = firstRow; r <= Math.min(lastRow, col.length - 1); r++) visible.push(col[r]!);
   const edges: [number, number][] = [];
-  for (const v of visible) for (const d of dag.deps[v] ?? []) edges.push([d, v]);
+  for (const v of visible) for (const d of dagDeps(dag, v)) edges.push([d, v]);
 
   return (
     <div
@@ -37,7 +37,7 @@ export function DagView({ dag, height = 420, title }: { dag: Dag; height?: numbe
       onScroll={(e) => setView({ top: e.currentTarget.scrollTop, left: e.currentTarget.scrollLeft })}
       tabIndex={0}
       role="region"
-      aria-label={`${title}: task graph, ${dag.ids.length} tasks in ${layout.layers} layers`}
+      aria-label={`${title}: task graph, ${dag.count} tasks in ${layout.layers} layers`}
       data-dag-nodes={visible.length}
     >
       <svg width={width} height={fullH} role="img" aria-label={`Task DAG of ${title}`}>
@@ -46,15 +46,19 @@ export function DagView({ dag, height = 420, title }: { dag: Dag; height?: numbe
             <line key={`${a}-${b}`} x1={x(a) + NODE_W} y1={y(a) + NODE_H / 2} x2={x(b)} y2={y(b) + NODE_H / 2} />
           ))}
         </g>
-        {visible.map((i) => (
-          <g key={dag.ids[i]} transform={`translate(${x(i)},${y(i)})`} className={`node st-${dag.statuses[i]}`}>
-            <rect width={NODE_W} height={NODE_H} rx={5} />
-            <text x={8} y={16}>
-              {dag.skills[i]} · {dag.statuses[i]}
-            </text>
-            <title>{`${dag.ids[i]} ${dag.skills[i]} ${dag.statuses[i]}`}</title>
-          </g>
-        ))}
+        {visible.map((i) => {
+          const status = STATUS_OF_LETTER[dag.statuses[i] ?? 'P'] ?? 'PENDING';
+          const skill = dag.skills[dag.skill_of[i] ?? 0];
+          return (
+            <g key={i} transform={`translate(${x(i)},${y(i)})`} className={`node st-${status}`}>
+              <rect width={NODE_W} height={NODE_H} rx={5} />
+              <text x={8} y={16}>
+                {skill} · {status}
+              </text>
+              <title>{`task ${i + 1} of ${dag.count}: ${skill} ${status}`}</title>
+            </g>
+          );
+        })}
       </svg>
     </div>
   );

@@ -11,13 +11,13 @@ export interface DagLayout {
   readonly byLayer: readonly Int32Array[];
 }
 
-export function layoutDag(deps: readonly (readonly number[])[]): DagLayout {
-  const n = deps.length;
+export function layoutDag(n: number, depStart: readonly number[], depList: readonly number[]): DagLayout {
   const layer = new Int32Array(n).fill(-1);
   const indeg = new Int32Array(n);
   const children: number[][] = Array.from({ length: n }, () => []);
   for (let i = 0; i < n; i++) {
-    for (const d of deps[i] as readonly number[]) {
+    for (let k = depStart[i]!; k < depStart[i + 1]!; k++) {
+      const d = depList[k]!;
       if (d < 0 || d >= n || d === i) continue;
       children[d]!.push(i);
       indeg[i]! += 1;

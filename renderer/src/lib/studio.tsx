@@ -29,7 +29,9 @@ interface StudioContextValue {
 const StudioContext = createContext<StudioContextValue | null>(null);
 
 export function StudioProvider({ client, children }: { client: StudioClient; children: ReactNode }) {
-  const [status, setStatus] = useState<SimStatus | null>(null);
+  const [status, setStatusRaw] = useState<SimStatus | null>(null);
+  // keep the newest snapshot: a reply and a push can arrive in either order
+  const setStatus = useCallback((next: SimStatus) => setStatusRaw((cur) => (cur && cur.seq > next.seq ? cur : next)), []);
   const [revision, setRevision] = useState(0);
   const [connection, setConnection] = useState<ConnectionState>('connecting');
   const [toasts, setToasts] = useState<Toast[]>([]);
@@ -80,7 +82,7 @@ export function StudioProvider({ client, children }: { client: StudioClient; chi
       offConn();
       offPush();
     };
-  }, [client, toast]);
+  }, [client, toast, setStatus]);
 
   const value: StudioContextValue = { client, api: client.api, status, revision, connection, toasts, toast, dismiss, act, refresh };
   return <StudioContext.Provider value={value}>{children}</StudioContext.Provider>;

@@ -76,7 +76,7 @@ export function SwarmView({ selected, onSelect }: { selected: string | null; onS
         </div>
         <Legend />
         {dag.data && current && dag.data.campaign_id === current.id ? (
-          dag.data.ids.length ? <DagView dag={dag.data} title={current.title} /> : <p className="muted">Not planned yet: step the simulation to let the Planner run.</p>
+          dag.data.count ? <DagView dag={dag.data} title={current.title} /> : <p className="muted">Not planned yet: step the simulation to let the Planner run.</p>
         ) : (
           <p className="muted">No campaign selected.</p>
         )}
