@@ -5,10 +5,12 @@
  *   read from embedder.model_dir, default <data_dir>/models). A transformers model that cannot
  *   load falls back to the hashing embedder, with a notice saying why and how to fix it.
  * - Persona memory: 'memory' (in this process), 'exact' (brute force) and 'hnsw' (graph
- *   index). The last two keep their rows in the persona-memory folder beside the SQLite
- *   database (memoryFolder), so both read the same memories and either can be switched on.
+ *   index). In the durable modes the last two keep their rows in the persona-memory folder
+ *   beside the SQLite database (memoryFolder), so both read the same memories and either can
+ *   be switched on; with DATABASE_MODE=in-memory they keep nothing.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ChimeraConfig } from './config.ts';
 import type { Embedder } from '../ports/embedder.ts';
@@ -56,8 +58,19 @@ export async function createEmbedder(config: ChimeraConfig, _ctx: BackendContext
   }
 }
 
-/** Builds the configured persona memory (unguarded: the composition root wraps it). */
+/**
+ * Builds the configured persona memory (unguarded: the composition root wraps it). With
+ * DATABASE_MODE=in-memory nothing is kept: exact lives in memory and HNSW in a scratch folder
+ * removed on close, so one run's memories never leak into the next (runs stay reproducible).
+ */
 export async function createPersonaMemory(config: ChimeraConfig, ctx: BackendContext): Promise<PersonaMemoryStore> {
+  if (config.mode === 'in-memory') {
+    if (config.memory.adapter === 'exact') return new ExactPersonaMemory();
+    if (config.memory.adapter === 'hnsw') {
+      const dir = mkdtempSync(join(tmpdir(), 'chimera-memory-'));
+      return HnswPersonaMemory.open({ dir, ...config.memory.hnsw, ephemeral: true });
+    }
+  }
   return openPersonaMemoryAt(config, memoryFolder(config), ctx);
 }
 

@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 function config(data_dir: string, adapter: 'exact' | 'hnsw') {
-  return parseConfig({ mode: 'in-memory', data_dir, sqlite: { path: 'db/chimera.db' }, memory: { adapter, hnsw: { M: 8, ef_construction: 40, ef: 20 } } });
+  return parseConfig({ mode: 'sqlite', data_dir, sqlite: { path: 'db/chimera.db' }, memory: { adapter, hnsw: { M: 8, ef_construction: 40, ef: 20 } } });
 }
 
 describe('composition root: local persona memory', () => {
@@ -54,5 +54,22 @@ describe('composition root: local persona memory', () => {
     expect(await exact.memory.count({ persona_id: 'aria' })).toBe(3);
     expect((await exact.memory.search({ vector: q!, k: 1 }))[0]?.memory.id).toBe('m0');
     await exact.close();
+  });
+
+  it('keeps nothing with DATABASE_MODE=in-memory (runs stay reproducible)', async () => {
+    const d = tempDir('compose-mem');
+    dirs.push(d);
+    for (const adapter of ['exact', 'hnsw'] as const) {
+      const cfg = parseConfig({ mode: 'in-memory', data_dir: d, memory: { adapter } });
+      const ports = await composePorts(cfg, new VirtualClock());
+      expect(ports.memory.capabilities.durable).toBe(false);
+      const [v] = await ports.embedder.embed(['a memory']);
+      await ports.memory.upsert([{ id: 'm', persona_id: 'aria', content: 'a memory', category: 'Episodic', timestamp: '2026-01-01T00:00:00.000Z', vector: v!, model_id: ports.embedder.model_id }]);
+      await ports.close();
+      const again = await composePorts(cfg, new VirtualClock());
+      expect(await again.memory.count()).toBe(0);
+      await again.close();
+    }
+    expect(existsSync(memoryFolder(parseConfig({ data_dir: d })))).toBe(false);
   });
 });

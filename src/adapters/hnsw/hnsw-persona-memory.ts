@@ -42,6 +42,8 @@ export interface HnswPersonaMemoryOptions extends HnswParams {
   readonly onProgress?: (what: string, done: number, total: number) => void;
   /** Seed of hnswlib's level generator, so builds are reproducible. */
   readonly seed?: number;
+  /** Scratch folder: nothing is saved, and the folder is removed on close (DATABASE_MODE=in-memory). */
+  readonly ephemeral?: boolean;
 }
 
 /** How the index came up on open (for the app's status line and the tests). */
@@ -58,7 +60,7 @@ const REBUILD_BATCH = 2048;
 
 export class HnswPersonaMemory implements PersonaMemoryStore {
   readonly kind: string = 'hnsw';
-  readonly capabilities = Object.freeze({ exact: false, durable: true });
+  readonly capabilities: { readonly exact: boolean; readonly durable: boolean };
   private index: Hnsw | null = null;
   private dims = 0;
   private modelId: string | null = null;
@@ -75,7 +77,9 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
   private constructor(
     private readonly rows: MemoryRowStore,
     private readonly opts: HnswPersonaMemoryOptions,
-  ) {}
+  ) {
+    this.capabilities = Object.freeze({ exact: false, durable: !opts.ephemeral });
+  }
 
   /** Opens the folder: loads the saved graph if it is sound and current, else rebuilds it from the rows. */
   static async open(opts: HnswPersonaMemoryOptions): Promise<HnswPersonaMemory> {
@@ -358,10 +362,11 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.dirty) this.save();
+      if (this.dirty && !this.opts.ephemeral) this.save();
     } finally {
       this.rows.close();
       this.index = null;
+      if (this.opts.ephemeral) rmSync(this.opts.dir, { recursive: true, force: true });
     }
   }
 

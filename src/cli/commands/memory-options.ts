@@ -30,7 +30,8 @@ export const MEMORY_FLAGS_USAGE = [
   '  common: [--backend memory|sqlite] [--db FILE] [--memory exact|hnsw|memory] [--embedder hashing|transformers]',
   '          [--model ID] [--model-dir DIR] [--allow-downloads] [--config FILE] [--json]',
   '  The memories live in persona-memory/ beside the SQLite file (--db, else <data_dir>/chimera.db).',
-  '  Without --memory (and with the in-process default in the config) these commands use hnsw.',
+  '  Without --backend / --memory, an in-memory config means --backend sqlite --memory hnsw here:',
+  '  these commands work on the memories that are kept.',
 ].join('\n');
 
 function choice<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[]): T | undefined {
@@ -48,7 +49,8 @@ export function memoryConfig(values: Record<string, unknown>, io: CliIo): Chimer
   const memory = choice(values, 'memory', MEMORY_ADAPTERS) ?? (base.memory.adapter === 'memory' ? 'hnsw' : base.memory.adapter);
   const embedder = choice(values, 'embedder', EMBEDDERS);
   const o: Record<string, unknown> = { data_dir: resolve(io.cwd, base.data_dir), memory: { adapter: memory } };
-  if (backend) o.mode = BACKENDS[backend];
+  // the memory commands are about the kept memories: without --backend, an in-memory config means sqlite
+  o.mode = backend ? BACKENDS[backend] : base.mode === 'in-memory' ? 'sqlite' : base.mode;
   if (values.db !== undefined) o.sqlite = { path: resolve(io.cwd, String(values.db)) };
   const e: Record<string, unknown> = {};
   if (embedder) e.kind = embedder;
