@@ -252,6 +252,22 @@ describe('HNSW persona memory on disk', () => {
       expect(expected.length).toBe(10);
     });
 
+    it('two writers on one folder: neither saves a graph that misses the other\'s rows', async () => {
+      const { d } = await saved();
+      const a = await open(d);
+      const b = await open(d);
+      await a.upsert(records(3, 8, 4, 20_000));
+      await b.delete(['m00001']);
+      await a.close();
+      await b.close();
+      const c = await open(d);
+      expect(c.report.source).toBe('rebuilt');
+      expect(await c.count()).toBe(402);
+      const ids = (await c.search({ vector: records(1, 8, 4, 20_000)[0]!.vector, k: 1 })).map((h) => h.memory.id);
+      expect(ids).toEqual(['m20000']);
+      await c.close();
+    });
+
     it('stale: the graph parameters changed in the config', async () => {
       const { d } = await saved();
       const m = await HnswPersonaMemory.open({ dir: d, ...TEST_HNSW, M: 12 });

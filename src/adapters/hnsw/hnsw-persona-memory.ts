@@ -71,6 +71,9 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
   private readonly personaCodes = new Map<string, number>();
   private readonly counts = new Map<number, [number, number, number]>();
   private dirty = false;
+  /** The rows generation this graph reflects; another writer moving it means the graph is not the rows' any more. */
+  private seen = 0;
+  private foreign = false;
   private closed = false;
   report: HnswOpenReport = { source: 'empty', reason: null, load_ms: 0 };
 
@@ -110,6 +113,7 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
 
   private async start(): Promise<void> {
     const t0 = performance.now();
+    this.seen = this.rows.generation();
     const want = this.expectation();
     for (const r of this.rows.labels()) this.track(r.label, r.persona_id, r.category);
     if (!want) {
@@ -218,7 +222,9 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
       this.dims = first.vector.length;
       this.newIndex(INITIAL_CAPACITY);
     }
+    this.noteForeignWrites();
     const labels = this.rows.upsert(records);
+    this.seen = this.rows.generation();
     this.modelId = first.model_id;
     this.dirty = true;
     records.forEach((r, i) => {
@@ -334,7 +340,9 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
   }
 
   async delete(ids: readonly string[]): Promise<number> {
+    this.noteForeignWrites();
     const labels = this.rows.delete([...new Set(ids)]);
+    this.seen = this.rows.generation();
     for (const l of labels) {
       if (this.zeroLabels.has(l)) this.zeroLabels.delete(l);
       else this.index?.markDelete(l);
@@ -379,7 +387,20 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
     }
   }
 
+  private noteForeignWrites(): void {
+    if (this.rows.generation() !== this.seen) this.foreign = true;
+  }
+
   private save(): void {
+    this.noteForeignWrites();
+    if (this.foreign) {
+      // another process changed the rows while this graph was open: saving it would vouch for
+      // rows it has not seen, so leave no index and let the next open rebuild from the rows
+      rmSync(this.sidecarPath, { force: true });
+      rmSync(this.indexPath, { force: true });
+      this.dirty = false;
+      return;
+    }
     const want = this.expectation();
     if (!want || !this.index) {
       rmSync(this.indexPath, { force: true });
