@@ -10,9 +10,11 @@
  * Then simulation throughput on SQLite (and in-memory, same run) with the benchmark workload.
  * Operations are interleaved one by one so disk and machine drift hit both sides alike.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { openSqliteDatabase, type CommitMode, type SqliteDatabase, type SynchronousMode } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
@@ -380,20 +382,48 @@ async function simulation(dir: string, ctx: BenchContext): Promise<Record<string
   };
 }
 
+/**
+ * Each mode's adapter-vs-raw comparison runs in a child process of its own: in one process the
+ * modes share JIT state (one mode's shapes make the code polymorphic for the next), which an
+ * app using one mode never sees.
+ */
+function inChild(mode: Mode, quick: boolean, log: (line: string) => void): Record<string, Record<string, number>> {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), CHILD_FLAG, JSON.stringify({ mode, quick })], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 2 ** 20,
+  });
+  if (r.status !== 0) throw new Error(`sqlite bench child (${JSON.stringify(mode)}) failed: ${r.stderr}`);
+  for (const line of r.stderr.split('\n')) if (line.trim()) log(line);
+  return JSON.parse(r.stdout) as Record<string, Record<string, number>>;
+}
+
+const CHILD_FLAG = '--sqlite-bench-child';
+
+if (process.argv[2] === CHILD_FLAG) {
+  const { mode, quick } = JSON.parse(process.argv[3] as string) as { mode: Mode; quick: boolean };
+  const dir = mkdtempSync(join(tmpdir(), 'chimera-bench-sqlite-'));
+  try {
+    const out = await adapterVsRaw(dir, mode, { quick, log: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(JSON.stringify(out));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export const sqliteSuite: BenchSuite = {
   name: 'sqlite',
   description: 'SQLite adapters vs raw better-sqlite3 statements (per-op and batched commits, FULL and NORMAL); simulation throughput on SQLite',
   async run(ctx) {
+    const batchedFull = inChild({ commit: 'batched', synchronous: 'FULL' }, ctx.quick, ctx.log);
+    const eachFull = inChild({ commit: 'each', synchronous: 'FULL' }, ctx.quick, ctx.log);
+    const eachNormal = inChild({ commit: 'each', synchronous: 'NORMAL' }, ctx.quick, ctx.log);
+    const cost = (k: string) => round((eachNormal[k]?.adapter_ops_per_s ?? 0) / Math.max(1, eachFull[k]?.adapter_ops_per_s ?? 0), 3);
     const dir = mkdtempSync(join(tmpdir(), 'chimera-bench-sqlite-'));
     try {
-      const eachFull = await adapterVsRaw(dir, { commit: 'each', synchronous: 'FULL' }, ctx);
-      const eachNormal = await adapterVsRaw(dir, { commit: 'each', synchronous: 'NORMAL' }, ctx);
-      const batchedFull = await adapterVsRaw(dir, { commit: 'batched', synchronous: 'FULL' }, ctx);
-      const cost = (k: string) => round((eachNormal[k]?.adapter_ops_per_s ?? 0) / Math.max(1, eachFull[k]?.adapter_ops_per_s ?? 0), 3);
       const sim = await simulation(dir, ctx);
       return {
-        per_op_commit: { synchronous_full: eachFull, synchronous_normal: eachNormal },
         batched: { synchronous_full: batchedFull, batch_ops: BATCH },
+        per_op_commit: { synchronous_full: eachFull, synchronous_normal: eachNormal },
         /** NORMAL ÷ FULL adapter throughput with a commit per operation (1.0 = FULL costs nothing). */
         normal_over_full_per_op: { task_transitions: cost('task_transitions'), queue_claim_ack: cost('queue_claim_ack'), audit_appends: cost('audit_appends') },
         simulation: sim,
