@@ -99,7 +99,7 @@ export function useStudio(): StudioContextValue {
  * pushes a change. At most one request in flight; changes during it cause one more fetch, so
  * a fast stream of pushes never starves the view.
  */
-export function useChannel<C extends ChannelName>(channel: C, args: ArgsOf<C> | null, opts: { live?: boolean } = {}) {
+export function useChannel<C extends ChannelName>(channel: C, args: ArgsOf<C> | null, opts: { live?: boolean; throttle_ms?: number } = {}) {
   const { api, revision } = useStudio();
   const [data, setData] = useState<ResultOf<C> | null>(null);
   const [error, setError] = useState<RemoteError | null>(null);
@@ -113,11 +113,17 @@ export function useChannel<C extends ChannelName>(channel: C, args: ArgsOf<C> | 
   const [manual, setManual] = useState(0);
   const live = opts.live ?? true;
   const liveRevision = live ? revision : 0;
+  // while a run pushes ~10 changes a second, a heavy read (a 100,000-task DAG) is refetched at most this often
+  const throttle_ms = opts.throttle_ms ?? 250;
+  const lastKey = useRef<string | null>(null);
+  const lastStart = useRef(0);
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
   useEffect(() => {
     mounted.current = true;
     return () => {
       mounted.current = false;
+      if (timer.current) clearTimeout(timer.current);
     };
   }, []);
 
@@ -127,30 +133,42 @@ export function useChannel<C extends ChannelName>(channel: C, args: ArgsOf<C> | 
       again.current = true;
       return;
     }
+    // same arguments, refetched too soon: fetch once when the interval is up
+    const wait = lastKey.current === key ? lastStart.current + throttle_ms - performance.now() : 0;
+    if (wait > 0) {
+      timer.current ??= setTimeout(() => {
+        timer.current = null;
+        if (mounted.current) setManual((m) => m + 1);
+      }, wait);
+      return;
+    }
+    lastKey.current = key;
+    lastStart.current = performance.now();
     inflight.current = true;
     setLoading(true);
     void (async () => {
+      const k = key;
       try {
-        do {
-          again.current = false;
-          const k = latestKey.current;
-          if (k === null) break;
-          try {
-            const r = await (api[channel] as (a: unknown) => Promise<ResultOf<C>>)(JSON.parse(k));
-            if (mounted.current && latestKey.current === k) {
-              setData(r);
-              setError(null);
-            } else if (latestKey.current !== k) again.current = true;
-          } catch (e) {
-            if (mounted.current && latestKey.current === k) setError(e instanceof RemoteError ? e : new RemoteError('INTERNAL', (e as Error).message));
-          }
-        } while (again.current && mounted.current);
+        const r = await (api[channel] as (a: unknown) => Promise<ResultOf<C>>)(JSON.parse(k));
+        if (mounted.current && latestKey.current === k) {
+          setData(r);
+          setError(null);
+        } else if (latestKey.current !== k) again.current = true;
+      } catch (e) {
+        if (mounted.current && latestKey.current === k) setError(e instanceof RemoteError ? e : new RemoteError('INTERNAL', (e as Error).message));
       } finally {
         inflight.current = false;
-        if (mounted.current) setLoading(false);
+        if (mounted.current) {
+          setLoading(false);
+          // changes that came in meanwhile: one more fetch, through the throttle
+          if (again.current) {
+            again.current = false;
+            setManual((m) => m + 1);
+          }
+        }
       }
     })();
-  }, [api, channel, key, liveRevision, manual]);
+  }, [api, channel, key, liveRevision, manual, throttle_ms]);
 
   return { data, error, loading, reload: () => setManual((m) => m + 1) };
 }

@@ -158,11 +158,25 @@ export function TaskList({ campaign }: { campaign: CampaignView }) {
     void load(0);
   }, [load]);
 
-  // on a change, refresh the pages in view
+  // on a change, refresh the pages in view (at most once a second while a run pushes changes)
+  const lastRefresh = useRef(0);
+  const refreshTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   useEffect(() => {
-    const [a, b] = range.current;
-    for (let p = Math.floor(a / PAGE); p <= Math.floor(b / PAGE); p++) void load(p);
+    const refresh = () => {
+      lastRefresh.current = performance.now();
+      const [a, b] = range.current;
+      for (let p = Math.floor(a / PAGE); p <= Math.floor(b / PAGE); p++) void load(p);
+    };
+    const wait = lastRefresh.current + 1000 - performance.now();
+    if (wait <= 0) refresh();
+    else refreshTimer.current ??= setTimeout(() => {
+      refreshTimer.current = null;
+      refresh();
+    }, wait);
   }, [revision, load]);
+  useEffect(() => () => {
+    if (refreshTimer.current) clearTimeout(refreshTimer.current);
+  }, []);
 
   const onRange = useCallback(
     (first: number, last: number) => {

@@ -15,7 +15,7 @@ export function SwarmView({ selected, onSelect }: { selected: string | null; onS
   const campaigns = useChannel('campaigns/list', {});
   const list = campaigns.data?.campaigns ?? [];
   const current = list.find((c) => c.id === selected) ?? list[0] ?? null;
-  const dag = useChannel('campaigns/dag', current ? { campaign_id: current.id } : null);
+  const dag = useChannel('campaigns/dag', current ? { campaign_id: current.id } : null, { throttle_ms: 1500 });
   const maxDepth = Math.max(1, ...(swarm.data?.queues ?? []).flatMap((q) => [total(q.task_queue), total(q.review_queue)]));
 
   return (
