@@ -121,7 +121,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
     await page.getByRole('button', { name: /^Run until escalation/ }).waitFor(WAIT);
     await shot('simulation');
     await view('Campaigns');
-    await page.getByRole('grid', { name: /^Tasks of/ }).getByRole('row').first().waitFor(WAIT);
+    await page.getByRole('table', { name: /^Tasks of/ }).getByRole('row').first().waitFor(WAIT);
     await shot('campaigns');
     await view('Swarm');
     await page.locator('.dag svg g.node').first().waitFor(WAIT);

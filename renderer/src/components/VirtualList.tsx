@@ -52,7 +52,7 @@ export function VirtualList({ count, rowHeight, height, overscan = 6, renderRow,
       <div
         ref={ref}
         className="vlist"
-        role="grid"
+        role="table"
         aria-label={label}
         aria-rowcount={count}
         tabIndex={0}

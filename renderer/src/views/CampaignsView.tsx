@@ -188,16 +188,16 @@ export function TaskList({ campaign }: { campaign: CampaignView }) {
 
   const row = (i: number) => {
     const t = pages.current.get(Math.floor(i / PAGE))?.[i % PAGE];
-    if (!t) return <span className="muted">loading…</span>;
+    if (!t) return <span role="cell" className="muted">loading…</span>;
     return (
       <>
-        <span className="c-idx num">{i + 1}</span>
-        <span className="c-skill">{t.skill_name}</span>
-        <span className="c-role">{t.role}</span>
-        <span className={`badge st-${t.status}`}>{t.status}</span>
-        <span className="num">{t.confidence_score ?? '—'}</span>
-        <span className="num">{t.attempts}</span>
-        <span className="mono muted">{t.id.slice(0, 8)}</span>
+        <span role="cell" className="c-idx num">{i + 1}</span>
+        <span role="cell" className="c-skill">{t.skill_name}</span>
+        <span role="cell" className="c-role">{t.role}</span>
+        <span role="cell" className={`badge st-${t.status}`}>{t.status}</span>
+        <span role="cell" className="num">{t.confidence_score ?? '—'}</span>
+        <span role="cell" className="num">{t.attempts}</span>
+        <span role="cell" className="mono muted">{t.id.slice(0, 8)}</span>
       </>
     );
   };

@@ -26,7 +26,7 @@ export function useSimControls() {
   };
 }
 
-/** s = step, t = tick, r = run/pause, e = run until an escalation; not while typing. */
+/** s = step, t = tick, r = run/pause, e = run until an escalation; not while typing or on a control that takes keys. */
 export function useSimShortcuts(enabled: boolean) {
   const c = useSimControls();
   useEffect(() => {
@@ -38,7 +38,7 @@ export function useSimShortcuts(enabled: boolean) {
       const k = ev.key.toLowerCase();
       if (k === 's') void c.step();
       else if (k === 't') void c.tick();
-      else if (k === 'r' || k === ' ') void c.toggle();
+      else if (k === 'r') void c.toggle();
       else if (k === 'e') void c.runUntilEscalated();
       else return;
       ev.preventDefault();
@@ -108,11 +108,11 @@ export function SimulationView() {
               Tick <kbd>T</kbd>
             </button>
             {status?.running ? (
-              <button type="button" onClick={() => void controls.pause()} aria-keyshortcuts="R Space" className="primary">
+              <button type="button" onClick={() => void controls.pause()} aria-keyshortcuts="R" className="primary">
                 Pause <kbd>R</kbd>
               </button>
             ) : (
-              <button type="button" onClick={() => void controls.run()} aria-keyshortcuts="R Space" className="primary">
+              <button type="button" onClick={() => void controls.run()} aria-keyshortcuts="R" className="primary">
                 Run <kbd>R</kbd>
               </button>
             )}
