@@ -32,7 +32,12 @@ function serveRenderer(): void {
     if (url.host !== APP_HOST) return new Response('not found', { status: 404 });
     const file = normalize(join(RENDERER_DIR, decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)));
     if (!file.startsWith(RENDERER_DIR + sep)) return new Response('not found', { status: 404 });
-    const res = await net.fetch(pathToFileURL(file).href);
+    let res: Response;
+    try {
+      res = await net.fetch(pathToFileURL(file).href);
+    } catch {
+      return new Response('not found', { status: 404 });
+    }
     const headers = new Headers(res.headers);
     headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     headers.set('X-Content-Type-Options', 'nosniff');
