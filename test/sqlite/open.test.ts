@@ -135,7 +135,7 @@ describe('sqlite: opening a file', () => {
     await again.close();
   });
 
-  it('batched commits: durable at a checkpoint or before the next event; a failed unit rolls back alone', async () => {
+  it('batched commits: before the next event, or only at checkpoints once a run owns them; a failed unit rolls back alone', async () => {
     const file = tempDbPath();
     const sdb = openSqliteDatabase(file);
     const store = guardStateStore(new SqliteStateStore(sdb));
@@ -163,7 +163,9 @@ describe('sqlite: opening a file', () => {
     expect(onDisk()).toBe(1); // committed before the process handled anything else
     await log.startRun({ run_id: 'r', seed: 1, config: {}, scenario: 's', created_at: f.t0 }, { step: 0, tick: 0, clock_ms: 0 });
     await store.transaction((tx) => tx.insertCampaign(f.campaign()));
-    await log.append([{ step: 1 }], { step: 1, tick: 0, clock_ms: 0 }); // a checkpoint commits at once
+    await new Promise((r) => setImmediate(r));
+    expect(onDisk()).toBe(1); // a run owns the checkpoints now: an event-loop turn does not commit
+    await log.append([{ step: 1 }], { step: 1, tick: 0, clock_ms: 0 }); // its checkpoint commits at once
     expect(onDisk()).toBe(2);
     await store.close();
     await log.close();

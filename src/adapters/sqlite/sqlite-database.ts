@@ -137,8 +137,10 @@ export interface UnitHooks {
   leave(): void;
 }
 
-/** A batch commits after this many units of work and queue calls at most. */
+/** A batch commits after this many units of work and queue calls at most… */
 export const MAX_BATCH_OPS = 2000;
+/** …or, while a simulation run owns the checkpoints, this many (a bound on memory and log size). */
+export const MAX_RUN_BATCH_OPS = 200_000;
 
 /**
  * The shared connection and how writes reach the disk.
@@ -147,9 +149,10 @@ export const MAX_BATCH_OPS = 2000;
  * transaction.
  *
  * `batched` (the default): writes go into one open transaction that commits at a checkpoint:
- * when the run log records progress (the engine's end of tick), after MAX_BATCH_OPS calls, and
- * before the process handles its next event (a `setImmediate` armed when the batch opens), so
- * a write made from the UI is on disk before the app answers anything else. Inside the batch a
+ * when the run log records progress (the engine's end of tick, and the studio's flush after
+ * every command). Without a simulation run in the process, it also commits after
+ * MAX_BATCH_OPS calls and before the process handles its next event (a `setImmediate` armed
+ * when the batch opens), so a write is on disk before the app answers anything else. Inside the batch a
  * unit of work is a SAVEPOINT: a unit that throws is rolled back alone. A crash loses at most
  * the work since the last checkpoint, all of it together: state, audit, queue acks and the run
  * log always agree on disk, which is what resuming after a kill needs. The benchmark
@@ -167,6 +170,8 @@ export class SqliteDatabase {
   private unitOpen = false;
   private batchOps = 0;
   private commitArmed = false;
+  /** A simulation run in this process checkpoints through its run log; only those checkpoints commit. */
+  private runOwnsCheckpoints = false;
   private refs = 0;
   private closed = false;
   private readonly resetListeners: (() => void)[] = [];
@@ -211,6 +216,15 @@ export class SqliteDatabase {
 
   get isOpen(): boolean {
     return !this.closed;
+  }
+
+  /**
+   * From now on only checkpoints (and close) commit: called by the run log when a simulation run
+   * starts or resumes here, so the file always holds the state as of one of its checkpoints, even
+   * when the engine yields to the event loop within a tick (an embedder in a worker thread).
+   */
+  checkpointsOwnedByRun(): void {
+    this.runOwnsCheckpoints = true;
   }
 
   /** Makes everything written so far durable now (a checkpoint; a no-op in `each` mode). */
@@ -310,7 +324,7 @@ export class SqliteDatabase {
     this.commitArmed = true;
     setImmediate(() => {
       this.commitArmed = false;
-      if (this.closed || !this.db.inTransaction) return;
+      if (this.closed || !this.db.inTransaction || this.runOwnsCheckpoints) return;
       if (this.unitOpen || this.busy > 0) this.armCommit();
       else this.commitBatch();
     });
@@ -318,7 +332,7 @@ export class SqliteDatabase {
 
   private counted(): void {
     this.batchOps += 1;
-    if (this.batchOps >= MAX_BATCH_OPS && !this.unitOpen) this.commitBatch();
+    if (this.batchOps >= (this.runOwnsCheckpoints ? MAX_RUN_BATCH_OPS : MAX_BATCH_OPS) && !this.unitOpen) this.commitBatch();
   }
 
   private commitBatch(): void {

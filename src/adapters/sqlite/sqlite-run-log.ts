@@ -42,6 +42,7 @@ export class SqliteRunLog implements RunLog {
     return this.op(() => {
       const r = this.st.load.get() as RunRow | undefined;
       if (!r) return null;
+      this.sdb.checkpointsOwnedByRun(); // a run resumes here: its checkpoints decide what is durable
       return { header: JSON.parse(r.header) as RunHeader, progress: { step: r.step, tick: r.tick, clock_ms: r.clock_ms } };
     });
   }
@@ -51,6 +52,7 @@ export class SqliteRunLog implements RunLog {
       const cur = this.st.load.get() as RunRow | undefined;
       if (cur) throw new DuplicateError('run', (JSON.parse(cur.header) as RunHeader).run_id);
       this.st.start.run(header.run_id, JSON.stringify(header), progress.step, progress.tick, progress.clock_ms);
+      this.sdb.checkpointsOwnedByRun();
     }).then(() => this.sdb.checkpoint());
   }
 
