@@ -4,6 +4,7 @@
  * placeholders; `onRange` tells the owner which rows are visible so it can fetch them.
  */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { visibleRange } from '../lib/windowing.ts';
 
 export interface VirtualListProps {
   readonly count: number;
@@ -14,13 +15,6 @@ export interface VirtualListProps {
   readonly onRange?: (first: number, last: number) => void;
   readonly label: string;
   readonly header?: ReactNode;
-}
-
-/** The rows to render for a scroll position (exported for tests and the bench). */
-export function visibleRange(scrollTop: number, height: number, rowHeight: number, count: number, overscan: number): [number, number] {
-  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
-  const last = Math.min(count - 1, Math.ceil((scrollTop + height) / rowHeight) + overscan);
-  return [first, last];
 }
 
 export function VirtualList({ count, rowHeight, height, overscan = 6, renderRow, onRange, label, header }: VirtualListProps) {
