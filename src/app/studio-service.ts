@@ -357,9 +357,26 @@ export class StudioService {
         }
         const [vector] = await s.sim.ports.embedder.embed([a.content]);
         const id = `studio-${randomUUID()}`;
+        const timestamp = s.sim.engine.now();
         await s.sim.ports.memory.upsert([
-          { id, persona_id: a.persona_id, content: a.content, category: a.category, timestamp: s.sim.engine.now(), vector: vector as Float32Array, model_id: s.sim.ports.embedder.model_id },
+          { id, persona_id: a.persona_id, content: a.content, category: a.category, timestamp, vector: vector as Float32Array, model_id: s.sim.ports.embedder.model_id },
         ]);
+        // a person's action, so it goes on the audit trail (outside the engine: a replay does not repeat it)
+        await s.sim.ports.state.transaction(async (tx) => {
+          await tx.appendAudit({
+            id: randomUUID(),
+            actor: 'studio-user',
+            action: 'memory.added',
+            entity_type: 'memory',
+            entity_id: id,
+            campaign_id: null,
+            before_status: null,
+            after_status: null,
+            state_version: null,
+            timestamp,
+            details: { persona_id: a.persona_id, category: a.category, chars: a.content.length },
+          });
+        });
         return { id };
       }),
 

@@ -94,6 +94,9 @@ describe('studio service', () => {
     const r = await s.service.call('memory/search', { query: 'sashiko stitching on denim', k: 3, persona_id: 'aria' });
     expect(r.hits[0]!.id).toBe(id);
     expect(r.hits[0]!.category).toBe('Episodic');
+    const audit = await s.service.call('audit/list', { offset: 0, limit: 5, action: 'memory.added' });
+    expect(audit.events[0]).toMatchObject({ actor: 'studio-user', entity_type: 'memory', entity_id: id });
+    expect(audit.verification.ok).toBe(true);
     await expect(s.service.call('memory/add', { persona_id: 'nobody', content: 'x', category: 'Semantic' })).rejects.toMatchObject({ code: 'VALIDATION' });
   });
 
