@@ -70,7 +70,11 @@ export const CHANNELS = {
     }),
     true,
   ),
-  'sim/step': ch<{ status: SimStatus; events: EventPage['events'] }>()(z.strictObject({ count: z.int().min(1).max(100_000).optional() }), true),
+  'sim/step': ch<{ status: SimStatus; events: EventPage['events'] }>()(
+    // a few steps at a time; long runs go through sim/run, which yields between chunks
+    z.strictObject({ count: z.int().min(1).max(1000).optional() }),
+    true,
+  ),
   'sim/tick': ch<{ status: SimStatus; steps: number }>()(Empty, true),
   'sim/run': ch<SimStatus>()(
     z.strictObject({ until_tick: z.int().min(0).optional(), until_escalated: z.boolean().optional(), max_steps: z.int().min(1).optional() }),
