@@ -14,6 +14,8 @@ import { HAVE_CHROMIUM, ROOT, SKIP_REASON, ensureRenderer, launchChromium, start
 
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 const WAIT = { timeout: 15_000 };
+/** Each test's own limit: generous, since CI runs the other suites beside this one on 2 cores. */
+const TEST_MS = 90_000;
 const CONTROL_ROLES = new Set(['button', 'textbox', 'searchbox', 'combobox', 'checkbox', 'slider', 'spinbutton', 'link', 'tab', 'radio', 'switch', 'menuitem', 'listbox']);
 
 /** The page's `document`, as far as the page-side conditions below use it (this file is type-checked without the DOM lib). */
@@ -90,7 +92,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
     expect(await bad.json()).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
     const foreign = await fetch(`${base}/api/sim/status`, { method: 'POST', body: '{}', headers: { 'x-chimera-token': studio.server.token, origin: 'https://evil.example' } });
     expect(foreign.status).toBe(403);
-  });
+  }, TEST_MS);
 
   it('creates a campaign, steps, runs until an escalation, approves it, and searches memory', async () => {
     await page.goto(studio.server.url);
@@ -186,7 +188,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
     await page.getByRole('button', { name: 'Create campaign' }).click();
     await page.getByRole('alert').filter({ hasText: 'VALIDATION' }).filter({ hasText: 'title is empty' }).waitFor(WAIT);
     expect(pageErrors).toEqual([]);
-  });
+  }, TEST_MS);
 
   it('shows a clear conflict when a review decision carries a stale state_version, then re-reads', async () => {
     // make sure something waits for review
@@ -211,7 +213,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
     await page.getByText(`you read state_version ${shown}`).waitFor(WAIT);
     // re-read: the card now carries the current version
     await until((v) => Number([...document.querySelectorAll('article.review dt')].find((d) => d.textContent === 'state_version read')?.nextElementSibling?.textContent) !== v, shown);
-  });
+  }, TEST_MS);
 
   it('switches to a SQLite profile and finds the data again after a server restart', async () => {
     await view('Backend');
@@ -251,5 +253,5 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
     await shot('swarm-dark');
     expect((await studio.service.call('settings/get', {})).theme).toBe('dark');
     expect(pageErrors).toEqual([]);
-  });
+  }, TEST_MS);
 });
