@@ -296,6 +296,27 @@ export class SqliteDatabase {
     });
   }
 
+  /** Like `run`, for work that only reads: it never opens a batch (so never takes the write lock). */
+  read<T>(fn: () => T): Promise<T> {
+    if (this.inUnit.getStore()) return Promise.resolve(fn());
+    this.assertOpen();
+    if (this.busy === 0) {
+      try {
+        return Promise.resolve(fn());
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+    }
+    this.busy += 1;
+    return this.mutex.run(async () => {
+      try {
+        return fn();
+      } finally {
+        this.busy -= 1;
+      }
+    });
+  }
+
   private batched<T>(fn: () => T): T {
     if (this.commitMode === 'each') return fn();
     this.openBatch();

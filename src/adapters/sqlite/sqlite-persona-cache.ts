@@ -23,7 +23,7 @@ export class SqlitePersonaCache implements PersonaCache {
   }
 
   get(persona_id: string): Promise<Record<string, string> | null> {
-    return this.op(() => {
+    return this.readOp(() => {
       const r = this.st.get.get(persona_id) as { traits: string } | undefined;
       return r ? (JSON.parse(r.traits) as Record<string, string>) : null;
     });
@@ -41,7 +41,7 @@ export class SqlitePersonaCache implements PersonaCache {
   }
 
   list(): Promise<string[]> {
-    return this.op(() => (this.st.list.all() as { persona_id: string }[]).map((r) => r.persona_id));
+    return this.readOp(() => (this.st.list.all() as { persona_id: string }[]).map((r) => r.persona_id));
   }
 
   async close(): Promise<void> {
@@ -53,5 +53,10 @@ export class SqlitePersonaCache implements PersonaCache {
   private op<R>(fn: () => R): Promise<R> {
     if (this.closed) return Promise.reject(new BackendUnavailableError('persona cache is closed'));
     return this.sdb.run(fn);
+  }
+
+  private readOp<R>(fn: () => R): Promise<R> {
+    if (this.closed) return Promise.reject(new BackendUnavailableError('persona cache is closed'));
+    return this.sdb.read(fn);
   }
 }

@@ -100,7 +100,7 @@ export class SqliteQueue<T> implements WorkQueue<T> {
     sdb.retain();
     const db = sdb.db;
     const st = (this.st = prepare(db));
-    st.initCounters.run(space);
+    if (!st.counters.get(space)) st.initCounters.run(space); // a reader (chimera export) must not need the write lock
     this.enqueueMany = db.transaction((queue: string, items: readonly { id: string; payload: T }[], now: number, delay: number) => {
       let added = 0;
       let seq = (st.counters.get(space) as { last_seq: number }).last_seq;
@@ -172,18 +172,18 @@ export class SqliteQueue<T> implements WorkQueue<T> {
 
   depth(queue: string): Promise<QueueDepth> {
     const now = this.clock.now_ms();
-    return this.op(() => {
+    return this.readOp(() => {
       const r = this.st.depth.get(now, now, this.space, queue) as QueueDepth;
       return { ready: r.ready, delayed: r.delayed, leased: r.leased };
     });
   }
 
   peek(queue: string, limit: number): Promise<QueueItem<T>[]> {
-    return this.op(() => (this.st.peek.all(this.space, queue, Math.max(0, limit)) as ItemRow[]).map((r) => toItem<T>(r)));
+    return this.readOp(() => (this.st.peek.all(this.space, queue, Math.max(0, limit)) as ItemRow[]).map((r) => toItem<T>(r)));
   }
 
   leased(queue: string, limit: number): Promise<Lease<T>[]> {
-    return this.op(() =>
+    return this.readOp(() =>
       (this.st.leased.all(this.space, queue, Math.max(0, limit)) as (ItemRow & { lease_id: string; consumer: string; expires_at_ms: number })[]).map(
         (r) => ({ queue, lease_id: r.lease_id, consumer: r.consumer, expires_at_ms: r.expires_at_ms, item: toItem<T>(r) }),
       ),
@@ -196,7 +196,7 @@ export class SqliteQueue<T> implements WorkQueue<T> {
   }
 
   queues(): Promise<string[]> {
-    return this.op(() => (this.st.queues.all(this.space) as { queue: string }[]).map((r) => r.queue));
+    return this.readOp(() => (this.st.queues.all(this.space) as { queue: string }[]).map((r) => r.queue));
   }
 
   purge(queue: string): Promise<number> {
@@ -212,5 +212,10 @@ export class SqliteQueue<T> implements WorkQueue<T> {
   private op<R>(fn: () => R): Promise<R> {
     if (this.closed) return Promise.reject(new BackendUnavailableError('queue is closed'));
     return this.sdb.run(fn);
+  }
+
+  private readOp<R>(fn: () => R): Promise<R> {
+    if (this.closed) return Promise.reject(new BackendUnavailableError('queue is closed'));
+    return this.sdb.read(fn);
   }
 }

@@ -39,7 +39,7 @@ export class SqliteRunLog implements RunLog {
   }
 
   loadRun(): Promise<{ header: RunHeader; progress: RunProgress } | null> {
-    return this.op(() => {
+    return this.readOp(() => {
       const r = this.st.load.get() as RunRow | undefined;
       if (!r) return null;
       this.sdb.checkpointsOwnedByRun(); // a run resumes here: its checkpoints decide what is durable
@@ -63,11 +63,11 @@ export class SqliteRunLog implements RunLog {
 
   readEvents(after_step = 0, limit = Infinity): Promise<unknown[]> {
     const n = Number.isFinite(limit) ? Math.max(0, limit) : -1;
-    return this.op(() => (this.st.read.all(after_step, n) as { event: string }[]).map((r) => JSON.parse(r.event) as unknown));
+    return this.readOp(() => (this.st.read.all(after_step, n) as { event: string }[]).map((r) => JSON.parse(r.event) as unknown));
   }
 
   countEvents(): Promise<number> {
-    return this.op(() => (this.st.count.get() as { n: number }).n);
+    return this.readOp(() => (this.st.count.get() as { n: number }).n);
   }
 
   async close(): Promise<void> {
@@ -79,5 +79,10 @@ export class SqliteRunLog implements RunLog {
   private op<R>(fn: () => R): Promise<R> {
     if (this.closed) return Promise.reject(new BackendUnavailableError('run log is closed'));
     return this.sdb.run(fn);
+  }
+
+  private readOp<R>(fn: () => R): Promise<R> {
+    if (this.closed) return Promise.reject(new BackendUnavailableError('run log is closed'));
+    return this.sdb.read(fn);
   }
 }

@@ -114,7 +114,7 @@ export class SqliteStateStore implements StateStore {
 
   private read<T>(fn: () => T): Promise<T> {
     this.assertOpen();
-    return this.sdb.run(fn);
+    return this.sdb.read(fn);
   }
 
   private assertOpen(): void {
