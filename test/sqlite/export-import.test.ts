@@ -1,6 +1,7 @@
 /** Snapshots move a whole state memory ⇄ SQLite; the CLI refuses bad snapshots with exit 2. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { memoryBackend } from '../../src/config/backends/memory.ts';
 import { sqliteBackend } from '../../src/config/backends/sqlite.ts';
@@ -113,6 +114,27 @@ describe('sqlite: export and import', () => {
     expect(b.idempotency_keys).toEqual(a.idempotency_keys);
     expect(a.idempotency_keys).toHaveLength(3);
     expect(comparable(b)).toEqual(comparable(a));
+  });
+
+  it('exports while another connection holds the write lock (a running app)', async () => {
+    const clock = new VirtualClock();
+    const file = tempDbPath('busy');
+    const p = await sqlitePorts(file, clock);
+    await populate(p, clock);
+    await closeAll(p);
+    const writer = new Database(file);
+    writer.exec('BEGIN IMMEDIATE');
+    writer.prepare(`UPDATE campaigns SET title = 'uncommitted'`).run();
+    try {
+      const io = cliIo();
+      expect(await main(['export', '--backend', 'sqlite', '--db', file], io), io.err()).toBe(0);
+      const snap = parseSnapshot(io.out(), 'export');
+      expect(snap.counts.campaigns).toBe(3);
+      expect(snap.campaigns.every((c) => c.title !== 'uncommitted')).toBe(true);
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
   });
 
   it('bad snapshots are refused with a clear message and exit code 2', async () => {
