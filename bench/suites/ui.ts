@@ -10,7 +10,7 @@
  * Skipped with its reason when /usr/bin/chromium is missing.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -25,6 +25,7 @@ declare const document: {
 declare function requestAnimationFrame(cb: () => void): void;
 
 const WAIT = { timeout: 60_000 };
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
 async function startToInteractive(page: Page): Promise<{ url_ms: number; interactive_ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'chimera-bench-start-'));
@@ -91,6 +92,7 @@ export const uiSuite: BenchSuite = {
     await buildRenderer();
     const renderer_build_ms = performance.now() - t;
 
+    mkdirSync(SHOTS, { recursive: true });
     t = performance.now();
     const browser = await launchChromium({ width: 1400, height: 900 });
     const browser_launch_ms = performance.now() - t;
@@ -142,6 +144,7 @@ export const uiSuite: BenchSuite = {
         t = performance.now();
         await grid.locator(`[aria-rowindex="${Math.floor(tasks / 2) + 1}"] .c-skill`).waitFor(WAIT);
         const task_list_scroll_rows_ms = task_list_scroll_frame_ms + (performance.now() - t);
+        await page.screenshot({ path: join(SHOTS, 'task-list-100k.png') });
 
         // DAG: select the campaign → first nodes painted
         await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Swarm' }).click();
@@ -158,6 +161,8 @@ export const uiSuite: BenchSuite = {
         const dag_first_paint_ms = performance.now() - t;
         const dag_scroll_frame_ms = await frameAfter(page, '.dag', Math.floor(pieces / 2) * 34);
         const dag_nodes_after_scroll = Number(await dagRegion.getAttribute('data-dag-nodes'));
+        await dagRegion.locator('svg g.node').first().waitFor(WAIT);
+        await page.screenshot({ path: join(SHOTS, 'dag-100k.png') });
         await page.close();
         return {
           renderer_build_ms: Math.round(renderer_build_ms),

@@ -55,6 +55,8 @@ describe('layoutDag', () => {
     expect(g.layers).toBe(3);
     expect(g.maxRows).toBe(pieces);
     expect(g.layer[3 + pieces]).toBe(2);
+    // each check sits level with the content it checks, so its edge runs straight
+    for (const i of [0, 1, 777, pieces - 1]) expect(g.row[3 + pieces + i]).toBe(g.row[3 + i]);
     expect(ms).toBeLessThan(1000);
   });
 });
