@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
+import { CHANNEL_NAMES } from '../../src/shared/contract.ts';
 import { HAVE_CHROMIUM, ROOT, SKIP_REASON, ensureRenderer, launchChromium, startStudio, type RunningStudio } from './browser.ts';
 
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
@@ -23,6 +24,7 @@ interface PageNode {
   readonly textContent: string | null;
   readonly nextElementSibling: PageNode | null;
 }
+declare const window: unknown;
 declare const document: {
   querySelector(selector: string): PageNode | null;
   querySelectorAll(selector: string): Iterable<PageNode> & { readonly length: number };
@@ -213,6 +215,45 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
     await page.getByText(`you read state_version ${shown}`).waitFor(WAIT);
     // re-read: the card now carries the current version
     await until((v) => Number([...document.querySelectorAll('article.review dt')].find((d) => d.textContent === 'state_version read')?.nextElementSibling?.textContent) !== v, shown);
+  }, TEST_MS);
+
+  it('runs the same UI over window.chimera, the shape the Electron preload exposes', async () => {
+    // stand-in for the preload (no Electron here): one function per channel returning the
+    // {ok,result}|{ok:false,error} envelope, plus onPush — the renderer must pick it up and
+    // rebuild errors from the envelope
+    const bridge = `(() => {
+      const token = ${JSON.stringify(studio.server.token)};
+      const channels = ${JSON.stringify(CHANNEL_NAMES)};
+      const api = { calls: 0 };
+      for (const c of channels) api[c] = async (args) => {
+        api.calls += 1;
+        const r = await fetch('/api/' + c, { method: 'POST', headers: { 'content-type': 'application/json', 'x-chimera-token': token }, body: JSON.stringify(args) });
+        return r.json();
+      };
+      api.onPush = (listener) => {
+        const ws = new WebSocket('ws://' + location.host + '/ws?token=' + token);
+        ws.onmessage = (e) => listener(JSON.parse(e.data));
+        return () => ws.close();
+      };
+      window.chimera = api;
+    })();`;
+    const p2 = await browser.context.newPage();
+    try {
+      await p2.addInitScript(bridge);
+      await p2.goto(studio.server.url);
+      await p2.getByRole('heading', { level: 1, name: 'Simulation' }).waitFor(WAIT);
+      const before = Number(await p2.getByTestId('step').textContent());
+      await p2.getByRole('button', { name: /^Step/ }).click();
+      await p2.waitForFunction((b) => Number(document.querySelector('[data-testid=step]')?.textContent) > b, before, WAIT);
+      await p2.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Campaigns' }).click();
+      await p2.getByLabel('Title').fill('   ');
+      await p2.getByLabel('Goal').fill('A goal');
+      await p2.getByRole('button', { name: 'Create campaign' }).click();
+      await p2.getByRole('alert').filter({ hasText: 'VALIDATION' }).waitFor(WAIT);
+      expect(await p2.evaluate(() => (window as unknown as { chimera: { calls: number } }).chimera.calls)).toBeGreaterThan(3);
+    } finally {
+      await p2.close();
+    }
   }, TEST_MS);
 
   it('switches to a SQLite profile and finds the data again after a server restart', async () => {
