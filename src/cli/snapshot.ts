@@ -22,7 +22,9 @@ import {
 import type { QueueItem, WorkQueue } from '../ports/queue.ts';
 import type { RawPorts } from '../config/backends/types.ts';
 
+/** The `format` every snapshot carries. */
 export const SNAPSHOT_FORMAT = 'chimera-snapshot';
+/** The snapshot version this build writes and reads. */
 export const SNAPSHOT_VERSION = 1;
 const BATCH = 500;
 
@@ -47,8 +49,10 @@ const CountsSchema = z.strictObject({
   persona_cache: z.int().min(0),
   run_events: z.int().min(0),
 });
+/** How many records of each kind a snapshot (or a store) holds. */
 export type SnapshotCounts = z.infer<typeof CountsSchema>;
 
+/** The snapshot document, version 1; `counts` must match what it holds. */
 export const SnapshotSchema = z
   .strictObject({
     format: z.literal(SNAPSHOT_FORMAT),
@@ -79,6 +83,7 @@ export const SnapshotSchema = z
       }
     }
   });
+/** A parsed, valid snapshot. */
 export type Snapshot = z.infer<typeof SnapshotSchema>;
 type DumpItem = Omit<Snapshot['queues']['task'][number]['items'][number], 'payload'> & { payload: unknown };
 

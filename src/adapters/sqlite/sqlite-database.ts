@@ -29,8 +29,10 @@ export const CHIMERA_APPLICATION_ID = 0x43484d52;
 
 /** WAL `synchronous` levels we allow: FULL syncs the log on every commit; NORMAL only at checkpoints. */
 export const SYNCHRONOUS_MODES = ['FULL', 'NORMAL'] as const;
+/** One of SYNCHRONOUS_MODES. */
 export type SynchronousMode = (typeof SYNCHRONOUS_MODES)[number];
 
+/** How to open a database file. */
 export interface SqliteOpenOptions {
   /** Default FULL: every commit is on disk before it returns (see README.md for the measured cost). */
   readonly synchronous?: SynchronousMode;
@@ -128,6 +130,7 @@ function checkOwner(db: Database.Database, file: string): void {
 
 /** How writes become durable: each unit of work and queue call on its own, or in batches. */
 export const COMMIT_MODES = ['batched', 'each'] as const;
+/** One of COMMIT_MODES. */
 export type CommitMode = (typeof COMMIT_MODES)[number];
 
 /** What a unit of work's owner hears (the state store's row cache). */

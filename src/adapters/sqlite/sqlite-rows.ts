@@ -11,8 +11,10 @@ export function fromJson(s: string | null): unknown {
   return s === null ? undefined : JSON.parse(s);
 }
 
+/** A `campaigns` row: the record as it is (no JSON columns). */
 export type CampaignRow = Campaign;
 
+/** A `tasks` row: JSON columns as text. */
 export interface TaskRow {
   id: string;
   campaign_id: string;
@@ -32,9 +34,11 @@ export interface TaskRow {
   updated_at: string;
 }
 
+/** The `tasks` columns in TaskRow order. */
 export const TASK_COLUMNS =
   'id, campaign_id, role, skill_name, input_data, output_data, confidence_score, status, attempts, idempotency_key, depends_on, branch, replans, supersedes, created_at, updated_at';
 
+/** A task as its row. */
 export function taskToRow(t: Task): TaskRow {
   return {
     id: t.id,
@@ -83,6 +87,7 @@ export function readBack(key: string, column: unknown): unknown {
   }
 }
 
+/** A row as its task. */
 export function rowToTask(r: TaskRow): Task {
   return {
     id: r.id,
@@ -104,6 +109,7 @@ export function rowToTask(r: TaskRow): Task {
   };
 }
 
+/** A row as its campaign (a fresh object with the record's keys only). */
 export function rowToCampaign(r: CampaignRow): Campaign {
   return {
     id: r.id,
@@ -117,15 +123,19 @@ export function rowToCampaign(r: CampaignRow): Campaign {
   };
 }
 
+/** An `audit_log` row: details as JSON text. */
 export type AuditRow = Omit<AuditEvent, 'details'> & { details: string | null };
 
+/** The `audit_log` columns. */
 export const AUDIT_COLUMNS =
   'seq, id, actor, action, entity_type, entity_id, campaign_id, before_status, after_status, state_version, timestamp, details, prev_hash, hash';
 
+/** An audit event as its row. */
 export function auditToRow(e: AuditEvent): AuditRow {
   return { ...e, details: toJson(e.details) };
 }
 
+/** A row as its audit event. */
 export function rowToAudit(r: AuditRow): AuditEvent {
   return {
     seq: r.seq,

@@ -49,6 +49,7 @@ export async function openBackendFlags(
   return { ports, label, config, close };
 }
 
+/** `chimera export`. */
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Write the whole state of a backend as a snapshot (JSON)',

@@ -14,6 +14,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** `chimera import`. */
 export const importCommand: Command = {
   name: 'import',
   summary: 'Restore a snapshot into an empty backend and verify it',

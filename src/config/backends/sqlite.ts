@@ -17,6 +17,7 @@ export function sqlitePath(config: ChimeraConfig): string {
   return isAbsolute(config.sqlite.path) ? config.sqlite.path : resolve(config.data_dir, config.sqlite.path);
 }
 
+/** The 'sqlite' profile: every port but persona memory and the embedder on one shared connection. */
 export const sqliteBackend: BackendFactory = {
   mode: 'sqlite',
   describe: (config) => `SQLite (kept in ${sqlitePath(config)})`,
