@@ -152,7 +152,7 @@ export class StudioService {
       scenarios: listScenarios().map((name) => {
         const l = loadScenario(name);
         const c = engineConfigFor(l.scenario);
-        return { name, description: l.scenario.description, personas: l.scenario.personas, workers: c.workers, seed: c.seed, faults: c.faults };
+        return { name, description: l.scenario.description, personas: l.scenario.personas, workers: c.workers, seed: c.seed, faults: c.faults, human_enabled: c.human.enabled };
       }),
     }),
     'sim/open': async (a) =>

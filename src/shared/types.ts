@@ -165,6 +165,8 @@ export interface ScenarioInfo {
   readonly workers: number;
   readonly seed: number;
   readonly faults: FaultRates;
+  /** Whether the scenario's simulated reviewer decides escalated items. */
+  readonly human_enabled: boolean;
 }
 
 export interface ComparedMemory {

@@ -155,15 +155,25 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
     await expect(hits.first().getByRole('img', { name: /^score / }).count()).resolves.toBe(1);
     await shot('memory');
 
-    // run on for a while so the audit log and the charts have a real run to show
+    // pause a run with the button (unless it finished by itself in the meantime)
     await view('Simulation');
     await page.getByRole('button', { name: /^Run/, exact: false }).first().click();
-    await until(() => Number(document.querySelector('[data-testid=tick]')?.textContent) >= 25 || (document.querySelector('[data-testid=runstate]')?.textContent ?? '').includes('finished'), 0);
-    // pause with the button (unless the run finished by itself in the meantime)
+    await until(() => Number(document.querySelector('[data-testid=tick]')?.textContent) >= 6 || (document.querySelector('[data-testid=runstate]')?.textContent ?? '').includes('finished'), 0);
     const pause = page.getByRole('button', { name: /^Pause/ });
     if (await pause.isVisible()) await pause.click({ timeout: 2_000 }).catch(() => undefined);
     await until(() => !(document.querySelector('[data-testid=runstate]')?.textContent ?? '').includes('running'), 0);
+
+    // a new run from the form: the storm scenario (retries, re-plans, OCC conflicts), run to
+    // the end, so the audit log and the charts show a whole run
+    await page.getByLabel('Scenario').selectOption('storm');
+    await page.getByLabel('Seed').fill('7');
+    await page.getByRole('button', { name: 'Start new run' }).click();
+    await page.getByTestId('runstate').filter({ hasText: 'storm' }).waitFor(WAIT);
+    await page.getByRole('button', { name: /^Run/, exact: false }).first().click();
+    await page.getByTestId('runstate').filter({ hasText: 'finished' }).waitFor(WAIT);
     await page.getByRole('button', { name: /^Step/ }).and(page.locator(':not([disabled])')).waitFor(WAIT);
+    expect(studio.service.status()).toMatchObject({ scenario: 'storm', seed: 7, finished: 'completed' });
+    await shot('simulation-storm');
 
     await view('Audit log');
     await page.getByTestId('chain').filter({ hasText: 'Hash chain verified' }).waitFor(WAIT);
@@ -195,6 +205,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
   it('shows a clear conflict when a review decision carries a stale state_version, then re-reads', async () => {
     // make sure something waits for review
     if ((await studio.service.call('review/list', {})).items.length === 0) {
+      await studio.service.call('sim/open', { scenario: 'review-queue', seed: 1 });
       await studio.service.call('sim/run', { until_escalated: true });
       for (let i = 0; i < 2000 && studio.service.status().running; i++) await new Promise((r) => setTimeout(r, 5));
     }
@@ -237,6 +248,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`UI end to end in headless Chromium${HAVE_CHROMI
       };
       window.chimera = api;
     })();`;
+    await studio.service.call('sim/open', { scenario: 'review-queue', seed: 2 });
     const p2 = await browser.context.newPage();
     try {
       await p2.addInitScript(bridge);

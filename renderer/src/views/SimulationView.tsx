@@ -76,6 +76,7 @@ export function SimulationView() {
     if (s) {
       setWorkers(s.workers);
       setFaults(s.faults);
+      setHuman(s.human_enabled);
     }
   };
   const open = async (e: FormEvent) => {
