@@ -56,7 +56,7 @@ describe('sqlite: opening a file', () => {
       });
       await q.enqueue('task_queue:x', [{ id: 'a', payload: { n: 1 } }, { id: 'b', payload: { n: 2 } }]);
       const lease = await q.claim('task_queue:x', 'w1', 1000);
-      expect(lease?.lease_id).toBe('L1');
+      expect(lease?.lease_id).toBe('L1.0'); // item seq 1, first hand-out
       await log.startRun({ run_id: 'r1', seed: 42, config: { a: 1 }, scenario: 'smoke', created_at: f.t0 }, { step: 0, tick: 0, clock_ms: 0 });
       await log.append([{ step: 1, kind: 'x' }, { step: 2, kind: 'y' }], { step: 2, tick: 1, clock_ms: 10 });
       await store.close();
@@ -76,7 +76,9 @@ describe('sqlite: opening a file', () => {
     expect(await q.depth('task_queue:x')).toEqual({ ready: 1, delayed: 0, leased: 1 });
     clock.advance(1000);
     expect(await q.redeliverExpired('task_queue:x')).toEqual(['a']);
-    expect((await q.claim('task_queue:x', 'w2', 1000))?.lease_id).toBe('L2'); // lease ids never repeat
+    expect((await q.claim('task_queue:x', 'w2', 1000))?.lease_id).toBe('L1.1'); // the same item's second hand-out: a new id
+    await q.enqueue('task_queue:x', [{ id: 'c', payload: { n: 3 } }]);
+    expect((await q.peek('task_queue:x', 5)).map((i) => i.id)).toEqual(['b', 'c']); // seqs continue after a reopen
     expect(await log.loadRun()).toMatchObject({ header: { run_id: 'r1', seed: 42 }, progress: { step: 2, tick: 1, clock_ms: 10 } });
     expect(await log.readEvents(1)).toEqual([{ step: 2, kind: 'y' }]);
     expect(await log.countEvents()).toBe(2);

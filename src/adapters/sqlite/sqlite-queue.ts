@@ -3,8 +3,9 @@
  * claimed item is never removed before its ack. Claim order is (available_at_ms, seq); a
  * retry takes a new seq (the tail), a lapsed lease keeps its seq (back at the head). Lease
  * times come from the injected clock. Each queue object has a `space` (e.g. 'task',
- * 'review') with its own seq and lease counters, so lease ids read `L1`, `L2`… as the
- * in-memory queue's do, and survive a restart without repeating.
+ * 'review') with its own claim-order numbers (SeqAllocator); a lease id names the item's seq
+ * and attempt (`L12.0`), so it never repeats, across restarts too. `queue_counters.last_lease`
+ * is no longer used (lease ids need no counter).
  */
 import type Database from 'better-sqlite3';
 import { BackendUnavailableError } from '../../domain/errors.ts';
@@ -34,10 +35,6 @@ function toItem<T>(r: ItemRow): QueueItem<T> {
 
 function prepare(db: Database.Database) {
   return {
-    counters: db.prepare(`SELECT last_seq, last_lease FROM queue_counters WHERE space = ?`),
-    initCounters: db.prepare(`INSERT OR IGNORE INTO queue_counters (space, last_seq, last_lease) VALUES (?, 0, 0)`),
-    bumpSeq: db.prepare(`UPDATE queue_counters SET last_seq = last_seq + ? WHERE space = ? RETURNING last_seq`),
-    bumpLease: db.prepare(`UPDATE queue_counters SET last_lease = last_lease + 1 WHERE space = ? RETURNING last_lease`),
     insert: db.prepare(
       `INSERT OR IGNORE INTO queue_items (space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms)
        VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
@@ -47,7 +44,7 @@ function prepare(db: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     head: db.prepare(
-      `SELECT rowid AS rid, ${ITEM} FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NULL
+      `SELECT rowid AS rid, seq, ${ITEM} FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NULL
        ORDER BY available_at_ms, seq LIMIT 1`,
     ),
     lease: db.prepare(`UPDATE queue_items SET lease_id = ?, consumer = ?, expires_at_ms = ? WHERE rowid = ?`),
@@ -56,7 +53,6 @@ function prepare(db: Database.Database) {
       `UPDATE queue_items SET lease_id = NULL, consumer = NULL, expires_at_ms = NULL, attempts = attempts + 1,
        available_at_ms = ?, seq = ? WHERE space = ? AND queue = ? AND lease_id = ? RETURNING attempts`,
     ),
-    findLease: db.prepare(`SELECT 1 FROM queue_items WHERE space = ? AND queue = ? AND lease_id = ?`),
     expired: db.prepare(
       `SELECT rowid AS rid, id FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NOT NULL AND expires_at_ms <= ?
        ORDER BY available_at_ms, seq`,
@@ -82,6 +78,66 @@ function prepare(db: Database.Database) {
   };
 }
 
+/** Seq numbers handed out at a time before the high-water mark is written again. */
+const SEQ_BLOCK = 1024;
+
+/**
+ * Claim-order numbers for one space of one file, hi/lo style: the high-water mark in
+ * `queue_counters` is written once per SEQ_BLOCK numbers, so a number is never handed out
+ * twice, even across restarts, and enqueue costs no counter write. Shared by every queue object
+ * of that space on the connection; loaded on first use, so a reader never writes.
+ */
+class SeqAllocator {
+  private next = 0;
+  private reserved = -1;
+  private readonly load;
+  private readonly save;
+
+  constructor(db: Database.Database, space: string) {
+    const max = db.prepare(`SELECT coalesce(max(seq), 0) FROM queue_items WHERE space = ?`).pluck();
+    const mark = db.prepare(`SELECT last_seq FROM queue_counters WHERE space = ?`).pluck();
+    const upsert = db.prepare(
+      `INSERT INTO queue_counters (space, last_seq, last_lease) VALUES (?, ?, 0) ON CONFLICT (space) DO UPDATE SET last_seq = excluded.last_seq`,
+    );
+    this.load = () => Math.max(Number(max.get(space) ?? 0), Number(mark.get(space) ?? 0));
+    this.save = (upto: number) => upsert.run(space, upto);
+  }
+
+  /** The next number. */
+  take(): number {
+    if (this.reserved < 0) this.next = this.load();
+    if (this.next >= this.reserved) {
+      this.reserved = this.next + SEQ_BLOCK;
+      this.save(this.reserved);
+    }
+    this.next += 1;
+    return this.next;
+  }
+
+  /** Uncommitted work was lost: write the mark again before the next number. */
+  reset(): void {
+    this.reserved = -1;
+  }
+}
+
+const allocators = new WeakMap<SqliteDatabase, Map<string, SeqAllocator>>();
+
+function sequenceFor(sdb: SqliteDatabase, space: string): SeqAllocator {
+  let bySpace = allocators.get(sdb);
+  if (!bySpace) {
+    const m = new Map<string, SeqAllocator>();
+    allocators.set(sdb, m);
+    sdb.onReset(() => m.forEach((a) => a.reset()));
+    bySpace = m;
+  }
+  let a = bySpace.get(space);
+  if (!a) {
+    a = new SeqAllocator(sdb.db, space);
+    bySpace.set(space, a);
+  }
+  return a;
+}
+
 /** A WorkQueue<T> stored in the shared SQLite file under one `space`. */
 export class SqliteQueue<T> implements WorkQueue<T> {
   readonly kind = 'sqlite';
@@ -90,6 +146,7 @@ export class SqliteQueue<T> implements WorkQueue<T> {
   private readonly claimOne: (queue: string, consumer: string, lease_ms: number, now: number) => Lease<T> | null;
   private readonly redeliver: (queue: string, now: number) => string[];
   private readonly restoreMany: (queue: string, items: readonly QueueItem<T>[]) => number;
+  private readonly seqs: SeqAllocator;
   private closed = false;
 
   constructor(
@@ -100,42 +157,34 @@ export class SqliteQueue<T> implements WorkQueue<T> {
     sdb.retain();
     const db = sdb.db;
     const st = (this.st = prepare(db));
-    if (!st.counters.get(space)) st.initCounters.run(space); // a reader (chimera export) must not need the write lock
+    const seqs = sequenceFor(sdb, space);
     this.enqueueMany = db.transaction((queue: string, items: readonly { id: string; payload: T }[], now: number, delay: number) => {
       let added = 0;
-      let seq = (st.counters.get(space) as { last_seq: number }).last_seq;
       for (const it of items) {
         const payload = JSON.stringify(it.payload);
-        if (st.insert.run(space, queue, it.id, seq + 1, payload, now, now + delay).changes === 1) {
-          seq += 1;
-          added += 1;
-        }
+        if (st.insert.run(space, queue, it.id, seqs.take(), payload, now, now + delay).changes === 1) added += 1;
       }
-      if (added) st.bumpSeq.run(added, space);
       return added;
     });
-    this.claimOne = db.transaction((queue: string, consumer: string, lease_ms: number, now: number): Lease<T> | null => {
-      const row = st.head.get(space, queue) as (ItemRow & { rid: number }) | undefined;
+    this.claimOne = (queue: string, consumer: string, lease_ms: number, now: number): Lease<T> | null => {
+      const row = st.head.get(space, queue) as (ItemRow & { rid: number; seq: number }) | undefined;
       if (!row || row.available_at_ms > now) return null;
-      const n = (st.bumpLease.get(space) as { last_lease: number }).last_lease;
-      const lease_id = `L${n}`;
+      // (seq, attempts) names one hand-out of one item: seqs are never reused, and every
+      // hand-out ends in an ack (the row goes), a retry (new seq) or a lapse (attempts + 1)
+      const lease_id = `L${row.seq}.${row.attempts}`;
       const expires_at_ms = now + lease_ms;
       st.lease.run(lease_id, consumer, expires_at_ms, row.rid);
       return { queue, lease_id, consumer, expires_at_ms, item: toItem<T>(row) };
-    });
+    };
     this.restoreMany = db.transaction((queue: string, items: readonly QueueItem<T>[]) => {
       let added = 0;
-      let seq = (st.counters.get(space) as { last_seq: number }).last_seq;
       for (const it of items) {
-        const r = st.restore.run(space, queue, it.id, seq + 1, JSON.stringify(it.payload), it.attempts, it.enqueued_at_ms, it.available_at_ms);
-        if (r.changes === 1) {
-          seq += 1;
-          added += 1;
-        }
+        const r = st.restore.run(space, queue, it.id, seqs.take(), JSON.stringify(it.payload), it.attempts, it.enqueued_at_ms, it.available_at_ms);
+        if (r.changes === 1) added += 1;
       }
-      if (added) st.bumpSeq.run(added, space);
       return added;
     });
+    this.seqs = seqs;
     this.redeliver = db.transaction((queue: string, now: number) => {
       const rows = st.expired.all(space, queue, now) as { rid: number; id: string }[];
       for (const r of rows) st.release.run(r.rid);
@@ -157,9 +206,7 @@ export class SqliteQueue<T> implements WorkQueue<T> {
 
   retry(queue: string, lease_id: string, opts: { delay_ms?: number } = {}): Promise<{ attempts: number } | null> {
     return this.op(() => {
-      if (!this.st.findLease.get(this.space, queue, lease_id)) return null;
-      const seq = (this.st.bumpSeq.get(1, this.space) as { last_seq: number }).last_seq;
-      const r = this.st.retry.get(this.clock.now_ms() + (opts.delay_ms ?? 0), seq, this.space, queue, lease_id) as
+      const r = this.st.retry.get(this.clock.now_ms() + (opts.delay_ms ?? 0), this.seqs.take(), this.space, queue, lease_id) as
         | { attempts: number }
         | undefined;
       return r ? { attempts: r.attempts } : null;
