@@ -168,7 +168,11 @@ function transitions(a: SqliteDatabase, r: SqliteDatabase, tasks: Task[], rng: S
   };
 }
 
-/** claim + ack of one item; the queue is refilled in batches of 64 when it runs dry (both sides). */
+/**
+ * claim + ack of one item; the queue is refilled in batches of 64 when it runs dry (both sides).
+ * The raw side does what the adapter does: claim order from an in-process counter, the lease
+ * id from the item's (seq, attempts), no counter row written per call.
+ */
 function claimAck(a: SqliteDatabase, r: SqliteDatabase, commit: CommitMode): Pair {
   const clock = new VirtualClock();
   const q = new SqliteQueue<{ task_id: string; n: number }>(a, clock, 'bench');
@@ -176,26 +180,24 @@ function claimAck(a: SqliteDatabase, r: SqliteDatabase, commit: CommitMode): Pai
   const Q = 'task_queue:bench';
   let na = 0;
   let nr = 0;
+  let seq = 0;
   const db = r.db;
   const unit = rawUnit(db, commit);
-  db.prepare(`INSERT OR IGNORE INTO queue_counters (space, last_seq, last_lease) VALUES ('bench', 0, 0)`).run();
-  const bumpSeq = db.prepare(`UPDATE queue_counters SET last_seq = last_seq + 1 WHERE space = 'bench' RETURNING last_seq`);
   const insert = db.prepare(
     `INSERT INTO queue_items (space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms) VALUES ('bench', ?, ?, ?, ?, 0, ?, ?)`,
   );
   const head = db.prepare(
-    `SELECT rowid AS rid, id, payload, attempts, enqueued_at_ms, available_at_ms FROM queue_items
+    `SELECT rowid AS rid, seq, id, payload, attempts, enqueued_at_ms, available_at_ms FROM queue_items
      WHERE space = 'bench' AND queue = ? AND lease_id IS NULL ORDER BY available_at_ms, seq LIMIT 1`,
   );
-  const bumpLease = db.prepare(`UPDATE queue_counters SET last_lease = last_lease + 1 WHERE space = 'bench' RETURNING last_lease`);
   const lease = db.prepare(`UPDATE queue_items SET lease_id = ?, consumer = ?, expires_at_ms = ? WHERE rowid = ?`);
   const ack = db.prepare(`DELETE FROM queue_items WHERE space = 'bench' AND queue = ? AND lease_id = ?`);
   const rawClaim = (): string | null => {
     let id: string | null = null;
     unit(() => {
-      const row = head.get(Q) as { rid: number; payload: string } | undefined;
+      const row = head.get(Q) as { rid: number; seq: number; attempts: number; payload: string } | undefined;
       if (!row) return;
-      id = `L${(bumpLease.get() as { last_lease: number }).last_lease}`;
+      id = `L${row.seq}.${row.attempts}`;
       lease.run(id, 'w1', clock.now_ms() + 1000, row.rid);
       JSON.parse(row.payload);
     });
@@ -217,10 +219,7 @@ function claimAck(a: SqliteDatabase, r: SqliteDatabase, commit: CommitMode): Pai
       let id = rawClaim();
       if (!id) {
         unit(() => {
-          for (let k = 0; k < 64; k++) {
-            const seq = (bumpSeq.get() as { last_seq: number }).last_seq;
-            insert.run(Q, `i${nr + k}`, seq, JSON.stringify({ task_id: `i${nr + k}`, n: nr + k }), 0, 0);
-          }
+          for (let k = 0; k < 64; k++) insert.run(Q, `i${nr + k}`, ++seq, JSON.stringify({ task_id: `i${nr + k}`, n: nr + k }), 0, 0);
         });
         nr += 64;
         id = rawClaim();
