@@ -8,6 +8,7 @@ import type { EngineEvent } from '../engine/events.ts';
 import type { ExternalCommand } from '../engine/engine.ts';
 import type { RunSummary } from '../engine/summary.ts';
 import { Simulation, type RunFile } from './simulation.ts';
+import { parseConfig, type ChimeraConfig } from '../config/config.ts';
 
 export interface ReplayResult {
   readonly summary: RunSummary;
@@ -17,12 +18,17 @@ export interface ReplayResult {
   readonly sim: Simulation;
 }
 
-export async function replay(file: RunFile, opts: { to?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<ReplayResult> {
+export async function replay(
+  file: RunFile,
+  opts: { to?: number; onProgress?: (done: number, total: number) => void; config?: ChimeraConfig } = {},
+): Promise<ReplayResult> {
   const { header, events } = file;
   const sim = await Simulation.open({
     scenario: { scenario: header.scenario, personas: [...header.personas], source: 'run file' },
     backend: 'memory',
     engine: header.config as unknown as Record<string, unknown>,
+    // a replay never touches the user's files: a fresh in-memory profile unless told otherwise
+    config: opts.config ?? parseConfig({}),
   });
   const produced = [...sim.engine.log.all()];
   let i = 0;
