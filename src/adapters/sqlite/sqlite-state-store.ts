@@ -98,7 +98,10 @@ export class SqliteStateStore implements StateStore {
   }
 
   auditHead(): Promise<{ seq: number; hash: string } | null> {
-    return this.read(() => this.tx.head());
+    return this.read(() => {
+      const h = this.tx.head();
+      return h ? { seq: h.seq, hash: h.hash } : null;
+    });
   }
 
   /** Every recorded idempotency key, sorted (for export; not part of the port). */
@@ -150,6 +153,7 @@ class SqliteTx implements StateTransaction, UnitHooks {
   private readonly tasks = new RowCache<Task>(CACHE_ROWS);
   /** Ids written by the running unit of work (forgotten from the cache if it rolls back). */
   private readonly written: string[] = [];
+  private auditHead: { seq: number; hash: string } | null | undefined = undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -163,6 +167,7 @@ class SqliteTx implements StateTransaction, UnitHooks {
 
   /** It rolled back: what it wrote is no longer what the rows hold. */
   rolledBack(): void {
+    this.auditHead = undefined;
     for (const id of this.written) {
       this.campaigns.delete(id);
       this.tasks.delete(id);
@@ -176,6 +181,7 @@ class SqliteTx implements StateTransaction, UnitHooks {
   clearCache(): void {
     this.campaigns.clear();
     this.tasks.clear();
+    this.auditHead = undefined;
   }
 
   /** `UPDATE tasks SET <keys> WHERE id = ?`, prepared once per set of patched columns. */
@@ -210,8 +216,10 @@ class SqliteTx implements StateTransaction, UnitHooks {
     return t;
   }
 
+  /** The chain's head, cached like the rows (undefined: read it again). */
   head(): { seq: number; hash: string } | null {
-    return (this.st.auditHead.get() as { seq: number; hash: string } | undefined) ?? null;
+    if (this.auditHead === undefined) this.auditHead = (this.st.auditHead.get() as { seq: number; hash: string } | undefined) ?? null;
+    return this.auditHead;
   }
 
   async getCampaign(id: string): Promise<Campaign | null> {
@@ -301,7 +309,9 @@ class SqliteTx implements StateTransaction, UnitHooks {
 
   async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
     const e = sealAuditEvent(this.head(), draft);
+    this.auditHead = undefined; // if the insert fails, read the head again
     this.st.insertAudit.run(auditToRow(e));
+    this.auditHead = { seq: e.seq, hash: e.hash };
     return e;
   }
 }
