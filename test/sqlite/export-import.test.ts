@@ -1,5 +1,6 @@
 /** Snapshots move a whole state memory ⇄ SQLite; the CLI refuses bad snapshots with exit 2. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -114,6 +115,25 @@ describe('sqlite: export and import', () => {
     expect(b.idempotency_keys).toEqual(a.idempotency_keys);
     expect(a.idempotency_keys).toHaveLength(3);
     expect(comparable(b)).toEqual(comparable(a));
+  });
+
+  it('an import that fails half-way leaves no database file behind', async () => {
+    const clock = new VirtualClock();
+    const mem = await memoryPorts(clock);
+    await populate(mem, clock);
+    const good = await exportSnapshot(mem, 'memory');
+    await closeAll(mem);
+    // a task whose campaign is not in the snapshot passes the schema but not the foreign key
+    const orphan = { ...good.tasks[0]!, id: '00000000-0000-4000-8000-00000000abcd', campaign_id: '00000000-0000-4000-8000-00000000dead' };
+    const bad = { ...good, tasks: [...good.tasks, orphan], counts: { ...good.counts, tasks: good.counts.tasks + 1 } };
+    const snapFile = tempDbPath('orphan') + '.json';
+    writeFileSync(snapFile, JSON.stringify(bad));
+    const db = tempDbPath('half');
+    const io = cliIo();
+    expect(await main(['import', '--backend', 'sqlite', '--db', db, snapFile], io)).toBe(2);
+    expect(io.err()).toMatch(/campaign 00000000-0000-4000-8000-00000000dead not found/);
+    const dir = dirname(db);
+    expect(readdirSync(dir).filter((f) => f.startsWith(basename(db)))).toEqual([]);
   });
 
   it('exports while another connection holds the write lock (a running app)', async () => {

@@ -15,12 +15,15 @@ import { VirtualClock } from '../../sim/clock.ts';
 /** The --backend values and the DATABASE_MODE each one selects. */
 export const SNAPSHOT_BACKENDS = { memory: 'in-memory', sqlite: 'sqlite' } as const;
 
-/** Opens the raw (unguarded) ports of --backend/--db; refuses a missing database unless `create`. */
-export async function openBackendFlags(
-  values: Record<string, unknown>,
-  io: CliIo,
-  opts: { create: boolean; now_ms?: number },
-): Promise<{ ports: RawPorts; label: string; config: ChimeraConfig; close: () => Promise<void> }> {
+/** What --backend/--db name: the config to open, and the SQLite file (null for memory). */
+export interface BackendTarget {
+  readonly backend: string;
+  readonly config: ChimeraConfig;
+  readonly file: string | null;
+}
+
+/** Reads --backend and --db (relative to the working directory). */
+export function backendTarget(values: Record<string, unknown>, io: CliIo): BackendTarget {
   const backend = values.backend;
   if (typeof backend !== 'string' || !(backend in SNAPSHOT_BACKENDS)) {
     throw new UsageError(`--backend must be one of ${Object.keys(SNAPSHOT_BACKENDS).join(', ')}, got "${String(backend ?? '')}"`);
@@ -31,14 +34,17 @@ export async function openBackendFlags(
   const overrides: Record<string, unknown> = { mode };
   if (db !== undefined) overrides.sqlite = { path: isAbsolute(db) ? db : resolve(io.cwd, db) };
   const config = loadConfig({ env: io.env, overrides });
-  const factory = BACKENDS.find((b) => b.mode === mode);
-  if (!factory) throw new ConfigError(`backend ${backend} is not available in this build`);
-  let label: string = backend;
-  if (mode === 'sqlite') {
-    const file = sqlitePath(config);
-    label = `sqlite ${file}`;
-    if (!opts.create && !existsSync(file)) throw new ConfigError(`no database at ${file} (give an existing file with --db)`);
-  }
+  return { backend, config, file: mode === 'sqlite' ? sqlitePath(config) : null };
+}
+
+/** Opens the raw (unguarded) ports of a target, its SQLite file replaced by `file` when given. */
+export async function openTarget(
+  target: BackendTarget,
+  opts: { now_ms?: number; file?: string } = {},
+): Promise<{ ports: RawPorts; close: () => Promise<void> }> {
+  const factory = BACKENDS.find((b) => b.mode === target.config.mode);
+  if (!factory) throw new ConfigError(`backend ${target.backend} is not available in this build`);
+  const config = opts.file ? { ...target.config, sqlite: { ...target.config.sqlite, path: opts.file } } : target.config;
   const ports = await factory.create({ config, clock: new VirtualClock(opts.now_ms) });
   let closed = false;
   const close = async () => {
@@ -46,8 +52,11 @@ export async function openBackendFlags(
     closed = true;
     for (const p of [ports.state, ports.taskQueue, ports.reviewQueue, ports.personaCache, ports.runLog]) await p.close();
   };
-  return { ports, label, config, close };
+  return { ports, close };
 }
+
+/** The target as the CLI names it in messages. */
+export const targetLabel = (t: BackendTarget): string => (t.file ? `sqlite ${t.file}` : t.backend);
 
 /** `chimera export`. */
 export const exportCommand: Command = {
@@ -65,7 +74,10 @@ export const exportCommand: Command = {
     out: { type: 'string' },
   },
   async run({ values }, io: CliIo): Promise<number> {
-    const { ports, label, close } = await openBackendFlags(values, io, { create: false });
+    const target = backendTarget(values, io);
+    if (target.file && !existsSync(target.file)) throw new ConfigError(`no database at ${target.file} (give an existing file with --db)`);
+    const label = targetLabel(target);
+    const { ports, close } = await openTarget(target);
     const bar = new ProgressBar(io.stderr, 'export');
     try {
       const snap = await exportSnapshot(ports, String(values.backend), (what, done, total) => bar.update(done, total, what, performance.now()));

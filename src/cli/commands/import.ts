@@ -1,12 +1,12 @@
 /** `chimera import`: restores a snapshot into an empty backend, then checks counts and the audit chain. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar } from '../progress.ts';
 import { importSnapshot, parseSnapshot } from '../snapshot.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import { openBackendFlags } from './export.ts';
+import { backendTarget, openTarget, targetLabel } from './export.ts';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -45,22 +45,33 @@ export const importCommand: Command = {
       text = await readAll(process.stdin);
     }
     const snap = parseSnapshot(text, where);
-    const { ports, label, close } = await openBackendFlags(values, io, { create: true, now_ms: snap.run?.progress.clock_ms });
+    const target = backendTarget(values, io);
+    const label = targetLabel(target);
+    // a new SQLite file is written beside its name and renamed into place once verified, so an
+    // import that fails or is killed never leaves a half-filled database under that name
+    const staging = target.file && !existsSync(target.file) ? `${target.file}.importing-${process.pid}` : undefined;
+    const now_ms = snap.run?.progress.clock_ms ?? 0;
+    const { ports, close } = await openTarget(target, { now_ms, ...(staging ? { file: staging } : {}) });
     const bar = new ProgressBar(io.stderr, 'import');
+    let counts;
     try {
-      const counts = await importSnapshot(ports, snap, {
+      counts = await importSnapshot(ports, snap, {
         where: label,
-        now_ms: snap.run?.progress.clock_ms ?? 0,
+        now_ms,
         onProgress: (what, done, total) => bar.update(done, total, what, performance.now()),
       });
       bar.done();
-      io.stderr.write(
-        `imported ${counts.campaigns} campaigns, ${counts.tasks} tasks, ${counts.audit} audit events (chain verified), ${counts.queue_items} queue items, ${counts.run_events} run events into ${label}\n`,
-      );
-      if (values.backend === 'memory') io.stderr.write('note: the memory backend keeps nothing after this command; the snapshot was checked\n');
-      return 0;
-    } finally {
+    } catch (e) {
       await close();
+      if (staging) for (const f of [staging, `${staging}-wal`, `${staging}-shm`]) rmSync(f, { force: true });
+      throw e;
     }
+    await close();
+    if (staging && target.file) renameSync(staging, target.file);
+    io.stderr.write(
+      `imported ${counts.campaigns} campaigns, ${counts.tasks} tasks, ${counts.audit} audit events (chain verified), ${counts.queue_items} queue items, ${counts.run_events} run events into ${label}\n`,
+    );
+    if (values.backend === 'memory') io.stderr.write('note: the memory backend keeps nothing after this command; the snapshot was checked\n');
+    return 0;
   },
 };
