@@ -47,7 +47,7 @@ function prepare(db: Database.Database) {
       `SELECT rowid AS rid, seq, ${ITEM} FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NULL
        ORDER BY available_at_ms, seq LIMIT 1`,
     ),
-    lease: db.prepare(`UPDATE queue_items SET lease_id = ?, consumer = ?, expires_at_ms = ? WHERE rowid = ?`),
+    lease: db.prepare(`UPDATE queue_items SET lease_id = ?, consumer = ?, expires_at_ms = ? WHERE rowid = ? AND lease_id IS NULL`),
     ack: db.prepare(`DELETE FROM queue_items WHERE space = ? AND queue = ? AND lease_id = ?`),
     retry: db.prepare(
       `UPDATE queue_items SET lease_id = NULL, consumer = NULL, expires_at_ms = NULL, attempts = attempts + 1,
@@ -173,7 +173,7 @@ export class SqliteQueue<T> implements WorkQueue<T> {
       // hand-out ends in an ack (the row goes), a retry (new seq) or a lapse (attempts + 1)
       const lease_id = `L${row.seq}.${row.attempts}`;
       const expires_at_ms = now + lease_ms;
-      st.lease.run(lease_id, consumer, expires_at_ms, row.rid);
+      if (st.lease.run(lease_id, consumer, expires_at_ms, row.rid).changes !== 1) return null; // taken meanwhile (another process)
       return { queue, lease_id, consumer, expires_at_ms, item: toItem<T>(row) };
     };
     this.restoreMany = db.transaction((queue: string, items: readonly QueueItem<T>[]) => {
