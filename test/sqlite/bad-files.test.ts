@@ -123,6 +123,25 @@ describe('sqlite: bad files are refused and left untouched', () => {
     expect(err.details).toMatchObject({ problem: 'newer' });
   });
 
+  it('a refused database with a write-ahead log beside it keeps both files as they were', async () => {
+    const dir = copyMigrations();
+    writeFileSync(join(dir, '0002_future.sql'), 'CREATE TABLE future_things (id TEXT PRIMARY KEY) STRICT;');
+    const live = tempDbPath('live');
+    const sdb = openSqliteDatabase(live, { migrationsDir: dir });
+    const store = new SqliteStateStore(sdb);
+    const f = fixtures(12);
+    await store.transaction((tx) => tx.insertCampaign(f.campaign()));
+    sdb.checkpoint(); // committed into the -wal, not yet into the file
+    const copy = tempDbPath('unclean');
+    copyFileSync(live, copy);
+    copyFileSync(`${live}-wal`, `${copy}-wal`); // as an app killed before closing leaves it
+    await store.close();
+    await sdb.release();
+    const walBefore = sha(`${copy}-wal`);
+    expectRefused(copy, /newer version of Chimera/);
+    expect(sha(`${copy}-wal`)).toBe(walBefore);
+  });
+
   it('an empty file becomes a new database; an older one is migrated forward', async () => {
     const empty = tempDbPath('empty');
     writeFileSync(empty, '');

@@ -10,7 +10,7 @@
  * in one process therefore returns the same connection (reference-counted).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackendUnavailableError, BadDatabaseError } from '../../domain/errors.ts';
@@ -71,8 +71,53 @@ function sqliteCode(e: unknown): string {
   return typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : '';
 }
 
+/** A usable-file error for the SQLite errors that mean "not a database" or "damaged". */
+function asBadFile(file: string, e: unknown): unknown {
+  const code = sqliteCode(e);
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new BadDatabaseError(`${file} is not a usable SQLite database (${(e as Error).message}); the file was not changed.`, {
+      file,
+      problem: 'corrupt',
+    });
+  }
+  return e;
+}
+
+/**
+ * Checks an existing file through a read-only connection first: a read-write connection
+ * checkpoints a write-ahead log into the file when it closes, which would change the bytes of
+ * a file we are about to refuse. Returns false when a read-only look is not possible here (the
+ * read-write connection then makes the same checks).
+ */
+function probeReadOnly(file: string, opts: SqliteOpenOptions): boolean {
+  const sidecars = [`${file}-wal`, `${file}-shm`].filter((f) => !existsSync(f));
+  let probe: Database.Database;
+  try {
+    probe = new Database(file, { readonly: true, fileMustExist: true });
+  } catch {
+    return false;
+  }
+  try {
+    checkOwner(probe, file);
+    planMigrations(file, loadMigrationFiles(opts.migrationsDir), readAppliedMigrations(probe));
+    probe.close();
+    return true;
+  } catch (e) {
+    probe.close();
+    const err = asBadFile(file, e);
+    if (!(err instanceof BadDatabaseError)) return false;
+    // refused: a read-only connection to a WAL file leaves an empty -wal and -shm behind;
+    // remove the ones it made, so the folder is as it was
+    if (sidecars.length === 2 && existsSync(sidecars[0] as string) && statSync(sidecars[0] as string).size === 0) {
+      for (const f of sidecars) rmSync(f, { force: true });
+    }
+    throw err;
+  }
+}
+
 function connect(file: string, opts: SqliteOpenOptions): Database.Database {
   const state = checkSqliteFile(file);
+  if (state === 'sqlite') probeReadOnly(file, opts);
   let db: Database.Database;
   try {
     db = new Database(file);
@@ -97,12 +142,8 @@ function connect(file: string, opts: SqliteOpenOptions): Database.Database {
   } catch (e) {
     db.close();
     const code = sqliteCode(e);
-    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
-      throw new BadDatabaseError(`${file} is not a usable SQLite database (${(e as Error).message}); the file was not changed.`, {
-        file,
-        problem: 'corrupt',
-      });
-    }
+    const bad = asBadFile(file, e);
+    if (bad !== e) throw bad;
     if (code === 'SQLITE_BUSY') {
       throw new BackendUnavailableError(`${file} is locked by another process; close it there and retry`, { file });
     }
