@@ -94,6 +94,12 @@ export function stateStoreContract(name: string, factory: () => Promise<StateSto
       expect(await store.listTasks()).toEqual([]);
     });
 
+    it('a task of a campaign that does not exist is refused (the seed\'s foreign key)', async () => {
+      const t = f.task(f.rng.uuid());
+      expect(await errorCode(store.transaction((tx) => tx.insertTasks([t])))).toBe('NOT_FOUND');
+      expect(await store.listTasks()).toEqual([]);
+    });
+
     it('a duplicate id is refused', async () => {
       const c = f.campaign();
       await store.transaction((tx) => tx.insertCampaign(c));
@@ -186,6 +192,7 @@ export function stateStoreContract(name: string, factory: () => Promise<StateSto
       expect((await store.readAudit({ campaign_id: c1 })).map((e) => e.seq)).toEqual([2, 4]);
       expect((await store.readAudit({ after_seq: 3 })).map((e) => e.seq)).toEqual([4, 5]);
       expect((await store.readAudit({ limit: 2 })).map((e) => e.seq)).toEqual([1, 2]);
+      expect(await store.readAudit({ limit: 0 })).toEqual([]);
       expect(await store.auditHead()).toEqual({ seq: 5, hash: all[4]?.hash });
       const tampered = all.map((e) => (e.seq === 3 ? { ...e, details: { i: 99 } } : e));
       expect(verifyAuditChain(tampered)).toMatchObject({ ok: false, broken_at: 3 });

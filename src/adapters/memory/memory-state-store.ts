@@ -77,6 +77,7 @@ export class MemoryStateStore implements StateStore {
     const after = query.after_seq ?? 0;
     const out: AuditEvent[] = [];
     // seq n lives at index n-1
+    if (query.limit !== undefined && query.limit <= 0) return out;
     for (let i = after; i < this.s.audit.length; i++) {
       const e = this.s.audit[i] as AuditEvent;
       if (query.campaign_id && e.campaign_id !== query.campaign_id) continue;
@@ -139,6 +140,8 @@ class MemoryTx implements StateTransaction {
 
   async insertTasks(tasks: readonly Task[]): Promise<void> {
     for (const t of tasks) {
+      // the seed's foreign key: tasks.campaign_id REFERENCES campaigns(id)
+      if (!(await this.getCampaign(t.campaign_id))) throw new NotFoundError('campaign', t.campaign_id);
       if ((await this.getTask(t.id)) || this.tasks.has(t.id)) throw new DuplicateError('task', t.id);
       this.tasks.set(t.id, { ...t, depends_on: [...t.depends_on] });
     }
