@@ -3,60 +3,37 @@
  * its own `hash` is the SHA-256 of its canonical JSON without `hash`. Editing, dropping or
  * reordering any event breaks the chain at that point, and `verifyAuditChain` says where.
  */
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 import type { AuditDraft, AuditEvent } from './schemas.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Keys of an audit event without `hash`, in canonical (sorted) order. */
-const AUDIT_KEYS = [
-  'action',
-  'actor',
-  'after_status',
-  'before_status',
-  'campaign_id',
-  'details',
-  'entity_id',
-  'entity_type',
-  'id',
-  'prev_hash',
-  'seq',
-  'state_version',
-  'timestamp',
-] as const;
-
-/**
- * SHA-256 of the event's canonical JSON. The known keys are written in sorted order directly
- * (the same bytes canonicalJson gives, without sorting on every event); any other key falls
- * back to the general form.
- */
+/** SHA-256 of the event's canonical JSON (without `hash`). */
 export function hashAuditEvent(e: Omit<AuditEvent, 'hash'>): string {
-  const rec = e as unknown as Record<string, unknown>;
-  let json: string;
-  if (Object.keys(rec).length === AUDIT_KEYS.length && AUDIT_KEYS.every((k) => k in rec)) {
-    json = '{';
-    for (let i = 0; i < AUDIT_KEYS.length; i++) {
-      const k = AUDIT_KEYS[i] as string;
-      const v = rec[k];
-      if (v === undefined) continue;
-      json += `${json.length > 1 ? ',' : ''}"${k}":${canonicalJson(v)}`;
-    }
-    json += '}';
-  } else {
-    json = canonicalJson(e);
-  }
-  return createHash('sha256').update(json).digest('hex');
+  return sha256Hex(auditJson(e as unknown as Record<string, unknown>));
+}
+
+// crypto.hash (Node ≥ 20.12) is the one-shot form: no Hash object per event
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+function sha256Hex(data: string): string {
+  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
+}
+
+/** The event's canonical JSON (without `hash`). */
+function auditJson(rec: Record<string, unknown>): string {
+  return canonicalJson(rec);
 }
 
 /** Seals a draft into the event that follows `prev` (null for the first event). */
 export function sealAuditEvent(prev: { seq: number; hash: string } | null, draft: AuditDraft): AuditEvent {
-  const unsealed = {
+  const unsealed: Omit<AuditEvent, 'hash'> = {
     ...draft,
     seq: prev ? prev.seq + 1 : 1,
     prev_hash: prev ? prev.hash : GENESIS_HASH,
   };
-  return { ...unsealed, hash: hashAuditEvent(unsealed) };
+  (unsealed as AuditEvent).hash = hashAuditEvent(unsealed);
+  return unsealed as AuditEvent;
 }
 
 export interface AuditVerification {

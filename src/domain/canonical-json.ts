@@ -4,6 +4,45 @@
  * backends that rebuild objects from rows.
  */
 export function canonicalJson(value: unknown): string {
+  const sorted = sortKeys(value);
+  return sorted === UNSORTABLE ? canonicalJsonSlow(value) : (JSON.stringify(sorted) ?? 'null');
+}
+
+const UNSORTABLE = Symbol('unsortable');
+const INTEGER_KEY = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * A copy with every object's keys inserted in sorted order, so the native JSON.stringify
+ * writes canonical JSON. Objects with integer-like keys cannot be copied that way (engines
+ * put those first, in numeric order), and toJSON would change the output: both fall back.
+ */
+function sortKeys(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = sortKeys(v[i]);
+      if (x === UNSORTABLE) return UNSORTABLE;
+      out[i] = x;
+    }
+    return out;
+  }
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return UNSORTABLE;
+  const keys = Object.keys(v).sort();
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    if (INTEGER_KEY.test(k)) return UNSORTABLE;
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+    const y = sortKeys(x);
+    if (y === UNSORTABLE) return UNSORTABLE;
+    out[k] = y;
+  }
+  return out;
+}
+
+/** The reference implementation (and the fallback): writes keys in sorted order by hand. */
+export function canonicalJsonSlow(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -19,7 +58,7 @@ export function canonicalJson(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) {
     let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i]);
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJsonSlow(value[i]);
     return out + ']';
   }
   const obj = value as Record<string, unknown>;
@@ -28,8 +67,8 @@ export function canonicalJson(value: unknown): string {
   let first = true;
   for (const k of keys) {
     const v = obj[k];
-    if (v === undefined) continue;
-    out += (first ? '' : ',') + JSON.stringify(k) + ':' + canonicalJson(v);
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    out += (first ? '' : ',') + JSON.stringify(k) + ':' + canonicalJsonSlow(v);
     first = false;
   }
   return out + '}';

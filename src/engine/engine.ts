@@ -13,7 +13,7 @@ import { reviewQueueName, taskQueueName } from '../ports/queue.ts';
 import type { Lease } from '../ports/queue.ts';
 import type { StateTransaction } from '../ports/state-store.ts';
 import type { RunHeader } from '../ports/run-log.ts';
-import { SeededRng } from '../sim/rng.ts';
+import { SeededRng, uuidFromKey } from '../sim/rng.ts';
 import type { EngineConfig, Scenario, ScenarioCampaign } from './config.ts';
 import { EngineConfigSchema } from './config.ts';
 import { EventLog, type EngineEvent, type EventType } from './events.ts';
@@ -463,7 +463,7 @@ export class SwarmEngine {
     // not drawn from a stream, so a resumed run never reuses an id of its previous life
     const key = `audit/${fields.campaign_id ?? '-'}/${fields.state_version ?? '-'}/${fields.action}/${fields.entity_id}`;
     return {
-      id: new SeededRng(this.config.seed, key).uuid(),
+      id: uuidFromKey(this.config.seed, key),
       actor: fields.actor ?? this.currentAgent,
       timestamp: this.clock.iso(),
       action: fields.action,

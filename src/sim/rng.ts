@@ -24,6 +24,19 @@ function hashString(s: string): [number, number, number, number] {
   return [(h1 ^ h2 ^ h3 ^ h4) >>> 0, (h2 ^ h1) >>> 0, (h3 ^ h1) >>> 0, (h4 ^ h1) >>> 0];
 }
 
+const hex8 = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
+
+/**
+ * A version-4-shaped UUID derived from (seed, key) alone: the same key always gives the same
+ * id, different keys different ids (128-bit hash). For ids that must survive a restart.
+ */
+export function uuidFromKey(seed: number, key: string): string {
+  const [a, b, c, d] = hashString(`${seed}/${key}`);
+  const h = hex8(a) + hex8(b) + hex8(c) + hex8(d);
+  const variant = ((parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
 export class SeededRng implements Rng {
   private a: number;
   private b: number;

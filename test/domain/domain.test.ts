@@ -126,3 +126,23 @@ describe('audit hashing fast path', () => {
     expect(hashAuditEvent({ ...rest, extra: 1 } as never)).toBe(createHash('sha256').update(canonicalJson({ ...rest, extra: 1 })).digest('hex'));
   });
 });
+
+describe('canonical JSON: the fast path equals the reference', () => {
+  it('on random nested values, integer-like keys, unicode and non-finite numbers (seeded)', async () => {
+    const { canonicalJsonSlow } = await import('../../src/domain/canonical-json.ts');
+    const rng = new SeededRng(77, 'canonical');
+    const keyPool = ['b', 'a', 'Z', 'é', '10', '9', 'x y', '"q"', 'aa', '0'];
+    const gen = (depth: number): unknown => {
+      const r = rng.next();
+      if (depth > 3 || r < 0.3) return rng.pick(['s', 'ünï ✓', 'line\nbreak', 1, -0.5, 1e21, Number.NaN, Infinity, true, false, null, undefined]);
+      if (r < 0.55) return Array.from({ length: rng.int(4) }, () => gen(depth + 1));
+      const o: Record<string, unknown> = {};
+      for (let i = rng.int(5); i > 0; i--) o[rng.pick(keyPool)] = gen(depth + 1);
+      return o;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const v = gen(0);
+      expect(canonicalJson(v)).toBe(canonicalJsonSlow(v));
+    }
+  });
+});

@@ -15,6 +15,16 @@ function fnv1a(s: string, seed: number): number {
   return h >>> 0;
 }
 
+/** fnv1a of s[start, start+len) without making the substring (same value as fnv1a(s.slice(...))). */
+function fnv1aAt(s: string, start: number, len: number, seed: number): number {
+  let h = 2166136261 ^ seed;
+  for (let i = start; i < start + len; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return h >>> 0;
+}
+
 export class HashingEmbedder implements Embedder {
   readonly model_id: string;
 
@@ -37,7 +47,7 @@ export class HashingEmbedder implements Embedder {
       v[h % this.dimensions] = (v[h % this.dimensions] as number) + (h & 0x80000000 ? -1 : 1) * this.word_weight;
       const padded = ` ${w} `;
       for (let i = 0; i + 3 <= padded.length; i++) {
-        const g = fnv1a(padded.slice(i, i + 3), 0x9e3779b9);
+        const g = fnv1aAt(padded, i, 3, 0x9e3779b9);
         v[g % this.dimensions] = (v[g % this.dimensions] as number) + (g & 0x80000000 ? -1 : 1) * this.trigram_weight;
       }
     }
