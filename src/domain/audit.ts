@@ -20,9 +20,39 @@ function sha256Hex(data: string): string {
   return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
-/** The event's canonical JSON (without `hash`). */
+/** Keys of an audit event without `hash`, in canonical (sorted) order. */
+const AUDIT_KEYS = [
+  'action',
+  'actor',
+  'after_status',
+  'before_status',
+  'campaign_id',
+  'details',
+  'entity_id',
+  'entity_type',
+  'id',
+  'prev_hash',
+  'seq',
+  'state_version',
+  'timestamp',
+] as const;
+
+/**
+ * The event's canonical JSON (without `hash`): the known keys are written in sorted order
+ * directly and only `details` goes through canonicalJson; anything else takes the general path.
+ */
 function auditJson(rec: Record<string, unknown>): string {
-  return canonicalJson(rec);
+  let n = 0;
+  for (const k in rec) if (rec[k] !== undefined) n += 1;
+  if (n !== AUDIT_KEYS.length) return canonicalJson(rec);
+  let json = '{';
+  for (let i = 0; i < AUDIT_KEYS.length; i++) {
+    const k = AUDIT_KEYS[i] as string;
+    const v = rec[k];
+    if (v === undefined) return canonicalJson(rec);
+    json += `${i ? ',' : ''}"${k}":${v !== null && typeof v === 'object' ? canonicalJson(v) : JSON.stringify(v)}`;
+  }
+  return json + '}';
 }
 
 /** Seals a draft into the event that follows `prev` (null for the first event). */
