@@ -41,10 +41,14 @@ const AUDIT_KEYS = [
  * The event's canonical JSON (without `hash`): the known keys are written in sorted order
  * directly and only `details` goes through canonicalJson; anything else takes the general path.
  */
-function auditJson(rec: Record<string, unknown>): string {
+function auditJson(rec: Record<string, unknown>, ignoreHash = false): string {
   let n = 0;
-  for (const k in rec) if (rec[k] !== undefined) n += 1;
-  if (n !== AUDIT_KEYS.length) return canonicalJson(rec);
+  for (const k in rec) if (rec[k] !== undefined && !(ignoreHash && k === 'hash')) n += 1;
+  if (n !== AUDIT_KEYS.length) {
+    if (!ignoreHash) return canonicalJson(rec);
+    const { hash: _hash, ...rest } = rec;
+    return canonicalJson(rest);
+  }
   let json = '{';
   for (let i = 0; i < AUDIT_KEYS.length; i++) {
     const k = AUDIT_KEYS[i] as string;
@@ -57,13 +61,25 @@ function auditJson(rec: Record<string, unknown>): string {
 
 /** Seals a draft into the event that follows `prev` (null for the first event). */
 export function sealAuditEvent(prev: { seq: number; hash: string } | null, draft: AuditDraft): AuditEvent {
-  const unsealed: Omit<AuditEvent, 'hash'> = {
-    ...draft,
+  // one object literal with every field, in one shape: no spread, no property added later
+  const e: AuditEvent = {
+    id: draft.id,
+    actor: draft.actor,
+    action: draft.action,
+    entity_type: draft.entity_type,
+    entity_id: draft.entity_id,
+    campaign_id: draft.campaign_id,
+    before_status: draft.before_status,
+    after_status: draft.after_status,
+    state_version: draft.state_version,
+    timestamp: draft.timestamp,
+    details: draft.details,
     seq: prev ? prev.seq + 1 : 1,
     prev_hash: prev ? prev.hash : GENESIS_HASH,
+    hash: '',
   };
-  (unsealed as AuditEvent).hash = hashAuditEvent(unsealed);
-  return unsealed as AuditEvent;
+  e.hash = sha256Hex(auditJson(e as unknown as Record<string, unknown>, true));
+  return e;
 }
 
 export interface AuditVerification {
