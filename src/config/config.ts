@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.ts';
 import { formatIssues } from '../domain/schemas.ts';
+import { mergeDeep } from '../util/merge-deep.ts';
 
 export const DATABASE_MODES = ['in-memory', 'sqlite', 'production'] as const;
 export type DatabaseMode = (typeof DATABASE_MODES)[number];
@@ -92,16 +93,4 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
   const fromEnv = env.DATABASE_MODE ? `DATABASE_MODE=${env.DATABASE_MODE}` : '';
   const source = opts.file ? `${opts.file}${fromEnv ? ` with ${fromEnv}` : ''}` : fromEnv || 'config';
   return parseConfig(raw, source);
-}
-
-function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
-    out[k] =
-      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
-        ? mergeDeep(cur as Record<string, unknown>, v as Record<string, unknown>)
-        : v;
-  }
-  return out;
 }

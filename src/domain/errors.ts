@@ -2,21 +2,10 @@
  * Typed errors. Every error that crosses a boundary (port, CLI, IPC, HTTP) carries a stable
  * `code` so the other side can rebuild it; messages say what was wrong and where.
  */
-export const ERROR_CODES = [
-  'VALIDATION',
-  'CONFLICT',
-  'ILLEGAL_TRANSITION',
-  'NOT_FOUND',
-  'DUPLICATE',
-  'BACKEND_UNAVAILABLE',
-  'BAD_DATABASE',
-  'MODEL_MISMATCH',
-  'MODEL_MISSING',
-  'CONFIG',
-  'AUDIT_CHAIN_BROKEN',
-  'INTERNAL',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+import { WIRE_ERROR_CODES, type WireErrorCode } from '../shared/errors.ts';
+/** The codes live in src/shared (the renderer needs them and cannot import this file). */
+export const ERROR_CODES = WIRE_ERROR_CODES;
+export type ErrorCode = WireErrorCode;
 
 export interface SerializedError {
   readonly code: ErrorCode;

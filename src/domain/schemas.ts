@@ -6,17 +6,15 @@
 import { z } from 'zod';
 import { ValidationError } from './errors.ts';
 
-export const CAMPAIGN_STATUSES = ['PLANNING', 'ACTIVE', 'PAUSED', 'COMPLETED'] as const;
-export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
-
-export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'ESC_HITL'] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
+// the status and category lists live in src/shared, which the renderer can import too
+import { CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES } from '../shared/types.ts';
+import type { CampaignStatus, MemoryCategory, TaskStatus } from '../shared/types.ts';
+export { CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES };
+export type { CampaignStatus, MemoryCategory, TaskStatus };
 
 export const ROLES = ['PLANNER', 'WORKER', 'JUDGE'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const MEMORY_CATEGORIES = ['Episodic', 'Semantic', 'SOUL'] as const;
-export type MemoryCategory = (typeof MEMORY_CATEGORIES)[number];
 
 export const SKILLS = [
   'trend_analysis',

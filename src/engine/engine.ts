@@ -10,7 +10,7 @@ import type { AuditDraft, Campaign, Persona, Task, TaskStatus, WorkerTaskInput, 
 import { personaTraits } from '../domain/persona.ts';
 import type { Ports } from '../ports/index.ts';
 import { reviewQueueName, taskQueueName } from '../ports/queue.ts';
-import type { Lease } from '../ports/queue.ts';
+import type { Lease, WorkQueue } from '../ports/queue.ts';
 import type { StateTransaction } from '../ports/state-store.ts';
 import type { RunHeader } from '../ports/run-log.ts';
 import { SeededRng, uuidFromKey } from '../sim/rng.ts';
@@ -672,22 +672,37 @@ export class SwarmEngine {
   // ---------------------------------------------------------------- workers
 
   private async workerClaim(a: AgentState): Promise<boolean> {
+    const got = await this.claimNext(a, this.ports.taskQueue, this.taskHint, taskQueueName);
+    if (!got) return false;
+    await this.startWork(a, got.m, got.lease);
+    return true;
+  }
+
+  /**
+   * Claims the next item for agent `a` from the queues of active campaigns, round-robin from
+   * where it last found work, skipping queues the hint knows to be empty.
+   */
+  private async claimNext<T>(
+    a: AgentState,
+    queue: WorkQueue<T>,
+    hint: Set<string>,
+    name: (campaign_id: string) => string,
+  ): Promise<{ m: CampaignMirror; lease: Lease<T> } | null> {
     const n = this.campaignOrder.length;
     for (let k = 0; k < n; k++) {
       const idx = (a.offset + k) % n;
       const id = this.campaignOrder[idx] as string;
       const m = this.campaigns.get(id) as CampaignMirror;
-      if (m.status !== 'ACTIVE' || !this.taskHint.has(id)) continue;
-      const lease = await this.ports.taskQueue.claim(taskQueueName(id), a.id, this.lease_ms);
+      if (m.status !== 'ACTIVE' || !hint.has(id)) continue;
+      const lease = await queue.claim(name(id), a.id, this.lease_ms);
       if (!lease) {
-        await this.maybeClearHint(this.taskHint, this.ports.taskQueue.depth(taskQueueName(id)), id);
+        await this.maybeClearHint(hint, queue.depth(name(id)), id);
         continue;
       }
       a.offset = idx + 1;
-      await this.startWork(a, m, lease);
-      return true;
+      return { m, lease };
     }
-    return false;
+    return null;
   }
 
   /** Clears a queue hint unless items are only waiting out a delay. */
@@ -782,22 +797,10 @@ export class SwarmEngine {
   // ---------------------------------------------------------------- judges
 
   private async judgeClaim(a: AgentState): Promise<boolean> {
-    const n = this.campaignOrder.length;
-    for (let k = 0; k < n; k++) {
-      const idx = (a.offset + k) % n;
-      const id = this.campaignOrder[idx] as string;
-      const m = this.campaigns.get(id) as CampaignMirror;
-      if (m.status !== 'ACTIVE' || !this.reviewHint.has(id)) continue;
-      const lease = await this.ports.reviewQueue.claim(reviewQueueName(id), a.id, this.lease_ms);
-      if (!lease) {
-        await this.maybeClearHint(this.reviewHint, this.ports.reviewQueue.depth(reviewQueueName(id)), id);
-        continue;
-      }
-      a.offset = idx + 1;
-      await this.review(a, m, lease);
-      return true;
-    }
-    return false;
+    const got = await this.claimNext(a, this.ports.reviewQueue, this.reviewHint, reviewQueueName);
+    if (!got) return false;
+    await this.review(a, got.m, got.lease);
+    return true;
   }
 
   private async evaluate(m: CampaignMirror, task: Task, output: WorkerTaskOutput): Promise<{ verdict: Verdict; vector: Float32Array | null }> {

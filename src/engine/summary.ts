@@ -1,23 +1,12 @@
 /** A run's summary, folded from its event log, so a replay rebuilds exactly the same figures. */
 import type { EngineEvent } from './events.ts';
+import type { RunSummaryView } from '../shared/types.ts';
 
-export interface RunSummary {
+/** The shared view (what the UI shows) plus what only a finished command-line run knows. */
+export interface RunSummary extends RunSummaryView {
   readonly seed: number;
   readonly backend: string;
   readonly scenario: string;
-  readonly steps: number;
-  readonly ticks: number;
-  readonly finished: string | null;
-  readonly campaigns: { readonly total: number; readonly completed: number };
-  readonly tasks: { readonly total: number; readonly completed: number; readonly failed: number; readonly escalated: number };
-  readonly hitlPending: number;
-  readonly conflicts: number;
-  readonly retries: number;
-  readonly replans: number;
-  readonly redeliveries: number;
-  readonly duplicatesSkipped: number;
-  readonly humanDecisions: number;
-  readonly eventLogSha256: string;
   readonly elapsedMs: number;
   readonly tasksPerSecond: number;
 }

@@ -10,6 +10,7 @@ import { ValidationError } from '../domain/errors.ts';
 import { parseSoulMd } from '../domain/persona.ts';
 import { formatIssues, type Persona } from '../domain/schemas.ts';
 import { EngineConfigSchema, ScenarioSchema, type EngineConfig, type Scenario } from '../engine/config.ts';
+import { mergeDeep } from '../util/merge-deep.ts';
 
 export const EXAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -83,17 +84,4 @@ export function engineConfigFor(scenario: Scenario, overrides: Record<string, un
   const r = EngineConfigSchema.safeParse(merged);
   if (!r.success) throw new ValidationError(`engine settings of scenario "${scenario.name}": ${formatIssues(r.error)}`);
   return r.data;
-}
-
-function mergeDeep(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    if (v === undefined) continue;
-    const cur = out[k];
-    out[k] =
-      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
-        ? mergeDeep(cur as Record<string, unknown>, v as Record<string, unknown>)
-        : v;
-  }
-  return out;
 }
