@@ -5,6 +5,7 @@
  * are injected here at the configured rates; slowness is drawn per delivery by the engine.
  */
 import type { Rng } from '../ports/rng.ts';
+import { deriveVocabulary } from '../domain/persona.ts';
 import type { Faults } from './config.ts';
 import type { PersonaView } from './persona-view.ts';
 
@@ -31,10 +32,35 @@ const FILLER =
     ' ',
   );
 
-function words(rng: Rng, pool: readonly string[], off: readonly string[], n: number, quality: number): string[] {
+/**
+ * Sentence templates per skill: `{}` is a content word, drawn from the persona's vocabulary
+ * and the goal with probability `quality`, otherwise from off-persona filler. The glue words
+ * make a post read like one; the content words are what the Judge's similarity sees.
+ */
+const TEMPLATES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  content_generation: [
+    'Quick one: {} {} beats {} {}.',
+    'This week we tried {} {} with {} {}.',
+    'Story time: {} {} and {} {} changed how I see {}.',
+    'Three things about {}: {}, {} and {}.',
+    'Try this: {} {}, then {} {}.',
+    'Why {} {} matters for {} {}.',
+  ],
+  trend_analysis: ['Trends: {} {} rising, {} {} steady, {} cooling.', 'Rising this week: {}, {} and {} {}.'],
+  audience_research: ['Audience: {} {} fans who care about {} and {}.', 'Our people ask about {} {} and {} {}.'],
+  persona_consistency_check: ['Voice check: {} {} and {} {} fit; tone {}.', 'Consistency: {} {} matches, {} {} on brand.'],
+});
+
+function fill(template: string, next: () => string): string {
+  return template.replace(/\{\}/g, next);
+}
+
+function compose(rng: Rng, skill: string, pool: readonly string[], quality: number, sentences: number): string {
+  const templates = TEMPLATES[skill] ?? (TEMPLATES.content_generation as readonly string[]);
+  const word = () => (rng.next() < quality && pool.length ? rng.pick(pool) : rng.pick(FILLER));
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(rng.next() < quality && pool.length ? rng.pick(pool) : rng.pick(off));
-  return out;
+  for (let i = 0; i < sentences; i++) out.push(fill(rng.pick(templates), word));
+  return out.join(' ');
 }
 
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
@@ -51,19 +77,18 @@ export function runSkill(
   if (rng.chance(faults.skill_failure)) return { kind: 'failure', reason: `${skill}: tool returned an error` };
   const low = rng.chance(faults.low_quality);
   const sensitive = rng.chance(faults.sensitive_topic);
-  const goalWords = goal.toLowerCase().match(/[a-z0-9']{3,}/g) ?? [];
+  const goalWords = deriveVocabulary([goal]);
   const pool = [...persona.vocabulary, ...goalWords];
   const quality = low ? 0.15 : 0.9;
-  const n = skill === 'content_generation' ? 22 : 14;
-  const body = words(rng, pool, FILLER, n, quality);
+  let text = compose(rng, skill, pool, quality, skill === 'content_generation' ? 3 : 2);
   let fault: string | null = low ? 'low_quality' : null;
   if (sensitive) {
     const topic = rng.pick(Object.keys(SENSITIVE_LINES));
-    body.push(...rng.pick(SENSITIVE_LINES[topic] as readonly string[]).split(' '));
+    const line = rng.pick(SENSITIVE_LINES[topic] as readonly string[]);
+    text += ` ${line[0]?.toUpperCase()}${line.slice(1)}!`;
     fault = 'sensitive_topic';
   }
   const hashtags = low ? [rng.pick(FILLER), rng.pick(FILLER), rng.pick(FILLER)] : [rng.pick(pool)];
-  const text = body.join(' ');
   const confidence = clamp01(low ? rng.normal(0.55, 0.08) : rng.normal(0.95, 0.025));
   const result: SkillResult = { text, hashtags, skill, angle: params.angle ?? null };
   const reasoning = low
