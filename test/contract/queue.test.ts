@@ -1,3 +1,4 @@
+// The assertions live in queue.contract.ts; this file runs them over every adapter in test/adapters.ts.
 import { forEachAdapter } from './run.ts';
 import { queueContract } from './queue.contract.ts';
 

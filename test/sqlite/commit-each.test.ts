@@ -1,6 +1,7 @@
 /**
  * The contract suites again on SQLite with commit mode 'each' (every unit of work and queue
- * call its own transaction), the mode the default 'batched' one is measured against.
+ * call its own transaction), the mode the default 'batched' one is measured against. The
+ * assertions live in the contract suites (test/contract/*.contract.ts).
  */
 import type { Clock } from '../../src/ports/clock.ts';
 import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
