@@ -111,6 +111,50 @@ describe('sqlite: opening a file', () => {
     await q.close();
   });
 
+  it('unit after unit, calls from inside join and calls from outside wait (async context is tracked only while units run)', async () => {
+    const clock = new VirtualClock();
+    const sdb = openSqliteDatabase(tempDbPath());
+    const store = guardStateStore(new SqliteStateStore(sdb));
+    const q = new SqliteQueue<{ n: number }>(sdb, clock);
+    await sdb.release();
+    const f = fixtures(6);
+    for (let round = 0; round < 3; round++) {
+      const c = f.campaign();
+      let leftover: Promise<number> | null = null;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const unit = store
+        .transaction(async (tx) => {
+          await tx.insertCampaign(c);
+          await q.enqueue('task_queue:u', [{ id: `in-${round}`, payload: { n: round } }]); // joins
+          // started inside, runs on after the unit ended: must not slip into a later unit
+          leftover = gate.then(() => q.enqueue('task_queue:u', [{ id: `late-${round}`, payload: { n: round } }]));
+          await new Promise((r) => setImmediate(r));
+          throw new Error('boom');
+        })
+        .catch((e: unknown) => e);
+      // from outside, while the unit runs: waits for it, so it is not rolled back with it
+      const outside = q.enqueue('task_queue:u', [{ id: `out-${round}`, payload: { n: round } }]);
+      expect(((await unit) as Error).message).toBe('boom');
+      expect(await outside).toBe(1);
+      // a later unit that fails: the leftover call from the first one is not part of it
+      const later = store.transaction(async () => {
+        release();
+        await new Promise((r) => setImmediate(r));
+        throw new Error('later');
+      });
+      await expect(later).rejects.toThrow('later');
+      expect(await (leftover as unknown as Promise<number>)).toBe(1);
+      expect(await store.getCampaign(c.id)).toBeNull();
+      const ids = (await q.peek('task_queue:u', 100)).map((i) => i.id);
+      expect(ids).not.toContain(`in-${round}`);
+      expect(ids).toContain(`out-${round}`);
+      expect(ids).toContain(`late-${round}`);
+    }
+    await store.close();
+    await q.close();
+  });
+
   it('a task for a campaign that does not exist is refused (foreign key)', async () => {
     const sdb = openSqliteDatabase(tempDbPath());
     const store = guardStateStore(new SqliteStateStore(sdb));

@@ -43,11 +43,15 @@ function prepare(db: Database.Database) {
       `INSERT OR IGNORE INTO queue_items (space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    head: db.prepare(
-      `SELECT rowid AS rid, seq, ${ITEM} FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NULL
-       ORDER BY available_at_ms, seq LIMIT 1`,
+    // one statement: the head (claim order), if it is available, leased by the name of its seq
+    // and attempt (`L12.0`); the subquery and the update are one atomic step, so a claim leases
+    // only a row still unleased
+    claim: db.prepare(
+      `UPDATE queue_items SET lease_id = 'L' || seq || '.' || attempts, consumer = ?, expires_at_ms = ?
+       WHERE rowid = (SELECT rowid FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NULL ORDER BY available_at_ms, seq LIMIT 1)
+         AND lease_id IS NULL AND available_at_ms <= ?
+       RETURNING lease_id, ${ITEM}`,
     ),
-    lease: db.prepare(`UPDATE queue_items SET lease_id = ?, consumer = ?, expires_at_ms = ? WHERE rowid = ? AND lease_id IS NULL`),
     ack: db.prepare(`DELETE FROM queue_items WHERE space = ? AND queue = ? AND lease_id = ?`),
     retry: db.prepare(
       `UPDATE queue_items SET lease_id = NULL, consumer = NULL, expires_at_ms = NULL, attempts = attempts + 1,
@@ -57,6 +61,9 @@ function prepare(db: Database.Database) {
       `SELECT rowid AS rid, id FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NOT NULL AND expires_at_ms <= ?
        ORDER BY available_at_ms, seq`,
     ),
+    anyExpired: db.prepare(
+      `SELECT 1 FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NOT NULL AND expires_at_ms <= ? LIMIT 1`,
+    ).pluck(),
     release: db.prepare(
       `UPDATE queue_items SET lease_id = NULL, consumer = NULL, expires_at_ms = NULL, attempts = attempts + 1 WHERE rowid = ?`,
     ),
@@ -158,23 +165,24 @@ export class SqliteQueue<T> implements WorkQueue<T> {
     const db = sdb.db;
     const st = (this.st = prepare(db));
     const seqs = sequenceFor(sdb, space);
-    this.enqueueMany = db.transaction((queue: string, items: readonly { id: string; payload: T }[], now: number, delay: number) => {
+    const insertOne = (queue: string, it: { id: string; payload: T }, now: number, delay: number): number =>
+      st.insert.run(space, queue, it.id, seqs.take(), JSON.stringify(it.payload), now, now + delay).changes;
+    const insertAll = db.transaction((queue: string, items: readonly { id: string; payload: T }[], now: number, delay: number) => {
       let added = 0;
-      for (const it of items) {
-        const payload = JSON.stringify(it.payload);
-        if (st.insert.run(space, queue, it.id, seqs.take(), payload, now, now + delay).changes === 1) added += 1;
-      }
+      for (const it of items) added += insertOne(queue, it, now, delay);
       return added;
     });
+    // one item is one INSERT, atomic on its own: no savepoint around it (the counter row a new
+    // block of seqs writes first only ever raises the high-water mark, so it may stand alone)
+    this.enqueueMany = (queue, items, now, delay) =>
+      items.length === 1 ? insertOne(queue, items[0] as { id: string; payload: T }, now, delay) : insertAll(queue, items, now, delay);
     this.claimOne = (queue: string, consumer: string, lease_ms: number, now: number): Lease<T> | null => {
-      const row = st.head.get(space, queue) as (ItemRow & { rid: number; seq: number }) | undefined;
-      if (!row || row.available_at_ms > now) return null;
       // (seq, attempts) names one hand-out of one item: seqs are never reused, and every
       // hand-out ends in an ack (the row goes), a retry (new seq) or a lapse (attempts + 1)
-      const lease_id = `L${row.seq}.${row.attempts}`;
       const expires_at_ms = now + lease_ms;
-      if (st.lease.run(lease_id, consumer, expires_at_ms, row.rid).changes !== 1) return null; // taken meanwhile (another process)
-      return { queue, lease_id, consumer, expires_at_ms, item: toItem<T>(row) };
+      const row = st.claim.get(consumer, expires_at_ms, space, queue, now) as (ItemRow & { lease_id: string }) | undefined;
+      if (!row) return null;
+      return { queue, lease_id: row.lease_id, consumer, expires_at_ms, item: toItem<T>(row) };
     };
     this.restoreMany = db.transaction((queue: string, items: readonly QueueItem<T>[]) => {
       let added = 0;
@@ -185,11 +193,13 @@ export class SqliteQueue<T> implements WorkQueue<T> {
       return added;
     });
     this.seqs = seqs;
-    this.redeliver = db.transaction((queue: string, now: number) => {
+    const releaseExpired = db.transaction((queue: string, now: number) => {
       const rows = st.expired.all(space, queue, now) as { rid: number; id: string }[];
       for (const r of rows) st.release.run(r.rid);
       return rows.map((r) => r.id);
     });
+    // nearly always nothing has lapsed: one read, and the transaction only when there is work
+    this.redeliver = (queue: string, now: number) => (st.anyExpired.get(space, queue, now) === undefined ? [] : releaseExpired(queue, now));
   }
 
   enqueue(queue: string, items: readonly { id: string; payload: T }[], opts: { delay_ms?: number } = {}): Promise<number> {

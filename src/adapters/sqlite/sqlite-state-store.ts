@@ -15,10 +15,11 @@ import type { AuditQuery, CampaignPatch, StateStore, StateTransaction, TaskPatch
 import type Database from 'better-sqlite3';
 import { emptyStatusCounts } from '../shared/ordering.ts';
 import type { SqliteDatabase, UnitHooks } from './sqlite-database.ts';
-import { TASK_COLUMNS, auditToRow, readBack, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
+import { TASK_COLUMNS, readBack, toJson, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
 import { prepareStatements, type Statements } from './sqlite-statements.ts';
 
 const PATCHABLE = new Set<string>(['status', 'output_data', 'confidence_score', 'attempts', 'depends_on', 'input_data', 'updated_at']);
+const CAMPAIGN_PATCHABLE = new Set<string>(['status', 'title', 'goal', 'updated_at']);
 
 function sqliteCode(e: unknown): string {
   return typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : '';
@@ -149,6 +150,7 @@ const CACHE_ROWS = 50_000;
 /** The unit-of-work view: plain statements on the connection, which is inside the unit's transaction. */
 class SqliteTx implements StateTransaction, UnitHooks {
   private readonly updates = new Map<string, Database.Statement>();
+  private readonly campaignUpdates = new Map<string, Database.Statement>();
   private readonly campaigns = new RowCache<Campaign>(CACHE_ROWS);
   private readonly tasks = new RowCache<Task>(CACHE_ROWS);
   /** Ids written by the running unit of work (forgotten from the cache if it rolls back). */
@@ -192,6 +194,22 @@ class SqliteTx implements StateTransaction, UnitHooks {
       for (const k of keys) if (!PATCHABLE.has(k)) throw new Error(`task patch: unknown column ${String(k)}`);
       stmt = this.db.prepare(`UPDATE tasks SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`);
       this.updates.set(sig, stmt);
+    }
+    return stmt;
+  }
+
+  /**
+   * `UPDATE campaigns SET <keys>, state_version = ? WHERE id = ? AND state_version = ?`, prepared
+   * once per set of patched columns: the engine's usual patch is `updated_at` alone, and binding
+   * only what changed, by position, is most of the cost of a version bump.
+   */
+  private campaignUpdateStatement(keys: readonly string[]): Database.Statement {
+    const sig = keys.join(',');
+    let stmt = this.campaignUpdates.get(sig);
+    if (!stmt) {
+      for (const k of keys) if (!CAMPAIGN_PATCHABLE.has(k)) throw new Error(`campaign patch: unknown column ${k}`);
+      stmt = this.db.prepare(`UPDATE campaigns SET ${keys.map((k) => `${k} = ?, `).join('')}state_version = ? WHERE id = ? AND state_version = ?`);
+      this.campaignUpdates.set(sig, stmt);
     }
     return stmt;
   }
@@ -254,7 +272,10 @@ class SqliteTx implements StateTransaction, UnitHooks {
     }
     const next: Campaign = { ...cur, ...patch, state_version: cur.state_version + 1 };
     this.written.push(id);
-    const r = this.st.updateCampaign.run({ ...next, expected_version });
+    const keys = (Object.keys(patch) as (keyof CampaignPatch)[]).filter((k) => patch[k] !== undefined);
+    const values: unknown[] = keys.map((k) => patch[k]);
+    values.push(next.state_version, id, expected_version);
+    const r = this.campaignUpdateStatement(keys).run(...values);
     if (r.changes !== 1) {
       this.campaigns.delete(id);
       throw new ConflictError(`campaign ${id}: changed under this unit of work`, { entity: 'campaign', id });
@@ -267,7 +288,10 @@ class SqliteTx implements StateTransaction, UnitHooks {
     for (const t of tasks) {
       const row = taskToRow(t);
       try {
-        this.st.insertTask.run(row);
+        this.st.insertTask.run(
+          row.id, row.campaign_id, row.role, row.skill_name, row.input_data, row.output_data, row.confidence_score, row.status, row.attempts,
+          row.idempotency_key, row.depends_on, row.branch, row.replans, row.supersedes, row.created_at, row.updated_at,
+        );
         this.written.push(t.id);
         this.tasks.set(t.id, rowToTask(row));
       } catch (e) {
@@ -310,7 +334,10 @@ class SqliteTx implements StateTransaction, UnitHooks {
   async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
     const e = sealAuditEvent(this.head(), draft);
     this.auditHead = undefined; // if the insert fails, read the head again
-    this.st.insertAudit.run(auditToRow(e));
+    this.st.insertAudit.run(
+      e.seq, e.id, e.actor, e.action, e.entity_type, e.entity_id, e.campaign_id, e.before_status, e.after_status, e.state_version, e.timestamp,
+      toJson(e.details), e.prev_hash, e.hash,
+    );
     this.auditHead = { seq: e.seq, hash: e.hash };
     return e;
   }
