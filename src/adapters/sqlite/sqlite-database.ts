@@ -135,12 +135,10 @@ function connect(file: string, opts: SqliteOpenOptions): Database.Database {
     }
     db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     db.pragma('foreign_keys = ON');
-    // Speed only, durability unchanged (every commit still syncs the log under FULL): a page
-    // cache that holds a simulation's working set (SQLite's default is 2 MiB; this is a
-    // ceiling, not an allocation), and a checkpoint of the log into the file every ~16 MiB of
-    // log instead of every ~4 MiB (each checkpoint syncs the file too).
+    // Speed only: a page cache that holds a simulation's working set (SQLite's default is
+    // 2 MiB; this is a ceiling, not an allocation). A larger wal_autocheckpoint was tried and
+    // not kept: syncing a log that grows costs more per commit than one that is reused.
     db.pragma('cache_size = -32768');
-    db.pragma('wal_autocheckpoint = 4000');
     // Another process (a second app window, `chimera export`) may hold the lock briefly.
     db.pragma('busy_timeout = 2000');
     applySqliteMigrations(db, pending, CHIMERA_APPLICATION_ID, new Date().toISOString());
