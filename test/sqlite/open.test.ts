@@ -155,6 +155,23 @@ describe('sqlite: opening a file', () => {
     await q.close();
   });
 
+  it('the run log keeps events in order across appends, and pages them by step', async () => {
+    const sdb = openSqliteDatabase(tempDbPath());
+    const log = new SqliteRunLog(sdb);
+    await sdb.release();
+    await log.startRun({ run_id: 'r', seed: 1, config: {}, scenario: 's', created_at: '2026-01-01T00:00:00.000Z' }, { step: 0, tick: 0, clock_ms: 0 });
+    const all: { step: number; i: number }[] = [];
+    for (const [n, step] of [[0, 1], [1, 2], [16, 3], [37, 4], [48, 5]] as const) {
+      const batch = Array.from({ length: n }, (_, k) => ({ step, i: all.length + k }));
+      all.push(...batch);
+      await log.append(batch, { step, tick: step, clock_ms: 0 });
+    }
+    expect(await log.countEvents()).toBe(all.length);
+    expect(await log.readEvents()).toEqual(all);
+    expect(await log.readEvents(3, 10)).toEqual(all.filter((e) => e.step > 3).slice(0, 10));
+    await log.close();
+  });
+
   it('a task for a campaign that does not exist is refused (foreign key)', async () => {
     const sdb = openSqliteDatabase(tempDbPath());
     const store = guardStateStore(new SqliteStateStore(sdb));
