@@ -1,0 +1,101 @@
+/**
+ * Fast accept-checks for the writes the engine makes thousands of times a second. Each is
+ * STRICTER than its zod schema (it accepts a subset of what the schema accepts: lower-case
+ * v4 UUIDs, `toISOString()` timestamps, exactly the known keys), so the guard can skip zod when
+ * a check passes and still refuse exactly what the schema refuses: when a check fails, the
+ * guard runs the schema, which either accepts the value or names what is wrong. A test feeds
+ * both the same seeded values and checks that fast ⇒ schema.
+ */
+import { CAMPAIGN_STATUSES, TASK_STATUSES } from '../../domain/schemas.ts';
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ISO_MS = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+const ENTITY_TYPES: readonly string[] = ['campaign', 'task', 'persona', 'memory', 'system'];
+const AUDIT_DRAFT_KEYS: readonly string[] = [
+  'id',
+  'actor',
+  'action',
+  'entity_type',
+  'entity_id',
+  'campaign_id',
+  'before_status',
+  'after_status',
+  'state_version',
+  'timestamp',
+  'details',
+];
+const TASK_PATCH_KEYS = new Set(['status', 'output_data', 'confidence_score', 'attempts', 'depends_on', 'input_data', 'updated_at']);
+const CAMPAIGN_PATCH_KEYS = new Set(['status', 'title', 'goal', 'updated_at']);
+
+const str = (v: unknown, min: number, max: number): boolean => typeof v === 'string' && v.length >= min && v.length <= max;
+const nullableStr = (v: unknown): boolean => v === null || typeof v === 'string';
+/** A real instant in the exact form toISOString() writes (so 2026-02-30 is refused). */
+export const isIsoMs = (v: unknown): boolean => typeof v === 'string' && ISO_MS.test(v) && new Date(v).toISOString() === v;
+const isUuid = (v: unknown): boolean => typeof v === 'string' && UUID_V4.test(v);
+
+function plainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+export function fastAuditDraft(d: unknown): boolean {
+  if (!plainObject(d)) return false;
+  const keys = Object.keys(d);
+  if (keys.length !== AUDIT_DRAFT_KEYS.length || !AUDIT_DRAFT_KEYS.every((k) => k in d)) return false;
+  return (
+    isUuid(d.id) &&
+    str(d.actor, 1, 128) &&
+    str(d.action, 1, 64) &&
+    typeof d.entity_type === 'string' &&
+    ENTITY_TYPES.includes(d.entity_type) &&
+    str(d.entity_id, 1, 200) &&
+    (d.campaign_id === null || isUuid(d.campaign_id)) &&
+    nullableStr(d.before_status) &&
+    nullableStr(d.after_status) &&
+    (d.state_version === null || Number.isSafeInteger(d.state_version)) &&
+    isIsoMs(d.timestamp) &&
+    d.details !== undefined
+  );
+}
+
+export function fastTaskPatch(p: unknown): boolean {
+  if (!plainObject(p)) return false;
+  for (const k of Object.keys(p)) {
+    if (!TASK_PATCH_KEYS.has(k)) return false;
+    const v = p[k];
+    if (v === undefined) return false;
+    switch (k) {
+      case 'status':
+        if (!(TASK_STATUSES as readonly unknown[]).includes(v)) return false;
+        break;
+      case 'confidence_score':
+        if (!(v === null || (typeof v === 'number' && v >= 0 && v <= 1))) return false;
+        break;
+      case 'attempts':
+        if (!(Number.isSafeInteger(v) && (v as number) >= 0)) return false;
+        break;
+      case 'depends_on':
+        if (!(Array.isArray(v) && v.every(isUuid))) return false;
+        break;
+      case 'updated_at':
+        if (!isIsoMs(v)) return false;
+        break;
+      default: // input_data, output_data: any JSON value
+        break;
+    }
+  }
+  return true;
+}
+
+export function fastCampaignPatch(p: unknown): boolean {
+  if (!plainObject(p)) return false;
+  for (const k of Object.keys(p)) {
+    if (!CAMPAIGN_PATCH_KEYS.has(k)) return false;
+    const v = p[k];
+    if (v === undefined) return false;
+    if (k === 'status' && !(CAMPAIGN_STATUSES as readonly unknown[]).includes(v)) return false;
+    if (k === 'title' && !str(v, 1, 255)) return false;
+    if (k === 'goal' && !str(v, 1, 10_000)) return false;
+    if (k === 'updated_at' && !isIsoMs(v)) return false;
+  }
+  return true;
+}
