@@ -63,6 +63,18 @@ function compose(rng: Rng, skill: string, pool: readonly string[], quality: numb
   return out.join(' ');
 }
 
+const goalCache = new Map<string, string[]>();
+/** Content words of a goal (memoised: every task of a campaign asks for the same goal). */
+function goalVocabulary(goal: string): string[] {
+  let words = goalCache.get(goal);
+  if (!words) {
+    if (goalCache.size > 1000) goalCache.clear();
+    words = deriveVocabulary([goal]);
+    goalCache.set(goal, words);
+  }
+  return words;
+}
+
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
 
 export function runSkill(
@@ -77,7 +89,7 @@ export function runSkill(
   if (rng.chance(faults.skill_failure)) return { kind: 'failure', reason: `${skill}: tool returned an error` };
   const low = rng.chance(faults.low_quality);
   const sensitive = rng.chance(faults.sensitive_topic);
-  const goalWords = deriveVocabulary([goal]);
+  const goalWords = goalVocabulary(goal);
   const pool = [...persona.vocabulary, ...goalWords];
   const quality = low ? 0.15 : 0.9;
   let text = compose(rng, skill, pool, quality, skill === 'content_generation' ? 3 : 2);

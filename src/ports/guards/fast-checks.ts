@@ -29,8 +29,17 @@ const CAMPAIGN_PATCH_KEYS = new Set(['status', 'title', 'goal', 'updated_at']);
 
 const str = (v: unknown, min: number, max: number): boolean => typeof v === 'string' && v.length >= min && v.length <= max;
 const nullableStr = (v: unknown): boolean => v === null || typeof v === 'string';
-/** A real instant in the exact form toISOString() writes (so 2026-02-30 is refused). */
-export const isIsoMs = (v: unknown): boolean => typeof v === 'string' && ISO_MS.test(v) && new Date(v).toISOString() === v;
+let lastIso = '';
+/**
+ * A real instant in the exact form toISOString() writes (so 2026-02-30 is refused). The last
+ * accepted string is remembered: virtual time stands still within a tick, so most calls repeat it.
+ */
+export function isIsoMs(v: unknown): boolean {
+  if (v === lastIso && v !== '') return true;
+  if (typeof v !== 'string' || !ISO_MS.test(v) || new Date(v).toISOString() !== v) return false;
+  lastIso = v;
+  return true;
+}
 const isUuid = (v: unknown): boolean => typeof v === 'string' && UUID_V4.test(v);
 
 function plainObject(v: unknown): v is Record<string, unknown> {
