@@ -41,6 +41,16 @@ export class ConflictError extends ChimeraError {
   constructor(message: string, details?: { entity: string; id: string; expected?: unknown; actual?: unknown }) {
     super('CONFLICT', message, details);
   }
+
+  /** The campaign's state_version is not the one the actor read. */
+  static staleVersion(id: string, expected: number, actual: number): ConflictError {
+    return new ConflictError(`campaign ${id}: state_version is ${actual}, expected ${expected}`, { entity: 'campaign', id, expected, actual });
+  }
+
+  /** The task's status is not the one the actor expected. */
+  static taskStatus(id: string, expected: string, actual: string): ConflictError {
+    return new ConflictError(`task ${id}: status is ${actual}, expected ${expected}`, { entity: 'task', id, expected, actual });
+  }
 }
 
 /** A status change that the status machine does not allow. Nothing was written. */

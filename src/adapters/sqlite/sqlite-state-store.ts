@@ -263,12 +263,7 @@ class SqliteTx implements StateTransaction, UnitHooks {
     const cur = this.campaign(id);
     if (!cur) throw new NotFoundError('campaign', id);
     if (cur.state_version !== expected_version) {
-      throw new ConflictError(`campaign ${id}: state_version is ${cur.state_version}, expected ${expected_version}`, {
-        entity: 'campaign',
-        id,
-        expected: expected_version,
-        actual: cur.state_version,
-      });
+      throw ConflictError.staleVersion(id, expected_version, cur.state_version);
     }
     const next: Campaign = { ...cur, ...patch, state_version: cur.state_version + 1 };
     this.written.push(id);
@@ -307,12 +302,7 @@ class SqliteTx implements StateTransaction, UnitHooks {
     const cur = this.task(id);
     if (!cur) throw new NotFoundError('task', id);
     if (expected_status !== undefined && cur.status !== expected_status) {
-      throw new ConflictError(`task ${id}: status is ${cur.status}, expected ${expected_status}`, {
-        entity: 'task',
-        id,
-        expected: expected_status,
-        actual: cur.status,
-      });
+      throw ConflictError.taskStatus(id, expected_status, cur.status);
     }
     const keys = (Object.keys(patch) as (keyof TaskPatch)[]).filter((k) => patch[k] !== undefined);
     if (keys.length === 0) return cur;
