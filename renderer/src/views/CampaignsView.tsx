@@ -4,6 +4,7 @@ import { useChannel, useStudio } from '../lib/studio.tsx';
 import type { CampaignView, TaskRow } from '../../../src/shared/types.ts';
 import { TASK_STATUSES } from '../../../src/shared/types.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
+import { PersonaSelect } from '../components/PersonaSelect.tsx';
 
 export function CampaignsView({ selected, onSelect }: { selected: string | null; onSelect: (id: string) => void }) {
   const { api, act, toast } = useStudio();
@@ -90,16 +91,7 @@ export function CampaignsView({ selected, onSelect }: { selected: string | null;
             Goal
             <textarea value={goal} onChange={(e) => setGoal(e.target.value)} rows={3} required />
           </label>
-          <label>
-            Persona
-            <select value={persona} onChange={(e) => setPersona(e.target.value)}>
-              {(personas.data?.personas ?? []).map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.id}
-                </option>
-              ))}
-            </select>
-          </label>
+          <PersonaSelect value={persona} onChange={setPersona} personas={personas.data?.personas} />
           <label>
             Content pieces
             <input type="number" min={1} max={100000} value={pieces} onChange={(e) => setPieces(Number(e.target.value))} />

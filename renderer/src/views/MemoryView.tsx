@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { useChannel, useStudio } from '../lib/studio.tsx';
 import { MEMORY_CATEGORIES, type MemoryCategory, type MemoryHitView } from '../../../src/shared/types.ts';
+import { PersonaSelect } from '../components/PersonaSelect.tsx';
 
 export function MemoryView() {
   const { api, act, toast } = useStudio();
@@ -43,17 +44,7 @@ export function MemoryView() {
               Search text
               <input value={query} onChange={(e) => setQuery(e.target.value)} type="search" required />
             </label>
-            <label>
-              Persona
-              <select value={persona} onChange={(e) => setPersona(e.target.value)}>
-                <option value="">All personas</option>
-                {(personas.data?.personas ?? []).map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.id} ({p.memories})
-                  </option>
-                ))}
-              </select>
-            </label>
+            <PersonaSelect value={persona} onChange={setPersona} personas={personas.data?.personas} allLabel="All personas" showCounts />
           </div>
           <fieldset className="row">
             <legend>Categories</legend>
@@ -91,16 +82,7 @@ export function MemoryView() {
         </form>
         <form className="panel form" onSubmit={(e) => void add(e)} aria-labelledby="add-h">
           <h2 id="add-h">Add a memory</h2>
-          <label>
-            Persona
-            <select value={addPersona} onChange={(e) => setAddPersona(e.target.value)}>
-              {(personas.data?.personas ?? []).map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.id}
-                </option>
-              ))}
-            </select>
-          </label>
+          <PersonaSelect value={addPersona} onChange={setAddPersona} personas={personas.data?.personas} />
           <label>
             Category
             <select value={category} onChange={(e) => setCategory(e.target.value as MemoryCategory)}>
