@@ -16,7 +16,7 @@
  * Errors name the file and the line.
  */
 import { ValidationError } from './errors.ts';
-import { PersonaSchema, formatIssues, type Persona } from './schemas.ts';
+import { PersonaSchema, formatIssues, type Persona, type PersonaMemory } from './schemas.ts';
 
 const SECTION_FIELDS: Record<string, keyof Persona> = {
   voice: 'voice',
@@ -121,4 +121,23 @@ export function personaTraits(p: Persona): Record<string, string> {
     forbidden_words: JSON.stringify(p.forbidden_words),
     vocabulary: JSON.stringify(p.vocabulary),
   };
+}
+
+/**
+ * The memories a persona starts with: its whole SOUL.md (category SOUL, id `soul:<id>`) and
+ * each voice, style and belief line as a Semantic memory (`soul:<id>:<kind>:<n>`). Fixed ids,
+ * so writing them again replaces rather than duplicates. The engine and `chimera memory
+ * import` both use this.
+ */
+export function personaMemories(p: Persona, timestamp: string): PersonaMemory[] {
+  const out: PersonaMemory[] = [{ id: `soul:${p.id}`, persona_id: p.id, content: p.soul, category: 'SOUL', timestamp }];
+  const parts: [string, readonly string[]][] = [
+    ['voice', p.voice],
+    ['style', p.style_rules],
+    ['belief', p.beliefs],
+  ];
+  for (const [kind, lines] of parts) {
+    lines.forEach((content, i) => out.push({ id: `soul:${p.id}:${kind}:${i}`, persona_id: p.id, content, category: 'Semantic', timestamp }));
+  }
+  return out;
 }

@@ -6,8 +6,8 @@
  * derived from the run's seed. The engine reaches storage only through the ports.
  */
 import { ChimeraError, ConflictError, ValidationError } from '../domain/errors.ts';
-import type { AuditDraft, Campaign, Persona, Task, TaskStatus, WorkerTaskInput, WorkerTaskOutput } from '../domain/schemas.ts';
-import { personaTraits } from '../domain/persona.ts';
+import type { AuditDraft, Campaign, Persona, PersonaMemory, Task, TaskStatus, WorkerTaskInput, WorkerTaskOutput } from '../domain/schemas.ts';
+import { personaMemories, personaTraits } from '../domain/persona.ts';
 import type { Ports } from '../ports/index.ts';
 import { reviewQueueName, taskQueueName } from '../ports/queue.ts';
 import type { Lease, WorkQueue } from '../ports/queue.ts';
@@ -522,19 +522,18 @@ export class SwarmEngine {
 
   /** Writes the persona's SOUL and Semantic memories (upsert by fixed ids: safe to repeat). */
   private async seedPersonaMemory(p: Persona): Promise<number> {
-    const texts: { id: string; content: string; category: 'SOUL' | 'Semantic' }[] = [
-      { id: `soul-${p.id}`, content: p.soul, category: 'SOUL' },
-      ...[...p.voice, ...p.beliefs, ...p.style_rules].map((content, i) => ({ id: `sem-${p.id}-${i}`, content, category: 'Semantic' as const })),
+    const now = this.startedAt ?? this.clock.iso();
+    const memories: PersonaMemory[] = [
+      ...personaMemories(p, now),
       ...this.scenario.memories
         .filter((m) => m.persona === p.id)
-        .map((m, i) => ({ id: `scn-${p.id}-${i}`, content: m.content, category: m.category as 'SOUL' | 'Semantic' })),
+        .map((m, i) => ({ id: `scn-${p.id}-${i}`, persona_id: p.id, content: m.content, category: m.category, timestamp: now })),
     ];
-    const vectors = await this.ports.embedder.embed(texts.map((t) => t.content));
-    const now = this.startedAt ?? this.clock.iso();
+    const vectors = await this.ports.embedder.embed(memories.map((m) => m.content));
     await this.ports.memory.upsert(
-      texts.map((t, i) => ({ ...t, persona_id: p.id, timestamp: now, vector: vectors[i] as Float32Array, model_id: this.ports.embedder.model_id })),
+      memories.map((m, i) => ({ ...m, vector: vectors[i] as Float32Array, model_id: this.ports.embedder.model_id })),
     );
-    return texts.length;
+    return memories.length;
   }
 
   /** The id of the n-th campaign of this run. */

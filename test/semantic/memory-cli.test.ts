@@ -68,8 +68,13 @@ describe('chimera memory', () => {
     const soulOnly = JSON.parse((await chimera('memory', 'search', '--persona', 'aria', '--category', 'SOUL', '--k', '50', 'sneakers', '--json')).out) as {
       hits: { category: string }[];
     };
-    expect(soulOnly.hits.length).toBe(s.imported);
+    // the whole SOUL.md is the one SOUL memory; its voice, style and belief lines are Semantic
+    expect(soulOnly.hits.length).toBe(1);
     expect(new Set(soulOnly.hits.map((h) => h.category))).toEqual(new Set(['SOUL']));
+    const semantic = JSON.parse((await chimera('memory', 'search', '--persona', 'aria', '--category', 'Semantic', '--k', '50', 'sneakers', '--json')).out) as {
+      hits: { id: string; category: string }[];
+    };
+    expect(semantic.hits.filter((h) => h.id.startsWith('soul:aria:')).length).toBe(s.imported - 1);
     const table = await chimera('memory', 'search', '--persona', 'aria', 'marathon in the rain');
     expect(table.out.split('\n')[0]).toMatch(/^\d\.\d{3}\s+Episodic\s+mem:/);
     expect(readFileSync(join(cwd, '.data/persona-memory/index.json'), 'utf8')).toMatch(/hashing-v1-256/);

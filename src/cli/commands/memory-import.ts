@@ -1,15 +1,15 @@
 /**
- * `chimera memory import --persona ID FILE`: embeds a persona's SOUL.md (category SOUL: the
- * whole text, plus one memory per voice, style and belief line so each trait can be matched on
- * its own) or a JSON-lines file of memories, and stores them in persona memory. Re-importing a
- * SOUL.md replaces that persona's earlier SOUL memories.
+ * `chimera memory import --persona ID FILE`: embeds a persona's SOUL.md (the whole text as
+ * category SOUL, plus one Semantic memory per voice, style and belief line so each trait can be
+ * matched on its own: the same memories the engine seeds) or a JSON-lines file of memories, and
+ * stores them in persona memory. Re-importing a SOUL.md replaces that persona's earlier ones.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.ts';
-import { parseSoulMd } from '../../domain/persona.ts';
+import { parseSoulMd, personaMemories } from '../../domain/persona.ts';
 import { MEMORY_CATEGORIES, formatIssues, type PersonaMemory } from '../../domain/schemas.ts';
 import { ProgressBar } from '../progress.ts';
 import { UsageError, type Command } from '../command.ts';
@@ -29,20 +29,11 @@ function stableId(persona: string, content: string): string {
   return `mem:${createHash('sha256').update(`${persona}\n${content}`).digest('hex').slice(0, 20)}`;
 }
 
-/** The SOUL memories of a SOUL.md: the whole text, then each voice/style/belief line. */
+/** The memories of a SOUL.md: the whole text (SOUL), then each voice/style/belief line (Semantic). */
 export function soulMemories(text: string, source: string, persona: string, timestamp: string): PersonaMemory[] {
   const p = parseSoulMd(text, source);
   if (p.id !== persona) throw new ValidationError(`${source} declares persona "${p.id}" but --persona is "${persona}"`);
-  const out: PersonaMemory[] = [{ id: `soul:${persona}`, persona_id: persona, content: p.soul, category: 'SOUL', timestamp }];
-  const parts: [string, string[]][] = [
-    ['voice', p.voice],
-    ['style', p.style_rules],
-    ['belief', p.beliefs],
-  ];
-  for (const [kind, lines] of parts) {
-    lines.forEach((line, i) => out.push({ id: `soul:${persona}:${kind}:${i}`, persona_id: persona, content: line, category: 'SOUL', timestamp }));
-  }
-  return out;
+  return personaMemories(p, timestamp);
 }
 
 /** The memories of a JSON-lines file; errors name the line. */
