@@ -8,10 +8,10 @@
  * is no longer used (lease ids need no counter).
  */
 import type Database from 'better-sqlite3';
-import { BackendUnavailableError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Lease, QueueDepth, QueueItem, WorkQueue } from '../../ports/queue.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
+import { SqliteHandle } from './sqlite-handle.ts';
 
 interface ItemRow {
   id: string;
@@ -154,14 +154,14 @@ export class SqliteQueue<T> implements WorkQueue<T> {
   private readonly redeliver: (queue: string, now: number) => string[];
   private readonly restoreMany: (queue: string, items: readonly QueueItem<T>[]) => number;
   private readonly seqs: SeqAllocator;
-  private closed = false;
+  private readonly h: SqliteHandle;
 
   constructor(
     private readonly sdb: SqliteDatabase,
     private readonly clock: Clock,
     private readonly space = 'default',
   ) {
-    sdb.retain();
+    this.h = new SqliteHandle(sdb, 'queue');
     const db = sdb.db;
     const st = (this.st = prepare(db));
     const seqs = sequenceFor(sdb, space);
@@ -203,19 +203,19 @@ export class SqliteQueue<T> implements WorkQueue<T> {
   }
 
   enqueue(queue: string, items: readonly { id: string; payload: T }[], opts: { delay_ms?: number } = {}): Promise<number> {
-    return this.op(() => this.enqueueMany(queue, items, this.clock.now_ms(), opts.delay_ms ?? 0));
+    return this.h.write(() => this.enqueueMany(queue, items, this.clock.now_ms(), opts.delay_ms ?? 0));
   }
 
   claim(queue: string, consumer: string, lease_ms: number): Promise<Lease<T> | null> {
-    return this.op(() => this.claimOne(queue, consumer, lease_ms, this.clock.now_ms()));
+    return this.h.write(() => this.claimOne(queue, consumer, lease_ms, this.clock.now_ms()));
   }
 
   ack(queue: string, lease_id: string): Promise<boolean> {
-    return this.op(() => this.st.ack.run(this.space, queue, lease_id).changes === 1);
+    return this.h.write(() => this.st.ack.run(this.space, queue, lease_id).changes === 1);
   }
 
   retry(queue: string, lease_id: string, opts: { delay_ms?: number } = {}): Promise<{ attempts: number } | null> {
-    return this.op(() => {
+    return this.h.write(() => {
       const r = this.st.retry.get(this.clock.now_ms() + (opts.delay_ms ?? 0), this.seqs.take(), this.space, queue, lease_id) as
         | { attempts: number }
         | undefined;
@@ -224,23 +224,23 @@ export class SqliteQueue<T> implements WorkQueue<T> {
   }
 
   redeliverExpired(queue: string): Promise<string[]> {
-    return this.op(() => this.redeliver(queue, this.clock.now_ms()));
+    return this.h.write(() => this.redeliver(queue, this.clock.now_ms()));
   }
 
   depth(queue: string): Promise<QueueDepth> {
     const now = this.clock.now_ms();
-    return this.readOp(() => {
+    return this.h.read(() => {
       const r = this.st.depth.get(now, now, this.space, queue) as QueueDepth;
       return { ready: r.ready, delayed: r.delayed, leased: r.leased };
     });
   }
 
   peek(queue: string, limit: number): Promise<QueueItem<T>[]> {
-    return this.readOp(() => (this.st.peek.all(this.space, queue, Math.max(0, limit)) as ItemRow[]).map((r) => toItem<T>(r)));
+    return this.h.read(() => (this.st.peek.all(this.space, queue, Math.max(0, limit)) as ItemRow[]).map((r) => toItem<T>(r)));
   }
 
   leased(queue: string, limit: number): Promise<Lease<T>[]> {
-    return this.readOp(() =>
+    return this.h.read(() =>
       (this.st.leased.all(this.space, queue, Math.max(0, limit)) as (ItemRow & { lease_id: string; consumer: string; expires_at_ms: number })[]).map(
         (r) => ({ queue, lease_id: r.lease_id, consumer: r.consumer, expires_at_ms: r.expires_at_ms, item: toItem<T>(r) }),
       ),
@@ -249,30 +249,18 @@ export class SqliteQueue<T> implements WorkQueue<T> {
 
   /** Puts items back exactly as exported (attempts and times kept), in the given order (for import; not part of the port). */
   restore(queue: string, items: readonly QueueItem<T>[]): Promise<number> {
-    return this.op(() => this.restoreMany(queue, items));
+    return this.h.write(() => this.restoreMany(queue, items));
   }
 
   queues(): Promise<string[]> {
-    return this.readOp(() => (this.st.queues.all(this.space) as { queue: string }[]).map((r) => r.queue));
+    return this.h.read(() => (this.st.queues.all(this.space) as { queue: string }[]).map((r) => r.queue));
   }
 
   purge(queue: string): Promise<number> {
-    return this.op(() => this.st.purge.run(this.space, queue).changes);
+    return this.h.write(() => this.st.purge.run(this.space, queue).changes);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.sdb.release();
-  }
-
-  private op<R>(fn: () => R): Promise<R> {
-    if (this.closed) return Promise.reject(new BackendUnavailableError('queue is closed'));
-    return this.sdb.run(fn);
-  }
-
-  private readOp<R>(fn: () => R): Promise<R> {
-    if (this.closed) return Promise.reject(new BackendUnavailableError('queue is closed'));
-    return this.sdb.read(fn);
+  close(): Promise<void> {
+    return this.h.close();
   }
 }

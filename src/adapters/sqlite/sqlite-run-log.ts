@@ -3,9 +3,10 @@
  * writes the events and the progress in one transaction and is a checkpoint: with batched
  * commits, the state, queues and log written since the last one reach the disk together.
  */
-import { BackendUnavailableError, DuplicateError } from '../../domain/errors.ts';
+import { DuplicateError } from '../../domain/errors.ts';
 import type { RunHeader, RunLog, RunProgress } from '../../ports/run-log.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
+import { SqliteHandle } from './sqlite-handle.ts';
 
 interface RunRow {
   header: string;
@@ -19,10 +20,10 @@ export class SqliteRunLog implements RunLog {
   readonly kind = 'sqlite';
   private readonly st;
   private readonly appendTx: (events: readonly unknown[], progress: RunProgress) => void;
-  private closed = false;
+  private readonly h: SqliteHandle;
 
   constructor(private readonly sdb: SqliteDatabase) {
-    sdb.retain();
+    this.h = new SqliteHandle(sdb, 'run log');
     const db = sdb.db;
     const st = (this.st = {
       load: db.prepare(`SELECT header, step, tick, clock_ms FROM runs WHERE slot = 1`),
@@ -39,7 +40,7 @@ export class SqliteRunLog implements RunLog {
   }
 
   loadRun(): Promise<{ header: RunHeader; progress: RunProgress } | null> {
-    return this.readOp(() => {
+    return this.h.read(() => {
       const r = this.st.load.get() as RunRow | undefined;
       if (!r) return null;
       this.sdb.checkpointsOwnedByRun(); // a run resumes here: its checkpoints decide what is durable
@@ -48,7 +49,7 @@ export class SqliteRunLog implements RunLog {
   }
 
   startRun(header: RunHeader, progress: RunProgress): Promise<void> {
-    return this.op(() => {
+    return this.h.write(() => {
       const cur = this.st.load.get() as RunRow | undefined;
       if (cur) throw new DuplicateError('run', (JSON.parse(cur.header) as RunHeader).run_id);
       this.st.start.run(header.run_id, JSON.stringify(header), progress.step, progress.tick, progress.clock_ms);
@@ -58,31 +59,19 @@ export class SqliteRunLog implements RunLog {
 
   /** Appends and records progress, then makes the whole batch durable: the engine's checkpoint. */
   append(events: readonly unknown[], progress: RunProgress): Promise<void> {
-    return this.op(() => this.appendTx(events, progress)).then(() => this.sdb.checkpoint());
+    return this.h.write(() => this.appendTx(events, progress)).then(() => this.sdb.checkpoint());
   }
 
   readEvents(after_step = 0, limit = Infinity): Promise<unknown[]> {
     const n = Number.isFinite(limit) ? Math.max(0, limit) : -1;
-    return this.readOp(() => (this.st.read.all(after_step, n) as { event: string }[]).map((r) => JSON.parse(r.event) as unknown));
+    return this.h.read(() => (this.st.read.all(after_step, n) as { event: string }[]).map((r) => JSON.parse(r.event) as unknown));
   }
 
   countEvents(): Promise<number> {
-    return this.readOp(() => (this.st.count.get() as { n: number }).n);
+    return this.h.read(() => (this.st.count.get() as { n: number }).n);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.sdb.release();
-  }
-
-  private op<R>(fn: () => R): Promise<R> {
-    if (this.closed) return Promise.reject(new BackendUnavailableError('run log is closed'));
-    return this.sdb.run(fn);
-  }
-
-  private readOp<R>(fn: () => R): Promise<R> {
-    if (this.closed) return Promise.reject(new BackendUnavailableError('run log is closed'));
-    return this.sdb.read(fn);
+  close(): Promise<void> {
+    return this.h.close();
   }
 }

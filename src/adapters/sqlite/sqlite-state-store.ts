@@ -9,7 +9,7 @@
  * of work wrote are dropped from it when the unit rolls back, and all of it when a batch does.
  */
 import { sealAuditEvent } from '../../domain/audit.ts';
-import { BackendUnavailableError, ConflictError, DuplicateError, NotFoundError } from '../../domain/errors.ts';
+import { ConflictError, DuplicateError, NotFoundError } from '../../domain/errors.ts';
 import type { AuditDraft, AuditEvent, Campaign, CampaignStatus, Task, TaskStatus } from '../../domain/schemas.ts';
 import type { AuditQuery, CampaignPatch, StateStore, StateTransaction, TaskPatch, TaskQuery } from '../../ports/state-store.ts';
 import type Database from 'better-sqlite3';
@@ -17,6 +17,7 @@ import { emptyStatusCounts } from '../shared/ordering.ts';
 import type { SqliteDatabase, UnitHooks } from './sqlite-database.ts';
 import { TASK_COLUMNS, readBack, toJson, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
 import { prepareStatements, type Statements } from './sqlite-statements.ts';
+import { SqliteHandle } from './sqlite-handle.ts';
 
 const PATCHABLE = new Set<string>(['status', 'output_data', 'confidence_score', 'attempts', 'depends_on', 'input_data', 'updated_at']);
 const CAMPAIGN_PATCHABLE = new Set<string>(['status', 'title', 'goal', 'updated_at']);
@@ -31,17 +32,17 @@ export class SqliteStateStore implements StateStore {
   readonly capabilities = Object.freeze({ transactions: true, durable: true });
   private readonly st: Statements;
   private readonly tx: SqliteTx;
-  private closed = false;
+  private readonly h: SqliteHandle;
 
   constructor(private readonly sdb: SqliteDatabase) {
-    sdb.retain();
+    this.h = new SqliteHandle(sdb, 'state store');
     this.st = prepareStatements(sdb.db);
     this.tx = new SqliteTx(sdb.db, this.st);
     sdb.onReset(() => this.tx.clearCache());
   }
 
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
-    this.assertOpen();
+    this.h.assertOpen();
     return this.sdb.unitOfWork(() => fn(this.tx), this.tx);
   }
 
@@ -110,19 +111,12 @@ export class SqliteStateStore implements StateStore {
     return this.read(() => (this.st.listKeys.all() as { key: string }[]).map((r) => r.key));
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.sdb.release();
+  close(): Promise<void> {
+    return this.h.close();
   }
 
   private read<T>(fn: () => T): Promise<T> {
-    this.assertOpen();
-    return this.sdb.read(fn);
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new BackendUnavailableError('state store is closed');
+    return this.h.read(fn);
   }
 }
 
