@@ -589,18 +589,27 @@ export class SwarmEngine {
 
   private async setCampaignStatus(id: string, status: 'PAUSED' | 'ACTIVE', expected_version?: number): Promise<void> {
     const m = this.mirror(id);
+    // every task was decided while the campaign was paused: resuming completes it
+    const completes = status === 'ACTIVE' && m.outstanding === 0 && m.tasks.size > 0;
     const c = await this.ports.state.transaction(async (tx) => {
       const cur = await tx.getCampaign(id);
       if (!cur) throw new ValidationError(`unknown campaign ${id}`);
       const read = expected_version === undefined ? cur : { ...cur, state_version: expected_version };
-      const next = await this.bump(tx, read, status);
+      let next = await this.bump(tx, read, status);
       await tx.appendAudit(
         this.audit({ action: status === 'PAUSED' ? 'campaign.paused' : 'campaign.resumed', entity_type: 'campaign', entity_id: id, campaign_id: id, before_status: cur.status, after_status: status, state_version: next.state_version, details: null }),
       );
+      if (completes) {
+        next = await this.bump(tx, next, 'COMPLETED');
+        await tx.appendAudit(
+          this.audit({ action: 'campaign.completed', entity_type: 'campaign', entity_id: id, campaign_id: id, before_status: 'ACTIVE', after_status: 'COMPLETED', state_version: next.state_version, details: null }),
+        );
+      }
       return next;
     });
     m.status = c.status;
     this.emit(status === 'PAUSED' ? 'campaign.paused' : 'campaign.resumed', { campaign_id: id, data: { state_version: c.state_version } });
+    if (completes) this.emit('campaign.completed', { campaign_id: id });
   }
 
   // ---------------------------------------------------------------- planner
@@ -879,7 +888,7 @@ export class SwarmEngine {
           data: { score: verdict.score, route: verdict.route, escalation: verdict.escalation, similarity: verdict.similarity, sensitive: verdict.sensitive_topics.length > 0 },
         });
         a.last = `${verdict.route === 'COMPLETED' ? 'approved' : verdict.route === 'FAILED' ? 'rejected' : 'escalated'} ${task.id.slice(0, 8)} (${verdict.score})`;
-        await this.afterDecision(m, task.id, verdict.route, vector);
+        await this.afterDecision(m, task.id, verdict.route, vector, outcome === 'completed');
         return;
       } catch (e) {
         if (!(e instanceof ConflictError)) throw e;
@@ -918,14 +927,16 @@ export class SwarmEngine {
     action: string,
     details: Record<string, unknown>,
     expected_status: TaskStatus = 'PROCESSING',
-  ): Promise<'ok' | 'duplicate'> {
-    const completesCampaign = route === 'COMPLETED' && m.outstanding === 1 && m.tasks.get(task_id)?.status !== 'COMPLETED';
+  ): Promise<'ok' | 'completed' | 'duplicate'> {
+    const lastOutstanding = route === 'COMPLETED' && m.outstanding === 1 && m.tasks.get(task_id)?.status !== 'COMPLETED';
     return this.ports.state.transaction(async (tx) => {
       const task = await tx.getTask(task_id);
       if (!task) throw new ValidationError(`task ${task_id} vanished`);
       const key = `${task.idempotency_key}:${expected_status === 'PROCESSING' ? 'judged' : 'human'}`;
       const c = await tx.getCampaign(m.id);
       if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
+      // a paused campaign (a human may decide during a pause) completes when it is resumed
+      const completesCampaign = lastOutstanding && c.status === 'ACTIVE';
       const next = await tx.updateCampaign(m.id, version, { updated_at: this.clock.iso(), ...(completesCampaign ? { status: 'COMPLETED' as const } : {}) });
       if (!(await tx.claimIdempotencyKey(key))) throw new DuplicateCommit();
       await tx.updateTask(task_id, { status: route, output_data, confidence_score: score, updated_at: this.clock.iso() }, expected_status);
@@ -937,17 +948,17 @@ export class SwarmEngine {
           this.audit({ action: 'campaign.completed', entity_type: 'campaign', entity_id: m.id, campaign_id: m.id, before_status: c.status, after_status: 'COMPLETED', state_version: next.state_version, details: null }),
         );
       }
-      return 'ok' as const;
+      return completesCampaign ? ('completed' as const) : ('ok' as const);
     }).catch((e: unknown) => {
       if (e instanceof DuplicateCommit) return 'duplicate' as const;
       throw e;
     });
   }
 
-  private async afterDecision(m: CampaignMirror, task_id: string, route: TaskStatus, vector: Float32Array | null): Promise<void> {
+  private async afterDecision(m: CampaignMirror, task_id: string, route: TaskStatus, vector: Float32Array | null, completed: boolean): Promise<void> {
     m.setStatus(task_id, route, this.tickNo);
     if (route === 'COMPLETED') {
-      if (m.outstanding === 0) {
+      if (completed) {
         m.status = 'COMPLETED';
         this.emit('campaign.completed', { campaign_id: m.id });
       } else {
@@ -1017,7 +1028,7 @@ export class SwarmEngine {
       return;
     }
     this.emit('human.decided', { campaign_id: m.id, task_id, data: { decision, reviewer } });
-    await this.afterDecision(m, task_id, route, null);
+    await this.afterDecision(m, task_id, route, null, outcome === 'completed');
   }
 
   // ---------------------------------------------------------------- housekeeper

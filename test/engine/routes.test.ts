@@ -111,6 +111,30 @@ describe('optimistic concurrency', () => {
     await sim.close();
   });
 
+  it('a human may decide while a campaign is paused; resuming a campaign with nothing left completes it', async () => {
+    let exercised = 0;
+    for (let seed = 1; seed <= 12 && exercised < 2; seed++) {
+      const sim = await openSim('launch-day', { seed, human: { enabled: false } });
+      await sim.run();
+      for (const id of sim.engine.campaignOrder) {
+        const tasks = await sim.ports.state.listTasks({ campaign_id: id });
+        const open = tasks.filter((t) => t.role === 'WORKER' && t.status !== 'COMPLETED' && !(t.status === 'FAILED' && tasks.some((x) => x.supersedes === t.id)));
+        if (open.length === 0 || !open.every((t) => t.status === 'ESC_HITL')) continue;
+        exercised += 1;
+        await sim.command({ type: 'campaign.pause', campaign_id: id });
+        for (const t of open) await sim.command({ type: 'human.decide', task_id: t.id, decision: 'approve', reviewer: 'tester' });
+        expect((await sim.ports.state.getCampaign(id))?.status).toBe('PAUSED');
+        await sim.command({ type: 'campaign.resume', campaign_id: id });
+        expect((await sim.ports.state.getCampaign(id))?.status).toBe('COMPLETED');
+        const audit = await sim.ports.state.readAudit({ campaign_id: id });
+        expect(audit.slice(-2).map((e) => e.action)).toEqual(['campaign.resumed', 'campaign.completed']);
+        expect(await new InvariantChecker(sim.ports).check()).toEqual([]);
+      }
+      await sim.close();
+    }
+    expect(exercised).toBeGreaterThan(0);
+  });
+
   it('a judge whose campaign was paused while it deliberated defers the review instead of committing', async () => {
     const sim = await openSim('storm', { seed: 2, judge_think_ticks: 3 });
     const inv = new InvariantChecker(sim.ports);
