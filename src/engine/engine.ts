@@ -15,7 +15,6 @@ import type { StateTransaction } from '../ports/state-store.ts';
 import type { RunHeader } from '../ports/run-log.ts';
 import { SeededRng, uuidFromKey } from '../sim/rng.ts';
 import type { EngineConfig, Scenario, ScenarioCampaign } from './config.ts';
-import { EngineConfigSchema } from './config.ts';
 import { EventLog, type EngineEvent, type EventType } from './events.ts';
 import { judge, type Verdict } from './judge.ts';
 import { CampaignMirror } from './mirror.ts';
@@ -1072,13 +1071,3 @@ export class SwarmEngine {
 }
 
 class DuplicateCommit extends Error {}
-
-/** Parses engine settings, naming every bad field. */
-export function parseEngineConfig(raw: unknown): EngineConfig {
-  const r = EngineConfigSchema.safeParse(raw ?? {});
-  if (!r.success) {
-    throw new ValidationError(`invalid engine config: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  }
-  return r.data;
-}
-

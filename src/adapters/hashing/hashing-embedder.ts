@@ -6,15 +6,6 @@
 import type { Embedder } from '../../ports/embedder.ts';
 import { normalize } from '../shared/vector.ts';
 
-function fnv1a(s: string, seed: number): number {
-  let h = 2166136261 ^ seed;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 16777619);
-  }
-  return h >>> 0;
-}
-
 /** fnv1a of s[start, start+len) without making the substring (same value as fnv1a(s.slice(...))). */
 function fnv1aAt(s: string, start: number, len: number, seed: number): number {
   let h = 2166136261 ^ seed;
@@ -24,6 +15,8 @@ function fnv1aAt(s: string, start: number, len: number, seed: number): number {
   }
   return h >>> 0;
 }
+
+const fnv1a = (s: string, seed: number): number => fnv1aAt(s, 0, s.length, seed);
 
 export class HashingEmbedder implements Embedder {
   readonly model_id: string;
