@@ -487,10 +487,11 @@ export class SwarmEngine {
     return m;
   }
 
-  private async enqueueTasks(m: CampaignMirror, ids: readonly string[], log = true): Promise<void> {
+  /** Puts tasks on the campaign's task queue; `known` holds tasks just written (no re-read). */
+  private async enqueueTasks(m: CampaignMirror, ids: readonly string[], log = true, known?: ReadonlyMap<string, Task>): Promise<void> {
     const items: { id: string; payload: WorkerTaskInput }[] = [];
     for (const id of ids) {
-      const t = await this.ports.state.getTask(id);
+      const t = known?.get(id) ?? (await this.ports.state.getTask(id));
       if (!t) continue;
       const input = t.input_data as { skill_name: string; params: Record<string, unknown> };
       items.push({ id, payload: { task_id: id, skill_name: t.skill_name, params: input.params ?? {}, persona_id: m.persona_id } });
@@ -650,7 +651,7 @@ export class SwarmEngine {
     m.addTask(planner, this.tickNo);
     for (const t of tasks) m.addTask(t, this.tickNo);
     this.emit('campaign.planned', { campaign_id: m.id, data: { tasks: tasks.length, state_version: c.state_version } });
-    await this.enqueueTasks(m, m.readyTasks());
+    await this.enqueueTasks(m, m.readyTasks(), true, new Map(tasks.map((t) => [t.id, t])));
   }
 
   private async replan(m: CampaignMirror, failed_id: string): Promise<void> {
@@ -673,7 +674,7 @@ export class SwarmEngine {
     });
     m.replaced(failed_id, replacement, this.tickNo);
     this.emit('task.replanned', { campaign_id: m.id, task_id: replacement.id, data: { supersedes: failed_id, branch: failed.branch, replans: replacement.replans } });
-    await this.enqueueTasks(m, m.isReady(replacement.id) ? [replacement.id] : []);
+    await this.enqueueTasks(m, m.isReady(replacement.id) ? [replacement.id] : [], true, new Map([[replacement.id, replacement]]));
   }
 
   // ---------------------------------------------------------------- workers
