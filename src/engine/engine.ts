@@ -16,7 +16,7 @@ import type { RunHeader } from '../ports/run-log.ts';
 import { SeededRng, uuidFromKey } from '../sim/rng.ts';
 import type { EngineConfig, Scenario, ScenarioCampaign } from './config.ts';
 import { EventLog, type EngineEvent, type EventType } from './events.ts';
-import { judge, type Verdict } from './judge.ts';
+import { judge, redactFlagged, type Verdict } from './judge.ts';
 import { CampaignMirror } from './mirror.ts';
 import { personaViewFromTraits, type PersonaView } from './persona-view.ts';
 import { planCampaign, replanTask } from './planner.ts';
@@ -1018,8 +1018,8 @@ export class SwarmEngine {
     const prev = (task.output_data ?? {}) as Record<string, unknown>;
     let text = edited_text;
     if (decision === 'edit' && !text) {
-      const orig = ((prev.output as { result?: { text?: string } } | undefined)?.result?.text ?? '').split(' ');
-      text = orig.filter((w) => !/^(guaranteed|cure|vote|miracle|returns|profit|election|doctors|supplement|invest)$/.test(w)).join(' ');
+      const orig = (prev.output as { result?: { text?: string } } | undefined)?.result?.text ?? '';
+      text = redactFlagged(orig, await this.persona(m.persona_id));
     }
     const output_data = { ...prev, human: { decision, reviewer }, ...(text ? { edited_text: text } : {}) };
     const outcome = await this.commitDecision(m, task_id, version, route, output_data, task.confidence_score, 'human.decided', { decision, reviewer }, 'ESC_HITL');

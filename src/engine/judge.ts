@@ -41,6 +41,21 @@ export function sensitiveTopics(text: string, persona: PersonaView): string[] {
   return topics;
 }
 
+/**
+ * What a human's "edit then approve" does in the simulation: drops every sentence that the
+ * Judge's rules flag (a sensitive topic or a forbidden word), keeping the rest as written.
+ */
+export function redactFlagged(text: string, persona: PersonaView): string {
+  const flagged = (sentence: string) => {
+    const lower = ` ${sentence.toLowerCase().replace(/[^a-z0-9']+/g, ' ')} `;
+    return sensitiveTopics(sentence, persona).length > 0 || persona.forbidden_words.some((w) => lower.includes(` ${w} `));
+  };
+  return text
+    .split(/(?<=[.!?])\s+/)
+    .filter((sentence) => !flagged(sentence))
+    .join(' ');
+}
+
 export function judge(
   output: { text: string; confidence: number; failed: boolean },
   persona: PersonaView,

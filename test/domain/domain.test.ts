@@ -146,3 +146,14 @@ describe('canonical JSON: the fast path equals the reference', () => {
     }
   });
 });
+
+describe("the simulated reviewer's edit", () => {
+  it('drops exactly the sentences the Judge flags', async () => {
+    const { redactFlagged, sensitiveTopics } = await import('../../src/engine/judge.ts');
+    const persona = { id: 'aria', name: 'Aria', vocabulary: [], forbidden_words: ['cheap'], forbidden_topics: ['politics'], style_rules: [] };
+    const text = 'Repair beats replace. Guaranteed returns of 20 percent! Thrift is cheap fun. Denim lasts.';
+    const out = redactFlagged(text, persona);
+    expect(out).toBe('Repair beats replace. Denim lasts.');
+    expect(sensitiveTopics(out, persona)).toEqual([]);
+  });
+});
