@@ -4,7 +4,7 @@
  * reordering any event breaks the chain at that point, and `verifyAuditChain` says where.
  */
 import crypto, { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.ts';
+import { canonicalJson, sortedForJson, UNSORTABLE } from './canonical-json.ts';
 import type { AuditDraft, AuditEvent } from './schemas.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -38,25 +38,49 @@ const AUDIT_KEYS = [
 ] as const;
 
 /**
- * The event's canonical JSON (without `hash`): the known keys are written in sorted order
- * directly and only `details` goes through canonicalJson; anything else takes the general path.
+ * The event's canonical JSON (without `hash`). With exactly the known keys, one object literal
+ * written in sorted key order goes through the native JSON.stringify (only `details` is
+ * key-sorted first); anything else takes the general path.
  */
 function auditJson(rec: Record<string, unknown>, ignoreHash = false): string {
   let n = 0;
   for (const k in rec) if (rec[k] !== undefined && !(ignoreHash && k === 'hash')) n += 1;
-  if (n !== AUDIT_KEYS.length) {
+  if (n !== AUDIT_KEYS.length || !AUDIT_KEYS.every((k) => rec[k] !== undefined)) {
     if (!ignoreHash) return canonicalJson(rec);
     const { hash: _hash, ...rest } = rec;
     return canonicalJson(rest);
   }
-  let json = '{';
-  for (let i = 0; i < AUDIT_KEYS.length; i++) {
-    const k = AUDIT_KEYS[i] as string;
-    const v = rec[k];
-    if (v === undefined) return canonicalJson(rec);
-    json += `${i ? ',' : ''}"${k}":${v !== null && typeof v === 'object' ? canonicalJson(v) : JSON.stringify(v)}`;
+  const d = rec.details;
+  if (d !== null && typeof d === 'object') {
+    const sorted = sortedForJson(d);
+    if (sorted === UNSORTABLE) return canonicalJson(ignoreHash ? withoutHash(rec) : rec);
+    return stringifySorted(rec, sorted);
   }
-  return json + '}';
+  return stringifySorted(rec, d);
+}
+
+function withoutHash(rec: Record<string, unknown>): Record<string, unknown> {
+  const { hash: _hash, ...rest } = rec;
+  return rest;
+}
+
+// keys in AUDIT_KEYS order (sorted): JSON.stringify keeps insertion order for string keys
+function stringifySorted(r: Record<string, unknown>, details: unknown): string {
+  return JSON.stringify({
+    action: r.action,
+    actor: r.actor,
+    after_status: r.after_status,
+    before_status: r.before_status,
+    campaign_id: r.campaign_id,
+    details,
+    entity_id: r.entity_id,
+    entity_type: r.entity_type,
+    id: r.id,
+    prev_hash: r.prev_hash,
+    seq: r.seq,
+    state_version: r.state_version,
+    timestamp: r.timestamp,
+  });
 }
 
 /** Seals a draft into the event that follows `prev` (null for the first event). */

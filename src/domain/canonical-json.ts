@@ -8,7 +8,8 @@ export function canonicalJson(value: unknown): string {
   return sorted === UNSORTABLE ? canonicalJsonSlow(value) : (JSON.stringify(sorted) ?? 'null');
 }
 
-const UNSORTABLE = Symbol('unsortable');
+/** What `sortedForJson` returns for a value it cannot copy into canonical key order. */
+export const UNSORTABLE: unique symbol = Symbol('unsortable');
 const INTEGER_KEY = /^(0|[1-9][0-9]*)$/;
 
 /**
@@ -16,6 +17,10 @@ const INTEGER_KEY = /^(0|[1-9][0-9]*)$/;
  * writes canonical JSON. Objects with integer-like keys cannot be copied that way (engines
  * put those first, in numeric order), and toJSON would change the output: both fall back.
  */
+export function sortedForJson(v: unknown): unknown {
+  return sortKeys(v);
+}
+
 function sortKeys(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) {

@@ -422,7 +422,8 @@ export class SwarmEngine {
 
   private emit(type: EventType, fields: { campaign_id?: string; task_id?: string; data?: Record<string, unknown> } = {}): void {
     if (this.current.length === 0) this.stepNo += 1;
-    const e: EngineEvent = { step: this.stepNo, tick: this.tickNo, agent: this.currentAgent, type, ...fields };
+    // one shape for every event (absent fields are undefined, which JSON leaves out)
+    const e: EngineEvent = { step: this.stepNo, tick: this.tickNo, agent: this.currentAgent, type, campaign_id: fields.campaign_id, task_id: fields.task_id, data: fields.data };
     this.current.push(e);
   }
 

@@ -9,6 +9,7 @@ import type { TaskStatus } from '../domain/schemas.ts';
 import type { MemoryHit } from '../ports/persona-memory.ts';
 import type { EngineConfig } from './config.ts';
 import type { PersonaView } from './persona-view.ts';
+import { isWordChar } from '../domain/words.ts';
 
 export const SENSITIVE_KEYWORDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   politics: ['vote', 'election', 'candidate', 'senator', 'partisan'],
@@ -32,12 +33,35 @@ export interface Verdict {
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
+const TOPIC_NAMES = Object.keys(SENSITIVE_KEYWORDS);
+const KEYWORD_TOPIC = new Map<string, number>(TOPIC_NAMES.flatMap((t, i) => (SENSITIVE_KEYWORDS[t] as readonly string[]).map((k) => [k, i] as [string, number])));
+
+/**
+ * The sensitive topics a text touches: the built-in keyword topics (in their fixed order), then
+ * the persona's forbidden topics named as words. Words are the runs of [a-z0-9'] in the
+ * lower-cased text, as the hashing embedder reads them.
+ */
 export function sensitiveTopics(text: string, persona: PersonaView): string[] {
-  const words = new Set(text.toLowerCase().match(/[a-z0-9']+/g) ?? []);
-  const topics = Object.entries(SENSITIVE_KEYWORDS)
-    .filter(([, kws]) => kws.some((k) => words.has(k)))
-    .map(([t]) => t);
-  for (const t of persona.forbidden_topics) if (words.has(t) && !topics.includes(t)) topics.push(t);
+  const s = text.toLowerCase();
+  const n = s.length;
+  let mask = 0;
+  let forbidden: string[] | null = null;
+  for (let i = 0; i < n; ) {
+    if (!isWordChar(s.charCodeAt(i))) {
+      i += 1;
+      continue;
+    }
+    let end = i + 1;
+    while (end < n && isWordChar(s.charCodeAt(end))) end += 1;
+    const w = s.slice(i, end);
+    const t = KEYWORD_TOPIC.get(w);
+    if (t !== undefined) mask |= 1 << t;
+    if (persona.forbidden_topics.length && persona.forbidden_topics.includes(w)) (forbidden ??= []).push(w);
+    i = end;
+  }
+  const topics: string[] = [];
+  for (let t = 0; t < TOPIC_NAMES.length; t++) if (mask & (1 << t)) topics.push(TOPIC_NAMES[t] as string);
+  if (forbidden) for (const t of persona.forbidden_topics) if (forbidden.includes(t) && !topics.includes(t)) topics.push(t);
   return topics;
 }
 

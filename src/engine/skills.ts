@@ -51,27 +51,36 @@ const TEMPLATES: Readonly<Record<string, readonly string[]>> = Object.freeze({
   persona_consistency_check: ['Voice check: {} {} and {} {} fit; tone {}.', 'Consistency: {} {} matches, {} {} on brand.'],
 });
 
+/** Templates split at their `{}` slots, once. */
+const SPLIT = new Map<string, readonly string[]>();
 function fill(template: string, next: () => string): string {
-  return template.replace(/\{\}/g, next);
+  let parts = SPLIT.get(template);
+  if (!parts) SPLIT.set(template, (parts = template.split('{}')));
+  let out = parts[0] as string;
+  for (let i = 1; i < parts.length; i++) out += next() + parts[i];
+  return out;
 }
 
 function compose(rng: Rng, skill: string, pool: readonly string[], quality: number, sentences: number): string {
   const templates = TEMPLATES[skill] ?? (TEMPLATES.content_generation as readonly string[]);
   const word = () => (rng.next() < quality && pool.length ? rng.pick(pool) : rng.pick(FILLER));
-  const out: string[] = [];
-  for (let i = 0; i < sentences; i++) out.push(fill(rng.pick(templates), word));
-  return out.join(' ');
+  let out = '';
+  for (let i = 0; i < sentences; i++) out += (i ? ' ' : '') + fill(rng.pick(templates), word);
+  return out;
 }
 
-const goalCache = new Map<string, string[]>();
-/** Content words of a goal (memoised: every task of a campaign asks for the same goal). */
-function goalVocabulary(goal: string): string[] {
-  let words = goalCache.get(goal);
-  if (!words) {
-    if (goalCache.size > 1000) goalCache.clear();
-    words = deriveVocabulary([goal]);
-    goalCache.set(goal, words);
-  }
+const poolCache = new Map<string, { vocabulary: readonly string[]; words: string[] }>();
+/**
+ * The words a task of this persona and goal draws on: the persona's vocabulary, then the goal's
+ * content words (memoised: every task of a campaign asks for the same pair).
+ */
+function wordPool(persona: PersonaView, goal: string): readonly string[] {
+  const key = `${persona.id}\u0000${goal}`;
+  const hit = poolCache.get(key);
+  if (hit && hit.vocabulary === persona.vocabulary) return hit.words;
+  if (poolCache.size > 1000) poolCache.clear();
+  const words = [...persona.vocabulary, ...deriveVocabulary([goal])];
+  poolCache.set(key, { vocabulary: persona.vocabulary, words });
   return words;
 }
 
@@ -89,8 +98,7 @@ export function runSkill(
   if (rng.chance(faults.skill_failure)) return { kind: 'failure', reason: `${skill}: tool returned an error` };
   const low = rng.chance(faults.low_quality);
   const sensitive = rng.chance(faults.sensitive_topic);
-  const goalWords = goalVocabulary(goal);
-  const pool = [...persona.vocabulary, ...goalWords];
+  const pool = wordPool(persona, goal);
   const quality = low ? 0.15 : 0.9;
   let text = compose(rng, skill, pool, quality, skill === 'content_generation' ? 3 : 2);
   let fault: string | null = low ? 'low_quality' : null;

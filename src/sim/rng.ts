@@ -24,7 +24,11 @@ function hashString(s: string): [number, number, number, number] {
   return [(h1 ^ h2 ^ h3 ^ h4) >>> 0, (h2 ^ h1) >>> 0, (h3 ^ h1) >>> 0, (h4 ^ h1) >>> 0];
 }
 
-const hex8 = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
+// two hex digits per byte, one digit per nibble: uuids are built by lookup, not toString(16)
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX1 = Array.from({ length: 16 }, (_, i) => i.toString(16));
+const hex8 = (x: number): string => (HEX2[x >>> 24] as string) + HEX2[(x >>> 16) & 255] + HEX2[(x >>> 8) & 255] + HEX2[x & 255];
+const hex4 = (x: number): string => (HEX2[(x >>> 8) & 255] as string) + HEX2[x & 255];
 
 /**
  * A version-4-shaped UUID derived from (seed, key) alone: the same key always gives the same
@@ -32,9 +36,22 @@ const hex8 = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
  */
 export function uuidFromKey(seed: number, key: string): string {
   const [a, b, c, d] = hashString(`${seed}/${key}`);
-  const h = hex8(a) + hex8(b) + hex8(c) + hex8(d);
-  const variant = ((parseInt(h[16] as string, 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  // hex digits of a | b | c | d, with digit 12 set to "4" and digit 16 to the variant (8, 9, a, b)
+  return (
+    hex8(a) +
+    '-' +
+    hex4(b >>> 16) +
+    '-4' +
+    HEX1[(b >>> 8) & 15] +
+    HEX2[b & 255] +
+    '-' +
+    HEX1[((c >>> 28) & 0x3) | 0x8] +
+    HEX1[(c >>> 24) & 15] +
+    HEX2[(c >>> 16) & 255] +
+    '-' +
+    hex4(c) +
+    hex8(d)
+  );
 }
 
 export class SeededRng implements Rng {
@@ -97,8 +114,7 @@ export class SeededRng implements Rng {
     const b = this.nextU32();
     const c = this.nextU32();
     const d = this.nextU32();
-    const h = (x: number, bytes: number) => (x >>> 0).toString(16).padStart(bytes * 2, '0');
     // version nibble 4, variant bits 10
-    return `${h(a, 4)}-${h(b >>> 16, 2)}-${h(((b & 0x0fff) | 0x4000) >>> 0, 2)}-${h(((c >>> 16) & 0x3fff) | 0x8000, 2)}-${h(c & 0xffff, 2)}${h(d, 4)}`;
+    return `${hex8(a)}-${hex4(b >>> 16)}-${hex4(((b & 0x0fff) | 0x4000) >>> 0)}-${hex4(((c >>> 16) & 0x3fff) | 0x8000)}-${hex4(c & 0xffff)}${hex8(d)}`;
   }
 }

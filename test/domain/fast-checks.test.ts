@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AuditEventSchema, CampaignSchema, TaskSchema } from '../../src/domain/schemas.ts';
-import { fastAuditDraft, fastCampaignPatch, fastTaskPatch } from '../../src/ports/guards/fast-checks.ts';
+import { fastAuditDraft, fastCampaignPatch, fastTask, fastTaskPatch } from '../../src/ports/guards/fast-checks.ts';
 import { SeededRng } from '../../src/sim/rng.ts';
 import { fixtures } from '../support/fixtures.ts';
 
@@ -59,5 +59,6 @@ describe('guard fast checks are stricter than the schemas', () => {
     fastTaskPatch,
     TaskPatchSchema,
   );
+  probe('task', { ...f.task(c.id, { depends_on: [c.id], output_data: { text: 'x' }, confidence_score: 0.5 }) }, fastTask, TaskSchema);
   probe('campaign patch', { status: 'ACTIVE', title: 'T', goal: 'G', updated_at: f.t0 }, fastCampaignPatch, CampaignPatchSchema);
 });

@@ -5,6 +5,7 @@
  */
 import type { Embedder } from '../../ports/embedder.ts';
 import { normalize } from '../shared/vector.ts';
+import { isWordChar } from '../../domain/words.ts';
 
 /** fnv1a of s[start, start+len) without making the substring (same value as fnv1a(s.slice(...))). */
 function fnv1aAt(s: string, start: number, len: number, seed: number): number {
@@ -16,7 +17,6 @@ function fnv1aAt(s: string, start: number, len: number, seed: number): number {
   return h >>> 0;
 }
 
-const fnv1a = (s: string, seed: number): number => fnv1aAt(s, 0, s.length, seed);
 
 export class HashingEmbedder implements Embedder {
   readonly model_id: string;
@@ -33,16 +33,33 @@ export class HashingEmbedder implements Embedder {
   }
 
   embedOne(text: string): Float32Array {
-    const v = new Float32Array(this.dimensions);
-    const words = text.toLowerCase().match(/[a-z0-9']+/g) ?? [];
-    for (const w of words) {
-      const h = fnv1a(w, 0);
-      v[h % this.dimensions] = (v[h % this.dimensions] as number) + (h & 0x80000000 ? -1 : 1) * this.word_weight;
-      const padded = ` ${w} `;
-      for (let i = 0; i + 3 <= padded.length; i++) {
-        const g = fnv1aAt(padded, i, 3, 0x9e3779b9);
-        v[g % this.dimensions] = (v[g % this.dimensions] as number) + (g & 0x80000000 ? -1 : 1) * this.trigram_weight;
+    const dims = this.dimensions;
+    const v = new Float32Array(dims);
+    // words are the runs of [a-z0-9'] in the lower-cased text, read in place (no substrings);
+    // each adds its own hash and those of the trigrams of " word " (padded with spaces)
+    const s = text.toLowerCase();
+    const n = s.length;
+    for (let i = 0; i < n; ) {
+      if (!isWordChar(s.charCodeAt(i))) {
+        i += 1;
+        continue;
       }
+      let end = i + 1;
+      while (end < n && isWordChar(s.charCodeAt(end))) end += 1;
+      const len = end - i;
+      const h = fnv1aAt(s, i, len, 0);
+      v[h % dims] = (v[h % dims] as number) + (h & 0x80000000 ? -1 : 1) * this.word_weight;
+      // trigram j covers padded characters j..j+2, where padded = " " + word + " "
+      for (let j = 0; j < len; j++) {
+        let g = 2166136261 ^ 0x9e3779b9;
+        for (let p = j; p < j + 3; p++) {
+          g ^= p === 0 || p === len + 1 ? 32 : s.charCodeAt(i + p - 1);
+          g = Math.imul(g, 16777619);
+        }
+        g >>>= 0;
+        v[g % dims] = (v[g % dims] as number) + (g & 0x80000000 ? -1 : 1) * this.trigram_weight;
+      }
+      i = end;
     }
     return normalize(v);
   }

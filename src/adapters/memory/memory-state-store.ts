@@ -104,74 +104,84 @@ export class MemoryStateStore implements StateStore {
 
 
 class MemoryTx implements StateTransaction {
-  private readonly campaigns = new Map<string, Campaign>();
-  private readonly tasks = new Map<string, Task>();
-  private readonly keys = new Set<string>();
-  private readonly audit: AuditEvent[] = [];
+  // overlays are made on first write: most units of work touch one or two of them
+  private campaigns: Map<string, Campaign> | null = null;
+  private tasks: Map<string, Task> | null = null;
+  private keys: Set<string> | null = null;
+  private audit: AuditEvent[] | null = null;
 
   constructor(private readonly base: Snapshot) {}
 
+  private campaign(id: string): Campaign | null {
+    return this.campaigns?.get(id) ?? this.base.campaigns.get(id) ?? null;
+  }
+
+  private task(id: string): Task | null {
+    return this.tasks?.get(id) ?? this.base.tasks.get(id) ?? null;
+  }
+
   async getCampaign(id: string): Promise<Campaign | null> {
-    return this.campaigns.get(id) ?? this.base.campaigns.get(id) ?? null;
+    return this.campaign(id);
   }
 
   async getTask(id: string): Promise<Task | null> {
-    return this.tasks.get(id) ?? this.base.tasks.get(id) ?? null;
+    return this.task(id);
   }
 
   async insertCampaign(campaign: Campaign): Promise<void> {
-    if (await this.getCampaign(campaign.id)) throw new DuplicateError('campaign', campaign.id);
-    this.campaigns.set(campaign.id, { ...campaign });
+    if (this.campaign(campaign.id)) throw new DuplicateError('campaign', campaign.id);
+    (this.campaigns ??= new Map()).set(campaign.id, { ...campaign });
   }
 
   async updateCampaign(id: string, expected_version: number, patch: CampaignPatch): Promise<Campaign> {
-    const cur = await this.getCampaign(id);
+    const cur = this.campaign(id);
     if (!cur) throw new NotFoundError('campaign', id);
     if (cur.state_version !== expected_version) {
       throw ConflictError.staleVersion(id, expected_version, cur.state_version);
     }
     const next: Campaign = { ...cur, ...patch, state_version: cur.state_version + 1 };
-    this.campaigns.set(id, next);
+    (this.campaigns ??= new Map()).set(id, next);
     return next;
   }
 
   async insertTasks(tasks: readonly Task[]): Promise<void> {
+    const overlay = (this.tasks ??= new Map());
     for (const t of tasks) {
       // the seed's foreign key: tasks.campaign_id REFERENCES campaigns(id)
-      if (!(await this.getCampaign(t.campaign_id))) throw new NotFoundError('campaign', t.campaign_id);
-      if ((await this.getTask(t.id)) || this.tasks.has(t.id)) throw new DuplicateError('task', t.id);
-      this.tasks.set(t.id, { ...t, depends_on: [...t.depends_on] });
+      if (!this.campaign(t.campaign_id)) throw new NotFoundError('campaign', t.campaign_id);
+      if (this.task(t.id)) throw new DuplicateError('task', t.id);
+      overlay.set(t.id, { ...t, depends_on: [...t.depends_on] });
     }
   }
 
   async updateTask(id: string, patch: TaskPatch, expected_status?: TaskStatus): Promise<Task> {
-    const cur = await this.getTask(id);
+    const cur = this.task(id);
     if (!cur) throw new NotFoundError('task', id);
     if (expected_status !== undefined && cur.status !== expected_status) {
       throw ConflictError.taskStatus(id, expected_status, cur.status);
     }
     const next: Task = { ...cur, ...patch };
-    this.tasks.set(id, next);
+    (this.tasks ??= new Map()).set(id, next);
     return next;
   }
 
   async claimIdempotencyKey(key: string): Promise<boolean> {
-    if (this.keys.has(key) || this.base.keys.has(key)) return false;
-    this.keys.add(key);
+    if (this.keys?.has(key) || this.base.keys.has(key)) return false;
+    (this.keys ??= new Set()).add(key);
     return true;
   }
 
   async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
-    const last = this.audit.at(-1) ?? this.base.audit.at(-1) ?? null;
+    const last = this.audit?.at(-1) ?? this.base.audit.at(-1) ?? null;
     const e = sealAuditEvent(last, draft);
-    this.audit.push(e);
+    (this.audit ??= []).push(e);
     return e;
   }
 
   commit(): void {
-    for (const [k, v] of this.campaigns) this.base.campaigns.set(k, v);
-    for (const [k, v] of this.tasks) this.base.tasks.set(k, v);
-    for (const k of this.keys) this.base.keys.add(k);
-    for (const e of this.audit) this.base.audit.push(e);
+    if (this.campaigns) for (const [k, v] of this.campaigns) this.base.campaigns.set(k, v);
+    if (this.tasks) for (const [k, v] of this.tasks) this.base.tasks.set(k, v);
+    if (this.keys) for (const k of this.keys) this.base.keys.add(k);
+    if (this.audit) for (const e of this.audit) this.base.audit.push(e);
   }
 }

@@ -34,9 +34,13 @@ export class TopK<T extends { id: string }> {
 
   offer(item: T, score: number): void {
     if (this.k <= 0) return;
-    const entry: [T, number] = [item, score];
     const items = this.items;
-    if (items.length === this.k && !this.better(entry, items[items.length - 1] as [T, number])) return;
+    if (items.length === this.k) {
+      // most offers lose to the current k-th: decide that before allocating an entry
+      const last = items[items.length - 1] as [T, number];
+      if (!(score > last[1] || (score === last[1] && item.id < last[0].id))) return;
+    }
+    const entry: [T, number] = [item, score];
     let i = items.length;
     while (i > 0 && this.better(entry, items[i - 1] as [T, number])) i--;
     items.splice(i, 0, entry);

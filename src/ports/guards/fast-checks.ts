@@ -95,6 +95,60 @@ export function fastTaskPatch(p: unknown): boolean {
   return true;
 }
 
+const ROLES: readonly unknown[] = ['PLANNER', 'WORKER', 'JUDGE'];
+const TASK_KEYS: readonly string[] = [
+  'id',
+  'campaign_id',
+  'role',
+  'skill_name',
+  'input_data',
+  'output_data',
+  'confidence_score',
+  'status',
+  'attempts',
+  'idempotency_key',
+  'depends_on',
+  'branch',
+  'replans',
+  'supersedes',
+  'created_at',
+  'updated_at',
+];
+
+/** A whole new task (what the Planner inserts): exactly the schema's keys, each checked. */
+export function fastTask(t: unknown): boolean {
+  if (!plainObject(t)) return false;
+  let n = 0;
+  for (const k in t) {
+    if (!Object.prototype.hasOwnProperty.call(t, k)) return false;
+    n += 1;
+  }
+  if (n !== TASK_KEYS.length) return false;
+  for (const k of TASK_KEYS) if (!(k in t) || t[k] === undefined) return false;
+  return (
+    isUuid(t.id) &&
+    isUuid(t.campaign_id) &&
+    ROLES.includes(t.role) &&
+    str(t.skill_name, 1, 64) &&
+    (t.confidence_score === null || (typeof t.confidence_score === 'number' && t.confidence_score >= 0 && t.confidence_score <= 1)) &&
+    (TASK_STATUSES as readonly unknown[]).includes(t.status) &&
+    Number.isSafeInteger(t.attempts) &&
+    (t.attempts as number) >= 0 &&
+    str(t.idempotency_key, 1, 200) &&
+    Array.isArray(t.depends_on) &&
+    t.depends_on.every(isUuid) &&
+    str(t.branch, 1, 64) &&
+    Number.isSafeInteger(t.replans) &&
+    (t.replans as number) >= 0 &&
+    (t.supersedes === null || isUuid(t.supersedes)) &&
+    isIsoMs(t.created_at) &&
+    isIsoMs(t.updated_at)
+  );
+}
+
+/** One of the task statuses (the expected status of a compare-and-set). */
+export const isTaskStatus = (v: unknown): boolean => (TASK_STATUSES as readonly unknown[]).includes(v);
+
 export function fastCampaignPatch(p: unknown): boolean {
   if (!plainObject(p)) return false;
   for (const k of Object.keys(p)) {
