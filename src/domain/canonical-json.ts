@@ -4,7 +4,7 @@
  * backends that rebuild objects from rows.
  */
 export function canonicalJson(value: unknown): string {
-  const sorted = sortKeys(value);
+  const sorted = sortedForJson(value);
   return sorted === UNSORTABLE ? canonicalJsonSlow(value) : (JSON.stringify(sorted) ?? 'null');
 }
 
@@ -18,7 +18,34 @@ const INTEGER_KEY = /^(0|[1-9][0-9]*)$/;
  * put those first, in numeric order), and toJSON would change the output: both fall back.
  */
 export function sortedForJson(v: unknown): unknown {
-  return sortKeys(v);
+  return isCanonical(v, 0) ? v : sortKeys(v);
+}
+
+/**
+ * True when JSON.stringify(v) already writes canonical JSON: every object's own keys in sorted
+ * order, none integer-like, no toJSON, no values JSON would drop. Most records are built that
+ * way, and then no sorted copy is needed. (Deeply nested values take the copying path.)
+ */
+function isCanonical(v: unknown, depth: number): boolean {
+  if (v === null || typeof v !== 'object') return true;
+  if (depth > 8) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x: unknown = v[i];
+      if (x === undefined || typeof x === 'function' || typeof x === 'symbol' || !isCanonical(x, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  let prev: string | null = null;
+  for (const k in v) {
+    if (prev !== null && !(prev < k)) return false;
+    if (INTEGER_KEY.test(k)) return false;
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined || typeof x === 'function' || typeof x === 'symbol' || !isCanonical(x, depth + 1)) return false;
+    prev = k;
+  }
+  return true;
 }
 
 function sortKeys(v: unknown): unknown {

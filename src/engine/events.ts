@@ -57,16 +57,18 @@ export class EventLog {
   private unhashedChars = 0;
 
   push(e: EngineEvent): void {
-    const line = JSON.stringify(e) + '\n';
+    // lines are joined with "\n" (and one more after the last) when fed to the hash
+    const line = JSON.stringify(e);
     this.unhashed.push(line);
-    this.unhashedChars += line.length;
+    this.unhashedChars += line.length + 1;
     if (this.unhashedChars > 65536) this.feed();
     if (this.keep) this.events.push(e);
     this.pending.push(e);
   }
 
   private feed(): void {
-    this.hash.update(this.unhashed.join(''));
+    if (this.unhashed.length === 0) return;
+    this.hash.update(this.unhashed.join('\n') + '\n');
     this.unhashed = [];
     this.unhashedChars = 0;
   }

@@ -4,6 +4,7 @@
  * store on open and updated after each commit the engine makes; the store stays the truth.
  */
 import type { Campaign, CampaignStatus, Task, TaskStatus } from '../domain/schemas.ts';
+import { reviewQueueName, taskQueueName } from '../ports/queue.ts';
 
 export interface TaskMirror {
   status: TaskStatus;
@@ -27,6 +28,9 @@ export class CampaignMirror {
   readonly escalated: string[] = [];
   /** Worker tasks neither COMPLETED nor FAILED-and-superseded. */
   outstanding = 0;
+  /** The campaign's queue names, made once (the engine names them thousands of times). */
+  readonly taskQueue: string;
+  readonly reviewQueue: string;
 
   constructor(
     readonly id: string,
@@ -36,6 +40,8 @@ export class CampaignMirror {
     readonly created_at: string,
   ) {
     this.status = status;
+    this.taskQueue = taskQueueName(id);
+    this.reviewQueue = reviewQueueName(id);
   }
 
   static fromStore(c: Campaign, tasks: readonly Task[], tick: number): CampaignMirror {

@@ -4,8 +4,8 @@
  * values probe the boundary.
  */
 import { describe, expect, it } from 'vitest';
-import { AuditEventSchema, CampaignSchema, TaskSchema } from '../../src/domain/schemas.ts';
-import { fastAuditDraft, fastCampaignPatch, fastTask, fastTaskPatch } from '../../src/ports/guards/fast-checks.ts';
+import { AuditEventSchema, CampaignSchema, PersonaMemorySchema, TaskSchema } from '../../src/domain/schemas.ts';
+import { fastAuditDraft, fastCampaignPatch, fastMemoryRecord, fastTask, fastTaskPatch } from '../../src/ports/guards/fast-checks.ts';
 import { SeededRng } from '../../src/sim/rng.ts';
 import { fixtures } from '../support/fixtures.ts';
 
@@ -60,5 +60,14 @@ describe('guard fast checks are stricter than the schemas', () => {
     TaskPatchSchema,
   );
   probe('task', { ...f.task(c.id, { depends_on: [c.id], output_data: { text: 'x' }, confidence_score: 0.5 }) }, fastTask, TaskSchema);
+  // the record's own fields must pass the schema; vector and model_id are the guard's to check
+  probe('memory record', { id: 'ep-1', persona_id: 'aria', content: 'Recycled denim', category: 'Episodic', timestamp: f.t0, vector: new Float32Array(4), model_id: 'hashing-v1-256' }, fastMemoryRecord, {
+    safeParse: (v: unknown) => {
+      const r = v as Record<string, unknown>;
+      if (typeof r !== 'object' || r === null) return { success: false };
+      const { vector: _v, model_id: _m, ...mem } = r;
+      return { success: PersonaMemorySchema.safeParse(mem).success && 'vector' in r && 'model_id' in r };
+    },
+  });
   probe('campaign patch', { status: 'ACTIVE', title: 'T', goal: 'G', updated_at: f.t0 }, fastCampaignPatch, CampaignPatchSchema);
 });

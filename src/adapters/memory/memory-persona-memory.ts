@@ -19,11 +19,44 @@ interface Stored {
   norm: number;
 }
 
+/**
+ * One (persona, category) partition, laid out for scanning: records in a dense array (a
+ * delete moves the last one into the hole) beside a map from id to position.
+ */
+class Partition {
+  readonly items: Stored[] = [];
+  readonly at = new Map<string, number>();
+  constructor(
+    readonly persona_id: string,
+    readonly category: MemoryRecord['category'],
+  ) {}
+
+  set(id: string, s: Stored): void {
+    const i = this.at.get(id);
+    if (i !== undefined) this.items[i] = s;
+    else {
+      this.at.set(id, this.items.length);
+      this.items.push(s);
+    }
+  }
+
+  delete(id: string): void {
+    const i = this.at.get(id);
+    if (i === undefined) return;
+    const last = this.items.pop() as Stored;
+    this.at.delete(id);
+    if (i < this.items.length) {
+      this.items[i] = last;
+      this.at.set(last.record.id, i);
+    }
+  }
+}
+
 export class MemoryPersonaMemory implements PersonaMemoryStore {
   readonly kind: string = 'memory';
   readonly capabilities = Object.freeze({ exact: true, durable: false });
   private readonly m = new Map<string, Stored>();
-  private readonly parts = new Map<string, { persona_id: string; category: MemoryRecord['category']; items: Map<string, Stored> }>();
+  private readonly parts = new Map<string, Partition>();
 
   private partKey(persona_id: string, category: string): string {
     return `${persona_id}\u0000${category}`;
@@ -32,13 +65,13 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
   async upsert(records: readonly MemoryRecord[]): Promise<void> {
     for (const r of records) {
       const old = this.m.get(r.id);
-      if (old) this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.items.delete(r.id);
+      if (old) this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(r.id);
       const stored = { record: { ...r, vector: Float32Array.from(r.vector) }, norm: Math.sqrt(dot(r.vector, r.vector)) };
       this.m.set(r.id, stored);
       const key = this.partKey(r.persona_id, r.category);
       let part = this.parts.get(key);
-      if (!part) this.parts.set(key, (part = { persona_id: r.persona_id, category: r.category, items: new Map() }));
-      part.items.set(r.id, stored);
+      if (!part) this.parts.set(key, (part = new Partition(r.persona_id, r.category)));
+      part.set(r.id, stored);
     }
   }
 
@@ -48,7 +81,9 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
     for (const part of this.parts.values()) {
       if (q.persona_id !== undefined && part.persona_id !== q.persona_id) continue;
       if (q.categories !== undefined && !q.categories.includes(part.category)) continue;
-      for (const s of part.items.values()) {
+      const items = part.items;
+      for (let i = 0; i < items.length; i++) {
+        const s = items[i] as Stored;
         const score = s.norm === 0 ? 0 : dot(q.vector, s.record.vector) / (qn * s.norm);
         top.offer(s.record, score);
       }
@@ -75,7 +110,7 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
       const old = this.m.get(id);
       if (!old) continue;
       this.m.delete(id);
-      this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.items.delete(id);
+      this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(id);
       n += 1;
     }
     return n;

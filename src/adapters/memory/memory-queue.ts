@@ -140,7 +140,12 @@ export class MemoryQueue<T> implements WorkQueue<T> {
   async redeliverExpired(queue: string): Promise<string[]> {
     const q = this.q(queue);
     const now = this.clock.now_ms();
-    const expired = [...q.leased.entries()].filter(([, e]) => (e.lease as { expires_at_ms: number }).expires_at_ms <= now);
+    // most calls find nothing: look before building anything
+    let expired: [string, Entry<T>][] | null = null;
+    for (const [lease_id, e] of q.leased) {
+      if ((e.lease as { expires_at_ms: number }).expires_at_ms <= now) (expired ??= []).push([lease_id, e]);
+    }
+    if (!expired) return [];
     expired.sort(([, a], [, b]) => (before(a, b) ? -1 : 1));
     for (const [lease_id, e] of expired) {
       q.leased.delete(lease_id);

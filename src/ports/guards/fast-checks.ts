@@ -6,7 +6,7 @@
  * guard runs the schema, which either accepts the value or names what is wrong. A test feeds
  * both the same seeded values and checks that fast ⇒ schema.
  */
-import { CAMPAIGN_STATUSES, TASK_STATUSES } from '../../domain/schemas.ts';
+import { CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES } from '../../domain/schemas.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_MS = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
@@ -48,8 +48,13 @@ function plainObject(v: unknown): v is Record<string, unknown> {
 
 export function fastAuditDraft(d: unknown): boolean {
   if (!plainObject(d)) return false;
-  const keys = Object.keys(d);
-  if (keys.length !== AUDIT_DRAFT_KEYS.length || !AUDIT_DRAFT_KEYS.every((k) => k in d)) return false;
+  let n = 0;
+  for (const k in d) {
+    if (!Object.prototype.hasOwnProperty.call(d, k)) return false;
+    n += 1;
+  }
+  if (n !== AUDIT_DRAFT_KEYS.length) return false;
+  for (const k of AUDIT_DRAFT_KEYS) if (!(k in d)) return false;
   return (
     isUuid(d.id) &&
     str(d.actor, 1, 128) &&
@@ -68,8 +73,8 @@ export function fastAuditDraft(d: unknown): boolean {
 
 export function fastTaskPatch(p: unknown): boolean {
   if (!plainObject(p)) return false;
-  for (const k of Object.keys(p)) {
-    if (!TASK_PATCH_KEYS.has(k)) return false;
+  for (const k in p) {
+    if (!TASK_PATCH_KEYS.has(k) || !Object.prototype.hasOwnProperty.call(p, k)) return false;
     const v = p[k];
     if (v === undefined) return false;
     switch (k) {
@@ -146,13 +151,37 @@ export function fastTask(t: unknown): boolean {
   );
 }
 
+/**
+ * A memory record (vector and model id aside, which the guard checks on its own): exactly the
+ * schema's keys plus `vector` and `model_id`.
+ */
+export function fastMemoryRecord(r: unknown): boolean {
+  if (!plainObject(r)) return false;
+  let n = 0;
+  for (const k in r) {
+    if (!Object.prototype.hasOwnProperty.call(r, k)) return false;
+    n += 1;
+  }
+  return (
+    n === 7 &&
+    'vector' in r &&
+    'model_id' in r &&
+    str(r.id, 1, 200) &&
+    str(r.persona_id, 1, 128) &&
+    typeof r.content === 'string' &&
+    r.content.length >= 1 &&
+    (MEMORY_CATEGORIES as readonly unknown[]).includes(r.category) &&
+    isIsoMs(r.timestamp)
+  );
+}
+
 /** One of the task statuses (the expected status of a compare-and-set). */
 export const isTaskStatus = (v: unknown): boolean => (TASK_STATUSES as readonly unknown[]).includes(v);
 
 export function fastCampaignPatch(p: unknown): boolean {
   if (!plainObject(p)) return false;
-  for (const k of Object.keys(p)) {
-    if (!CAMPAIGN_PATCH_KEYS.has(k)) return false;
+  for (const k in p) {
+    if (!CAMPAIGN_PATCH_KEYS.has(k) || !Object.prototype.hasOwnProperty.call(p, k)) return false;
     const v = p[k];
     if (v === undefined) return false;
     if (k === 'status' && !(CAMPAIGN_STATUSES as readonly unknown[]).includes(v)) return false;

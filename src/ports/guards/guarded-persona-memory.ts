@@ -6,6 +6,7 @@
 import { ModelMismatchError, ValidationError } from '../../domain/errors.ts';
 import { PersonaMemorySchema, parseOrThrow } from '../../domain/schemas.ts';
 import { checkVector } from '../../adapters/shared/vector.ts';
+import { fastMemoryRecord } from './fast-checks.ts';
 import type { MemoryRecord, PersonaMemoryStore } from '../persona-memory.ts';
 
 export function guardPersonaMemory(inner: PersonaMemoryStore): PersonaMemoryStore {
@@ -19,8 +20,11 @@ export function guardPersonaMemory(inner: PersonaMemoryStore): PersonaMemoryStor
       const model_id = current?.model_id ?? first.model_id;
       const dims = current?.dimensions ?? first.vector?.length;
       records.forEach((r, i) => {
-        const { vector, model_id: m, ...mem } = r;
-        parseOrThrow(PersonaMemorySchema, mem, `memory [${i}]`);
+        const { vector, model_id: m } = r;
+        if (!fastMemoryRecord(r)) {
+          const { vector: _v, model_id: _m, ...mem } = r;
+          parseOrThrow(PersonaMemorySchema, mem, `memory [${i}]`);
+        }
         if (typeof m !== 'string' || !m) throw new ValidationError(`invalid memory [${i}]: model_id is missing`);
         if (m !== model_id) {
           throw new ModelMismatchError(
