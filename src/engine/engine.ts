@@ -742,7 +742,7 @@ export class SwarmEngine {
       return t;
     });
     m.setStatus(task_id, 'PROCESSING', this.tickNo);
-    const persona = await this.persona(m.persona_id);
+    const persona = (this.personas.get(m.persona_id) ?? (await this.persona(m.persona_id)));
     this.timer?.start('work');
     const outcome = runSkill(task.skill_name, lease.item.payload.params, persona, m.goal, this.config.faults, this.rng.fork(`skill/${task_id}/${updated.attempts}`));
     this.timer?.stop();
@@ -813,7 +813,7 @@ export class SwarmEngine {
   }
 
   private async evaluate(m: CampaignMirror, task: Task, output: WorkerTaskOutput): Promise<{ verdict: Verdict; vector: Float32Array | null }> {
-    const persona = await this.persona(m.persona_id);
+    const persona = (this.personas.get(m.persona_id) ?? (await this.persona(m.persona_id)));
     const result = (output.result ?? {}) as { text?: string };
     const text = typeof result.text === 'string' ? result.text : '';
     const failed = output.confidence_score === 0 || text.length === 0;
@@ -1020,7 +1020,7 @@ export class SwarmEngine {
     let text = edited_text;
     if (decision === 'edit' && !text) {
       const orig = (prev.output as { result?: { text?: string } } | undefined)?.result?.text ?? '';
-      text = redactFlagged(orig, await this.persona(m.persona_id));
+      text = redactFlagged(orig, (this.personas.get(m.persona_id) ?? (await this.persona(m.persona_id))));
     }
     const output_data = { ...prev, human: { decision, reviewer }, ...(text ? { edited_text: text } : {}) };
     const outcome = await this.commitDecision(m, task_id, version, route, output_data, task.confidence_score, 'human.decided', { decision, reviewer }, 'ESC_HITL');

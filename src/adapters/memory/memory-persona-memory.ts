@@ -65,6 +65,8 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
   async upsert(records: readonly MemoryRecord[]): Promise<void> {
     for (const r of records) {
       const old = this.m.get(r.id);
+      // model() reads the first record: only filling an empty store or replacing one can change it
+      if (old || this.m.size === 0) this.modelInfo = undefined;
       if (old) this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(r.id);
       const stored = { record: { ...r, vector: Float32Array.from(r.vector) }, norm: Math.sqrt(dot(r.vector, r.vector)) };
       this.m.set(r.id, stored);
@@ -110,6 +112,7 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
       const old = this.m.get(id);
       if (!old) continue;
       this.m.delete(id);
+      this.modelInfo = undefined;
       this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(id);
       n += 1;
     }
@@ -122,13 +125,18 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
     return n;
   }
 
+  /** What model() answers, kept until a delete or an upsert into an empty store can change it. */
+  private modelInfo: { model_id: string; dimensions: number } | null | undefined;
+
   async model(): Promise<{ model_id: string; dimensions: number } | null> {
+    if (this.modelInfo !== undefined) return this.modelInfo;
     const first = this.m.values().next();
-    if (first.done) return null;
-    return { model_id: first.value.record.model_id, dimensions: first.value.record.vector.length };
+    this.modelInfo = first.done ? null : { model_id: first.value.record.model_id, dimensions: first.value.record.vector.length };
+    return this.modelInfo;
   }
 
   async close(): Promise<void> {
+    this.modelInfo = undefined;
     this.m.clear();
     this.parts.clear();
   }
