@@ -185,6 +185,19 @@ export interface UnitHooks {
   leave(): void;
 }
 
+/**
+ * Writes an adapter holds in memory until the batch reaches the disk (write-behind): a task
+ * updated three times in one batch is written once, a queue item enqueued and acknowledged in
+ * one batch is never written. `flush` writes what is held into the open transaction (always
+ * before a commit, and before any SQL read that must see it); `snapshot` returns a function
+ * that puts back what is held now (taken when a flush happens inside a unit of work that may
+ * still roll back).
+ */
+export interface PendingWrites {
+  flush(): void;
+  snapshot(): () => void;
+}
+
 /** A batch commits after this many units of work and queue calls at most… */
 export const MAX_BATCH_OPS = 2000;
 /** …or, while a simulation run owns the checkpoints, this many (a bound on memory and log size). */
@@ -218,8 +231,13 @@ export class SqliteDatabase {
   private unitsStarted = 0;
   /** Units of work queued or running; while 0, synchronous work runs at once. */
   private busy = 0;
-  /** A unit of work has its SAVEPOINT open (batched mode). */
+  /** A unit of work is running (its writes may still roll back). */
   private unitOpen = false;
+  /** The running unit has taken its SAVEPOINT (taken lazily, before its first SQL write). */
+  private savepointOpen = false;
+  /** What puts the in-memory state back if the running unit rolls back, in order of registration. */
+  private readonly undo: (() => void)[] = [];
+  private readonly pending: PendingWrites[] = [];
   private batchOps = 0;
   private commitArmed = false;
   /** A simulation run in this process checkpoints through its run log; only those checkpoints commit. */
@@ -259,6 +277,39 @@ export class SqliteDatabase {
     await this.mutex.run(async () => undefined);
     this.commitBatch();
     this.db.close();
+  }
+
+  /** Registers write-behind state: flushed before every commit and by `flushPending`. */
+  addPending(p: PendingWrites): void {
+    this.pending.push(p);
+  }
+
+  /** The running unit's number (0: none), for state that snapshots itself once per unit. */
+  get unitNumber(): number {
+    return this.unitOpen ? this.runningUnit : 0;
+  }
+
+  /** Inside a unit of work: `fn` runs if the unit rolls back (in reverse order of registration). */
+  onRollback(fn: () => void): void {
+    if (this.unitOpen) this.undo.push(fn);
+  }
+
+  /** Must precede any SQL write: inside a unit of work, takes its SAVEPOINT first (batched mode). */
+  beforeWrite(): void {
+    if (this.unitOpen && !this.savepointOpen && this.commitMode === 'batched') {
+      this.sql.savepoint.run();
+      this.savepointOpen = true;
+    }
+  }
+
+  /** Writes everything held in memory into the open transaction (before a read that must see it). */
+  flushPending(): void {
+    if (!this.db.inTransaction) return; // nothing is held outside a transaction
+    if (this.unitOpen) {
+      this.beforeWrite();
+      for (const p of this.pending) this.undo.push(p.snapshot());
+    }
+    for (const p of this.pending) p.flush();
   }
 
   /** `cb` runs when uncommitted work was lost (a batch that failed to commit); caches drop what they hold. */
@@ -306,18 +357,26 @@ export class SqliteDatabase {
         this.sql.begin.run();
       } else {
         this.openBatch();
-        this.sql.savepoint.run();
       }
       this.unitOpen = true;
+      this.savepointOpen = false;
+      this.undo.length = 0;
       hooks?.enter();
       const result = await fn();
-      (each ? this.sql.commit : this.sql.release).run();
+      if (each) {
+        for (const p of this.pending) p.flush();
+        this.sql.commit.run();
+      } else if (this.savepointOpen) {
+        this.sql.release.run();
+      }
       return result;
     } catch (e) {
+      // in-memory state first (newest first), then the SQL written since the savepoint
+      for (let i = this.undo.length - 1; i >= 0; i--) (this.undo[i] as () => void)();
       if (this.db.inTransaction) {
         if (each) {
           this.sql.rollback.run();
-        } else if (this.unitOpen) {
+        } else if (this.savepointOpen) {
           this.sql.rollbackTo.run();
           this.sql.release.run();
         }
@@ -326,6 +385,8 @@ export class SqliteDatabase {
       throw e;
     } finally {
       this.unitOpen = false;
+      this.savepointOpen = false;
+      this.undo.length = 0;
       this.runningUnit = 0;
       this.busy -= 1;
       hooks?.leave();
@@ -353,7 +414,10 @@ export class SqliteDatabase {
    * order with units of work; from inside a unit of work it becomes part of it.
    */
   run<T>(fn: () => T): Promise<T> {
-    if (this.inside()) return Promise.resolve(fn());
+    if (this.inside()) {
+      this.beforeWrite();
+      return Promise.resolve(fn());
+    }
     this.assertOpen();
     if (this.busy === 0) {
       try {
@@ -390,12 +454,27 @@ export class SqliteDatabase {
   }
 
   private batched<T>(fn: () => T): T {
-    if (this.commitMode === 'each') return fn();
+    if (this.commitMode === 'each') return this.alone(fn);
     this.openBatch();
     try {
       return fn();
     } finally {
       this.counted();
+    }
+  }
+
+  /** `each` mode: one call is one transaction, with what it held in memory written before the commit. */
+  private alone<T>(fn: () => T): T {
+    this.sql.begin.run();
+    try {
+      const r = fn();
+      for (const p of this.pending) p.flush();
+      this.sql.commit.run();
+      return r;
+    } catch (e) {
+      if (this.db.inTransaction) this.sql.rollback.run();
+      for (const cb of this.resetListeners) cb();
+      throw e;
     }
   }
 
@@ -431,6 +510,7 @@ export class SqliteDatabase {
   private commitBatch(): void {
     if (this.commitMode !== 'batched' || !this.db.open || !this.db.inTransaction) return;
     try {
+      for (const p of this.pending) p.flush();
       this.sql.commit.run();
     } catch (e) {
       if (this.db.inTransaction) this.sql.rollback.run();

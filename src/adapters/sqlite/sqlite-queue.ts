@@ -6,24 +6,35 @@
  * 'review') with its own claim-order numbers (SeqAllocator); a lease id names the item's seq
  * and attempt (`L12.0`), so it never repeats, across restarts too. `queue_counters.last_lease`
  * is no longer used (lease ids need no counter).
+ *
+ * Write-behind: a queue's items are loaded into memory on its first use (QueueMirror) and
+ * served from there; what changed is written to `queue_items` when the batch is flushed (see
+ * PendingWrites in sqlite-database.ts), one upsert or delete per changed item, and nothing for
+ * an item enqueued and acknowledged within one batch. This process is the file's only writer,
+ * so the mirror is what the rows would hold.
  */
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../ports/clock.ts';
 import type { Lease, QueueDepth, QueueItem, WorkQueue } from '../../ports/queue.ts';
-import type { SqliteDatabase } from './sqlite-database.ts';
+import type { PendingWrites, SqliteDatabase } from './sqlite-database.ts';
 import { SqliteHandle } from './sqlite-handle.ts';
 
-interface ItemRow {
-  id: string;
-  payload: string;
-  attempts: number;
-  enqueued_at_ms: number;
-  available_at_ms: number;
+/** One item as its row holds it (payload as JSON text). Never changed in place: a change is a new object. */
+interface Item {
+  readonly id: string;
+  readonly seq: number;
+  readonly payload: string;
+  readonly attempts: number;
+  readonly enqueued_at_ms: number;
+  readonly available_at_ms: number;
+  readonly lease_id: string | null;
+  readonly consumer: string | null;
+  readonly expires_at_ms: number | null;
 }
 
-const ITEM = 'id, payload, attempts, enqueued_at_ms, available_at_ms';
+const COLUMNS = 'space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms, lease_id, consumer, expires_at_ms';
 
-function toItem<T>(r: ItemRow): QueueItem<T> {
+function toItem<T>(r: Item): QueueItem<T> {
   return {
     id: r.id,
     payload: JSON.parse(r.payload) as T,
@@ -33,56 +44,184 @@ function toItem<T>(r: ItemRow): QueueItem<T> {
   };
 }
 
-function prepare(db: Database.Database) {
-  return {
-    insert: db.prepare(
-      `INSERT OR IGNORE INTO queue_items (space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms)
-       VALUES (?, ?, ?, ?, ?, 0, ?, ?)`,
-    ),
-    restore: db.prepare(
-      `INSERT OR IGNORE INTO queue_items (space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    // one statement: the head (claim order), if it is available, leased by the name of its seq
-    // and attempt (`L12.0`); the subquery and the update are one atomic step, so a claim leases
-    // only a row still unleased
-    claim: db.prepare(
-      `UPDATE queue_items SET lease_id = 'L' || seq || '.' || attempts, consumer = ?, expires_at_ms = ?
-       WHERE rowid = (SELECT rowid FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NULL ORDER BY available_at_ms, seq LIMIT 1)
-         AND lease_id IS NULL AND available_at_ms <= ?
-       RETURNING lease_id, ${ITEM}`,
-    ),
-    ack: db.prepare(`DELETE FROM queue_items WHERE space = ? AND queue = ? AND lease_id = ?`),
-    retry: db.prepare(
-      `UPDATE queue_items SET lease_id = NULL, consumer = NULL, expires_at_ms = NULL, attempts = attempts + 1,
-       available_at_ms = ?, seq = ? WHERE space = ? AND queue = ? AND lease_id = ? RETURNING attempts`,
-    ),
-    expired: db.prepare(
-      `SELECT rowid AS rid, id FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NOT NULL AND expires_at_ms <= ?
-       ORDER BY available_at_ms, seq`,
-    ),
-    anyExpired: db.prepare(
-      `SELECT 1 FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NOT NULL AND expires_at_ms <= ? LIMIT 1`,
-    ).pluck(),
-    release: db.prepare(
-      `UPDATE queue_items SET lease_id = NULL, consumer = NULL, expires_at_ms = NULL, attempts = attempts + 1 WHERE rowid = ?`,
-    ),
-    depth: db.prepare(
-      `SELECT coalesce(sum(lease_id IS NULL AND available_at_ms <= ?), 0) AS ready,
-              coalesce(sum(lease_id IS NULL AND available_at_ms > ?), 0) AS delayed,
-              coalesce(sum(lease_id IS NOT NULL), 0) AS leased
-       FROM queue_items WHERE space = ? AND queue = ?`,
-    ),
-    peek: db.prepare(
-      `SELECT ${ITEM} FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NULL ORDER BY available_at_ms, seq LIMIT ?`,
-    ),
-    leased: db.prepare(
-      `SELECT ${ITEM}, lease_id, consumer, expires_at_ms FROM queue_items WHERE space = ? AND queue = ? AND lease_id IS NOT NULL
-       ORDER BY expires_at_ms, seq LIMIT ?`,
-    ),
-    queues: db.prepare(`SELECT DISTINCT queue FROM queue_items WHERE space = ? ORDER BY queue`),
-    purge: db.prepare(`DELETE FROM queue_items WHERE space = ? AND queue = ?`),
-  };
+/** Claim order: (available_at_ms, seq). */
+function before(a: Item, b: Item): boolean {
+  return a.available_at_ms < b.available_at_ms || (a.available_at_ms === b.available_at_ms && a.seq < b.seq);
+}
+
+/**
+ * One queue's items in memory: by id, by lease id, and a min-heap of the unleased ones in claim
+ * order (an entry is stale once its item changed or went: `items.get(id) !== entry`).
+ */
+class QueueMirror {
+  items = new Map<string, Item>();
+  byLease = new Map<string, string>();
+  heap: Item[] = [];
+  /** Ids changed since the last flush. */
+  dirty = new Set<string>();
+  /** Ids that have a row (as of the last flush). */
+  stored = new Set<string>();
+  /** The unit of work whose rollback already restores this mirror (see touch). */
+  snapUnit = 0;
+
+  constructor(rows: readonly Item[]) {
+    for (const r of rows) {
+      this.items.set(r.id, r);
+      this.stored.add(r.id);
+      if (r.lease_id === null) this.push(r);
+      else this.byLease.set(r.lease_id, r.id);
+    }
+  }
+
+  /** Sets (or, with null, removes) the item `id`. */
+  put(id: string, next: Item | null): void {
+    const prev = this.items.get(id);
+    if (prev?.lease_id) this.byLease.delete(prev.lease_id);
+    if (next) {
+      this.items.set(id, next);
+      if (next.lease_id === null) this.push(next);
+      else this.byLease.set(next.lease_id, id);
+    } else {
+      this.items.delete(id);
+    }
+    this.dirty.add(id);
+  }
+
+  /** The unleased head in claim order, or undefined. */
+  head(): Item | undefined {
+    const h = this.heap;
+    while (h.length) {
+      const top = h[0] as Item;
+      if (this.items.get(top.id) === top && top.lease_id === null) return top;
+      this.pop();
+    }
+    return undefined;
+  }
+
+  private push(it: Item): void {
+    const h = this.heap;
+    let i = h.push(it) - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(it, h[p] as Item)) break;
+      h[i] = h[p] as Item;
+      i = p;
+    }
+    h[i] = it;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop() as Item;
+    if (!h.length) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && before(h[r] as Item, h[l] as Item) ? r : l;
+      if (!before(h[c] as Item, last)) break;
+      h[i] = h[c] as Item;
+      i = c;
+    }
+    h[i] = last;
+  }
+
+  /** A copy of the whole state, restored in place (for a unit of work that rolls back). */
+  copy(): () => void {
+    const items = new Map(this.items);
+    const byLease = new Map(this.byLease);
+    const heap = this.heap.slice();
+    const dirty = new Set(this.dirty);
+    const stored = new Set(this.stored);
+    return () => {
+      this.items = items;
+      this.byLease = byLease;
+      this.heap = heap;
+      this.dirty = dirty;
+      this.stored = stored;
+    };
+  }
+}
+
+/**
+ * The mirrors of one space on one connection, shared by every queue object of that space
+ * there, and their write-behind (PendingWrites).
+ */
+class QueueSpace implements PendingWrites {
+  private readonly mirrors = new Map<string, QueueMirror>();
+  private readonly load: Database.Statement;
+  private readonly upsert: Database.Statement;
+  private readonly remove: Database.Statement;
+
+  constructor(
+    private readonly sdb: SqliteDatabase,
+    readonly space: string,
+  ) {
+    const db = sdb.db;
+    this.load = db.prepare(`SELECT id, seq, payload, attempts, enqueued_at_ms, available_at_ms, lease_id, consumer, expires_at_ms FROM queue_items WHERE space = ? AND queue = ?`);
+    this.upsert = db.prepare(
+      `INSERT INTO queue_items (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (space, queue, id) DO UPDATE SET seq = excluded.seq, payload = excluded.payload, attempts = excluded.attempts,
+         enqueued_at_ms = excluded.enqueued_at_ms, available_at_ms = excluded.available_at_ms, lease_id = excluded.lease_id,
+         consumer = excluded.consumer, expires_at_ms = excluded.expires_at_ms`,
+    );
+    this.remove = db.prepare(`DELETE FROM queue_items WHERE space = ? AND queue = ? AND id = ?`);
+    sdb.addPending(this);
+    sdb.onReset(() => this.mirrors.clear());
+  }
+
+  /** The queue's mirror (loaded from its rows on first use). */
+  mirror(queue: string): QueueMirror {
+    let m = this.mirrors.get(queue);
+    if (!m) {
+      m = new QueueMirror(this.load.all(this.space, queue) as Item[]);
+      this.mirrors.set(queue, m);
+    }
+    return m;
+  }
+
+  /** The mirror, about to change: inside a unit of work, its rollback restores it (one copy per unit). */
+  touch(queue: string): QueueMirror {
+    const m = this.mirror(queue);
+    const unit = this.sdb.unitNumber;
+    if (unit !== 0 && m.snapUnit !== unit) {
+      m.snapUnit = unit;
+      const restore = m.copy();
+      this.sdb.onRollback(() => {
+        restore();
+        m.snapUnit = 0;
+      });
+    }
+    return m;
+  }
+
+  flush(): void {
+    for (const [queue, m] of this.mirrors) {
+      if (!m.dirty.size) continue;
+      const dirty = m.dirty;
+      m.dirty = new Set();
+      for (const id of dirty) {
+        const it = m.items.get(id);
+        if (it) {
+          this.upsert.run(this.space, queue, id, it.seq, it.payload, it.attempts, it.enqueued_at_ms, it.available_at_ms, it.lease_id, it.consumer, it.expires_at_ms);
+          m.stored.add(id);
+        } else if (m.stored.delete(id)) {
+          this.remove.run(this.space, queue, id);
+        }
+      }
+    }
+  }
+
+  snapshot(): () => void {
+    const saved = [...this.mirrors.values()].map((m) => [m, m.dirty, new Set(m.stored)] as const);
+    return () => {
+      for (const [m, dirty, stored] of saved) {
+        m.dirty = dirty;
+        m.stored = stored;
+      }
+    };
+  }
 }
 
 /** Seq numbers handed out at a time before the high-water mark is written again. */
@@ -127,33 +266,32 @@ class SeqAllocator {
   }
 }
 
-const allocators = new WeakMap<SqliteDatabase, Map<string, SeqAllocator>>();
+const spaces = new WeakMap<SqliteDatabase, Map<string, { seqs: SeqAllocator; items: QueueSpace }>>();
 
-function sequenceFor(sdb: SqliteDatabase, space: string): SeqAllocator {
-  let bySpace = allocators.get(sdb);
+/** The seq allocator and mirrors of `space` on this connection (one each, shared by its queue objects). */
+function spaceFor(sdb: SqliteDatabase, space: string): { seqs: SeqAllocator; items: QueueSpace } {
+  let bySpace = spaces.get(sdb);
   if (!bySpace) {
-    const m = new Map<string, SeqAllocator>();
-    allocators.set(sdb, m);
-    sdb.onReset(() => m.forEach((a) => a.reset()));
+    const m = new Map<string, { seqs: SeqAllocator; items: QueueSpace }>();
+    spaces.set(sdb, m);
+    sdb.onReset(() => m.forEach((a) => a.seqs.reset()));
     bySpace = m;
   }
   let a = bySpace.get(space);
   if (!a) {
-    a = new SeqAllocator(sdb.db, space);
+    a = { seqs: new SeqAllocator(sdb.db, space), items: new QueueSpace(sdb, space) };
     bySpace.set(space, a);
   }
   return a;
 }
 
+
 /** A WorkQueue<T> stored in the shared SQLite file under one `space`. */
 export class SqliteQueue<T> implements WorkQueue<T> {
   readonly kind = 'sqlite';
-  private readonly st: ReturnType<typeof prepare>;
-  private readonly enqueueMany: (queue: string, items: readonly { id: string; payload: T }[], now: number, delay: number) => number;
-  private readonly claimOne: (queue: string, consumer: string, lease_ms: number, now: number) => Lease<T> | null;
-  private readonly redeliver: (queue: string, now: number) => string[];
-  private readonly restoreMany: (queue: string, items: readonly QueueItem<T>[]) => number;
   private readonly seqs: SeqAllocator;
+  private readonly items: QueueSpace;
+  private readonly queuesOf: Database.Statement;
   private readonly h: SqliteHandle;
 
   constructor(
@@ -162,102 +300,150 @@ export class SqliteQueue<T> implements WorkQueue<T> {
     private readonly space = 'default',
   ) {
     this.h = new SqliteHandle(sdb, 'queue');
-    const db = sdb.db;
-    const st = (this.st = prepare(db));
-    const seqs = sequenceFor(sdb, space);
-    const insertOne = (queue: string, it: { id: string; payload: T }, now: number, delay: number): number =>
-      st.insert.run(space, queue, it.id, seqs.take(), JSON.stringify(it.payload), now, now + delay).changes;
-    const insertAll = db.transaction((queue: string, items: readonly { id: string; payload: T }[], now: number, delay: number) => {
-      let added = 0;
-      for (const it of items) added += insertOne(queue, it, now, delay);
-      return added;
-    });
-    // one item is one INSERT, atomic on its own: no savepoint around it (the counter row a new
-    // block of seqs writes first only ever raises the high-water mark, so it may stand alone)
-    this.enqueueMany = (queue, items, now, delay) =>
-      items.length === 1 ? insertOne(queue, items[0] as { id: string; payload: T }, now, delay) : insertAll(queue, items, now, delay);
-    this.claimOne = (queue: string, consumer: string, lease_ms: number, now: number): Lease<T> | null => {
-      // (seq, attempts) names one hand-out of one item: seqs are never reused, and every
-      // hand-out ends in an ack (the row goes), a retry (new seq) or a lapse (attempts + 1)
-      const expires_at_ms = now + lease_ms;
-      const row = st.claim.get(consumer, expires_at_ms, space, queue, now) as (ItemRow & { lease_id: string }) | undefined;
-      if (!row) return null;
-      return { queue, lease_id: row.lease_id, consumer, expires_at_ms, item: toItem<T>(row) };
-    };
-    this.restoreMany = db.transaction((queue: string, items: readonly QueueItem<T>[]) => {
-      let added = 0;
-      for (const it of items) {
-        const r = st.restore.run(space, queue, it.id, seqs.take(), JSON.stringify(it.payload), it.attempts, it.enqueued_at_ms, it.available_at_ms);
-        if (r.changes === 1) added += 1;
-      }
-      return added;
-    });
-    this.seqs = seqs;
-    const releaseExpired = db.transaction((queue: string, now: number) => {
-      const rows = st.expired.all(space, queue, now) as { rid: number; id: string }[];
-      for (const r of rows) st.release.run(r.rid);
-      return rows.map((r) => r.id);
-    });
-    // nearly always nothing has lapsed: one read, and the transaction only when there is work
-    this.redeliver = (queue: string, now: number) => (st.anyExpired.get(space, queue, now) === undefined ? [] : releaseExpired(queue, now));
+    ({ seqs: this.seqs, items: this.items } = spaceFor(sdb, space));
+    this.queuesOf = sdb.db.prepare(`SELECT DISTINCT queue FROM queue_items WHERE space = ? ORDER BY queue`);
   }
 
   enqueue(queue: string, items: readonly { id: string; payload: T }[], opts: { delay_ms?: number } = {}): Promise<number> {
-    return this.h.write(() => this.enqueueMany(queue, items, this.clock.now_ms(), opts.delay_ms ?? 0));
+    return this.h.write(() => {
+      const now = this.clock.now_ms();
+      const available = now + (opts.delay_ms ?? 0);
+      const texts = items.map((it) => JSON.stringify(it.payload));
+      const m = this.items.touch(queue);
+      let added = 0;
+      items.forEach((it, i) => {
+        const seq = this.seqs.take();
+        if (m.items.has(it.id)) return; // already queued (or leased): enqueue is idempotent by id
+        m.put(it.id, { id: it.id, seq, payload: texts[i] as string, attempts: 0, enqueued_at_ms: now, available_at_ms: available, lease_id: null, consumer: null, expires_at_ms: null });
+        added += 1;
+      });
+      return added;
+    });
   }
 
   claim(queue: string, consumer: string, lease_ms: number): Promise<Lease<T> | null> {
-    return this.h.write(() => this.claimOne(queue, consumer, lease_ms, this.clock.now_ms()));
+    return this.h.write(() => {
+      const now = this.clock.now_ms();
+      const m = this.items.mirror(queue);
+      const head = m.head();
+      if (!head || head.available_at_ms > now) return null;
+      // (seq, attempts) names one hand-out of one item: seqs are never reused, and every
+      // hand-out ends in an ack (the item goes), a retry (new seq) or a lapse (attempts + 1)
+      const expires_at_ms = now + lease_ms;
+      const lease_id = `L${head.seq}.${head.attempts}`;
+      this.items.touch(queue).put(head.id, { ...head, lease_id, consumer, expires_at_ms });
+      return { queue, lease_id, consumer, expires_at_ms, item: toItem<T>(head) };
+    });
   }
 
   ack(queue: string, lease_id: string): Promise<boolean> {
-    return this.h.write(() => this.st.ack.run(this.space, queue, lease_id).changes === 1);
+    return this.h.write(() => {
+      const id = this.items.mirror(queue).byLease.get(lease_id);
+      if (id === undefined) return false;
+      this.items.touch(queue).put(id, null);
+      return true;
+    });
   }
 
   retry(queue: string, lease_id: string, opts: { delay_ms?: number } = {}): Promise<{ attempts: number } | null> {
     return this.h.write(() => {
-      const r = this.st.retry.get(this.clock.now_ms() + (opts.delay_ms ?? 0), this.seqs.take(), this.space, queue, lease_id) as
-        | { attempts: number }
-        | undefined;
-      return r ? { attempts: r.attempts } : null;
+      const available_at_ms = this.clock.now_ms() + (opts.delay_ms ?? 0);
+      const seq = this.seqs.take();
+      const m = this.items.mirror(queue);
+      const id = m.byLease.get(lease_id);
+      const it = id === undefined ? undefined : m.items.get(id);
+      if (!it) return null;
+      const attempts = it.attempts + 1;
+      this.items.touch(queue).put(it.id, { ...it, lease_id: null, consumer: null, expires_at_ms: null, attempts, available_at_ms, seq });
+      return { attempts };
     });
   }
 
   redeliverExpired(queue: string): Promise<string[]> {
-    return this.h.write(() => this.redeliver(queue, this.clock.now_ms()));
+    return this.h.write(() => {
+      const now = this.clock.now_ms();
+      const m = this.items.mirror(queue);
+      if (!m.byLease.size) return [];
+      const lapsed: Item[] = [];
+      for (const id of m.byLease.values()) {
+        const it = m.items.get(id) as Item;
+        if ((it.expires_at_ms as number) <= now) lapsed.push(it);
+      }
+      if (!lapsed.length) return [];
+      lapsed.sort((a, b) => (before(a, b) ? -1 : 1));
+      const t = this.items.touch(queue);
+      for (const it of lapsed) t.put(it.id, { ...it, lease_id: null, consumer: null, expires_at_ms: null, attempts: it.attempts + 1 });
+      return lapsed.map((it) => it.id);
+    });
   }
 
   depth(queue: string): Promise<QueueDepth> {
     const now = this.clock.now_ms();
     return this.h.read(() => {
-      const r = this.st.depth.get(now, now, this.space, queue) as QueueDepth;
-      return { ready: r.ready, delayed: r.delayed, leased: r.leased };
+      const m = this.items.mirror(queue);
+      let ready = 0;
+      let delayed = 0;
+      for (const it of m.items.values()) {
+        if (it.lease_id !== null) continue;
+        if (it.available_at_ms <= now) ready += 1;
+        else delayed += 1;
+      }
+      return { ready, delayed, leased: m.byLease.size };
     });
   }
 
   peek(queue: string, limit: number): Promise<QueueItem<T>[]> {
-    return this.h.read(() => (this.st.peek.all(this.space, queue, Math.max(0, limit)) as ItemRow[]).map((r) => toItem<T>(r)));
+    return this.h.read(() => {
+      const waiting = [...this.items.mirror(queue).items.values()].filter((it) => it.lease_id === null);
+      waiting.sort((a, b) => (before(a, b) ? -1 : 1));
+      return waiting.slice(0, Math.max(0, limit)).map((it) => toItem<T>(it));
+    });
   }
 
   leased(queue: string, limit: number): Promise<Lease<T>[]> {
-    return this.h.read(() =>
-      (this.st.leased.all(this.space, queue, Math.max(0, limit)) as (ItemRow & { lease_id: string; consumer: string; expires_at_ms: number })[]).map(
-        (r) => ({ queue, lease_id: r.lease_id, consumer: r.consumer, expires_at_ms: r.expires_at_ms, item: toItem<T>(r) }),
-      ),
-    );
+    return this.h.read(() => {
+      const held = [...this.items.mirror(queue).items.values()].filter((it) => it.lease_id !== null);
+      held.sort((a, b) => (a.expires_at_ms as number) - (b.expires_at_ms as number) || a.seq - b.seq);
+      return held.slice(0, Math.max(0, limit)).map((it) => ({
+        queue,
+        lease_id: it.lease_id as string,
+        consumer: it.consumer as string,
+        expires_at_ms: it.expires_at_ms as number,
+        item: toItem<T>(it),
+      }));
+    });
   }
 
   /** Puts items back exactly as exported (attempts and times kept), in the given order (for import; not part of the port). */
   restore(queue: string, items: readonly QueueItem<T>[]): Promise<number> {
-    return this.h.write(() => this.restoreMany(queue, items));
+    return this.h.write(() => {
+      const texts = items.map((it) => JSON.stringify(it.payload));
+      const m = this.items.touch(queue);
+      let added = 0;
+      items.forEach((it, i) => {
+        const seq = this.seqs.take();
+        if (m.items.has(it.id)) return;
+        m.put(it.id, { id: it.id, seq, payload: texts[i] as string, attempts: it.attempts, enqueued_at_ms: it.enqueued_at_ms, available_at_ms: it.available_at_ms, lease_id: null, consumer: null, expires_at_ms: null });
+        added += 1;
+      });
+      return added;
+    });
   }
 
   queues(): Promise<string[]> {
-    return this.h.read(() => (this.st.queues.all(this.space) as { queue: string }[]).map((r) => r.queue));
+    return this.h.read(() => {
+      this.sdb.flushPending();
+      return (this.queuesOf.all(this.space) as { queue: string }[]).map((r) => r.queue);
+    });
   }
 
   purge(queue: string): Promise<number> {
-    return this.h.write(() => this.st.purge.run(this.space, queue).changes);
+    return this.h.write(() => {
+      const m = this.items.touch(queue);
+      const ids = [...m.items.keys()];
+      for (const id of ids) m.put(id, null);
+      return ids.length;
+    });
   }
 
   close(): Promise<void> {

@@ -7,6 +7,7 @@ import { DuplicateError } from '../../domain/errors.ts';
 import type { RunHeader, RunLog, RunProgress } from '../../ports/run-log.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
 import { SqliteHandle } from './sqlite-handle.ts';
+import { MultiInsert } from './sqlite-multi-insert.ts';
 
 interface RunRow {
   header: string;
@@ -29,13 +30,13 @@ export class SqliteRunLog implements RunLog {
       load: db.prepare(`SELECT header, step, tick, clock_ms FROM runs WHERE slot = 1`),
       start: db.prepare(`INSERT INTO runs (slot, run_id, header, step, tick, clock_ms) VALUES (1, ?, ?, ?, ?, ?)`),
       progress: db.prepare(`UPDATE runs SET step = ?, tick = ?, clock_ms = ? WHERE slot = 1`),
-      event: db.prepare(`INSERT INTO run_events (step, event) VALUES (?, ?)`),
       read: db.prepare(`SELECT event FROM run_events WHERE step > ? ORDER BY seq LIMIT ?`),
       count: db.prepare(`SELECT count(*) AS n FROM run_events`),
     });
+    const insertEvents = new MultiInsert(db, 'INSERT', 'run_events', 'step, event');
     this.appendTx = db.transaction((events: readonly unknown[], progress: RunProgress) => {
       if (st.progress.run(progress.step, progress.tick, progress.clock_ms).changes !== 1) throw new Error('no run started');
-      for (const e of events) st.event.run((e as { step: number }).step, JSON.stringify(e));
+      insertEvents.run(events.map((e) => [(e as { step: number }).step, JSON.stringify(e)]));
     });
   }
 

@@ -14,17 +14,14 @@ import type { AuditDraft, AuditEvent, Campaign, CampaignStatus, Task, TaskStatus
 import type { AuditQuery, CampaignPatch, StateStore, StateTransaction, TaskPatch, TaskQuery } from '../../ports/state-store.ts';
 import type Database from 'better-sqlite3';
 import { emptyStatusCounts } from '../shared/ordering.ts';
-import type { SqliteDatabase, UnitHooks } from './sqlite-database.ts';
-import { TASK_COLUMNS, readBack, toJson, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
+import type { PendingWrites, SqliteDatabase, UnitHooks } from './sqlite-database.ts';
+import { MultiInsert } from './sqlite-multi-insert.ts';
+import { AUDIT_COLUMNS, TASK_COLUMNS, readBack, toJson, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
 import { prepareStatements, type Statements } from './sqlite-statements.ts';
 import { SqliteHandle } from './sqlite-handle.ts';
 
 const PATCHABLE = new Set<string>(['status', 'output_data', 'confidence_score', 'attempts', 'depends_on', 'input_data', 'updated_at']);
 const CAMPAIGN_PATCHABLE = new Set<string>(['status', 'title', 'goal', 'updated_at']);
-
-function sqliteCode(e: unknown): string {
-  return typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : '';
-}
 
 /** The state store over one shared SQLite connection. */
 export class SqliteStateStore implements StateStore {
@@ -37,8 +34,7 @@ export class SqliteStateStore implements StateStore {
   constructor(private readonly sdb: SqliteDatabase) {
     this.h = new SqliteHandle(sdb, 'state store');
     this.st = prepareStatements(sdb.db);
-    this.tx = new SqliteTx(sdb.db, this.st);
-    sdb.onReset(() => this.tx.clearCache());
+    this.tx = txFor(sdb, this.st);
   }
 
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
@@ -47,7 +43,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   getCampaign(id: string): Promise<Campaign | null> {
-    return this.read(() => this.tx.campaign(id));
+    return this.cached(() => this.tx.campaign(id));
   }
 
   listCampaigns(status?: CampaignStatus): Promise<Campaign[]> {
@@ -57,7 +53,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   getTask(id: string): Promise<Task | null> {
-    return this.read(() => this.tx.task(id));
+    return this.cached(() => this.tx.task(id));
   }
 
   listTasks(query: TaskQuery = {}): Promise<Task[]> {
@@ -100,7 +96,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   auditHead(): Promise<{ seq: number; hash: string } | null> {
-    return this.read(() => {
+    return this.cached(() => {
       const h = this.tx.head();
       return h ? { seq: h.seq, hash: h.hash } : null;
     });
@@ -115,7 +111,16 @@ export class SqliteStateStore implements StateStore {
     return this.h.close();
   }
 
+  /** A read that SQL answers: what is held in memory is written into the open transaction first. */
   private read<T>(fn: () => T): Promise<T> {
+    return this.h.read(() => {
+      this.sdb.flushPending();
+      return fn();
+    });
+  }
+
+  /** A read the cache and held writes answer. */
+  private cached<T>(fn: () => T): Promise<T> {
     return this.h.read(fn);
   }
 }
@@ -141,20 +146,51 @@ class RowCache<T> {
 
 const CACHE_ROWS = 50_000;
 
-/** The unit-of-work view: plain statements on the connection, which is inside the unit's transaction. */
-class SqliteTx implements StateTransaction, UnitHooks {
+const TASK_COLUMN_LIST = TASK_COLUMNS.split(', ');
+
+/** A task written in the open batch and not yet in its row: a whole new row, or the patched columns of an existing one. */
+type DirtyTask = { readonly inserted: true; readonly row: TaskRow } | { readonly inserted: false; readonly set: Readonly<Record<string, unknown>> };
+/** A campaign written in the open batch and not yet in its row. */
+interface DirtyCampaign {
+  readonly inserted: boolean;
+  readonly row: Campaign;
+}
+
+/**
+ * The unit-of-work view, shared by every state store on one connection. Writes are held in
+ * memory until the batch is flushed (write-behind, see PendingWrites): each task and campaign
+ * written in a batch becomes one INSERT or UPDATE with its latest values, audit events and
+ * idempotency keys multi-row INSERTs. Compare-and-set and the existence checks run against
+ * what the rows hold plus what is held (this process is the file's only writer). A unit that
+ * rolls back puts back what it changed in memory (SqliteDatabase.onRollback).
+ */
+class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
   private readonly updates = new Map<string, Database.Statement>();
-  private readonly campaignUpdates = new Map<string, Database.Statement>();
   private readonly campaigns = new RowCache<Campaign>(CACHE_ROWS);
   private readonly tasks = new RowCache<Task>(CACHE_ROWS);
   /** Ids written by the running unit of work (forgotten from the cache if it rolls back). */
   private readonly written: string[] = [];
   private auditHead: { seq: number; hash: string } | null | undefined = undefined;
+  private dirtyTasks = new Map<string, DirtyTask>();
+  private dirtyCampaigns = new Map<string, DirtyCampaign>();
+  private pendingAudit: unknown[][] = [];
+  private pendingKeys = new Set<string>();
+  private readonly insertTasks_: MultiInsert;
+  private readonly insertAudit_: MultiInsert;
+  private readonly insertKeys_: MultiInsert;
+  private readonly db: Database.Database;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly sdb: SqliteDatabase,
     private readonly st: Statements,
-  ) {}
+  ) {
+    this.db = sdb.db;
+    this.insertTasks_ = new MultiInsert(this.db, 'INSERT', 'tasks', TASK_COLUMNS);
+    this.insertAudit_ = new MultiInsert(this.db, 'INSERT', 'audit_log', AUDIT_COLUMNS);
+    this.insertKeys_ = new MultiInsert(this.db, 'INSERT OR IGNORE', 'idempotency_keys', 'key');
+    sdb.addPending(this);
+    sdb.onReset(() => this.clearCache());
+  }
 
   /** A unit of work starts (UnitHooks). */
   enter(): void {
@@ -163,7 +199,6 @@ class SqliteTx implements StateTransaction, UnitHooks {
 
   /** It rolled back: what it wrote is no longer what the rows hold. */
   rolledBack(): void {
-    this.auditHead = undefined;
     for (const id of this.written) {
       this.campaigns.delete(id);
       this.tasks.delete(id);
@@ -174,14 +209,73 @@ class SqliteTx implements StateTransaction, UnitHooks {
     this.written.length = 0;
   }
 
+  /** Uncommitted work was lost: forget everything held and cached. */
   clearCache(): void {
     this.campaigns.clear();
     this.tasks.clear();
     this.auditHead = undefined;
+    this.dirtyTasks = new Map();
+    this.dirtyCampaigns = new Map();
+    this.pendingAudit = [];
+    this.pendingKeys = new Set();
+  }
+
+  /** PendingWrites: what is held goes into the open transaction (campaigns first: tasks reference them). */
+  flush(): void {
+    if (this.dirtyCampaigns.size) {
+      const held = this.dirtyCampaigns;
+      this.dirtyCampaigns = new Map();
+      for (const [id, d] of held) {
+        const c = d.row;
+        if (d.inserted) this.st.insertCampaign.run(c);
+        else if (this.st.updateCampaign.run(c.title, c.goal, c.status, c.updated_at, c.state_version, id).changes !== 1) {
+          throw new Error(`campaign ${id}: its row vanished before the batch was written`);
+        }
+      }
+    }
+    if (this.dirtyTasks.size) {
+      const held = this.dirtyTasks;
+      this.dirtyTasks = new Map();
+      const rows: unknown[][] = [];
+      for (const [id, d] of held) {
+        if (d.inserted) {
+          const r = d.row as unknown as Record<string, unknown>;
+          rows.push(TASK_COLUMN_LIST.map((k) => r[k]));
+        } else {
+          const keys = Object.keys(d.set).sort();
+          this.updateStatement(keys).run(...keys.map((k) => d.set[k]), id);
+        }
+      }
+      if (rows.length) this.insertTasks_.run(rows);
+    }
+    if (this.pendingKeys.size) {
+      const held = this.pendingKeys;
+      this.pendingKeys = new Set();
+      this.insertKeys_.run([...held].map((k) => [k]));
+    }
+    if (this.pendingAudit.length) {
+      const held = this.pendingAudit;
+      this.pendingAudit = [];
+      this.insertAudit_.run(held);
+    }
+  }
+
+  /** PendingWrites: puts back what is held now (the flush replaces the holders, it does not change them). */
+  snapshot(): () => void {
+    const t = this.dirtyTasks;
+    const c = this.dirtyCampaigns;
+    const a = this.pendingAudit;
+    const k = this.pendingKeys;
+    return () => {
+      this.dirtyTasks = t;
+      this.dirtyCampaigns = c;
+      this.pendingAudit = a;
+      this.pendingKeys = k;
+    };
   }
 
   /** `UPDATE tasks SET <keys> WHERE id = ?`, prepared once per set of patched columns. */
-  private updateStatement(keys: readonly (keyof TaskPatch)[]): Database.Statement {
+  private updateStatement(keys: readonly string[]): Database.Statement {
     const sig = keys.join(',');
     let stmt = this.updates.get(sig);
     if (!stmt) {
@@ -192,26 +286,11 @@ class SqliteTx implements StateTransaction, UnitHooks {
     return stmt;
   }
 
-  /**
-   * `UPDATE campaigns SET <keys>, state_version = ? WHERE id = ? AND state_version = ?`, prepared
-   * once per set of patched columns: the engine's usual patch is `updated_at` alone, and binding
-   * only what changed, by position, is most of the cost of a version bump.
-   */
-  private campaignUpdateStatement(keys: readonly string[]): Database.Statement {
-    const sig = keys.join(',');
-    let stmt = this.campaignUpdates.get(sig);
-    if (!stmt) {
-      for (const k of keys) if (!CAMPAIGN_PATCHABLE.has(k)) throw new Error(`campaign patch: unknown column ${k}`);
-      stmt = this.db.prepare(`UPDATE campaigns SET ${keys.map((k) => `${k} = ?, `).join('')}state_version = ? WHERE id = ? AND state_version = ?`);
-      this.campaignUpdates.set(sig, stmt);
-    }
-    return stmt;
-  }
-
   campaign(id: string): Campaign | null {
     const hit = this.campaigns.get(id);
     if (hit) return hit;
-    const r = this.st.getCampaign.get(id) as CampaignRow | undefined;
+    const held = this.dirtyCampaigns.get(id);
+    const r = held ? held.row : (this.st.getCampaign.get(id) as CampaignRow | undefined);
     if (!r) return null;
     const c = rowToCampaign(r);
     this.campaigns.set(id, c);
@@ -221,6 +300,7 @@ class SqliteTx implements StateTransaction, UnitHooks {
   task(id: string): Task | null {
     const hit = this.tasks.get(id);
     if (hit) return hit;
+    if (this.dirtyTasks.has(id)) this.sdb.flushPending(); // evicted from the cache while held: read it back from its row
     const r = this.st.getTask.get(id) as TaskRow | undefined;
     if (!r) return null;
     const t = rowToTask(r);
@@ -242,15 +322,25 @@ class SqliteTx implements StateTransaction, UnitHooks {
     return this.task(id);
   }
 
+  private holdCampaign(id: string, d: DirtyCampaign): void {
+    const prev = this.dirtyCampaigns.get(id);
+    this.dirtyCampaigns.set(id, d);
+    this.sdb.onRollback(() => (prev ? this.dirtyCampaigns.set(id, prev) : this.dirtyCampaigns.delete(id)));
+    this.written.push(id);
+  }
+
+  private holdTask(id: string, d: DirtyTask): void {
+    const prev = this.dirtyTasks.get(id);
+    this.dirtyTasks.set(id, d);
+    this.sdb.onRollback(() => (prev ? this.dirtyTasks.set(id, prev) : this.dirtyTasks.delete(id)));
+    this.written.push(id);
+  }
+
   async insertCampaign(c: Campaign): Promise<void> {
-    try {
-      this.st.insertCampaign.run(c);
-    } catch (e) {
-      if (sqliteCode(e).startsWith('SQLITE_CONSTRAINT')) throw new DuplicateError('campaign', c.id);
-      throw e;
-    }
-    this.written.push(c.id);
-    this.campaigns.set(c.id, rowToCampaign(c));
+    if (this.campaign(c.id)) throw new DuplicateError('campaign', c.id);
+    const row = rowToCampaign(c);
+    this.holdCampaign(c.id, { inserted: true, row });
+    this.campaigns.set(c.id, row);
   }
 
   async updateCampaign(id: string, expected_version: number, patch: CampaignPatch): Promise<Campaign> {
@@ -259,36 +349,25 @@ class SqliteTx implements StateTransaction, UnitHooks {
     if (cur.state_version !== expected_version) {
       throw ConflictError.staleVersion(id, expected_version, cur.state_version);
     }
-    const next: Campaign = { ...cur, ...patch, state_version: cur.state_version + 1 };
-    this.written.push(id);
-    const keys = (Object.keys(patch) as (keyof CampaignPatch)[]).filter((k) => patch[k] !== undefined);
-    const values: unknown[] = keys.map((k) => patch[k]);
-    values.push(next.state_version, id, expected_version);
-    const r = this.campaignUpdateStatement(keys).run(...values);
-    if (r.changes !== 1) {
-      this.campaigns.delete(id);
-      throw new ConflictError(`campaign ${id}: changed under this unit of work`, { entity: 'campaign', id });
+    const next: Campaign = { ...cur, state_version: cur.state_version + 1 };
+    for (const k of Object.keys(patch) as (keyof CampaignPatch)[]) {
+      const v = patch[k];
+      if (v === undefined) continue;
+      if (!CAMPAIGN_PATCHABLE.has(k)) throw new Error(`campaign patch: unknown column ${k}`);
+      (next as Record<string, unknown>)[k] = v;
     }
+    this.holdCampaign(id, { inserted: this.dirtyCampaigns.get(id)?.inserted ?? false, row: next });
     this.campaigns.set(id, next);
     return next;
   }
 
   async insertTasks(tasks: readonly Task[]): Promise<void> {
     for (const t of tasks) {
+      if (!this.campaign(t.campaign_id)) throw new NotFoundError('campaign', t.campaign_id);
+      if (this.tasks.get(t.id) || this.dirtyTasks.has(t.id) || this.st.taskExists.get(t.id) !== undefined) throw new DuplicateError('task', t.id);
       const row = taskToRow(t);
-      try {
-        this.st.insertTask.run(
-          row.id, row.campaign_id, row.role, row.skill_name, row.input_data, row.output_data, row.confidence_score, row.status, row.attempts,
-          row.idempotency_key, row.depends_on, row.branch, row.replans, row.supersedes, row.created_at, row.updated_at,
-        );
-        this.written.push(t.id);
-        this.tasks.set(t.id, rowToTask(row));
-      } catch (e) {
-        const code = sqliteCode(e);
-        if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new NotFoundError('campaign', t.campaign_id);
-        if (code.startsWith('SQLITE_CONSTRAINT')) throw new DuplicateError('task', t.id);
-        throw e;
-      }
+      this.holdTask(t.id, { inserted: true, row });
+      this.tasks.set(t.id, rowToTask(row));
     }
   }
 
@@ -301,28 +380,58 @@ class SqliteTx implements StateTransaction, UnitHooks {
     const keys = (Object.keys(patch) as (keyof TaskPatch)[]).filter((k) => patch[k] !== undefined);
     if (keys.length === 0) return cur;
     const next: Task = { ...cur };
-    const values = keys.map((k) => taskColumn(k, patch[k]));
-    // the cached row holds what the column reads back (JSON round-tripped), as a fresh process would see
-    keys.forEach((k, i) => ((next as Record<string, unknown>)[k] = readBack(k, values[i])));
-    // only the patched columns: an UPDATE that names an indexed column rewrites its index entries
-    this.written.push(id);
-    this.updateStatement(keys).run(...values, id);
+    const columns: Record<string, unknown> = {};
+    for (const k of keys) {
+      if (!PATCHABLE.has(k)) throw new Error(`task patch: unknown column ${String(k)}`);
+      const v = taskColumn(k, patch[k]);
+      columns[k] = v;
+      // the cached row holds what the column reads back (JSON round-tripped), as a fresh process would see
+      (next as Record<string, unknown>)[k] = readBack(k, v);
+    }
+    const held = this.dirtyTasks.get(id);
+    this.holdTask(
+      id,
+      held === undefined
+        ? { inserted: false, set: columns }
+        : held.inserted
+          ? { inserted: true, row: { ...held.row, ...columns } }
+          : { inserted: false, set: { ...held.set, ...columns } },
+    );
     this.tasks.set(id, next);
     return next;
   }
 
   async claimIdempotencyKey(key: string): Promise<boolean> {
-    return this.st.claimKey.run(key).changes === 1;
+    if (this.pendingKeys.has(key) || this.st.keyExists.get(key) !== undefined) return false;
+    this.pendingKeys.add(key);
+    this.sdb.onRollback(() => this.pendingKeys.delete(key));
+    return true;
   }
 
   async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
-    const e = sealAuditEvent(this.head(), draft);
-    this.auditHead = undefined; // if the insert fails, read the head again
-    this.st.insertAudit.run(
+    const prev = this.head();
+    const e = sealAuditEvent(prev, draft);
+    this.pendingAudit.push([
       e.seq, e.id, e.actor, e.action, e.entity_type, e.entity_id, e.campaign_id, e.before_status, e.after_status, e.state_version, e.timestamp,
       toJson(e.details), e.prev_hash, e.hash,
-    );
+    ]);
     this.auditHead = { seq: e.seq, hash: e.hash };
+    this.sdb.onRollback(() => {
+      this.pendingAudit.pop();
+      this.auditHead = prev;
+    });
     return e;
   }
+}
+
+const shared = new WeakMap<SqliteDatabase, SqliteTx>();
+
+/** The one unit-of-work view (row cache and held writes) of a connection. */
+function txFor(sdb: SqliteDatabase, st: Statements): SqliteTx {
+  let tx = shared.get(sdb);
+  if (!tx) {
+    tx = new SqliteTx(sdb, st);
+    shared.set(sdb, tx);
+  }
+  return tx;
 }

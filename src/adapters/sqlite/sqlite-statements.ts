@@ -17,7 +17,9 @@ export function prepareStatements(db: Database.Database) {
     insertTask: db.prepare(`INSERT INTO tasks (${TASK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     countTasks: db.prepare(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
     countTasksByCampaign: db.prepare(`SELECT status, count(*) AS n FROM tasks WHERE campaign_id = ? GROUP BY status`),
-    claimKey: db.prepare(`INSERT OR IGNORE INTO idempotency_keys (key) VALUES (?)`),
+    taskExists: db.prepare(`SELECT 1 FROM tasks WHERE id = ?`).pluck(),
+    keyExists: db.prepare(`SELECT 1 FROM idempotency_keys WHERE key = ?`).pluck(),
+    updateCampaign: db.prepare(`UPDATE campaigns SET title = ?, goal = ?, status = ?, updated_at = ?, state_version = ? WHERE id = ?`),
     listKeys: db.prepare(`SELECT key FROM idempotency_keys ORDER BY key`),
     auditHead: db.prepare(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`),
     // positional: binding 14 named parameters from an object costs more than the insert itself
