@@ -92,18 +92,20 @@ export class Simulation {
     return r;
   }
 
-  /** Runs to completion (or max_ticks / until_tick), reporting progress. */
+  /** Runs to completion (or max_ticks / until_tick), reporting progress every `every` steps. */
   async run(opts: { until_tick?: number; onProgress?: (s: Simulation) => void; every?: number; shouldStop?: () => boolean } = {}): Promise<void> {
-    let n = 0;
+    const fold = this.fold;
+    const { onProgress } = opts;
     const every = opts.every ?? 1000;
-    while (!this.engine.finished) {
-      if (opts.until_tick !== undefined && this.engine.tickNo >= opts.until_tick) break;
-      if (opts.shouldStop?.()) break;
-      const r = await this.step();
-      if (!r) break;
-      if (opts.onProgress && ++n % every === 0) opts.onProgress(this);
-    }
-    await this.engine.flush();
+    let n = 0;
+    await this.engine.run({
+      ...(opts.until_tick !== undefined ? { until_tick: opts.until_tick } : {}),
+      ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
+      onStep: (r) => {
+        for (const e of r.events) foldEvent(fold, e);
+        if (onProgress && ++n % every === 0) onProgress(this);
+      },
+    });
   }
 
   summary(): RunSummary {

@@ -132,6 +132,13 @@ export class SwarmEngine {
    * nothing clears it. Skipping a queue that is known empty changes no outcome (a claim
    * there would return null), only the cost of idle turns.
    */
+  /**
+   * Every lease on this run's queues and when it expires: the ones this engine took, plus (after
+   * a restart) the ones a previous life left. The housekeeper sweeps only when one of them may
+   * have expired; a sweep that could find nothing changes nothing, so skipping it changes no
+   * outcome, only the cost of a turn every tick.
+   */
+  private readonly leases = new Map<object, number>();
   private readonly taskHint = new Set<string>();
   private readonly reviewHint = new Set<string>();
 
@@ -227,6 +234,12 @@ export class SwarmEngine {
       this.taskHint.add(id);
       this.reviewHint.add(id);
     }
+    // leases a previous life took are still on the queues: the housekeeper must know when they expire
+    for (const id of this.campaignOrder) {
+      const m = this.campaigns.get(id) as CampaignMirror;
+      for (const l of await this.ports.taskQueue.leased(m.taskQueue, 1_000_000)) this.leases.set(l, l.expires_at_ms);
+      for (const l of await this.ports.reviewQueue.leased(m.reviewQueue, 1_000_000)) this.leases.set(l, l.expires_at_ms);
+    }
     await this.reconcile();
   }
 
@@ -289,8 +302,21 @@ export class SwarmEngine {
     return out;
   }
 
-  /** Runs until finished, `max_steps`, or `shouldStop()`; reports progress every `every` steps. */
-  async run(opts: { max_steps?: number; until_tick?: number; shouldStop?: () => boolean; onProgress?: (e: SwarmEngine) => void; every?: number } = {}): Promise<void> {
+  /**
+   * Runs until finished, `max_steps`, `until_tick` or `shouldStop()`; hands every step to
+   * `onStep` and reports progress every `every` steps (and once at the end). One loop here,
+   * not a call per step from outside: a simulation takes tens of thousands of steps.
+   */
+  async run(
+    opts: {
+      max_steps?: number;
+      until_tick?: number;
+      shouldStop?: () => boolean;
+      onStep?: (r: StepResult) => void;
+      onProgress?: (e: SwarmEngine) => void;
+      every?: number;
+    } = {},
+  ): Promise<void> {
     const every = opts.every ?? 500;
     let n = 0;
     while (!this.finished) {
@@ -299,6 +325,7 @@ export class SwarmEngine {
       if (opts.shouldStop?.()) break;
       const r = await this.step();
       if (!r) break;
+      opts.onStep?.(r);
       n += 1;
       if (opts.onProgress && n % every === 0) opts.onProgress(this);
     }
@@ -439,7 +466,7 @@ export class SwarmEngine {
     }
   }
 
-  private async actUntimed(a: AgentState): Promise<boolean> {
+  private actUntimed(a: AgentState): Promise<boolean> {
     switch (a.kind) {
       case 'operator':
         return this.operatorTurn();
@@ -704,6 +731,7 @@ export class SwarmEngine {
       const m = this.campaigns.get(id) as CampaignMirror;
       if (m.status !== 'ACTIVE' || !hint.has(id)) continue;
       const lease = await queue.claim(m[which], a.id, this.lease_ms);
+      if (lease) this.leases.set(lease, lease.expires_at_ms);
       if (!lease) {
         await this.maybeClearHint(hint, queue.depth(m[which]), id);
         continue;
@@ -712,6 +740,18 @@ export class SwarmEngine {
       return { m, lease };
     }
     return null;
+  }
+
+  /** Acknowledges a lease this engine holds (and forgets it). */
+  private ack<T>(queue: WorkQueue<T>, lease: Lease<T>): Promise<boolean> {
+    this.leases.delete(lease);
+    return queue.ack(lease.queue, lease.lease_id);
+  }
+
+  /** Puts a held item back on its queue after `delay_ms` (and forgets the lease). */
+  private retryLease<T>(queue: WorkQueue<T>, lease: Lease<T>, delay_ms: number): Promise<{ attempts: number } | null> {
+    this.leases.delete(lease);
+    return queue.retry(lease.queue, lease.lease_id, { delay_ms });
   }
 
   /** Clears a queue hint unless items are only waiting out a delay. */
@@ -724,7 +764,7 @@ export class SwarmEngine {
     const task_id = lease.item.payload.task_id;
     const task = await this.ports.state.getTask(task_id);
     if (!task || (task.status !== 'PENDING' && task.status !== 'PROCESSING')) {
-      await this.ports.taskQueue.ack(lease.queue, lease.lease_id);
+      await this.ack(this.ports.taskQueue, lease);
       this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: task?.status ?? 'missing', stage: 'claim' } });
       a.last = 'skipped a duplicate delivery';
       return;
@@ -761,7 +801,7 @@ export class SwarmEngine {
     let outcome = b.outcome;
     if (outcome.kind === 'transient') {
       if (b.attempt < this.config.retry.max_attempts) {
-        const r = await this.ports.taskQueue.retry(b.lease.queue, b.lease.lease_id, { delay_ms: this.config.retry.backoff_ticks * this.config.tick_ms });
+        const r = await this.retryLease(this.ports.taskQueue, b.lease, this.config.retry.backoff_ticks * this.config.tick_ms);
         this.taskHint.add(m.id);
         if (!r) {
           this.emit('task.lease_lost', { campaign_id: m.id, task_id: b.task_id, data: { stage: 'retry' } });
@@ -792,7 +832,7 @@ export class SwarmEngine {
         : { task_id: b.task_id, skill_name: b.lease.item.payload.skill_name, result: { text: '', error: outcome.reason }, confidence_score: 0, reasoning: `worker error: ${outcome.reason}` };
     await this.ports.reviewQueue.enqueue(m.reviewQueue, [{ id: `${b.task_id}:${b.attempt}`, payload: output }]);
     this.reviewHint.add(m.id);
-    const held = await this.ports.taskQueue.ack(b.lease.queue, b.lease.lease_id);
+    const held = await this.ack(this.ports.taskQueue, b.lease);
     if (!held) this.emit('task.lease_lost', { campaign_id: m.id, task_id: b.task_id, data: { stage: 'ack' } });
     this.emit('task.output', {
       campaign_id: m.id,
@@ -831,7 +871,7 @@ export class SwarmEngine {
     const c = await this.ports.state.getCampaign(m.id);
     const task = await this.ports.state.getTask(task_id);
     if (!c || !task || task.status !== 'PROCESSING') {
-      await this.ports.reviewQueue.ack(lease.queue, lease.lease_id);
+      await this.ack(this.ports.reviewQueue, lease);
       this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: task?.status ?? 'missing', stage: 'review' } });
       a.last = 'skipped a duplicate output';
       return;
@@ -858,7 +898,7 @@ export class SwarmEngine {
     const m = this.mirror(b.campaign_id);
     const task = await this.ports.state.getTask(b.task_id);
     if (!task || task.status !== 'PROCESSING') {
-      await this.ports.reviewQueue.ack(b.lease.queue, b.lease.lease_id);
+      await this.ack(this.ports.reviewQueue, b.lease);
       this.emit('task.duplicate', { campaign_id: m.id, task_id: b.task_id, data: { status: task?.status ?? 'missing', stage: 'commit' } });
       return true;
     }
@@ -874,11 +914,11 @@ export class SwarmEngine {
   private async commitVerdict(a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskOutput>, task: Task, version: number, verdict: Verdict, vector: Float32Array | null): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const outcome = await this.commitDecision(m, task.id, version, verdict.route, {
+        const { outcome, written } = await this.commitDecision(m, task.id, version, verdict.route, {
           output: lease.item.payload,
           judge: { score: verdict.score, route: verdict.route, reasons: verdict.reasons, similarity: verdict.similarity, memories: verdict.memories, sensitive_topics: verdict.sensitive_topics, unsafe_words: verdict.unsafe_words },
         }, verdict.score, 'judge.decided', { escalation: verdict.escalation, reasons: verdict.reasons });
-        await this.ports.reviewQueue.ack(lease.queue, lease.lease_id);
+        await this.ack(this.ports.reviewQueue, lease);
         if (outcome === 'duplicate') {
           this.emit('task.duplicate', { campaign_id: m.id, task_id: task.id, data: { stage: 'idempotency' } });
           return;
@@ -889,7 +929,7 @@ export class SwarmEngine {
           data: { score: verdict.score, route: verdict.route, escalation: verdict.escalation, similarity: verdict.similarity, sensitive: verdict.sensitive_topics.length > 0 },
         });
         a.last = `${verdict.route === 'COMPLETED' ? 'approved' : verdict.route === 'FAILED' ? 'rejected' : 'escalated'} ${task.id.slice(0, 8)} (${verdict.score})`;
-        await this.afterDecision(m, task.id, verdict.route, vector, outcome === 'completed');
+        await this.afterDecision(m, task.id, verdict.route, vector, outcome === 'completed', written);
         return;
       } catch (e) {
         if (!(e instanceof ConflictError)) throw e;
@@ -897,7 +937,7 @@ export class SwarmEngine {
         const fresh = await this.ports.state.getCampaign(m.id);
         this.emit('occ.conflict', { campaign_id: m.id, task_id: task.id, data: { read_version: version, actual_version: fresh?.state_version ?? null } });
         if (!fresh || fresh.status !== 'ACTIVE') {
-          await this.ports.reviewQueue.retry(lease.queue, lease.lease_id, { delay_ms: this.config.tick_ms });
+          await this.retryLease(this.ports.reviewQueue, lease, this.config.tick_ms);
           this.reviewHint.add(m.id);
           this.emit('judge.deferred', { campaign_id: m.id, task_id: task.id, data: { campaign_status: fresh?.status ?? 'missing' } });
           a.last = `deferred ${task.id.slice(0, 8)}: campaign ${fresh?.status}`;
@@ -905,7 +945,7 @@ export class SwarmEngine {
         }
         const freshTask = await this.ports.state.getTask(task.id);
         if (!freshTask || freshTask.status !== 'PROCESSING') {
-          await this.ports.reviewQueue.ack(lease.queue, lease.lease_id);
+          await this.ack(this.ports.reviewQueue, lease);
           this.emit('task.duplicate', { campaign_id: m.id, task_id: task.id, data: { stage: 'reread' } });
           return;
         }
@@ -928,35 +968,37 @@ export class SwarmEngine {
     action: string,
     details: Record<string, unknown>,
     expected_status: TaskStatus = 'PROCESSING',
-  ): Promise<'ok' | 'completed' | 'duplicate'> {
+  ): Promise<{ outcome: 'ok' | 'completed' | 'duplicate'; written: Task | null }> {
     const lastOutstanding = route === 'COMPLETED' && m.outstanding === 1 && m.tasks.get(task_id)?.status !== 'COMPLETED';
-    return this.ports.state.transaction(async (tx) => {
-      const task = await tx.getTask(task_id);
-      if (!task) throw new ValidationError(`task ${task_id} vanished`);
-      const key = `${task.idempotency_key}:${expected_status === 'PROCESSING' ? 'judged' : 'human'}`;
-      const c = await tx.getCampaign(m.id);
-      if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
-      // a paused campaign (a human may decide during a pause) completes when it is resumed
-      const completesCampaign = lastOutstanding && c.status === 'ACTIVE';
-      const next = await tx.updateCampaign(m.id, version, { updated_at: this.clock.iso(), ...(completesCampaign ? { status: 'COMPLETED' as const } : {}) });
-      if (!(await tx.claimIdempotencyKey(key))) throw new DuplicateCommit();
-      await tx.updateTask(task_id, { status: route, output_data, confidence_score: score, updated_at: this.clock.iso() }, expected_status);
-      await tx.appendAudit(
-        this.audit({ action, entity_type: 'task', entity_id: task_id, campaign_id: m.id, before_status: expected_status, after_status: route, state_version: next.state_version, details: { ...details, score } }),
-      );
-      if (completesCampaign) {
+    try {
+      return await this.ports.state.transaction(async (tx) => {
+        const task = await tx.getTask(task_id);
+        if (!task) throw new ValidationError(`task ${task_id} vanished`);
+        const key = `${task.idempotency_key}:${expected_status === 'PROCESSING' ? 'judged' : 'human'}`;
+        const c = await tx.getCampaign(m.id);
+        if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
+        // a paused campaign (a human may decide during a pause) completes when it is resumed
+        const completesCampaign = lastOutstanding && c.status === 'ACTIVE';
+        const next = await tx.updateCampaign(m.id, version, { updated_at: this.clock.iso(), ...(completesCampaign ? { status: 'COMPLETED' as const } : {}) });
+        if (!(await tx.claimIdempotencyKey(key))) throw new DuplicateCommit();
+        const written = await tx.updateTask(task_id, { status: route, output_data, confidence_score: score, updated_at: this.clock.iso() }, expected_status);
         await tx.appendAudit(
-          this.audit({ action: 'campaign.completed', entity_type: 'campaign', entity_id: m.id, campaign_id: m.id, before_status: c.status, after_status: 'COMPLETED', state_version: next.state_version, details: null }),
+          this.audit({ action, entity_type: 'task', entity_id: task_id, campaign_id: m.id, before_status: expected_status, after_status: route, state_version: next.state_version, details: { ...details, score } }),
         );
-      }
-      return completesCampaign ? ('completed' as const) : ('ok' as const);
-    }).catch((e: unknown) => {
-      if (e instanceof DuplicateCommit) return 'duplicate' as const;
+        if (completesCampaign) {
+          await tx.appendAudit(
+            this.audit({ action: 'campaign.completed', entity_type: 'campaign', entity_id: m.id, campaign_id: m.id, before_status: c.status, after_status: 'COMPLETED', state_version: next.state_version, details: null }),
+          );
+        }
+        return { outcome: completesCampaign ? ('completed' as const) : ('ok' as const), written };
+      });
+    } catch (e) {
+      if (e instanceof DuplicateCommit) return { outcome: 'duplicate', written: null };
       throw e;
-    });
+    }
   }
 
-  private async afterDecision(m: CampaignMirror, task_id: string, route: TaskStatus, vector: Float32Array | null, completed: boolean): Promise<void> {
+  private async afterDecision(m: CampaignMirror, task_id: string, route: TaskStatus, vector: Float32Array | null, completed: boolean, written: Task | null): Promise<void> {
     m.setStatus(task_id, route, this.tickNo);
     if (route === 'COMPLETED') {
       if (completed) {
@@ -967,7 +1009,8 @@ export class SwarmEngine {
       }
       const t = m.tasks.get(task_id);
       if (t?.skill_name === 'content_generation') {
-        const task = await this.ports.state.getTask(task_id);
+        // the row the decision just wrote (no read back)
+        const task = written?.id === task_id ? written : await this.ports.state.getTask(task_id);
         if (task) await this.writeEpisodic(task, vector, true);
       }
     }
@@ -1023,18 +1066,24 @@ export class SwarmEngine {
       text = redactFlagged(orig, (this.personas.get(m.persona_id) ?? (await this.persona(m.persona_id))));
     }
     const output_data = { ...prev, human: { decision, reviewer }, ...(text ? { edited_text: text } : {}) };
-    const outcome = await this.commitDecision(m, task_id, version, route, output_data, task.confidence_score, 'human.decided', { decision, reviewer }, 'ESC_HITL');
+    const { outcome, written } = await this.commitDecision(m, task_id, version, route, output_data, task.confidence_score, 'human.decided', { decision, reviewer }, 'ESC_HITL');
     if (outcome === 'duplicate') {
       this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { stage: 'human' } });
       return;
     }
     this.emit('human.decided', { campaign_id: m.id, task_id, data: { decision, reviewer } });
-    await this.afterDecision(m, task_id, route, null, outcome === 'completed');
+    await this.afterDecision(m, task_id, route, null, outcome === 'completed', written);
   }
 
   // ---------------------------------------------------------------- housekeeper
 
   private async housekeeperTurn(a: AgentState): Promise<boolean> {
+    const now = this.clock.now_ms();
+    let soonest = Infinity;
+    for (const at of this.leases.values()) if (at < soonest) soonest = at;
+    if (soonest > now) return false;
+    // what expired is redelivered now (or was already acked): forget it either way
+    for (const [l, at] of this.leases) if (at <= now) this.leases.delete(l);
     const redelivered: string[] = [];
     for (const id of this.campaignOrder) {
       const m = this.campaigns.get(id) as CampaignMirror;

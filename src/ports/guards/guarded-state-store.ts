@@ -19,7 +19,7 @@ import {
   type Task,
   type TaskStatus,
 } from '../../domain/schemas.ts';
-import { assertCampaignTransition, assertTaskTransition } from '../../domain/status.ts';
+import { assertCampaignTransition, assertTaskTransition, canTransitionTask } from '../../domain/status.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import { fastAuditDraft, fastCampaignPatch, fastTask, fastTaskPatch, isTaskStatus } from './fast-checks.ts';
 import type { CampaignPatch, StateStore, StateTransaction, TaskPatch } from '../state-store.ts';
@@ -54,17 +54,23 @@ class GuardedTx implements StateTransaction {
     if (c.state_version !== 1) throw new ValidationError(`invalid campaign: a new campaign starts at state_version 1, got ${c.state_version}`);
     return this.inner.insertCampaign(c);
   }
-  async updateCampaign(id: string, expected_version: number, patch: CampaignPatch): Promise<Campaign> {
-    const p = fastCampaignPatch(patch) ? patch : parseOrThrow(CampaignPatchSchema, patch, 'campaign patch');
-    if (!Number.isInteger(expected_version) || expected_version < 1) {
-      throw new ValidationError(`invalid expected state_version ${expected_version} for campaign ${id}`);
+  updateCampaign(id: string, expected_version: number, patch: CampaignPatch): Promise<Campaign> {
+    try {
+      const p = fastCampaignPatch(patch) ? patch : parseOrThrow(CampaignPatchSchema, patch, 'campaign patch');
+      if (!Number.isInteger(expected_version) || expected_version < 1) {
+        throw new ValidationError(`invalid expected state_version ${expected_version} for campaign ${id}`);
+      }
+      if (p.status !== undefined) return this.checkedCampaignUpdate(id, expected_version, p, p.status);
+      return this.inner.updateCampaign(id, expected_version, p);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (p.status !== undefined) {
-      const cur = await this.inner.getCampaign(id);
-      if (!cur) throw new NotFoundError('campaign', id);
-      // a stale version is a conflict, reported by the adapter, before any transition check
-      if (cur.state_version === expected_version) assertCampaignTransition(id, cur.status, p.status);
-    }
+  }
+  private async checkedCampaignUpdate(id: string, expected_version: number, p: CampaignPatch, to: Campaign['status']): Promise<Campaign> {
+    const cur = await this.inner.getCampaign(id);
+    if (!cur) throw new NotFoundError('campaign', id);
+    // a stale version is a conflict, reported by the adapter, before any transition check
+    if (cur.state_version === expected_version) assertCampaignTransition(id, cur.status, to);
     return this.inner.updateCampaign(id, expected_version, p);
   }
   async insertTasks(tasks: readonly Task[]): Promise<void> {
@@ -76,24 +82,38 @@ class GuardedTx implements StateTransaction {
     }
     return this.inner.insertTasks(checked);
   }
-  async updateTask(id: string, patch: TaskPatch, expected_status?: TaskStatus): Promise<Task> {
-    const p = fastTaskPatch(patch) ? patch : parseOrThrow(TaskPatchSchema, patch, 'task patch');
-    if (expected_status !== undefined && !isTaskStatus(expected_status)) parseOrThrow(TaskStatusSchema, expected_status, 'expected task status');
-    if (p.status !== undefined) {
-      const cur = await this.inner.getTask(id);
-      if (!cur) throw new NotFoundError('task', id);
-      if (expected_status === undefined || cur.status === expected_status) assertTaskTransition(id, cur.status, p.status);
+  updateTask(id: string, patch: TaskPatch, expected_status?: TaskStatus): Promise<Task> {
+    try {
+      const p = fastTaskPatch(patch) ? patch : parseOrThrow(TaskPatchSchema, patch, 'task patch');
+      if (expected_status !== undefined && !isTaskStatus(expected_status)) parseOrThrow(TaskStatusSchema, expected_status, 'expected task status');
+      // with an expected status, the adapter refuses any other current status (a conflict), so a
+      // legal expected → new transition needs no read; everything else reads and checks
+      if (p.status !== undefined && !(expected_status !== undefined && canTransitionTask(expected_status, p.status))) {
+        return this.checkedTaskUpdate(id, p, expected_status, p.status);
+      }
+      return this.inner.updateTask(id, p, expected_status);
+    } catch (e) {
+      return Promise.reject(e);
     }
+  }
+  private async checkedTaskUpdate(id: string, p: TaskPatch, expected_status: TaskStatus | undefined, to: TaskStatus): Promise<Task> {
+    const cur = await this.inner.getTask(id);
+    if (!cur) throw new NotFoundError('task', id);
+    if (expected_status === undefined || cur.status === expected_status) assertTaskTransition(id, cur.status, to);
     return this.inner.updateTask(id, p, expected_status);
   }
-  async claimIdempotencyKey(key: string): Promise<boolean> {
+  claimIdempotencyKey(key: string): Promise<boolean> {
     if (typeof key !== 'string' || key.length === 0 || key.length > 256) {
-      throw new ValidationError('invalid idempotency key: must be 1..256 characters');
+      return Promise.reject(new ValidationError('invalid idempotency key: must be 1..256 characters'));
     }
     return this.inner.claimIdempotencyKey(key);
   }
-  async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
-    return this.inner.appendAudit(fastAuditDraft(draft) ? draft : parseOrThrow(AuditDraftSchema, draft, 'audit event'));
+  appendAudit(draft: AuditDraft): Promise<AuditEvent> {
+    try {
+      return this.inner.appendAudit(fastAuditDraft(draft) ? draft : parseOrThrow(AuditDraftSchema, draft, 'audit event'));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 }
 
