@@ -277,6 +277,10 @@ export class SwarmEngine {
         this.cursor += 1;
         continue;
       }
+      if (!this.mayAct(a)) {
+        this.cursor += 1;
+        continue;
+      }
       this.beginAction(a.id);
       const acted = this.timer ? await this.act(a) : await this.actUntimed(a);
       if (!acted) {
@@ -466,6 +470,27 @@ export class SwarmEngine {
     }
   }
 
+  /**
+   * False when the agent certainly has nothing to do this turn: its turn would return false
+   * and change nothing. Spares an async call for each idle turn (most turns of most ticks).
+   */
+  private mayAct(a: AgentState): boolean {
+    switch (a.kind) {
+      case 'worker':
+        return a.busy ? this.tickNo >= a.busy.until_tick : this.taskHint.size > 0;
+      case 'judge':
+        return a.busy ? this.tickNo >= a.busy.until_tick : this.reviewHint.size > 0;
+      case 'operator': {
+        const next = this.scenario.operator[this.operatorDone];
+        return next !== undefined && next.tick <= this.tickNo;
+      }
+      case 'housekeeper':
+        return this.soonestLease() <= this.clock.now_ms();
+      default:
+        return true;
+    }
+  }
+
   private actUntimed(a: AgentState): Promise<boolean> {
     switch (a.kind) {
       case 'operator':
@@ -515,14 +540,13 @@ export class SwarmEngine {
     return m;
   }
 
-  /** Puts tasks on the campaign's task queue; `known` holds tasks just written (no re-read). */
-  private async enqueueTasks(m: CampaignMirror, ids: readonly string[], log = true, known?: ReadonlyMap<string, Task>): Promise<void> {
+  /** Puts tasks on the campaign's task queue (the payload comes from the mirror: no store read). */
+  private async enqueueTasks(m: CampaignMirror, ids: readonly string[], log = true): Promise<void> {
     const items: { id: string; payload: WorkerTaskInput }[] = [];
     for (const id of ids) {
-      const t = known?.get(id) ?? (await this.ports.state.getTask(id));
+      const t = m.tasks.get(id);
       if (!t) continue;
-      const input = t.input_data as { skill_name: string; params: Record<string, unknown> };
-      items.push({ id, payload: { task_id: id, skill_name: t.skill_name, params: input.params ?? {}, persona_id: m.persona_id } });
+      items.push({ id, payload: { task_id: id, skill_name: t.skill_name, params: t.params, persona_id: m.persona_id } });
     }
     const n = await this.ports.taskQueue.enqueue(m.taskQueue, items);
     if (n > 0) this.taskHint.add(m.id);
@@ -679,7 +703,7 @@ export class SwarmEngine {
     m.addTask(planner, this.tickNo);
     for (const t of tasks) m.addTask(t, this.tickNo);
     this.emit('campaign.planned', { campaign_id: m.id, data: { tasks: tasks.length, state_version: c.state_version } });
-    await this.enqueueTasks(m, m.readyTasks(), true, new Map(tasks.map((t) => [t.id, t])));
+    await this.enqueueTasks(m, m.readyTasks());
   }
 
   private async replan(m: CampaignMirror, failed_id: string): Promise<void> {
@@ -702,7 +726,7 @@ export class SwarmEngine {
     });
     m.replaced(failed_id, replacement, this.tickNo);
     this.emit('task.replanned', { campaign_id: m.id, task_id: replacement.id, data: { supersedes: failed_id, branch: failed.branch, replans: replacement.replans } });
-    await this.enqueueTasks(m, m.isReady(replacement.id) ? [replacement.id] : [], true, new Map([[replacement.id, replacement]]));
+    await this.enqueueTasks(m, m.isReady(replacement.id) ? [replacement.id] : []);
   }
 
   // ---------------------------------------------------------------- workers
@@ -740,6 +764,13 @@ export class SwarmEngine {
       return { m, lease };
     }
     return null;
+  }
+
+  /** When the first lease on this run's queues expires (Infinity when none is held). */
+  private soonestLease(): number {
+    let soonest = Infinity;
+    for (const at of this.leases.values()) if (at < soonest) soonest = at;
+    return soonest;
   }
 
   /** Acknowledges a lease this engine holds (and forgets it). */
@@ -1079,9 +1110,7 @@ export class SwarmEngine {
 
   private async housekeeperTurn(a: AgentState): Promise<boolean> {
     const now = this.clock.now_ms();
-    let soonest = Infinity;
-    for (const at of this.leases.values()) if (at < soonest) soonest = at;
-    if (soonest > now) return false;
+    if (this.soonestLease() > now) return false;
     // what expired is redelivered now (or was already acked): forget it either way
     for (const [l, at] of this.leases) if (at <= now) this.leases.delete(l);
     const redelivered: string[] = [];

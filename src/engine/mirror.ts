@@ -12,6 +12,8 @@ export interface TaskMirror {
   readonly skill_name: string;
   readonly role: Task['role'];
   readonly replans: number;
+  /** What a worker needs from `input_data` (the queue payload's params). */
+  readonly params: Record<string, unknown>;
   /** Tick at which it went to ESC_HITL (for the simulated reviewer's delay). */
   escalated_tick: number | null;
 }
@@ -58,6 +60,7 @@ export class CampaignMirror {
       skill_name: t.skill_name,
       role: t.role,
       replans: t.replans,
+      params: ((t.input_data as { params?: Record<string, unknown> } | null)?.params ?? {}) as Record<string, unknown>,
       escalated_tick: t.status === 'ESC_HITL' ? tick : null,
     });
     for (const d of t.depends_on) {
