@@ -85,25 +85,31 @@ function stringifySorted(r: Record<string, unknown>, details: unknown): string {
 
 /** Seals a draft into the event that follows `prev` (null for the first event). */
 export function sealAuditEvent(prev: { seq: number; hash: string } | null, draft: AuditDraft): AuditEvent {
-  // one object literal with every field, in one shape: no spread, no property added later
-  const e: AuditEvent = {
-    id: draft.id,
-    actor: draft.actor,
+  // one object literal, its keys in canonical (sorted) order with `hash` added last: when the
+  // details are canonical too, JSON.stringify of the event is already its canonical JSON
+  const e = {
     action: draft.action,
-    entity_type: draft.entity_type,
-    entity_id: draft.entity_id,
-    campaign_id: draft.campaign_id,
-    before_status: draft.before_status,
+    actor: draft.actor,
     after_status: draft.after_status,
+    before_status: draft.before_status,
+    campaign_id: draft.campaign_id,
+    details: draft.details,
+    entity_id: draft.entity_id,
+    entity_type: draft.entity_type,
+    id: draft.id,
+    prev_hash: prev ? prev.hash : GENESIS_HASH,
+    seq: prev ? prev.seq + 1 : 1,
     state_version: draft.state_version,
     timestamp: draft.timestamp,
-    details: draft.details,
-    seq: prev ? prev.seq + 1 : 1,
-    prev_hash: prev ? prev.hash : GENESIS_HASH,
-    hash: '',
-  };
-  e.hash = sha256Hex(auditJson(e as unknown as Record<string, unknown>, true));
-  return e;
+  } as Omit<AuditEvent, 'hash'> & { hash?: string };
+  let complete = true;
+  for (const k of AUDIT_KEYS) if ((e as Record<string, unknown>)[k] === undefined) complete = false;
+  const json =
+    complete && (e.details === null || typeof e.details !== 'object' || sortedForJson(e.details) === e.details)
+      ? JSON.stringify(e)
+      : auditJson(e as unknown as Record<string, unknown>, true);
+  e.hash = sha256Hex(json);
+  return e as AuditEvent;
 }
 
 export interface AuditVerification {

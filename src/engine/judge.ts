@@ -42,7 +42,11 @@ const KEYWORD_TOPIC = new Map<string, number>(TOPIC_NAMES.flatMap((t, i) => (SEN
  * lower-cased text, as the hashing embedder reads them.
  */
 export function sensitiveTopics(text: string, persona: PersonaView): string[] {
-  const s = text.toLowerCase();
+  return topicsOfLower(text.toLowerCase(), persona);
+}
+
+/** sensitiveTopics of a text already lower-cased. */
+function topicsOfLower(s: string, persona: PersonaView): string[] {
   const n = s.length;
   let mask = 0;
   let forbidden: string[] | null = null;
@@ -80,6 +84,14 @@ export function redactFlagged(text: string, persona: PersonaView): string {
     .join(' ');
 }
 
+const padded = new WeakMap<readonly string[], readonly string[]>();
+/** The words with a space either side (what the safety filter looks for), made once per list. */
+function paddedWords(words: readonly string[]): readonly string[] {
+  let p = padded.get(words);
+  if (!p) padded.set(words, (p = words.map((w) => ` ${w} `)));
+  return p;
+}
+
 export function judge(
   output: { text: string; confidence: number; failed: boolean },
   persona: PersonaView,
@@ -98,9 +110,11 @@ export function judge(
     reasons.push(`longer than ${j.max_chars} characters`);
   }
   score = r4(Math.min(1, Math.max(0, score)));
-  const lower = ` ${output.text.toLowerCase()} `;
-  const unsafe_words = persona.forbidden_words.filter((w) => lower.includes(` ${w} `));
-  const sensitive_topics = output.failed ? [] : sensitiveTopics(output.text, persona);
+  const lowered = output.text.toLowerCase();
+  const lower = ` ${lowered} `;
+  const pw = paddedWords(persona.forbidden_words);
+  const unsafe_words = persona.forbidden_words.filter((_w, i) => lower.includes(pw[i] as string));
+  const sensitive_topics = output.failed ? [] : topicsOfLower(lowered, persona);
 
   let route: Route;
   let escalation: Verdict['escalation'] = 0;
