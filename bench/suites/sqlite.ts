@@ -335,9 +335,11 @@ async function adapterVsRaw(dir: string, mode: Mode, ctx: BenchContext): Promise
   return out;
 }
 
+let simRuns = 0;
 /** Runs the benchmark workload to the end; SQLite files are pre-opened so the run joins the chosen mode. */
 async function simulate(dir: string, campaigns: number, pieces: number, backend: 'memory' | 'sqlite', mode?: Mode) {
-  const db = join(dir, `sim-${backend}-${mode?.commit ?? ''}-${mode?.synchronous ?? ''}-${campaigns}x${pieces}.db`);
+  // a new file per run (the same file again would resume the finished run)
+  const db = join(dir, `sim-${backend}-${mode?.commit ?? ''}-${mode?.synchronous ?? ''}-${campaigns}x${pieces}-${++simRuns}.db`);
   const pre = backend === 'sqlite' ? openSqliteDatabase(db, mode) : null;
   const sim = await Simulation.open({
     scenario: benchScenario(campaigns, pieces, { judge: { memory_categories: ['SOUL', 'Semantic'] } }),

@@ -32,9 +32,25 @@ export class HashingEmbedder implements Embedder {
     this.model_id = `hashing-v1-${dimensions}`;
   }
 
+  // vectors are handed out as views into blocks of 64 (one ArrayBuffer per block, not per
+  // vector: each ArrayBuffer is an off-heap allocation the garbage collector has to track)
+  private block: Float32Array | null = null;
+  private used = 0;
+
+  private fresh(): Float32Array {
+    const dims = this.dimensions;
+    if (!this.block || this.used + dims > this.block.length) {
+      this.block = new Float32Array(dims * 64);
+      this.used = 0;
+    }
+    const v = this.block.subarray(this.used, this.used + dims);
+    this.used += dims;
+    return v;
+  }
+
   embedOne(text: string): Float32Array {
     const dims = this.dimensions;
-    const v = new Float32Array(dims);
+    const v = this.fresh();
     // words are the runs of [a-z0-9'] in the lower-cased text, read in place (no substrings);
     // each adds its own hash and those of the trigrams of " word " (padded with spaces)
     const s = text.toLowerCase();

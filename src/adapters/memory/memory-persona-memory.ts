@@ -52,11 +52,43 @@ class Partition {
   }
 }
 
+/**
+ * Vector storage in large blocks: each stored vector is a view into a block of 256 vectors, so
+ * a memory costs no ArrayBuffer of its own (each one is an off-heap allocation the garbage
+ * collector tracks). Slots of deleted memories are reused.
+ */
+class VectorSlab {
+  private block: Float32Array | null = null;
+  private used = 0;
+  private readonly free: Float32Array[] = [];
+  private static readonly PER_BLOCK = 256;
+
+  copy(v: Float32Array): Float32Array {
+    const dims = v.length;
+    let out = this.free.length && (this.free[this.free.length - 1] as Float32Array).length === dims ? this.free.pop() : undefined;
+    if (!out) {
+      if (!this.block || this.used + dims > this.block.length) {
+        this.block = new Float32Array(dims * VectorSlab.PER_BLOCK);
+        this.used = 0;
+      }
+      out = this.block.subarray(this.used, this.used + dims);
+      this.used += dims;
+    }
+    out.set(v);
+    return out;
+  }
+
+  release(v: Float32Array): void {
+    this.free.push(v);
+  }
+}
+
 export class MemoryPersonaMemory implements PersonaMemoryStore {
   readonly kind: string = 'memory';
   readonly capabilities = Object.freeze({ exact: true, durable: false });
   private readonly m = new Map<string, Stored>();
   private readonly parts = new Map<string, Partition>();
+  private slab = new VectorSlab();
 
   private partKey(persona_id: string, category: string): string {
     return `${persona_id}\u0000${category}`;
@@ -68,7 +100,8 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
       // model() reads the first record: only filling an empty store or replacing one can change it
       if (old || this.m.size === 0) this.modelInfo = undefined;
       if (old) this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(r.id);
-      const stored = { record: { ...r, vector: Float32Array.from(r.vector) }, norm: Math.sqrt(dot(r.vector, r.vector)) };
+      if (old) this.slab.release(old.record.vector);
+      const stored = { record: { ...r, vector: this.slab.copy(r.vector) }, norm: Math.sqrt(dot(r.vector, r.vector)) };
       this.m.set(r.id, stored);
       const key = this.partKey(r.persona_id, r.category);
       let part = this.parts.get(key);
@@ -112,6 +145,7 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
       const old = this.m.get(id);
       if (!old) continue;
       this.m.delete(id);
+      this.slab.release(old.record.vector);
       this.modelInfo = undefined;
       this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(id);
       n += 1;
@@ -138,6 +172,7 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
   async close(): Promise<void> {
     this.modelInfo = undefined;
     this.m.clear();
+    this.slab = new VectorSlab();
     this.parts.clear();
   }
 }
