@@ -102,8 +102,18 @@ export function sealAuditEvent(prev: { seq: number; hash: string } | null, draft
     state_version: draft.state_version,
     timestamp: draft.timestamp,
   } as Omit<AuditEvent, 'hash'> & { hash?: string };
-  let complete = true;
-  for (const k of AUDIT_KEYS) if ((e as Record<string, unknown>)[k] === undefined) complete = false;
+  const complete =
+    e.action !== undefined &&
+    e.actor !== undefined &&
+    e.after_status !== undefined &&
+    e.before_status !== undefined &&
+    e.campaign_id !== undefined &&
+    e.details !== undefined &&
+    e.entity_id !== undefined &&
+    e.entity_type !== undefined &&
+    e.id !== undefined &&
+    e.state_version !== undefined &&
+    e.timestamp !== undefined;
   const json =
     complete && (e.details === null || typeof e.details !== 'object' || sortedForJson(e.details) === e.details)
       ? JSON.stringify(e)

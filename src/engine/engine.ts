@@ -106,6 +106,8 @@ export class SwarmEngine {
   readonly campaigns = new Map<string, CampaignMirror>();
   /** Campaign ids in creation order. */
   readonly campaignOrder: string[] = [];
+  /** The same campaigns' mirrors, in the same order (the claim loop walks them every turn). */
+  private readonly mirrorOrder: CampaignMirror[] = [];
   stepNo = 0;
   tickNo = 0;
   finished: FinishReason | null = null;
@@ -224,8 +226,7 @@ export class SwarmEngine {
     }
     for (const [n, c] of campaigns.entries()) {
       const tasks = await this.ports.state.listTasks({ campaign_id: c.id });
-      this.campaigns.set(c.id, CampaignMirror.fromStore(c, tasks, this.tickNo));
-      this.campaignOrder.push(c.id);
+      this.addMirror(CampaignMirror.fromStore(c, tasks, this.tickNo));
       // a campaign added from the UI and not planned before the crash gets the default size
       this.scenarioPieces.set(c.id, this.scenario.campaigns[n]?.content_pieces ?? 3);
     }
@@ -534,6 +535,12 @@ export class SwarmEngine {
     return tx.updateCampaign(c.id, c.state_version, status ? { status, updated_at: this.clock.iso() } : { updated_at: this.clock.iso() });
   }
 
+  private addMirror(m: CampaignMirror): void {
+    this.campaigns.set(m.id, m);
+    this.campaignOrder.push(m.id);
+    this.mirrorOrder.push(m);
+  }
+
   private mirror(id: string): CampaignMirror {
     const m = this.campaigns.get(id);
     if (!m) throw new ValidationError(`unknown campaign ${id}`);
@@ -611,8 +618,7 @@ export class SwarmEngine {
         this.audit({ action: 'campaign.created', entity_type: 'campaign', entity_id: c.id, campaign_id: c.id, before_status: null, after_status: 'PLANNING', state_version: 1, details: { title: c.title, persona_id: c.persona_id } }),
       );
     });
-    this.campaigns.set(c.id, new CampaignMirror(c.id, c.persona_id, c.goal, 'PLANNING', c.created_at));
-    this.campaignOrder.push(c.id);
+    this.addMirror(new CampaignMirror(c.id, c.persona_id, c.goal, 'PLANNING', c.created_at));
     this.scenarioPieces.set(c.id, sc.content_pieces);
     this.emit('campaign.created', { campaign_id: c.id, data: { title: c.title, persona_id: c.persona_id } });
     return c;
@@ -748,11 +754,13 @@ export class SwarmEngine {
     hint: Set<string>,
     which: 'taskQueue' | 'reviewQueue',
   ): Promise<{ m: CampaignMirror; lease: Lease<T> } | null> {
-    const n = this.campaignOrder.length;
+    const order = this.mirrorOrder;
+    const n = order.length;
     for (let k = 0; k < n; k++) {
-      const idx = (a.offset + k) % n;
-      const id = this.campaignOrder[idx] as string;
-      const m = this.campaigns.get(id) as CampaignMirror;
+      let idx = a.offset + k;
+      if (idx >= n) idx %= n;
+      const m = order[idx] as CampaignMirror;
+      const id = m.id;
       if (m.status !== 'ACTIVE' || !hint.has(id)) continue;
       const lease = await queue.claim(m[which], a.id, this.lease_ms);
       if (lease) this.leases.set(lease, lease.expires_at_ms);
