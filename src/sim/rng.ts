@@ -5,7 +5,12 @@
  */
 import type { Rng } from '../ports/rng.ts';
 
-function hashString(s: string): [number, number, number, number] {
+// hashString leaves its four words here (no array per call: ids and forks hash thousands of keys)
+let H1 = 0,
+  H2 = 0,
+  H3 = 0,
+  H4 = 0;
+function hashString(s: string): void {
   let h1 = 1779033703,
     h2 = 3144134277,
     h3 = 1013904242,
@@ -21,7 +26,10 @@ function hashString(s: string): [number, number, number, number] {
   h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
   h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
   h4 = Math.imul(h2 ^ (h4 >>> 19), 2716044179);
-  return [(h1 ^ h2 ^ h3 ^ h4) >>> 0, (h2 ^ h1) >>> 0, (h3 ^ h1) >>> 0, (h4 ^ h1) >>> 0];
+  H1 = (h1 ^ h2 ^ h3 ^ h4) >>> 0;
+  H2 = (h2 ^ h1) >>> 0;
+  H3 = (h3 ^ h1) >>> 0;
+  H4 = (h4 ^ h1) >>> 0;
 }
 
 // two hex digits per byte, one digit per nibble: uuids are built by lookup, not toString(16)
@@ -35,7 +43,11 @@ const hex4 = (x: number): string => (HEX2[(x >>> 8) & 255] as string) + HEX2[x &
  * id, different keys different ids (128-bit hash). For ids that must survive a restart.
  */
 export function uuidFromKey(seed: number, key: string): string {
-  const [a, b, c, d] = hashString(`${seed}/${key}`);
+  hashString(`${seed}/${key}`);
+  const a = H1,
+    b = H2,
+    c = H3,
+    d = H4;
   // hex digits of a | b | c | d, with digit 12 set to "4" and digit 16 to the variant (8, 9, a, b)
   return (
     hex8(a) +
@@ -66,7 +78,11 @@ export class SeededRng implements Rng {
     label = 'root',
   ) {
     this.label = label;
-    [this.a, this.b, this.c, this.d] = hashString(`${seed}/${label}`);
+    hashString(`${seed}/${label}`);
+    this.a = H1;
+    this.b = H2;
+    this.c = H3;
+    this.d = H4;
     for (let i = 0; i < 12; i++) this.nextU32();
   }
 

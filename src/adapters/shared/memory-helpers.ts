@@ -25,29 +25,31 @@ export function compareHits(a: MemoryHit, b: MemoryHit): number {
 
 /** Keeps the k best (score desc, id asc) of what it is offered. */
 export class TopK<T extends { id: string }> {
-  private items: [T, number][] = [];
+  // parallel lists, best first: no [item, score] pair per offer
+  private readonly items: T[] = [];
+  private readonly scores: number[] = [];
   constructor(private readonly k: number) {}
 
-  private better(a: [T, number], b: [T, number]): boolean {
-    return a[1] > b[1] || (a[1] === b[1] && a[0].id < b[0].id);
+  /** True when (item, score) ranks before position i: higher score, then smaller id. */
+  private before(item: T, score: number, i: number): boolean {
+    const s = this.scores[i] as number;
+    return score > s || (score === s && item.id < (this.items[i] as T).id);
   }
 
   offer(item: T, score: number): void {
-    if (this.k <= 0) return;
-    const items = this.items;
-    if (items.length === this.k) {
-      // most offers lose to the current k-th: decide that before allocating an entry
-      const last = items[items.length - 1] as [T, number];
-      if (!(score > last[1] || (score === last[1] && item.id < last[0].id))) return;
+    const n = this.items.length;
+    if (this.k <= 0 || (n === this.k && !this.before(item, score, n - 1))) return;
+    let i = n;
+    while (i > 0 && this.before(item, score, i - 1)) i--;
+    this.items.splice(i, 0, item);
+    this.scores.splice(i, 0, score);
+    if (this.items.length > this.k) {
+      this.items.pop();
+      this.scores.pop();
     }
-    const entry: [T, number] = [item, score];
-    let i = items.length;
-    while (i > 0 && this.better(entry, items[i - 1] as [T, number])) i--;
-    items.splice(i, 0, entry);
-    if (items.length > this.k) items.pop();
   }
 
   result(): [T, number][] {
-    return this.items;
+    return this.items.map((it, i) => [it, this.scores[i] as number]);
   }
 }

@@ -10,12 +10,16 @@ import { fastMemoryRecord } from './fast-checks.ts';
 import type { MemoryRecord, PersonaMemoryStore } from '../persona-memory.ts';
 
 export function guardPersonaMemory(inner: PersonaMemoryStore): PersonaMemoryStore {
+  // the index's model as last read: an upsert of that model's vectors keeps it, a delete (which
+  // may empty the store) drops it, and a null answer is never kept (another writer may fill it)
+  let known: { model_id: string; dimensions: number } | null = null;
+  const model = async () => known ?? (known = await inner.model());
   return {
     kind: inner.kind,
     capabilities: inner.capabilities,
     async upsert(records: readonly MemoryRecord[]) {
       if (records.length === 0) return;
-      const current = await inner.model();
+      const current = await model();
       const first = records[0] as MemoryRecord;
       const model_id = current?.model_id ?? first.model_id;
       const dims = current?.dimensions ?? first.vector?.length;
@@ -34,17 +38,22 @@ export function guardPersonaMemory(inner: PersonaMemoryStore): PersonaMemoryStor
         }
         checkVector(vector, dims as number, `memory [${i}] (${r.id})`);
       });
+      // records of the index's own model leave it as it was; a first upsert sets it (read again)
+      if (!current) known = null;
       return inner.upsert(records);
     },
     async search(q) {
       if (!Number.isInteger(q.k) || q.k < 1 || q.k > 10_000) throw new ValidationError(`invalid search: k must be 1..10000, got ${q.k}`);
-      const current = await inner.model();
+      const current = await model();
       if (current) checkVector(q.vector, current.dimensions, 'search query');
       return inner.search(q);
     },
     get: (id) => inner.get(id),
     list: (f, limit, offset) => inner.list(f, limit, offset),
-    delete: (ids) => inner.delete(ids),
+    delete: (ids) => {
+      known = null;
+      return inner.delete(ids);
+    },
     count: (f) => inner.count(f),
     model: () => inner.model(),
     close: () => inner.close(),
