@@ -11,6 +11,7 @@ import type { MemoryCategory, PersonaMemory } from '../../domain/schemas.ts';
 import { MEMORY_CATEGORIES } from '../../domain/schemas.ts';
 import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import { byTimestampThenId, matchesMemoryFilter, TopK } from '../shared/memory-helpers.ts';
+import { dot } from '../shared/vector.ts';
 import type { MemoryRowStore } from '../hnsw/hnsw-row-store.ts';
 
 const INITIAL_CAPACITY = 64;
@@ -67,16 +68,15 @@ export class ExactPersonaMemory implements PersonaMemoryStore {
     const d = this.dims;
     const v = this.vectors;
     const qv = q.vector;
-    let qn = 0;
-    for (let j = 0; j < d; j++) qn += (qv[j] as number) * (qv[j] as number);
-    qn = Math.sqrt(qn) || 1;
+    const qn = Math.sqrt(dot(qv, qv)) || 1;
     for (let i = 0; i < this.size; i++) {
       if (persona >= 0 && this.personaOf[i] !== persona) continue;
       if (!(mask & (1 << (this.categoryOf[i] as number)))) continue;
       const n = this.norms[i] as number;
       let s = 0;
       if (n !== 0) {
-        // four accumulators: independent chains the CPU can overlap (≈2× over one)
+        // shared/vector.ts dot(), inlined over the flat array: the same four accumulators and
+        // the same final sum, so every adapter's scores agree to the last bit
         const o = i * d;
         let s0 = 0;
         let s1 = 0;
@@ -158,9 +158,7 @@ export class ExactPersonaMemory implements PersonaMemoryStore {
         this.slotOf.set(r.id, slot);
       }
       this.vectors.set(r.vector, slot * this.dims);
-      let n = 0;
-      for (let j = 0; j < r.vector.length; j++) n += (r.vector[j] as number) * (r.vector[j] as number);
-      this.norms[slot] = Math.sqrt(n);
+      this.norms[slot] = Math.sqrt(dot(r.vector, r.vector));
       let code = this.personaCodes.get(r.persona_id);
       if (code === undefined) {
         code = this.personaCodes.size;

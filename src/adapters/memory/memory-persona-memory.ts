@@ -112,18 +112,21 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
 
   async search(q: MemoryQuery): Promise<MemoryHit[]> {
     const top = new TopK<MemoryRecord>(q.k);
-    const qn = Math.sqrt(dot(q.vector, q.vector)) || 1;
+    const qv = q.vector;
+    const qn = Math.sqrt(dot(qv, qv)) || 1;
     for (const part of this.parts.values()) {
       if (q.persona_id !== undefined && part.persona_id !== q.persona_id) continue;
       if (q.categories !== undefined && !q.categories.includes(part.category)) continue;
       const items = part.items;
       for (let i = 0; i < items.length; i++) {
         const s = items[i] as Stored;
-        const score = s.norm === 0 ? 0 : dot(q.vector, s.record.vector) / (qn * s.norm);
+        const score = s.norm === 0 ? 0 : dot(qv, s.record.vector) / (qn * s.norm);
         top.offer(s.record, score);
       }
     }
-    return top.result().map(([r, score]) => ({ memory: stripVector(r), score }));
+    const hits: MemoryHit[] = new Array(top.items.length);
+    for (let i = 0; i < hits.length; i++) hits[i] = { memory: stripVector(top.items[i] as MemoryRecord), score: top.scores[i] as number };
+    return hits;
   }
 
   async get(id: string): Promise<PersonaMemory | null> {

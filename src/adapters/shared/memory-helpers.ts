@@ -26,8 +26,8 @@ export function compareHits(a: MemoryHit, b: MemoryHit): number {
 /** Keeps the k best (score desc, id asc) of what it is offered. */
 export class TopK<T extends { id: string }> {
   // parallel lists, best first: no [item, score] pair per offer
-  private readonly items: T[] = [];
-  private readonly scores: number[] = [];
+  readonly items: T[] = [];
+  readonly scores: number[] = [];
   constructor(private readonly k: number) {}
 
   /** True when (item, score) ranks before position i: higher score, then smaller id. */

@@ -2,21 +2,25 @@
 import { ModelMismatchError, ValidationError } from '../../domain/errors.ts';
 
 /**
- * Σ a[i]·b[i], added strictly left to right (unrolled by four with one accumulator, so the
- * result is bit-identical to the plain loop; about 25% faster).
+ * Σ a[i]·b[i] with four accumulators (independent chains the CPU can overlap, about 2× one),
+ * combined as (s0 + s1) + (s2 + s3). Every adapter scores with this one function (the exact
+ * adapter's scan inlines the same scheme), so they agree to the last bit.
  */
 export function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
   const n = a.length;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    s += (a[i] as number) * (b[i] as number);
-    s += (a[i + 1] as number) * (b[i + 1] as number);
-    s += (a[i + 2] as number) * (b[i + 2] as number);
-    s += (a[i + 3] as number) * (b[i + 3] as number);
+    s0 += (a[i] as number) * (b[i] as number);
+    s1 += (a[i + 1] as number) * (b[i + 1] as number);
+    s2 += (a[i + 2] as number) * (b[i + 2] as number);
+    s3 += (a[i + 3] as number) * (b[i + 3] as number);
   }
-  for (; i < n; i++) s += (a[i] as number) * (b[i] as number);
-  return s;
+  for (; i < n; i++) s0 += (a[i] as number) * (b[i] as number);
+  return s0 + s1 + (s2 + s3);
 }
 
 /** Scales v to unit length in place (a zero vector stays zero); returns v. */
