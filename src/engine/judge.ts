@@ -46,8 +46,21 @@ export function sensitiveTopics(text: string, persona: PersonaView): string[] {
 }
 
 /** sensitiveTopics of a text already lower-cased. */
+/**
+ * Words worth looking up: (length, first character) pairs of the keywords and of the persona's
+ * forbidden topics. Most words of a text match none, and are then never cut out of it.
+ */
+const KEYWORD_SHAPES = new Set([...KEYWORD_TOPIC.keys()].map((k) => k.length * 65536 + k.charCodeAt(0)));
+const topicShapes = new WeakMap<readonly string[], Set<number>>();
+function shapesFor(forbidden: readonly string[]): Set<number> {
+  let set = topicShapes.get(forbidden);
+  if (!set) topicShapes.set(forbidden, (set = new Set([...KEYWORD_SHAPES, ...forbidden.map((k) => k.length * 65536 + k.charCodeAt(0))])));
+  return set;
+}
+
 function topicsOfLower(s: string, persona: PersonaView): string[] {
   const n = s.length;
+  const shapes = shapesFor(persona.forbidden_topics);
   let mask = 0;
   let forbidden: string[] | null = null;
   for (let i = 0; i < n; ) {
@@ -57,10 +70,12 @@ function topicsOfLower(s: string, persona: PersonaView): string[] {
     }
     let end = i + 1;
     while (end < n && isWordChar(s.charCodeAt(end))) end += 1;
-    const w = s.slice(i, end);
-    const t = KEYWORD_TOPIC.get(w);
-    if (t !== undefined) mask |= 1 << t;
-    if (persona.forbidden_topics.length && persona.forbidden_topics.includes(w)) (forbidden ??= []).push(w);
+    if (shapes.has((end - i) * 65536 + s.charCodeAt(i))) {
+      const w = s.slice(i, end);
+      const t = KEYWORD_TOPIC.get(w);
+      if (t !== undefined) mask |= 1 << t;
+      if (persona.forbidden_topics.length && persona.forbidden_topics.includes(w)) (forbidden ??= []).push(w);
+    }
     i = end;
   }
   const topics: string[] = [];

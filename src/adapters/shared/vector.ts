@@ -38,6 +38,9 @@ export function checkVector(v: Float32Array, dimensions: number, what: string): 
   if (v.length !== dimensions) {
     throw new ModelMismatchError(`${what}: vector has ${v.length} dimensions, the index holds ${dimensions}`);
   }
+  // Σ v[i]² is finite exactly when every v[i] is (a float32 squared cannot overflow a double,
+  // and no two non-negative squares cancel); only a bad vector is scanned for the culprit
+  if (Number.isFinite(dot(v, v))) return;
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i])) throw new ValidationError(`${what}: vector has a non-finite value at ${i}`);
   }
