@@ -267,33 +267,11 @@ export class SwarmEngine {
 
   /** Runs the next agent action; null when the run has finished. */
   async step(): Promise<StepResult | null> {
-    for (let guard = 0; guard < 1_000_000; guard++) {
-      if (this.finished) return null;
-      if (this.cursor >= this.agents.length) {
-        await this.endTick();
-        continue;
-      }
-      const a = this.agents[this.cursor] as AgentState;
-      if (a.actions >= a.capacity) {
-        this.cursor += 1;
-        continue;
-      }
-      if (!this.mayAct(a)) {
-        this.cursor += 1;
-        continue;
-      }
-      this.beginAction(a.id);
-      const acted = this.timer ? await this.act(a) : await this.actUntimed(a);
-      if (!acted) {
-        this.current = [];
-        this.cursor += 1;
-        continue;
-      }
-      a.actions += 1;
-      this.actionsThisTick += 1;
-      return this.endAction();
-    }
-    throw new Error('engine made no progress in 1,000,000 turns');
+    let out: StepResult | null = null;
+    await this.steps(1, undefined, undefined, (r) => {
+      out = r;
+    });
+    return out;
   }
 
   /** Runs the rest of the current tick; returns its steps. */
@@ -309,8 +287,7 @@ export class SwarmEngine {
 
   /**
    * Runs until finished, `max_steps`, `until_tick` or `shouldStop()`; hands every step to
-   * `onStep` and reports progress every `every` steps (and once at the end). One loop here,
-   * not a call per step from outside: a simulation takes tens of thousands of steps.
+   * `onStep` and reports progress every `every` steps (and once at the end).
    */
   async run(
     opts: {
@@ -323,19 +300,51 @@ export class SwarmEngine {
     } = {},
   ): Promise<void> {
     const every = opts.every ?? 500;
+    const { onStep, onProgress } = opts;
     let n = 0;
-    while (!this.finished) {
-      if (opts.max_steps !== undefined && n >= opts.max_steps) break;
-      if (opts.until_tick !== undefined && this.tickNo >= opts.until_tick) break;
-      if (opts.shouldStop?.()) break;
-      const r = await this.step();
-      if (!r) break;
-      opts.onStep?.(r);
+    await this.steps(opts.max_steps ?? Infinity, opts.until_tick, opts.shouldStop, (r) => {
+      onStep?.(r);
       n += 1;
-      if (opts.onProgress && n % every === 0) opts.onProgress(this);
-    }
+      if (onProgress && n % every === 0) onProgress(this);
+    });
     await this.flush();
-    opts.onProgress?.(this);
+    onProgress?.(this);
+  }
+
+  /**
+   * The stepping loop (one async call for a whole run, not one per step): before each step the
+   * limits are checked; a step runs agent turns, skipping idle ones and ending ticks, until an
+   * agent acts, and that action is the step.
+   */
+  private async steps(max: number, until_tick: number | undefined, shouldStop: (() => boolean) | undefined, onStep: (r: StepResult) => void): Promise<void> {
+    for (let n = 0; n < max && !this.finished; n++) {
+      if (until_tick !== undefined && this.tickNo >= until_tick) return;
+      if (shouldStop?.()) return;
+      for (let turns = 0; ; turns++) {
+        if (turns >= 1_000_000) throw new Error('engine made no progress in 1,000,000 turns');
+        if (this.finished) return;
+        if (this.cursor >= this.agents.length) {
+          await this.endTick();
+          continue;
+        }
+        const a = this.agents[this.cursor] as AgentState;
+        if (a.actions >= a.capacity || !this.mayAct(a)) {
+          this.cursor += 1;
+          continue;
+        }
+        this.beginAction(a.id);
+        const acted = this.timer ? await this.act(a) : await this.actUntimed(a);
+        if (!acted) {
+          this.current = [];
+          this.cursor += 1;
+          continue;
+        }
+        a.actions += 1;
+        this.actionsThisTick += 1;
+        onStep(this.endAction());
+        break;
+      }
+    }
   }
 
   /**
