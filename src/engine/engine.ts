@@ -540,7 +540,7 @@ export class SwarmEngine {
   }
 
   /** Bumps the campaign's version (compare-and-set on what this actor read). */
-  private async bump(tx: StateTransaction, c: Campaign, status?: Campaign['status']): Promise<Campaign> {
+  private bump(tx: StateTransaction, c: Campaign, status?: Campaign['status']): Promise<Campaign> {
     return tx.updateCampaign(c.id, c.state_version, status ? { status, updated_at: this.clock.iso() } : { updated_at: this.clock.iso() });
   }
 
