@@ -12,7 +12,7 @@ import type { Ports } from '../ports/index.ts';
 import type { Lease, WorkQueue } from '../ports/queue.ts';
 import type { StateTransaction } from '../ports/state-store.ts';
 import type { RunHeader } from '../ports/run-log.ts';
-import { SeededRng, uuidFromKey } from '../sim/rng.ts';
+import { SeededRng, auditIdFor } from '../sim/rng.ts';
 import type { EngineConfig, Scenario, ScenarioCampaign } from './config.ts';
 import { EventLog, type EngineEvent, type EventType } from './events.ts';
 import { judge, redactFlagged, type Verdict } from './judge.ts';
@@ -523,9 +523,8 @@ export class SwarmEngine {
   private audit(fields: Omit<AuditDraft, 'id' | 'timestamp' | 'actor'> & { actor?: string }): AuditDraft {
     // the id is derived from what makes the event unique (one commit per campaign version),
     // not drawn from a stream, so a resumed run never reuses an id of its previous life
-    const key = `audit/${fields.campaign_id ?? '-'}/${fields.state_version ?? '-'}/${fields.action}/${fields.entity_id}`;
     return {
-      id: uuidFromKey(this.config.seed, key),
+      id: auditIdFor(this.config.seed, fields.campaign_id ?? '-', fields.state_version == null ? '-' : String(fields.state_version), fields.action, fields.entity_id),
       actor: fields.actor ?? this.currentAgent,
       timestamp: this.clock.iso(),
       action: fields.action,

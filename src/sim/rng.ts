@@ -11,10 +11,28 @@ let H1 = 0,
   H3 = 0,
   H4 = 0;
 function hashString(s: string): void {
-  let h1 = 1779033703,
-    h2 = 3144134277,
-    h3 = 1013904242,
-    h4 = 2773480762;
+  hashBegin();
+  hashFeed(s);
+  hashEnd();
+}
+
+// cyrb128 in three calls, so a key made of several pieces is hashed without joining them
+// (the words equal those of hashing the joined string)
+let S1 = 0,
+  S2 = 0,
+  S3 = 0,
+  S4 = 0;
+function hashBegin(): void {
+  S1 = 1779033703;
+  S2 = 3144134277;
+  S3 = 1013904242;
+  S4 = 2773480762;
+}
+function hashFeed(s: string): void {
+  let h1 = S1,
+    h2 = S2,
+    h3 = S3,
+    h4 = S4;
   for (let i = 0; i < s.length; i++) {
     const k = s.charCodeAt(i);
     h1 = h2 ^ Math.imul(h1 ^ k, 597399067);
@@ -22,6 +40,16 @@ function hashString(s: string): void {
     h3 = h4 ^ Math.imul(h3 ^ k, 951274213);
     h4 = h1 ^ Math.imul(h4 ^ k, 2716044179);
   }
+  S1 = h1;
+  S2 = h2;
+  S3 = h3;
+  S4 = h4;
+}
+function hashEnd(): void {
+  let h1 = S1,
+    h2 = S2,
+    h3 = S3,
+    h4 = S4;
   h1 = Math.imul(h3 ^ (h1 >>> 18), 597399067);
   h2 = Math.imul(h4 ^ (h2 >>> 22), 2869860233);
   h3 = Math.imul(h1 ^ (h3 >>> 17), 951274213);
@@ -44,6 +72,30 @@ const hex4 = (x: number): string => (HEX2[(x >>> 8) & 255] as string) + HEX2[x &
  */
 export function uuidFromKey(seed: number, key: string): string {
   hashString(`${seed}/${key}`);
+  return uuidFromWords();
+}
+
+/**
+ * uuidFromKey(seed, `audit/${campaign}/${version}/${action}/${entity}`), without building the key:
+ * the id of an audit event (one per campaign version, action and entity).
+ */
+export function auditIdFor(seed: number, campaign: string, version: string, action: string, entity: string): string {
+  hashBegin();
+  hashFeed(String(seed));
+  hashFeed('/audit/');
+  hashFeed(campaign);
+  hashFeed('/');
+  hashFeed(version);
+  hashFeed('/');
+  hashFeed(action);
+  hashFeed('/');
+  hashFeed(entity);
+  hashEnd();
+  return uuidFromWords();
+}
+
+/** The uuid of the last hash's four words. */
+function uuidFromWords(): string {
   const a = H1,
     b = H2,
     c = H3,
