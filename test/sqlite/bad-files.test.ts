@@ -9,11 +9,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
-import { SQLITE_MIGRATIONS_DIR } from '../../src/adapters/sqlite/sqlite-migrations.ts';
+import { SQLITE_MIGRATIONS_DIR, loadMigrationFiles } from '../../src/adapters/sqlite/sqlite-migrations.ts';
 import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
 import { ChimeraError } from '../../src/domain/errors.ts';
 import { fixtures } from '../support/fixtures.ts';
 import { tempDbPath } from './temp-db.ts';
+
+/** The version after the shipped migrations, and its file name for `name`. */
+const NEXT = loadMigrationFiles().length + 1;
+const nextFile = (name: string) => `${String(NEXT).padStart(4, '0')}_${name}.sql`;
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -116,16 +120,16 @@ describe('sqlite: bad files are refused and left untouched', () => {
 
   it('a database newer than this build', async () => {
     const dir = copyMigrations();
-    writeFileSync(join(dir, '0002_future.sql'), 'CREATE TABLE future_things (id TEXT PRIMARY KEY) STRICT;');
+    writeFileSync(join(dir, nextFile('future')), 'CREATE TABLE future_things (id TEXT PRIMARY KEY) STRICT;');
     const file = tempDbPath('newer');
     await makeChimeraDb(file, dir);
-    const err = expectRefused(file, /newer version of Chimera .*migration 2 "future".* up to 1/);
+    const err = expectRefused(file, new RegExp(`newer version of Chimera .*migration ${NEXT} "future".* up to ${NEXT - 1}`));
     expect(err.details).toMatchObject({ problem: 'newer' });
   });
 
   it('a refused database with a write-ahead log beside it keeps both files as they were', async () => {
     const dir = copyMigrations();
-    writeFileSync(join(dir, '0002_future.sql'), 'CREATE TABLE future_things (id TEXT PRIMARY KEY) STRICT;');
+    writeFileSync(join(dir, nextFile('future')), 'CREATE TABLE future_things (id TEXT PRIMARY KEY) STRICT;');
     const live = tempDbPath('live');
     const sdb = openSqliteDatabase(live, { migrationsDir: dir });
     const store = new SqliteStateStore(sdb);
@@ -150,10 +154,10 @@ describe('sqlite: bad files are refused and left untouched', () => {
     const dir = copyMigrations();
     const file = tempDbPath('older');
     await makeChimeraDb(file);
-    writeFileSync(join(dir, '0002_more.sql'), 'CREATE TABLE more_things (id TEXT PRIMARY KEY) STRICT;');
+    writeFileSync(join(dir, nextFile('more')), 'CREATE TABLE more_things (id TEXT PRIMARY KEY) STRICT;');
     const b = openSqliteDatabase(file, { migrationsDir: dir });
-    expect(b.db.prepare('SELECT version FROM chimera_migrations ORDER BY version').pluck().all()).toEqual([1, 2]);
-    expect(b.db.pragma('user_version', { simple: true })).toBe(2);
+    expect(b.db.prepare('SELECT version FROM chimera_migrations ORDER BY version').pluck().all()).toEqual(Array.from({ length: NEXT }, (_, i) => i + 1));
+    expect(b.db.pragma('user_version', { simple: true })).toBe(NEXT);
     expect(b.db.prepare('SELECT count(*) FROM campaigns').pluck().get()).toBe(50);
     await b.release();
   });

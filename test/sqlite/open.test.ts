@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
+import { loadMigrationFiles } from '../../src/adapters/sqlite/sqlite-migrations.ts';
 import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
 import { SqliteQueue } from '../../src/adapters/sqlite/sqlite-queue.ts';
 import { SqliteRunLog } from '../../src/adapters/sqlite/sqlite-run-log.ts';
@@ -21,7 +22,8 @@ describe('sqlite: opening a file', () => {
     expect(sdb.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(sdb.db.pragma('application_id', { simple: true })).toBe(0x43484d52);
     const rows = sdb.db.prepare('SELECT version, name, length(checksum) AS n FROM chimera_migrations').all();
-    expect(rows).toEqual([{ version: 1, name: 'initial', n: 64 }]);
+    expect(rows).toEqual(loadMigrationFiles().map((m) => ({ version: m.version, name: m.name, n: 64 })));
+    expect(rows[0]).toEqual({ version: 1, name: 'initial', n: 64 });
     await sdb.release();
     expect(sdb.isOpen).toBe(false);
   });

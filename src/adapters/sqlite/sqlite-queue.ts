@@ -7,17 +7,20 @@
  * and attempt (`L12.0`), so it never repeats, across restarts too. `queue_counters.last_lease`
  * is no longer used (lease ids need no counter).
  *
- * Write-behind: a queue's items are loaded into memory on its first use (QueueMirror) and
- * served from there; what changed is written to `queue_items` when the batch is flushed (see
- * PendingWrites in sqlite-database.ts), one upsert or delete per changed item, and nothing for
- * an item enqueued and acknowledged within one batch. This process is the file's only writer,
- * so the mirror is what the rows would hold.
+ * Write-behind: a space's items are loaded into memory on its first use (QueueMirror per
+ * queue) and served from there; what changed is written to `queue_items` when the batch is
+ * flushed (see PendingWrites in sqlite-database.ts): new items as multi-row INSERTs, a changed
+ * item as one UPDATE and an acknowledged one as one DELETE, both by `rid` (the rowid, handed
+ * out here in enqueue order), and nothing for an item enqueued and acknowledged within one
+ * batch. The table has no other index (migration 0002): this process is the file's only
+ * writer, so the mirror is what the rows hold, and it keeps (space, queue, id) unique.
  */
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../ports/clock.ts';
 import type { Lease, QueueDepth, QueueItem, WorkQueue } from '../../ports/queue.ts';
 import type { PendingWrites, SqliteDatabase } from './sqlite-database.ts';
 import { SqliteHandle } from './sqlite-handle.ts';
+import { MultiInsert } from './sqlite-multi-insert.ts';
 
 /** One item as its row holds it (payload as JSON text). Never changed in place: a change is a new object. */
 interface Item {
@@ -32,7 +35,16 @@ interface Item {
   readonly expires_at_ms: number | null;
 }
 
-const COLUMNS = 'space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms, lease_id, consumer, expires_at_ms';
+/** An item as its row holds it, and the row's rid. */
+interface Stored {
+  readonly rid: number;
+  readonly item: Item;
+}
+
+/** An item as loaded: its row. */
+type ItemRow = Item & { readonly rid: number; readonly queue: string };
+
+const COLUMNS = 'rid, space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms, lease_id, consumer, expires_at_ms';
 
 function toItem<T>(r: Item): QueueItem<T> {
   return {
@@ -59,17 +71,21 @@ class QueueMirror {
   heap: Item[] = [];
   /** Ids changed since the last flush. */
   dirty = new Set<string>();
-  /** Ids that have a row (as of the last flush). */
-  stored = new Set<string>();
+  /** The rows (as of the last flush), by item id. */
+  stored = new Map<string, Stored>();
   /** The unit of work whose rollback already restores this mirror (see touch). */
   snapUnit = 0;
 
-  constructor(rows: readonly Item[]) {
+  constructor(rows: readonly ItemRow[]) {
     for (const r of rows) {
-      this.items.set(r.id, r);
-      this.stored.add(r.id);
-      if (r.lease_id === null) this.push(r);
-      else this.byLease.set(r.lease_id, r.id);
+      const it: Item = {
+        id: r.id, seq: r.seq, payload: r.payload, attempts: r.attempts, enqueued_at_ms: r.enqueued_at_ms, available_at_ms: r.available_at_ms,
+        lease_id: r.lease_id, consumer: r.consumer, expires_at_ms: r.expires_at_ms,
+      };
+      this.items.set(it.id, it);
+      this.stored.set(it.id, { rid: r.rid, item: it });
+      if (it.lease_id === null) this.push(it);
+      else this.byLease.set(it.lease_id, it.id);
     }
   }
 
@@ -133,7 +149,7 @@ class QueueMirror {
     const byLease = new Map(this.byLease);
     const heap = this.heap.slice();
     const dirty = new Set(this.dirty);
-    const stored = new Set(this.stored);
+    const stored = new Map(this.stored);
     return () => {
       this.items = items;
       this.byLease = byLease;
@@ -150,33 +166,57 @@ class QueueMirror {
  */
 class QueueSpace implements PendingWrites {
   private readonly mirrors = new Map<string, QueueMirror>();
+  /** Every queue of the space is in `mirrors` (loaded in one pass on first use). */
+  private loaded = false;
   private readonly load: Database.Statement;
-  private readonly upsert: Database.Statement;
+  private readonly insert: MultiInsert;
+  private readonly update: Database.Statement;
+  private readonly replace: Database.Statement;
   private readonly remove: Database.Statement;
 
   constructor(
     private readonly sdb: SqliteDatabase,
     readonly space: string,
+    private readonly rids: RidAllocator,
   ) {
     const db = sdb.db;
-    this.load = db.prepare(`SELECT id, seq, payload, attempts, enqueued_at_ms, available_at_ms, lease_id, consumer, expires_at_ms FROM queue_items WHERE space = ? AND queue = ?`);
-    this.upsert = db.prepare(
-      `INSERT INTO queue_items (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (space, queue, id) DO UPDATE SET seq = excluded.seq, payload = excluded.payload, attempts = excluded.attempts,
-         enqueued_at_ms = excluded.enqueued_at_ms, available_at_ms = excluded.available_at_ms, lease_id = excluded.lease_id,
-         consumer = excluded.consumer, expires_at_ms = excluded.expires_at_ms`,
+    this.load = db.prepare(
+      `SELECT rid, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms, lease_id, consumer, expires_at_ms FROM queue_items WHERE space = ? ORDER BY rid`,
     );
-    this.remove = db.prepare(`DELETE FROM queue_items WHERE space = ? AND queue = ? AND id = ?`);
+    this.insert = new MultiInsert(db, 'INSERT', 'queue_items', COLUMNS);
+    // a claim, retry or lapse changes only these columns (payload and enqueue time stay)
+    this.update = db.prepare(`UPDATE queue_items SET seq = ?, attempts = ?, available_at_ms = ?, lease_id = ?, consumer = ?, expires_at_ms = ? WHERE rid = ?`);
+    // an item acknowledged and enqueued again with the same id within one batch
+    this.replace = db.prepare(
+      `UPDATE queue_items SET seq = ?, payload = ?, attempts = ?, enqueued_at_ms = ?, available_at_ms = ?, lease_id = ?, consumer = ?, expires_at_ms = ? WHERE rid = ?`,
+    );
+    this.remove = db.prepare(`DELETE FROM queue_items WHERE rid = ?`);
     sdb.addPending(this);
-    sdb.onReset(() => this.mirrors.clear());
+    sdb.onReset(() => {
+      this.mirrors.clear();
+      this.loaded = false;
+    });
   }
 
-  /** The queue's mirror (loaded from its rows on first use). */
+  /** The queue's mirror (the space's rows are loaded on first use). */
   mirror(queue: string): QueueMirror {
     let m = this.mirrors.get(queue);
     if (!m) {
-      m = new QueueMirror(this.load.all(this.space, queue) as Item[]);
-      this.mirrors.set(queue, m);
+      if (!this.loaded) {
+        this.loaded = true;
+        const byQueue = new Map<string, ItemRow[]>();
+        for (const r of this.load.all(this.space) as ItemRow[]) {
+          const list = byQueue.get(r.queue);
+          if (list) list.push(r);
+          else byQueue.set(r.queue, [r]);
+        }
+        for (const [q, rows] of byQueue) this.mirrors.set(q, new QueueMirror(rows));
+        m = this.mirrors.get(queue);
+      }
+      if (!m) {
+        m = new QueueMirror([]);
+        this.mirrors.set(queue, m);
+      }
     }
     return m;
   }
@@ -197,24 +237,39 @@ class QueueSpace implements PendingWrites {
   }
 
   flush(): void {
+    let rows: unknown[][] | null = null;
     for (const [queue, m] of this.mirrors) {
       if (!m.dirty.size) continue;
       const dirty = m.dirty;
       m.dirty = new Set();
       for (const id of dirty) {
         const it = m.items.get(id);
+        const st = m.stored.get(id);
         if (it) {
-          this.upsert.run(this.space, queue, id, it.seq, it.payload, it.attempts, it.enqueued_at_ms, it.available_at_ms, it.lease_id, it.consumer, it.expires_at_ms);
-          m.stored.add(id);
-        } else if (m.stored.delete(id)) {
-          this.remove.run(this.space, queue, id);
+          if (st === undefined) {
+            const rid = this.rids.take();
+            (rows ??= []).push([rid, this.space, queue, id, it.seq, it.payload, it.attempts, it.enqueued_at_ms, it.available_at_ms, it.lease_id, it.consumer, it.expires_at_ms]);
+            m.stored.set(id, { rid, item: it });
+          } else if (st.item !== it) {
+            const was = st.item;
+            if (was.payload === it.payload && was.enqueued_at_ms === it.enqueued_at_ms) {
+              this.update.run(it.seq, it.attempts, it.available_at_ms, it.lease_id, it.consumer, it.expires_at_ms, st.rid);
+            } else {
+              this.replace.run(it.seq, it.payload, it.attempts, it.enqueued_at_ms, it.available_at_ms, it.lease_id, it.consumer, it.expires_at_ms, st.rid);
+            }
+            m.stored.set(id, { rid: st.rid, item: it });
+          }
+        } else if (st !== undefined) {
+          this.remove.run(st.rid);
+          m.stored.delete(id);
         }
       }
     }
+    if (rows) this.insert.run(rows);
   }
 
   snapshot(): () => void {
-    const saved = [...this.mirrors.values()].map((m) => [m, m.dirty, new Set(m.stored)] as const);
+    const saved = [...this.mirrors.values()].map((m) => [m, m.dirty, new Map(m.stored)] as const);
     return () => {
       for (const [m, dirty, stored] of saved) {
         m.dirty = dirty;
@@ -266,7 +321,33 @@ class SeqAllocator {
   }
 }
 
+/**
+ * Row ids of `queue_items` for one connection (every space shares the table): the next after
+ * the largest in the file, handed out in order. Gaps (rows of a batch that rolled back) are
+ * harmless; a number is never handed out twice while rows may hold it.
+ */
+class RidAllocator {
+  private last = -1;
+  private readonly max: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.max = db.prepare(`SELECT coalesce(max(rid), 0) FROM queue_items`).pluck();
+  }
+
+  take(): number {
+    if (this.last < 0) this.last = Number(this.max.get());
+    this.last += 1;
+    return this.last;
+  }
+
+  /** Uncommitted work was lost: read the largest again before the next number. */
+  reset(): void {
+    this.last = -1;
+  }
+}
+
 const spaces = new WeakMap<SqliteDatabase, Map<string, { seqs: SeqAllocator; items: QueueSpace }>>();
+const ridAllocators = new WeakMap<SqliteDatabase, RidAllocator>();
 
 /** The seq allocator and mirrors of `space` on this connection (one each, shared by its queue objects). */
 function spaceFor(sdb: SqliteDatabase, space: string): { seqs: SeqAllocator; items: QueueSpace } {
@@ -279,7 +360,13 @@ function spaceFor(sdb: SqliteDatabase, space: string): { seqs: SeqAllocator; ite
   }
   let a = bySpace.get(space);
   if (!a) {
-    a = { seqs: new SeqAllocator(sdb.db, space), items: new QueueSpace(sdb, space) };
+    let rids = ridAllocators.get(sdb);
+    if (!rids) {
+      const r = (rids = new RidAllocator(sdb.db));
+      ridAllocators.set(sdb, r);
+      sdb.onReset(() => r.reset());
+    }
+    a = { seqs: new SeqAllocator(sdb.db, space), items: new QueueSpace(sdb, space, rids) };
     bySpace.set(space, a);
   }
   return a;
