@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { SQLITE_MIGRATIONS_DIR, loadMigrationFiles } from '../../src/adapters/sqlite/sqlite-migrations.ts';
 import { SqliteQueue } from '../../src/adapters/sqlite/sqlite-queue.ts';
+import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
+import { TASK_COLUMNS, taskToRow } from '../../src/adapters/sqlite/sqlite-rows.ts';
+import { fixtures } from '../support/fixtures.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
 import { tempDbPath } from './temp-db.ts';
 
@@ -71,5 +74,49 @@ describe('sqlite: upgrading a database of schema version 1', () => {
     expect((await tq3.leased('q:a', 10)).map((l) => [l.item.id, l.consumer])).toEqual([['a3', 'w3'], ['a4', 'w4']]);
     expect((await tq3.peek('q:b', 10)).map((it) => it.id)).toEqual(['b1']);
     await tq3.close();
+  });
+
+  it('moves task outputs into task_outputs; tasks read back the same, and a replaced output leaves no row behind', async () => {
+    const file = tempDbPath('v1-tasks');
+    const f = fixtures(21);
+    const c = f.campaign();
+    const tasks = [
+      f.task(c.id, { status: 'COMPLETED', output_data: { text: 'done', n: [1, 2] }, confidence_score: 0.93 }),
+      f.task(c.id, { status: 'PENDING', output_data: null }),
+      f.task(c.id, { status: 'ESC_HITL', output_data: { text: 'escalated' }, confidence_score: 0.8 }),
+    ];
+    // rows as the version-1 adapter wrote them: outputs in tasks.output_data, no output as 'null'
+    const old = openSqliteDatabase(file, { migrationsDir: migrationsUpTo(1) });
+    old.db.prepare(`INSERT INTO campaigns (id, title, goal, status, state_version, created_at, updated_at, persona_id) VALUES (@id, @title, @goal, @status, @state_version, @created_at, @updated_at, @persona_id)`).run(c);
+    const ins = old.db.prepare(`INSERT INTO tasks (${TASK_COLUMNS}) VALUES (${TASK_COLUMNS.split(', ').map(() => '?').join(', ')})`);
+    for (const t of tasks) ins.run(Object.values(taskToRow(t)));
+    expect(old.db.prepare(`SELECT output_data FROM tasks WHERE id = ?`).pluck().get(tasks[1]!.id)).toBe('null');
+    await old.release();
+
+    const sdb = openSqliteDatabase(file);
+    const store = new SqliteStateStore(sdb);
+    await sdb.release();
+    expect(sdb.db.prepare('SELECT count(*) FROM task_outputs').pluck().get()).toBe(2);
+    expect(sdb.db.prepare('SELECT count(*) FROM tasks WHERE output_data IS NOT NULL').pluck().get()).toBe(0);
+    const listed = await store.listTasks({ campaign_id: c.id });
+    expect(listed.map((t) => t.id).sort()).toEqual(tasks.map((t) => t.id).sort());
+    for (const t of listed) expect(t).toEqual(await store.getTask(t.id));
+    expect((await store.getTask(tasks[0]!.id))?.output_data).toEqual({ text: 'done', n: [1, 2] });
+    expect((await store.getTask(tasks[1]!.id))?.output_data).toBeNull();
+    await store.transaction(async (tx) => {
+      await tx.updateTask(tasks[2]!.id, { status: 'COMPLETED', output_data: { text: 'edited' } }, 'ESC_HITL');
+      await tx.updateTask(tasks[0]!.id, { output_data: null });
+    });
+    const completed = new Map((await store.listTasks({ status: 'COMPLETED' })).map((t) => [t.id, t.output_data]));
+    expect(completed).toEqual(new Map([[tasks[0]!.id, null], [tasks[2]!.id, { text: 'edited' }]]));
+    expect(sdb.db.prepare('SELECT output_data FROM task_outputs').pluck().all()).toEqual(['{"text":"edited"}']);
+    await store.close();
+
+    const again = openSqliteDatabase(file);
+    const store2 = new SqliteStateStore(again);
+    await again.release();
+    expect((await store2.getTask(tasks[2]!.id))?.output_data).toEqual({ text: 'edited' });
+    expect((await store2.getTask(tasks[0]!.id))?.output_data).toBeNull();
+    await store2.close();
   });
 });

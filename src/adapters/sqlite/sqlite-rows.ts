@@ -38,6 +38,24 @@ export interface TaskRow {
 export const TASK_COLUMNS =
   'id, campaign_id, role, skill_name, input_data, output_data, confidence_score, status, attempts, idempotency_key, depends_on, branch, replans, supersedes, created_at, updated_at';
 
+/**
+ * What reads a task back: its row joined with its output (migration 0003 keeps outputs in
+ * `task_outputs`; `tasks.output_data` is NULL unless written by an older build).
+ */
+export const TASK_SELECT = TASK_COLUMNS.split(', ')
+  .map((c) => (c === 'output_data' ? 'coalesce(o.output_data, t.output_data) AS output_data' : `t.${c}`))
+  .join(', ');
+/** The FROM clause for TASK_SELECT (`t` is the task, `o` its output). */
+export const TASK_FROM = 'tasks t LEFT JOIN task_outputs o ON o.seq = t.output_seq';
+
+/** The columns a new task's row is inserted with: TASK_COLUMNS (output_data NULL) and output_seq. */
+export const TASK_INSERT_COLUMNS = `${TASK_COLUMNS}, output_seq`;
+
+/** An output column value that stores something (null and 'null' mean no output). */
+export function hasOutput(text: unknown): text is string {
+  return typeof text === 'string' && text !== 'null';
+}
+
 /** A task as its row. */
 export function taskToRow(t: Task): TaskRow {
   return {

@@ -16,7 +16,7 @@ import type Database from 'better-sqlite3';
 import { emptyStatusCounts } from '../shared/ordering.ts';
 import type { PendingWrites, SqliteDatabase, UnitHooks } from './sqlite-database.ts';
 import { MultiInsert } from './sqlite-multi-insert.ts';
-import { AUDIT_COLUMNS, TASK_COLUMNS, readBack, toJson, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
+import { AUDIT_COLUMNS, TASK_COLUMNS, TASK_FROM, TASK_INSERT_COLUMNS, TASK_SELECT, hasOutput, readBack, toJson, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
 import { prepareStatements, type Statements } from './sqlite-statements.ts';
 import { SqliteHandle } from './sqlite-handle.ts';
 
@@ -61,16 +61,16 @@ export class SqliteStateStore implements StateStore {
       const where: string[] = [];
       const args: unknown[] = [];
       if (query.campaign_id) {
-        where.push('campaign_id = ?');
+        where.push('t.campaign_id = ?');
         args.push(query.campaign_id);
       }
       if (query.status !== undefined) {
         const list = typeof query.status === 'string' ? [query.status] : [...query.status];
-        where.push(`status IN (${list.map(() => '?').join(', ') || 'NULL'})`);
+        where.push(`t.status IN (${list.map(() => '?').join(', ') || 'NULL'})`);
         args.push(...list);
       }
       const limit = query.limit === undefined ? -1 : Math.max(0, query.limit);
-      const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT ? OFFSET ?`;
+      const sql = `SELECT ${TASK_SELECT} FROM ${TASK_FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.created_at, t.id LIMIT ? OFFSET ?`;
       return (this.sdb.db.prepare(sql).all(...args, limit, query.offset ?? 0) as TaskRow[]).map(rowToTask);
     });
   }
@@ -147,6 +147,10 @@ class RowCache<T> {
 const CACHE_ROWS = 50_000;
 
 const TASK_COLUMN_LIST = TASK_COLUMNS.split(', ');
+/** Where output_data sits in TASK_COLUMN_LIST (its value is written to task_outputs instead). */
+const OUTPUT_INDEX = TASK_COLUMN_LIST.indexOf('output_data');
+/** Columns an UPDATE may set: the patchable ones, with output_data stored as output_seq. */
+const UPDATABLE = new Set<string>([...PATCHABLE].filter((k) => k !== 'output_data').concat('output_seq'));
 
 /** A task written in the open batch and not yet in its row: a whole new row, or the patched columns of an existing one. */
 type DirtyTask = { readonly inserted: true; readonly row: TaskRow } | { readonly inserted: false; readonly set: Readonly<Record<string, unknown>> };
@@ -178,6 +182,9 @@ class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
   private readonly insertTasks_: MultiInsert;
   private readonly insertAudit_: MultiInsert;
   private readonly insertKeys_: MultiInsert;
+  private readonly insertOutputs_: MultiInsert;
+  /** The last task_outputs.seq handed out (-1: read it from the file first). */
+  private outputSeq = -1;
   private readonly db: Database.Database;
 
   constructor(
@@ -185,7 +192,8 @@ class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
     private readonly st: Statements,
   ) {
     this.db = sdb.db;
-    this.insertTasks_ = new MultiInsert(this.db, 'INSERT', 'tasks', TASK_COLUMNS);
+    this.insertTasks_ = new MultiInsert(this.db, 'INSERT', 'tasks', TASK_INSERT_COLUMNS);
+    this.insertOutputs_ = new MultiInsert(this.db, 'INSERT', 'task_outputs', 'seq, task_id, output_data');
     this.insertAudit_ = new MultiInsert(this.db, 'INSERT', 'audit_log', AUDIT_COLUMNS);
     this.insertKeys_ = new MultiInsert(this.db, 'INSERT OR IGNORE', 'idempotency_keys', 'key');
     sdb.addPending(this);
@@ -218,6 +226,14 @@ class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
     this.dirtyCampaigns = new Map();
     this.pendingAudit = [];
     this.pendingKeys = new Set();
+    this.outputSeq = -1;
+  }
+
+  /** The next task_outputs.seq (outputs are appended in the order they are written). */
+  private nextOutputSeq(): number {
+    if (this.outputSeq < 0) this.outputSeq = Number(this.st.lastOutputSeq.get());
+    this.outputSeq += 1;
+    return this.outputSeq;
   }
 
   /** PendingWrites: what is held goes into the open transaction (campaigns first: tasks reference them). */
@@ -237,15 +253,29 @@ class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
       const held = this.dirtyTasks;
       this.dirtyTasks = new Map();
       const rows: unknown[][] = [];
+      const outputs: unknown[][] = [];
       for (const [id, d] of held) {
         if (d.inserted) {
           const r = d.row as unknown as Record<string, unknown>;
-          rows.push(TASK_COLUMN_LIST.map((k) => r[k]));
+          const values = TASK_COLUMN_LIST.map((k) => r[k]);
+          let seq: number | null = null;
+          if (hasOutput(r.output_data)) outputs.push([(seq = this.nextOutputSeq()), id, r.output_data]);
+          values[OUTPUT_INDEX] = null;
+          values.push(seq);
+          rows.push(values);
         } else {
-          const keys = Object.keys(d.set).sort();
-          this.updateStatement(keys).run(...keys.map((k) => d.set[k]), id);
+          let set = d.set;
+          if ('output_data' in set) {
+            const { output_data, ...rest } = set;
+            let seq: number | null = null;
+            if (hasOutput(output_data)) outputs.push([(seq = this.nextOutputSeq()), id, output_data]);
+            set = { ...rest, output_seq: seq };
+          }
+          const keys = Object.keys(set).sort();
+          this.updateStatement(keys).run(...keys.map((k) => set[k]), id);
         }
       }
+      if (outputs.length) this.insertOutputs_.run(outputs);
       if (rows.length) this.insertTasks_.run(rows);
     }
     if (this.pendingKeys.size) {
@@ -279,7 +309,7 @@ class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
     const sig = keys.join(',');
     let stmt = this.updates.get(sig);
     if (!stmt) {
-      for (const k of keys) if (!PATCHABLE.has(k)) throw new Error(`task patch: unknown column ${String(k)}`);
+      for (const k of keys) if (!UPDATABLE.has(k)) throw new Error(`task patch: unknown column ${String(k)}`);
       stmt = this.db.prepare(`UPDATE tasks SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`);
       this.updates.set(sig, stmt);
     }

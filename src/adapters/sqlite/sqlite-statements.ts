@@ -1,6 +1,6 @@
 /** The state store's prepared statements, prepared once per store. */
 import type Database from 'better-sqlite3';
-import { AUDIT_COLUMNS, TASK_COLUMNS } from './sqlite-rows.ts';
+import { AUDIT_COLUMNS, TASK_FROM, TASK_SELECT } from './sqlite-rows.ts';
 
 const CAMPAIGN_COLUMNS = 'id, title, goal, status, state_version, created_at, updated_at, persona_id';
 
@@ -13,8 +13,8 @@ export function prepareStatements(db: Database.Database) {
     insertCampaign: db.prepare(
       `INSERT INTO campaigns (${CAMPAIGN_COLUMNS}) VALUES (@id, @title, @goal, @status, @state_version, @created_at, @updated_at, @persona_id)`,
     ),
-    getTask: db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`),
-    insertTask: db.prepare(`INSERT INTO tasks (${TASK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    getTask: db.prepare(`SELECT ${TASK_SELECT} FROM ${TASK_FROM} WHERE t.id = ?`),
+    lastOutputSeq: db.prepare(`SELECT coalesce(max(seq), 0) FROM task_outputs`).pluck(),
     countTasks: db.prepare(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
     countTasksByCampaign: db.prepare(`SELECT status, count(*) AS n FROM tasks WHERE campaign_id = ? GROUP BY status`),
     taskExists: db.prepare(`SELECT 1 FROM tasks WHERE id = ?`).pluck(),
