@@ -103,6 +103,8 @@ describe('sqlite: upgrading a database of schema version 1', () => {
     for (const t of listed) expect(t).toEqual(await store.getTask(t.id));
     expect((await store.getTask(tasks[0]!.id))?.output_data).toEqual({ text: 'done', n: [1, 2] });
     expect((await store.getTask(tasks[1]!.id))?.output_data).toBeNull();
+    expect((await store.listTasks({ status: 'ESC_HITL' })).map((t) => t.id)).toEqual([tasks[2]!.id]);
+    expect(await store.countTasks()).toMatchObject({ COMPLETED: 1, PENDING: 1, ESC_HITL: 1 });
     await store.transaction(async (tx) => {
       await tx.updateTask(tasks[2]!.id, { status: 'COMPLETED', output_data: { text: 'edited' } }, 'ESC_HITL');
       await tx.updateTask(tasks[0]!.id, { output_data: null });

@@ -106,4 +106,29 @@ describe('sqlite: write-behind within a batch', () => {
     expect((await q2.leased('a', 10)).map((l) => [l.item.id, l.consumer])).toEqual([['z', 'w2']]);
     await q2.close();
   });
+
+  it('a list of new tasks is refused as a whole when one of them already has a row (checked in one statement)', async () => {
+    const f = fixtures(5);
+    const file = tempDbPath();
+    const first = openSqliteDatabase(file);
+    const store = new SqliteStateStore(first);
+    await first.release();
+    const c = f.campaign();
+    const [t1, t2, t3, t4] = [f.task(c.id), f.task(c.id), f.task(c.id), f.task(c.id)];
+    await store.transaction(async (tx) => {
+      await tx.insertCampaign(c);
+      await tx.insertTasks([t1!, t2!]);
+    });
+    await store.close();
+    // a new connection: nothing cached, the rows are the only record of t1 and t2
+    const sdb = openSqliteDatabase(file);
+    const again = new SqliteStateStore(sdb);
+    await sdb.release();
+    await expect(again.transaction((tx) => tx.insertTasks([t3!, t2!]))).rejects.toMatchObject({ code: 'DUPLICATE' });
+    await expect(again.transaction((tx) => tx.insertTasks([t4!, t3!, t4!]))).rejects.toMatchObject({ code: 'DUPLICATE' });
+    expect(await again.getTask(t3!.id)).toBeNull();
+    await again.transaction((tx) => tx.insertTasks([t3!, t4!]));
+    expect((await again.listTasks({ campaign_id: c.id })).map((t) => t.id).sort()).toEqual([t1!.id, t2!.id, t3!.id, t4!.id].sort());
+    await again.close();
+  });
 });

@@ -66,8 +66,12 @@ export class SqliteStateStore implements StateStore {
       }
       if (query.status !== undefined) {
         const list = typeof query.status === 'string' ? [query.status] : [...query.status];
-        where.push(`t.status IN (${list.map(() => '?').join(', ') || 'NULL'})`);
-        args.push(...list);
+        if (list.length === 1 && list[0] === 'ESC_HITL') {
+          where.push(`t.status = 'ESC_HITL'`); // a literal, so the partial index tasks_escalated answers it
+        } else {
+          where.push(`t.status IN (${list.map(() => '?').join(', ') || 'NULL'})`);
+          args.push(...list);
+        }
       }
       const limit = query.limit === undefined ? -1 : Math.max(0, query.limit);
       const sql = `SELECT ${TASK_SELECT} FROM ${TASK_FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.created_at, t.id LIMIT ? OFFSET ?`;
@@ -392,9 +396,14 @@ class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
   }
 
   async insertTasks(tasks: readonly Task[]): Promise<void> {
+    // which of the ids already have a row: one statement for the whole list
+    const unseen = tasks.filter((t) => !this.tasks.get(t.id) && !this.dirtyTasks.has(t.id)).map((t) => t.id);
+    const stored = new Set<string>(
+      unseen.length === 0 ? [] : unseen.length === 1 ? (this.st.taskExists.get(unseen[0]) === undefined ? [] : unseen) : (this.st.tasksExisting.all(JSON.stringify(unseen)) as string[]),
+    );
     for (const t of tasks) {
       if (!this.campaign(t.campaign_id)) throw new NotFoundError('campaign', t.campaign_id);
-      if (this.tasks.get(t.id) || this.dirtyTasks.has(t.id) || this.st.taskExists.get(t.id) !== undefined) throw new DuplicateError('task', t.id);
+      if (this.tasks.get(t.id) || this.dirtyTasks.has(t.id) || stored.has(t.id)) throw new DuplicateError('task', t.id);
       const row = taskToRow(t);
       this.holdTask(t.id, { inserted: true, row });
       this.tasks.set(t.id, rowToTask(row));

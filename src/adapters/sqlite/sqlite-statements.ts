@@ -18,6 +18,8 @@ export function prepareStatements(db: Database.Database) {
     countTasks: db.prepare(`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
     countTasksByCampaign: db.prepare(`SELECT status, count(*) AS n FROM tasks WHERE campaign_id = ? GROUP BY status`),
     taskExists: db.prepare(`SELECT 1 FROM tasks WHERE id = ?`).pluck(),
+    /** The ids of a JSON array of task ids that have a row. */
+    tasksExisting: db.prepare(`SELECT id FROM tasks WHERE id IN (SELECT value FROM json_each(?))`).pluck(),
     keyExists: db.prepare(`SELECT 1 FROM idempotency_keys WHERE key = ?`).pluck(),
     updateCampaign: db.prepare(`UPDATE campaigns SET title = ?, goal = ?, status = ?, updated_at = ?, state_version = ? WHERE id = ?`),
     listKeys: db.prepare(`SELECT key FROM idempotency_keys ORDER BY key`),
