@@ -187,6 +187,11 @@ function claimAck(a: SqliteDatabase, r: SqliteDatabase, commit: CommitMode): Pai
   let nr = 0;
   let seq = 0;
   const db = r.db;
+  // the schema's queue table has no secondary indexes since migration 0002 (the adapter serves
+  // queues from memory and writes rows by rowid); a raw SQL queue needs its waiting and lease
+  // indexes, as 0001 had them, so the raw side gets them back
+  db.exec(`CREATE INDEX IF NOT EXISTS queue_items_waiting ON queue_items (space, queue, available_at_ms, seq) WHERE lease_id IS NULL;
+           CREATE UNIQUE INDEX IF NOT EXISTS queue_items_lease ON queue_items (space, lease_id) WHERE lease_id IS NOT NULL;`);
   const unit = rawUnit(db, commit);
   const insert = db.prepare(
     `INSERT INTO queue_items (space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms) VALUES ('bench', ?, ?, ?, ?, 0, ?, ?)`,
