@@ -115,7 +115,8 @@ class MemoryTx implements StateTransaction {
   // overlays are made on first write: most units of work touch one or two of them
   private campaigns: Map<string, Campaign> | null = null;
   private tasks: Map<string, Task> | null = null;
-  private keys: Set<string> | null = null;
+  // a unit claims one key, if any: a list, not a Set
+  private keys: string[] | null = null;
   private audit: AuditEvent[] | null = null;
 
   constructor(private readonly base: Snapshot) {}
@@ -174,8 +175,8 @@ class MemoryTx implements StateTransaction {
   }
 
   async claimIdempotencyKey(key: string): Promise<boolean> {
-    if (this.keys?.has(key) || this.base.keys.has(key)) return false;
-    (this.keys ??= new Set()).add(key);
+    if (this.base.keys.has(key) || this.keys?.includes(key)) return false;
+    (this.keys ??= []).push(key);
     return true;
   }
 

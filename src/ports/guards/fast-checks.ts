@@ -8,7 +8,6 @@
  */
 import { CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES } from '../../domain/schemas.ts';
 
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_MS = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 const ENTITY_TYPES: readonly string[] = ['campaign', 'task', 'persona', 'memory', 'system'];
 const AUDIT_DRAFT_KEYS: readonly string[] = [
@@ -40,7 +39,24 @@ export function isIsoMs(v: unknown): boolean {
   lastIso = v;
   return true;
 }
-const isUuid = (v: unknown): boolean => typeof v === 'string' && UUID_V4.test(v);
+/**
+ * A lower-case version-4 UUID, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+ * checked by character codes (a few times faster than the regex on the hot path).
+ */
+function isUuid(v: unknown): boolean {
+  if (typeof v !== 'string' || v.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = v.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (i === 14) {
+      if (c !== 52) return false;
+    } else if (i === 19) {
+      if (c !== 56 && c !== 57 && c !== 97 && c !== 98) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
 
 function plainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
