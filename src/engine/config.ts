@@ -60,12 +60,13 @@ export const EngineConfigSchema = z.strictObject({
       /** Similarity mapped to a semantic score of 0 and of 1. */
       semantic_floor: z.number().min(-1).max(1).default(0),
       semantic_ceiling: z.number().min(-1).max(1).default(0.25),
-      memories_k: z.int().min(1).max(100).default(5),
+      /** Memories the Judge searches for and records with its verdict; the similarity is the mean of the top 3. */
+      memories_k: z.int().min(1).max(100).default(3),
       /** Which memories the Judge compares output with. Episodic memory grows with every approval. */
       memory_categories: z.array(z.enum(MEMORY_CATEGORIES)).min(1).default(['SOUL', 'Semantic']),
       max_chars: z.int().min(1).default(400),
     })
-    .default({ weight_confidence: 0.5, weight_semantic: 0.5, semantic_floor: 0, semantic_ceiling: 0.25, memories_k: 5, memory_categories: ['SOUL', 'Semantic'], max_chars: 400 }),
+    .default({ weight_confidence: 0.5, weight_semantic: 0.5, semantic_floor: 0, semantic_ceiling: 0.25, memories_k: 3, memory_categories: ['SOUL', 'Semantic'], max_chars: 400 }),
   faults: FaultsSchema.default({ transient_error: 0, skill_failure: 0, slow_worker: 0, sensitive_topic: 0, low_quality: 0 }),
   human: HumanSchema.default({ enabled: false, delay_ticks: 3, approve: 0.8, edit: 0.1 }),
 });
