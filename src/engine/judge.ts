@@ -9,7 +9,7 @@ import type { TaskStatus } from '../domain/schemas.ts';
 import type { MemoryHit } from '../ports/persona-memory.ts';
 import type { EngineConfig } from './config.ts';
 import type { PersonaView } from './persona-view.ts';
-import { isWordChar } from '../domain/words.ts';
+import { wordEnd, wordStart } from '../domain/words.ts';
 
 export const SENSITIVE_KEYWORDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   politics: ['vote', 'election', 'candidate', 'senator', 'partisan'],
@@ -59,24 +59,18 @@ function shapesFor(forbidden: readonly string[]): Set<number> {
 }
 
 function topicsOfLower(s: string, persona: PersonaView): string[] {
-  const n = s.length;
   const shapes = shapesFor(persona.forbidden_topics);
   let mask = 0;
   let forbidden: string[] | null = null;
-  for (let i = 0; i < n; ) {
-    if (!isWordChar(s.charCodeAt(i))) {
-      i += 1;
-      continue;
-    }
-    let end = i + 1;
-    while (end < n && isWordChar(s.charCodeAt(end))) end += 1;
+  for (let i = wordStart(s, 0); i < s.length; ) {
+    const end = wordEnd(s, i);
     if (shapes.has((end - i) * 65536 + s.charCodeAt(i))) {
       const w = s.slice(i, end);
       const t = KEYWORD_TOPIC.get(w);
       if (t !== undefined) mask |= 1 << t;
       if (persona.forbidden_topics.length && persona.forbidden_topics.includes(w)) (forbidden ??= []).push(w);
     }
-    i = end;
+    i = wordStart(s, end);
   }
   const topics: string[] = [];
   for (let t = 0; t < TOPIC_NAMES.length; t++) if (mask & (1 << t)) topics.push(TOPIC_NAMES[t] as string);

@@ -5,7 +5,7 @@
  */
 import type { Embedder } from '../../ports/embedder.ts';
 import { normalize } from '../shared/vector.ts';
-import { isWordChar } from '../../domain/words.ts';
+import { wordEnd, wordStart } from '../../domain/words.ts';
 
 /** fnv1a of s[start, start+len) without making the substring (same value as fnv1a(s.slice(...))). */
 function fnv1aAt(s: string, start: number, len: number, seed: number): number {
@@ -54,14 +54,8 @@ export class HashingEmbedder implements Embedder {
     // words are the runs of [a-z0-9'] in the lower-cased text, read in place (no substrings);
     // each adds its own hash and those of the trigrams of " word " (padded with spaces)
     const s = text.toLowerCase();
-    const n = s.length;
-    for (let i = 0; i < n; ) {
-      if (!isWordChar(s.charCodeAt(i))) {
-        i += 1;
-        continue;
-      }
-      let end = i + 1;
-      while (end < n && isWordChar(s.charCodeAt(end))) end += 1;
+    for (let i = wordStart(s, 0); i < s.length; ) {
+      const end = wordEnd(s, i);
       const len = end - i;
       const h = fnv1aAt(s, i, len, 0);
       v[h % dims] = (v[h % dims] as number) + (h & 0x80000000 ? -1 : 1) * this.word_weight;
@@ -75,7 +69,7 @@ export class HashingEmbedder implements Embedder {
         g >>>= 0;
         v[g % dims] = (v[g % dims] as number) + (g & 0x80000000 ? -1 : 1) * this.trigram_weight;
       }
-      i = end;
+      i = wordStart(s, end);
     }
     return normalize(v);
   }

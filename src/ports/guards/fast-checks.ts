@@ -58,18 +58,23 @@ function isUuid(v: unknown): boolean {
   return true;
 }
 
+/** How many own enumerable keys a plain object has; -1 if an enumerable key is inherited. */
+function ownKeyCount(o: Record<string, unknown>): number {
+  let n = 0;
+  for (const k in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, k)) return -1;
+    n += 1;
+  }
+  return n;
+}
+
 function plainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 }
 
 export function fastAuditDraft(d: unknown): boolean {
   if (!plainObject(d)) return false;
-  let n = 0;
-  for (const k in d) {
-    if (!Object.prototype.hasOwnProperty.call(d, k)) return false;
-    n += 1;
-  }
-  if (n !== AUDIT_DRAFT_KEYS.length) return false;
+  if (ownKeyCount(d) !== AUDIT_DRAFT_KEYS.length) return false;
   for (const k of AUDIT_DRAFT_KEYS) if (!(k in d)) return false;
   return (
     isUuid(d.id) &&
@@ -139,12 +144,7 @@ const TASK_KEYS: readonly string[] = [
 /** A whole new task (what the Planner inserts): exactly the schema's keys, each checked. */
 export function fastTask(t: unknown): boolean {
   if (!plainObject(t)) return false;
-  let n = 0;
-  for (const k in t) {
-    if (!Object.prototype.hasOwnProperty.call(t, k)) return false;
-    n += 1;
-  }
-  if (n !== TASK_KEYS.length) return false;
+  if (ownKeyCount(t) !== TASK_KEYS.length) return false;
   for (const k of TASK_KEYS) if (!(k in t) || t[k] === undefined) return false;
   return (
     isUuid(t.id) &&
@@ -173,13 +173,8 @@ export function fastTask(t: unknown): boolean {
  */
 export function fastMemoryRecord(r: unknown): boolean {
   if (!plainObject(r)) return false;
-  let n = 0;
-  for (const k in r) {
-    if (!Object.prototype.hasOwnProperty.call(r, k)) return false;
-    n += 1;
-  }
   return (
-    n === 7 &&
+    ownKeyCount(r) === 7 &&
     'vector' in r &&
     'model_id' in r &&
     str(r.id, 1, 200) &&
