@@ -245,6 +245,10 @@ export class SqliteDatabase {
   private refs = 0;
   private closed = false;
   private readonly resetListeners: (() => void)[] = [];
+  /** The running unit's batch was lost (the error why): the unit can only fail now. */
+  private unitLost: unknown = null;
+  /** A batch lost where no caller could hear it (the commit armed for the next event): the next call is told. */
+  private unheard: BackendUnavailableError | null = null;
   /** Transaction control, prepared once (exec would parse the SQL on every call). */
   private readonly sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
 
@@ -275,8 +279,11 @@ export class SqliteDatabase {
     this.closed = true;
     open.delete(this.file);
     await this.mutex.run(async () => undefined);
-    this.commitBatch();
-    this.db.close();
+    try {
+      this.commitBatch();
+    } finally {
+      this.db.close();
+    }
   }
 
   /** Registers write-behind state: flushed before every commit and by `flushPending`. */
@@ -302,14 +309,48 @@ export class SqliteDatabase {
     }
   }
 
-  /** Writes everything held in memory into the open transaction (before a read that must see it). */
+  /**
+   * Writes everything held in memory into the open transaction (before a read that must see it).
+   * A flush that fails part way (disk full) loses the whole batch, as a failed commit does: what
+   * it had taken out of memory is neither held nor written any more, and half a batch must
+   * never be committed.
+   */
   flushPending(): void {
     if (!this.db.inTransaction) return; // nothing is held outside a transaction
+    if (this.unitLost !== null) throw this.unitLost;
     if (this.unitOpen) {
       this.beforeWrite();
       for (const p of this.pending) this.undo.push(p.snapshot());
     }
-    for (const p of this.pending) p.flush();
+    try {
+      for (const p of this.pending) p.flush();
+    } catch (e) {
+      this.loseBatch(e);
+      throw e;
+    }
+  }
+
+  /**
+   * The open batch (in `each` mode: the unit's transaction) cannot be written: rolls it back
+   * and makes every cache forget what it held, so memory agrees with the file again. A running
+   * unit can then only fail (its undo list went with the batch).
+   */
+  private loseBatch(e: unknown): void {
+    try {
+      if (this.db.open && this.db.inTransaction) this.sql.rollback.run();
+    } finally {
+      this.undo.length = 0;
+      this.savepointOpen = false;
+      if (this.unitOpen) this.unitLost = e ?? new Error('batch lost');
+      for (const cb of this.resetListeners) cb();
+    }
+  }
+
+  /** The error of a batch lost where no caller heard it, once (then null). */
+  private takeUnheard(): BackendUnavailableError | null {
+    const e = this.unheard;
+    this.unheard = null;
+    return e;
   }
 
   /** `cb` runs when uncommitted work was lost (a batch that failed to commit); caches drop what they hold. */
@@ -342,6 +383,7 @@ export class SqliteDatabase {
   unitOfWork<T>(fn: () => Promise<T>, hooks?: UnitHooks): Promise<T> {
     if (this.inside()) return fn();
     this.assertOpen();
+    if (this.unheard) return Promise.reject(this.takeUnheard() as Error);
     this.busy += 1;
     return this.mutex.run(() => {
       const n = ++this.unitsStarted;
@@ -360,9 +402,11 @@ export class SqliteDatabase {
       }
       this.unitOpen = true;
       this.savepointOpen = false;
+      this.unitLost = null;
       this.undo.length = 0;
       hooks?.enter();
       const result = await fn();
+      if (this.unitLost !== null) throw this.unitLost; // it caught the error that lost its batch
       if (each) {
         for (const p of this.pending) p.flush();
         this.sql.commit.run();
@@ -371,6 +415,8 @@ export class SqliteDatabase {
       }
       return result;
     } catch (e) {
+      // SQLite rolled the whole batch back by itself (an I/O error): nothing of it is left to keep
+      if (!each && this.unitOpen && this.unitLost === null && !this.db.inTransaction) this.loseBatch(e);
       // in-memory state first (newest first), then the SQL written since the savepoint
       for (let i = this.undo.length - 1; i >= 0; i--) (this.undo[i] as () => void)();
       if (this.db.inTransaction) {
@@ -386,16 +432,17 @@ export class SqliteDatabase {
     } finally {
       this.unitOpen = false;
       this.savepointOpen = false;
+      this.unitLost = null;
       this.undo.length = 0;
       this.runningUnit = 0;
       this.busy -= 1;
       hooks?.leave();
-      if (!each) this.counted();
       // Nothing queued: stop tracking async context until the next unit of work. While any
       // AsyncLocalStorage is on, Node runs a hook for every promise the process creates (some
       // 10% of a simulation's time); the next unit's `run` turns it on again. A continuation
       // left over from a finished unit is not inside any unit either way (see `inside`).
       if (this.busy === 0) this.inUnit.disable();
+      if (!each) this.counted(); // may commit, and throw if that fails (last: nothing after it is skipped)
     }
   }
 
@@ -415,10 +462,12 @@ export class SqliteDatabase {
    */
   run<T>(fn: () => T): Promise<T> {
     if (this.inside()) {
+      if (this.unitLost !== null) return Promise.reject(this.unitLost as Error);
       this.beforeWrite();
       return Promise.resolve(fn());
     }
     this.assertOpen();
+    if (this.unheard) return Promise.reject(this.takeUnheard() as Error);
     if (this.busy === 0) {
       try {
         return Promise.resolve(this.batched(fn));
@@ -436,6 +485,7 @@ export class SqliteDatabase {
   read<T>(fn: () => T): Promise<T> {
     if (this.inside()) return Promise.resolve(fn());
     this.assertOpen();
+    if (this.unheard) return Promise.reject(this.takeUnheard() as Error);
     if (this.busy === 0) {
       try {
         return Promise.resolve(fn());
@@ -458,6 +508,9 @@ export class SqliteDatabase {
     this.openBatch();
     try {
       return fn();
+    } catch (e) {
+      if (!this.db.inTransaction) this.loseBatch(e); // SQLite rolled the batch back by itself (an I/O error)
+      throw e;
     } finally {
       this.counted();
     }
@@ -497,8 +550,20 @@ export class SqliteDatabase {
     setImmediate(() => {
       this.commitArmed = false;
       if (this.closed || !this.db.inTransaction || this.runOwnsCheckpoints) return;
-      if (this.unitOpen || this.busy > 0) this.armCommit();
-      else this.commitBatch();
+      if (this.unitOpen || this.busy > 0) {
+        this.armCommit();
+        return;
+      }
+      try {
+        this.commitBatch();
+      } catch (e) {
+        // no caller waits for this commit: the next call hears that the batch was lost (thrown
+        // from here it would be an uncaught exception that ends the process)
+        this.unheard = new BackendUnavailableError(
+          `${this.file}: the writes since the last commit could not be written (${(e as Error).message}) and are lost; the file holds the state as of that commit`,
+          { file: this.file, code: sqliteCode(e) },
+        );
+      }
     });
   }
 
@@ -513,8 +578,7 @@ export class SqliteDatabase {
       for (const p of this.pending) p.flush();
       this.sql.commit.run();
     } catch (e) {
-      if (this.db.inTransaction) this.sql.rollback.run();
-      for (const cb of this.resetListeners) cb();
+      this.loseBatch(e);
       throw e;
     }
   }
