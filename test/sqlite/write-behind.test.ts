@@ -132,3 +132,42 @@ describe('sqlite: write-behind within a batch', () => {
     await again.close();
   });
 });
+
+describe('sqlite: claim-order numbers', () => {
+  it('a unit that reserved a block of numbers and rolled back does not let them be handed out again after a restart', async () => {
+    const file = tempDbPath();
+    const clock = new VirtualClock(0);
+    const sdb = openSqliteDatabase(file);
+    const store = new SqliteStateStore(sdb);
+    const q = new SqliteQueue<{ n: number }>(sdb, clock, 'task');
+    const leases: string[] = [];
+    // the first number of the file reserves a block (a write to queue_counters), inside a unit that throws
+    await expect(
+      store.transaction(async () => {
+        await q.enqueue('a', [{ id: 'gone', payload: { n: 0 } }]);
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    for (const id of ['x', 'y']) {
+      await q.enqueue('a', [{ id, payload: { n: 1 } }]);
+      const lease = await q.claim('a', 'w1', 1000);
+      leases.push(lease?.lease_id ?? '');
+      await q.ack('a', lease?.lease_id ?? '');
+    }
+    await q.close();
+    await store.close();
+    await sdb.release();
+
+    const again = openSqliteDatabase(file);
+    const q2 = new SqliteQueue<{ n: number }>(again, clock, 'task');
+    await again.release();
+    for (const id of ['p', 'q', 'r']) {
+      await q2.enqueue('a', [{ id, payload: { n: 2 } }]);
+      const lease = await q2.claim('a', 'w2', 1000);
+      leases.push(lease?.lease_id ?? '');
+      await q2.ack('a', lease?.lease_id ?? '');
+    }
+    await q2.close();
+    expect(new Set(leases).size).toBe(leases.length);
+  });
+});

@@ -293,8 +293,16 @@ class SeqAllocator {
   private reserved = -1;
   private readonly load;
   private readonly save;
+  /** Forgets a reservation whose counter write a unit of work rolled back (it must be written again). */
+  private readonly unreserve = (): void => {
+    if (this.reserved > 0) this.reserved = 0;
+  };
 
-  constructor(db: Database.Database, space: string) {
+  constructor(
+    private readonly sdb: SqliteDatabase,
+    space: string,
+  ) {
+    const db = sdb.db;
     const max = db.prepare(`SELECT coalesce(max(seq), 0) FROM queue_items WHERE space = ?`).pluck();
     const mark = db.prepare(`SELECT last_seq FROM queue_counters WHERE space = ?`).pluck();
     const upsert = db.prepare(
@@ -310,6 +318,9 @@ class SeqAllocator {
     if (this.next >= this.reserved) {
       this.reserved = this.next + SEQ_BLOCK;
       this.save(this.reserved);
+      // inside a unit that rolls back, the mark goes with it: the next number writes it again
+      // (the numbers already handed out stay used: `next` never goes back)
+      this.sdb.onRollback(this.unreserve);
     }
     this.next += 1;
     return this.next;
@@ -366,7 +377,7 @@ function spaceFor(sdb: SqliteDatabase, space: string): { seqs: SeqAllocator; ite
       ridAllocators.set(sdb, r);
       sdb.onReset(() => r.reset());
     }
-    a = { seqs: new SeqAllocator(sdb.db, space), items: new QueueSpace(sdb, space, rids) };
+    a = { seqs: new SeqAllocator(sdb, space), items: new QueueSpace(sdb, space, rids) };
     bySpace.set(space, a);
   }
   return a;
