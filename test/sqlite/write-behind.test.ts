@@ -107,6 +107,27 @@ describe('sqlite: write-behind within a batch', () => {
     await q2.close();
   });
 
+  it("a queue space whose first load fails is loaded again on the next call, not taken for empty", async () => {
+    const file = tempDbPath();
+    const clock = new VirtualClock(0);
+    const first = openSqliteDatabase(file);
+    const q1 = new SqliteQueue<{ n: number }>(first, clock, 'task');
+    await q1.enqueue('a', [{ id: 'x', payload: { n: 1 } }]);
+    first.checkpoint();
+    await q1.close();
+    await first.release();
+
+    const sdb = openSqliteDatabase(file);
+    const q = new SqliteQueue<{ n: number }>(sdb, clock, 'task');
+    sdb.db.exec('ALTER TABLE queue_items RENAME TO queue_items_away');
+    await expect(q.depth('a')).rejects.toThrow(/queue_items/);
+    sdb.db.exec('ALTER TABLE queue_items_away RENAME TO queue_items');
+    expect(await q.depth('a')).toEqual({ ready: 1, delayed: 0, leased: 0 });
+    expect((await q.claim('a', 'w1', 1000))?.item.id).toBe('x');
+    await q.close();
+    await sdb.release();
+  });
+
   it('a list of new tasks is refused as a whole when one of them already has a row (checked in one statement)', async () => {
     const f = fixtures(5);
     const file = tempDbPath();

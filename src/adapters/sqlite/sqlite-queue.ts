@@ -203,7 +203,8 @@ class QueueSpace implements PendingWrites {
     let m = this.mirrors.get(queue);
     if (!m) {
       if (!this.loaded) {
-        this.loaded = true;
+        // marked loaded only once the rows are in: a load that throws is tried again next call
+        // (rather than leaving the space's queues looking empty)
         const byQueue = new Map<string, ItemRow[]>();
         for (const r of this.load.all(this.space) as ItemRow[]) {
           const list = byQueue.get(r.queue);
@@ -211,6 +212,7 @@ class QueueSpace implements PendingWrites {
           else byQueue.set(r.queue, [r]);
         }
         for (const [q, rows] of byQueue) this.mirrors.set(q, new QueueMirror(rows));
+        this.loaded = true;
         m = this.mirrors.get(queue);
       }
       if (!m) {
