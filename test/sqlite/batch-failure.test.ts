@@ -85,6 +85,29 @@ describe('sqlite: a batch that cannot be written', () => {
     await s2.close();
   });
 
+  it('a lease taken in a lost batch is never handed out again: its holder cannot acknowledge the next claim', async () => {
+    const { sdb, store, c, big } = await committed(14);
+    const clock = new VirtualClock(0);
+    const q = new SqliteQueue<{ n: number }>(sdb, clock, 'task');
+    await q.enqueue('a', [{ id: 'x', payload: { n: 1 } }]);
+    sdb.checkpoint();
+    const lost = await q.claim('a', 'w1', 1000);
+    expect(lost?.item.id).toBe('x');
+    await store.transaction(async (tx) => tx.insertTasks(Array.from({ length: 60 }, big)));
+    diskNearlyFull(sdb);
+    await expect(store.listTasks({ campaign_id: c.id })).rejects.toMatchObject({ code: 'SQLITE_FULL' });
+    diskFreed(sdb);
+    // the claim was lost with its batch: the item waits again, with the same attempt count
+    expect(await q.depth('a')).toEqual({ ready: 1, delayed: 0, leased: 0 });
+    const next = await q.claim('a', 'w2', 1000);
+    expect(next?.item.id).toBe('x');
+    expect(next?.lease_id).not.toBe(lost?.lease_id);
+    expect(await q.ack('a', lost?.lease_id ?? '')).toBe(false);
+    expect(await q.ack('a', next?.lease_id ?? '')).toBe(true);
+    await q.close();
+    await store.close();
+  });
+
   it('a unit that catches the failed flush of its read cannot commit the rest of the batch', async () => {
     const { f, file, sdb, store, c, big } = await committed(12);
     const earlier = big();

@@ -168,6 +168,12 @@ class QueueSpace implements PendingWrites {
   private readonly mirrors = new Map<string, QueueMirror>();
   /** Every queue of the space is in `mirrors` (loaded in one pass on first use). */
   private loaded = false;
+  /**
+   * Batches lost in this process (a failed flush or commit). A hand-out made in a lost batch is
+   * gone from the file, so (seq, attempts) alone would name the next hand-out of that item the
+   * same: lease ids carry this count once it is not 0.
+   */
+  lostBatches = 0;
   private readonly load: Database.Statement;
   private readonly insert: MultiInsert;
   private readonly update: Database.Statement;
@@ -195,6 +201,7 @@ class QueueSpace implements PendingWrites {
     sdb.onReset(() => {
       this.mirrors.clear();
       this.loaded = false;
+      this.lostBatches += 1;
     });
   }
 
@@ -428,9 +435,11 @@ export class SqliteQueue<T> implements WorkQueue<T> {
       const head = m.head();
       if (!head || head.available_at_ms > now) return null;
       // (seq, attempts) names one hand-out of one item: seqs are never reused, and every
-      // hand-out ends in an ack (the item goes), a retry (new seq) or a lapse (attempts + 1)
+      // hand-out ends in an ack (the item goes), a retry (new seq) or a lapse (attempts + 1);
+      // a hand-out lost with its batch ends in none of these, hence the lost-batch count
       const expires_at_ms = now + lease_ms;
-      const lease_id = `L${head.seq}.${head.attempts}`;
+      const lost = this.items.lostBatches;
+      const lease_id = lost === 0 ? `L${head.seq}.${head.attempts}` : `L${head.seq}.${head.attempts}.${lost}`;
       this.items.touch(queue).put(head.id, { ...head, lease_id, consumer, expires_at_ms });
       return { queue, lease_id, consumer, expires_at_ms, item: toItem<T>(head) };
     });
