@@ -136,7 +136,12 @@ export class StudioService {
     const parsed = parseArgs(channel, raw);
     if (!parsed.ok) throw new ValidationError(parsed.message, { fields: parsed.fields });
     const handler = this.handlers[channel] as (a: unknown) => Promise<unknown>;
-    const result = await handler(parsed.value);
+    let result: unknown;
+    try {
+      result = await handler(parsed.value);
+    } catch (e) {
+      throw isStorageFailure(e) ? await this.recover(e) : e;
+    }
     if (CHANNELS[channel].mutates) this.push({ type: 'changed', what: channel.startsWith('settings/') ? 'settings' : 'data' });
     return result;
   }
@@ -407,6 +412,38 @@ export class StudioService {
 
   // ---------------------------------------------------------------- sessions
 
+  /**
+   * After storage failed (a disk filled, the file went away), the engine's picture of the run
+   * is ahead of the file, which kept its last checkpoint: the session is reopened from the file
+   * (a durable profile resumes the run it holds), so the app goes on from what was saved. The
+   * error returned says what failed and where the run stands again.
+   */
+  private async recover(e: unknown): Promise<ChimeraError> {
+    const why = (e as Error).message;
+    const s = this.session;
+    if (!s || s.profile.kind !== 'sqlite') return e instanceof ChimeraError ? e : new ChimeraError('BACKEND_UNAVAILABLE', why);
+    return this.exclusive(async () => {
+      if (this.session !== s) return new ChimeraError('BACKEND_UNAVAILABLE', why);
+      await this.stopRunLocked();
+      this.session = null;
+      // what the failed batch held is gone either way; closing may fail the same way
+      await s.sim.close().catch(() => undefined);
+      try {
+        await this.openSession(s.profile, null);
+      } catch (e2) {
+        await this.openSession({ kind: 'memory', name: null, path: null }, null);
+        this.push({ type: 'changed', what: 'session' });
+        return new ChimeraError('BACKEND_UNAVAILABLE', `storage failed (${why}) and profile "${s.profile.name}" could not be reopened (${(e2 as Error).message}); using in-memory`);
+      }
+      this.push({ type: 'changed', what: 'session' });
+      const engine = this.current().sim.engine;
+      return new ChimeraError(
+        'BACKEND_UNAVAILABLE',
+        `storage failed (${why}); profile "${s.profile.name}" was reopened from its last saved checkpoint (step ${engine.stepNo}, tick ${engine.tickNo}): what happened after it was not saved`,
+      );
+    });
+  }
+
   private current(): Session {
     if (this.closed) throw new ChimeraError('BACKEND_UNAVAILABLE', 'the studio service is closed');
     if (!this.session) throw new ChimeraError('BACKEND_UNAVAILABLE', 'no session is open');
@@ -588,7 +625,8 @@ export class StudioService {
     this.running = true;
     this.pushStatus(true);
     this.runDone = this.runLoop(gen, req)
-      .catch((e: unknown) => {
+      .catch(async (e: unknown) => {
+        if (isStorageFailure(e)) e = await this.recover(e);
         this.push({ type: 'error', error: { code: e instanceof ChimeraError ? e.code : 'INTERNAL', message: (e as Error).message } });
       })
       .finally(() => {
@@ -851,4 +889,11 @@ async function readStoredRun(config: ChimeraConfig, file: string): Promise<{ loa
   } finally {
     await ports.close();
   }
+}
+
+/** An error of the storage itself (not of the request): the backend said so, or SQLite did. */
+function isStorageFailure(e: unknown): boolean {
+  if (e instanceof ChimeraError) return e.code === 'BACKEND_UNAVAILABLE';
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
 }

@@ -4,7 +4,9 @@
  * profiles that survive a restart.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { openStudio } from './studio-support.ts';
+import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { STATUS_OF_LETTER, dagDeps } from '../../src/shared/types.ts';
 
 type Studio = Awaited<ReturnType<typeof openStudio>>;
@@ -122,6 +124,33 @@ describe('studio service', () => {
     const m = await again.service.call('backend/switch', { kind: 'memory' });
     expect(m.active.kind).toBe('memory');
     expect(m.sqlite_profiles.map((p) => p.name)).toEqual(['keep']);
+  });
+
+  it('when the disk fills mid-run, reopens the SQLite profile from its last checkpoint and goes on once there is room', async () => {
+    const s = await studio();
+    await s.service.call('backend/switch', { kind: 'sqlite', name: 'full' });
+    await s.service.call('campaigns/create', { title: 'Big launch', goal: 'Teach denim repair to a large audience', persona_id: 'aria', content_pieces: 400 });
+    await s.service.call('sim/step', { count: 30 }); // flushed: a checkpoint
+    const saved = s.service.status();
+    // the same file, joined in this process: let it grow by two pages at most
+    const sdb = openSqliteDatabase(join(s.data_dir, 'profiles', 'full', 'chimera.db'));
+    const pages = Number(sdb.db.pragma('page_count', { simple: true }));
+    sdb.db.pragma(`max_page_count = ${pages + 2}`);
+    await sdb.release();
+    let failure: unknown = null;
+    for (let i = 0; i < 50 && !failure; i++) await s.service.call('sim/step', { count: 20 }).catch((e: unknown) => (failure = e));
+    expect(failure).toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    expect((failure as Error).message).toMatch(/reopened from its last saved checkpoint/);
+    // the session is the file's again: the last checkpoint, not the steps that were lost
+    const after = s.service.status();
+    expect(after.step).toBeGreaterThanOrEqual(saved.step);
+    expect((await s.service.call('backend/status', {})).active).toMatchObject({ kind: 'sqlite', name: 'full' });
+    // room again (a new connection: the reopened session's): the run goes on and is saved
+    const again = openSqliteDatabase(join(s.data_dir, 'profiles', 'full', 'chimera.db'));
+    again.db.pragma('max_page_count = 1073741823');
+    await again.release();
+    const moved = await s.service.call('sim/step', { count: 20 });
+    expect(moved.status.step).toBeGreaterThan(after.step);
   });
 
   it('pages tasks and draws the DAG of a campaign', async () => {
