@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { SUITES } from './suites/index.ts';
 
 const { values } = parseArgs({
@@ -31,7 +32,16 @@ const log = (line: string) => {
   if (!values.json) process.stderr.write(`${line}\n`);
 };
 const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', mem_gib: Math.round(os.totalmem() / 2 ** 30) };
-const all: Record<string, unknown> = { machine, quick: values.quick };
+/** The code measured: the commit, and whether the working tree differed from it. */
+function codeVersion(): { commit: string | null; dirty: boolean | null } {
+  const git = (args: string[]) => spawnSync('git', args, { encoding: 'utf8', cwd: dirname(fileURLToPath(import.meta.url)) });
+  const head = git(['rev-parse', '--short', 'HEAD']);
+  if (head.status !== 0) return { commit: null, dirty: null };
+  const status = git(['status', '--porcelain', '--untracked-files=no']);
+  return { commit: head.stdout.trim(), dirty: status.status === 0 ? status.stdout.trim().length > 0 : null };
+}
+const code = codeVersion();
+const all: Record<string, unknown> = { machine, code, quick: values.quick };
 const outDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 mkdirSync(outDir, { recursive: true });
 for (const s of chosen) {
@@ -41,7 +51,7 @@ for (const s of chosen) {
   const result = { ...figures, suite_ms: Math.round(performance.now() - t0) };
   all[s.name] = result;
   if (!values['no-write'] && !values.quick) {
-    writeFileSync(join(outDir, `${s.name}.json`), JSON.stringify({ machine, measured_at: new Date().toISOString(), ...result }, null, 2) + '\n');
+    writeFileSync(join(outDir, `${s.name}.json`), JSON.stringify({ machine, code, measured_at: new Date().toISOString(), ...result }, null, 2) + '\n');
   }
   log(JSON.stringify(result, null, 2));
 }
