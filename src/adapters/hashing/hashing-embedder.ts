@@ -33,7 +33,9 @@ export class HashingEmbedder implements Embedder {
   }
 
   // vectors are handed out as views into blocks of 64 (one ArrayBuffer per block, not per
-  // vector: each ArrayBuffer is an off-heap allocation the garbage collector has to track)
+  // vector: each ArrayBuffer is an off-heap allocation the garbage collector has to track).
+  // A vector's .buffer is its whole block: copy a vector (Float32Array.from) before
+  // transferring its buffer to another thread or keeping it for long.
   private block: Float32Array | null = null;
   private used = 0;
 
