@@ -1,13 +1,20 @@
-/** Runs async critical sections one at a time, in call order. */
+/**
+ * Runs async critical sections one at a time, in call order. An uncontended section starts at
+ * once (no promise chain to wait on); when it ends, the lock passes to the oldest waiter.
+ */
 export class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
+  private locked = false;
+  private readonly waiting: (() => void)[] = [];
 
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn, fn);
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+  async run<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (this.locked) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.locked = true;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.locked = false;
+    }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The in-memory state store: the seed's InMemoryState, and the reference model every other
- * backend is checked against. Units of work run one at a time (a FIFO lock) and
+ * backend is checked against. Units of work run one at a time (the shared Mutex) and
  * write into an overlay that is applied only when the callback resolves.
  */
 import { sealAuditEvent } from '../../domain/audit.ts';
@@ -15,6 +15,7 @@ import type {
   TaskPatch,
   TaskQuery,
 } from '../../ports/state-store.ts';
+import { Mutex } from '../../util/mutex.ts';
 import { byCreatedThenId, emptyStatusCounts, matchesTaskQuery } from '../shared/ordering.ts';
 
 interface Snapshot {
@@ -28,27 +29,19 @@ export class MemoryStateStore implements StateStore {
   readonly kind = 'memory';
   readonly capabilities = Object.freeze({ transactions: true, durable: false });
   private readonly s: Snapshot = { campaigns: new Map(), tasks: new Map(), keys: new Set(), audit: [] };
-  /** A unit of work is running; `waiting` are the next ones, in call order (the lock passes to them). */
-  private busy = false;
-  private readonly waiting: (() => void)[] = [];
+  private readonly mutex = new Mutex();
   private closed = false;
 
   async transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
-    // one unit at a time, in call order; an uncontended unit starts at once
-    if (this.busy) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.busy = true;
-    try {
+    return this.mutex.run(async () => {
       const tx = new MemoryTx(this.s);
       const result = await fn(tx);
       tx.commit();
       return result;
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.busy = false;
-    }
+    });
   }
+
 
   async getCampaign(id: string): Promise<Campaign | null> {
     this.assertOpen();
