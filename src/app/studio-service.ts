@@ -424,18 +424,11 @@ export class StudioService {
     if (!s || s.profile.kind !== 'sqlite') return e instanceof ChimeraError ? e : new ChimeraError('BACKEND_UNAVAILABLE', why);
     return this.exclusive(async () => {
       if (this.session !== s) return new ChimeraError('BACKEND_UNAVAILABLE', why);
-      await this.stopRunLocked();
-      this.session = null;
-      // what the failed batch held is gone either way; closing may fail the same way
-      await s.sim.close().catch(() => undefined);
       try {
-        await this.openSession(s.profile, null);
+        await this.replaceSession(s.profile, null);
       } catch (e2) {
-        await this.openSession({ kind: 'memory', name: null, path: null }, null);
-        this.push({ type: 'changed', what: 'session' });
         return new ChimeraError('BACKEND_UNAVAILABLE', `storage failed (${why}) and profile "${s.profile.name}" could not be reopened (${(e2 as Error).message}); using in-memory`);
       }
-      this.push({ type: 'changed', what: 'session' });
       const engine = this.current().sim.engine;
       return new ChimeraError(
         'BACKEND_UNAVAILABLE',
@@ -477,8 +470,9 @@ export class StudioService {
     const old = this.session;
     this.session = null;
     if (old) {
+      // a session whose storage failed may fail to flush and close too: the new one opens anyway
       await old.sim.engine.flush().catch(() => undefined);
-      await old.sim.close();
+      await old.sim.close().catch(() => undefined);
     }
     try {
       await this.openSession(profile, run);
