@@ -4,7 +4,7 @@
  * each other; it needs no model file, so the engine works on a fresh machine.
  */
 import type { Embedder } from '../../ports/embedder.ts';
-import { normalize } from '../shared/vector.ts';
+import { normalize, VectorBlocks } from '../shared/vector.ts';
 import { wordEnd, wordStart } from '../../domain/words.ts';
 
 /** fnv1a of s[start, start+len) without making the substring (same value as fnv1a(s.slice(...))). */
@@ -32,27 +32,12 @@ export class HashingEmbedder implements Embedder {
     this.model_id = `hashing-v1-${dimensions}`;
   }
 
-  // vectors are handed out as views into blocks of 64 (one ArrayBuffer per block, not per
-  // vector: each ArrayBuffer is an off-heap allocation the garbage collector has to track).
-  // A vector's .buffer is its whole block: copy a vector (Float32Array.from) before
-  // transferring its buffer to another thread or keeping it for long.
-  private block: Float32Array | null = null;
-  private used = 0;
-
-  private fresh(): Float32Array {
-    const dims = this.dimensions;
-    if (!this.block || this.used + dims > this.block.length) {
-      this.block = new Float32Array(dims * 64);
-      this.used = 0;
-    }
-    const v = this.block.subarray(this.used, this.used + dims);
-    this.used += dims;
-    return v;
-  }
+  // views into blocks of 64 vectors, not an ArrayBuffer each (see VectorBlocks)
+  private readonly blocks = new VectorBlocks(64);
 
   embedOne(text: string): Float32Array {
     const dims = this.dimensions;
-    const v = this.fresh();
+    const v = this.blocks.alloc(dims);
     // words are the runs of [a-z0-9'] in the lower-cased text, read in place (no substrings);
     // each adds its own hash and those of the trigrams of " word " (padded with spaces)
     const s = text.toLowerCase();

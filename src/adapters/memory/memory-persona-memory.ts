@@ -11,7 +11,7 @@ import type {
   MemoryRecord,
   PersonaMemoryStore,
 } from '../../ports/persona-memory.ts';
-import { dot } from '../shared/vector.ts';
+import { dot, VectorBlocks } from '../shared/vector.ts';
 import { matchesMemoryFilter, stripVector, byTimestampThenId, TopK } from '../shared/memory-helpers.ts';
 
 interface Stored {
@@ -52,43 +52,13 @@ class Partition {
   }
 }
 
-/**
- * Vector storage in large blocks: each stored vector is a view into a block of 256 vectors, so
- * a memory costs no ArrayBuffer of its own (each one is an off-heap allocation the garbage
- * collector tracks). Slots of deleted memories are reused.
- */
-class VectorSlab {
-  private block: Float32Array | null = null;
-  private used = 0;
-  private readonly free: Float32Array[] = [];
-  private static readonly PER_BLOCK = 256;
-
-  copy(v: Float32Array): Float32Array {
-    const dims = v.length;
-    let out = this.free.length && (this.free[this.free.length - 1] as Float32Array).length === dims ? this.free.pop() : undefined;
-    if (!out) {
-      if (!this.block || this.used + dims > this.block.length) {
-        this.block = new Float32Array(dims * VectorSlab.PER_BLOCK);
-        this.used = 0;
-      }
-      out = this.block.subarray(this.used, this.used + dims);
-      this.used += dims;
-    }
-    out.set(v);
-    return out;
-  }
-
-  release(v: Float32Array): void {
-    this.free.push(v);
-  }
-}
-
 export class MemoryPersonaMemory implements PersonaMemoryStore {
   readonly kind: string = 'memory';
   readonly capabilities = Object.freeze({ exact: true, durable: false });
   private readonly m = new Map<string, Stored>();
   private readonly parts = new Map<string, Partition>();
-  private slab = new VectorSlab();
+  /** Stored vectors are copies in blocks of 256 (slots of deleted memories are reused). */
+  private slab = new VectorBlocks(256);
 
   private partKey(persona_id: string, category: string): string {
     return `${persona_id}\u0000${category}`;
@@ -97,8 +67,6 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
   async upsert(records: readonly MemoryRecord[]): Promise<void> {
     for (const r of records) {
       const old = this.m.get(r.id);
-      // model() reads the first record: only filling an empty store or replacing one can change it
-      if (old || this.m.size === 0) this.modelInfo = undefined;
       if (old) this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(r.id);
       if (old) this.slab.release(old.record.vector);
       const stored = { record: { ...r, vector: this.slab.copy(r.vector) }, norm: Math.sqrt(dot(r.vector, r.vector)) };
@@ -149,7 +117,6 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
       if (!old) continue;
       this.m.delete(id);
       this.slab.release(old.record.vector);
-      this.modelInfo = undefined;
       this.parts.get(this.partKey(old.record.persona_id, old.record.category))?.delete(id);
       n += 1;
     }
@@ -162,20 +129,14 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
     return n;
   }
 
-  /** What model() answers, kept until a delete or an upsert into an empty store can change it. */
-  private modelInfo: { model_id: string; dimensions: number } | null | undefined;
-
   async model(): Promise<{ model_id: string; dimensions: number } | null> {
-    if (this.modelInfo !== undefined) return this.modelInfo;
     const first = this.m.values().next();
-    this.modelInfo = first.done ? null : { model_id: first.value.record.model_id, dimensions: first.value.record.vector.length };
-    return this.modelInfo;
+    return first.done ? null : { model_id: first.value.record.model_id, dimensions: first.value.record.vector.length };
   }
 
   async close(): Promise<void> {
-    this.modelInfo = undefined;
     this.m.clear();
-    this.slab = new VectorSlab();
+    this.slab = new VectorBlocks(256);
     this.parts.clear();
   }
 }
