@@ -440,8 +440,8 @@ export class SwarmEngine {
 
   /** Persists events and progress to the run log. */
   async flush(): Promise<void> {
-    const events = this.log.drain();
-    await this.ports.runLog.append(events, this.progress());
+    const { events, lines } = this.log.drain();
+    await this.ports.runLog.append(events, this.progress(), lines);
   }
 
   private progress() {

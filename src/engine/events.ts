@@ -46,6 +46,7 @@ export class EventLog {
   private readonly events: EngineEvent[] = [];
   /** Events not yet handed to the run log. */
   private pending: EngineEvent[] = [];
+  private pendingLines: string[] = [];
   private readonly keep: boolean;
 
   constructor(opts: { keep?: boolean } = {}) {
@@ -64,6 +65,7 @@ export class EventLog {
     if (this.unhashedChars > 65536) this.feed();
     if (this.keep) this.events.push(e);
     this.pending.push(e);
+    this.pendingLines.push(line);
   }
 
   private feed(): void {
@@ -87,11 +89,12 @@ export class EventLog {
     return this.events;
   }
 
-  /** Hands over the events added since the last call. */
-  drain(): EngineEvent[] {
-    const p = this.pending;
+  /** Hands over the events added since the last call, with their JSON lines (as hashed). */
+  drain(): { events: EngineEvent[]; lines: string[] } {
+    const out = { events: this.pending, lines: this.pendingLines };
     this.pending = [];
-    return p;
+    this.pendingLines = [];
+    return out;
   }
 }
 

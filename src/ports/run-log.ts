@@ -24,8 +24,12 @@ export interface RunLog {
   loadRun(): Promise<{ header: RunHeader; progress: RunProgress } | null>;
   /** Starts a run; refuses (DuplicateError) when one exists. */
   startRun(header: RunHeader, progress: RunProgress): Promise<void>;
-  /** Appends engine events (each a JSON-able object with a `step` number) and records progress, atomically. */
-  append(events: readonly unknown[], progress: RunProgress): Promise<void>;
+  /**
+   * Appends engine events (each a JSON-able object with a `step` number) and records progress,
+   * atomically. `lines`, when given, is `JSON.stringify` of each event (the engine has them
+   * already, from hashing its log): a store that keeps JSON uses them instead of serialising again.
+   */
+  append(events: readonly unknown[], progress: RunProgress, lines?: readonly string[]): Promise<void>;
   /** Events with step > after_step, in append order, up to limit. */
   readEvents(after_step?: number, limit?: number): Promise<unknown[]>;
   /** How many events are stored. */

@@ -20,7 +20,7 @@ interface RunRow {
 export class SqliteRunLog implements RunLog {
   readonly kind = 'sqlite';
   private readonly st;
-  private readonly appendTx: (events: readonly unknown[], progress: RunProgress) => void;
+  private readonly appendTx: (events: readonly unknown[], progress: RunProgress, lines: readonly string[] | undefined) => void;
   private readonly h: SqliteHandle;
 
   constructor(private readonly sdb: SqliteDatabase) {
@@ -34,9 +34,10 @@ export class SqliteRunLog implements RunLog {
       count: db.prepare(`SELECT count(*) AS n FROM run_events`),
     });
     const insertEvents = new MultiInsert(db, 'INSERT', 'run_events', 'step, event');
-    this.appendTx = db.transaction((events: readonly unknown[], progress: RunProgress) => {
+    this.appendTx = db.transaction((events: readonly unknown[], progress: RunProgress, lines: readonly string[] | undefined) => {
       if (st.progress.run(progress.step, progress.tick, progress.clock_ms).changes !== 1) throw new Error('no run started');
-      insertEvents.run(events.map((e) => [(e as { step: number }).step, JSON.stringify(e)]));
+      const json = lines && lines.length === events.length ? lines : null;
+      insertEvents.run(events.map((e, i) => [(e as { step: number }).step, json ? (json[i] as string) : JSON.stringify(e)]));
     });
   }
 
@@ -59,8 +60,8 @@ export class SqliteRunLog implements RunLog {
   }
 
   /** Appends and records progress, then makes the whole batch durable: the engine's checkpoint. */
-  append(events: readonly unknown[], progress: RunProgress): Promise<void> {
-    return this.h.write(() => this.appendTx(events, progress)).then(() => this.sdb.checkpoint());
+  append(events: readonly unknown[], progress: RunProgress, lines?: readonly string[]): Promise<void> {
+    return this.h.write(() => this.appendTx(events, progress, lines)).then(() => this.sdb.checkpoint());
   }
 
   readEvents(after_step = 0, limit = Infinity): Promise<unknown[]> {
