@@ -38,30 +38,26 @@ const AUDIT_KEYS = [
 ] as const;
 
 /**
- * The event's canonical JSON (without `hash`). With exactly the known keys, one object literal
- * written in sorted key order goes through the native JSON.stringify (only `details` is
- * key-sorted first); anything else takes the general path.
+ * The canonical JSON of an audit event given without `hash`. With exactly the known keys, the
+ * native JSON.stringify writes it: of the record itself when its keys are already in sorted
+ * order and its details canonical (as `sealAuditEvent` builds it), else of a sorted literal;
+ * anything else takes the general path.
  */
-function auditJson(rec: Record<string, unknown>, ignoreHash = false): string {
+function auditJson(rec: Record<string, unknown>): string {
   let n = 0;
-  for (const k in rec) if (rec[k] !== undefined && !(ignoreHash && k === 'hash')) n += 1;
-  if (n !== AUDIT_KEYS.length || !AUDIT_KEYS.every((k) => rec[k] !== undefined)) {
-    if (!ignoreHash) return canonicalJson(rec);
-    const { hash: _hash, ...rest } = rec;
-    return canonicalJson(rest);
+  let inOrder = true;
+  let prev = '';
+  for (const k in rec) {
+    if (rec[k] === undefined) continue;
+    n += 1;
+    if (k <= prev) inOrder = false;
+    prev = k;
   }
+  if (n !== AUDIT_KEYS.length || !AUDIT_KEYS.every((k) => rec[k] !== undefined)) return canonicalJson(rec);
   const d = rec.details;
-  if (d !== null && typeof d === 'object') {
-    const sorted = sortedForJson(d);
-    if (sorted === UNSORTABLE) return canonicalJson(ignoreHash ? withoutHash(rec) : rec);
-    return stringifySorted(rec, sorted);
-  }
-  return stringifySorted(rec, d);
-}
-
-function withoutHash(rec: Record<string, unknown>): Record<string, unknown> {
-  const { hash: _hash, ...rest } = rec;
-  return rest;
+  const details = d !== null && typeof d === 'object' ? sortedForJson(d) : d;
+  if (details === UNSORTABLE) return canonicalJson(rec);
+  return inOrder && details === d ? JSON.stringify(rec) : stringifySorted(rec, details);
 }
 
 // keys in AUDIT_KEYS order (sorted): JSON.stringify keeps insertion order for string keys
@@ -85,8 +81,7 @@ function stringifySorted(r: Record<string, unknown>, details: unknown): string {
 
 /** Seals a draft into the event that follows `prev` (null for the first event). */
 export function sealAuditEvent(prev: { seq: number; hash: string } | null, draft: AuditDraft): AuditEvent {
-  // one object literal, its keys in canonical (sorted) order with `hash` added last: when the
-  // details are canonical too, JSON.stringify of the event is already its canonical JSON
+  // one object literal, its keys in canonical (sorted) order, `hash` added last
   const e = {
     action: draft.action,
     actor: draft.actor,
@@ -102,23 +97,21 @@ export function sealAuditEvent(prev: { seq: number; hash: string } | null, draft
     state_version: draft.state_version,
     timestamp: draft.timestamp,
   } as Omit<AuditEvent, 'hash'> & { hash?: string };
-  const complete =
+  // the common case, checked by name (a third cheaper than auditJson's generic loop): every
+  // field present and canonical details, so the literal above is its own canonical JSON
+  const plain =
     e.action !== undefined &&
     e.actor !== undefined &&
     e.after_status !== undefined &&
     e.before_status !== undefined &&
     e.campaign_id !== undefined &&
-    e.details !== undefined &&
     e.entity_id !== undefined &&
     e.entity_type !== undefined &&
     e.id !== undefined &&
     e.state_version !== undefined &&
-    e.timestamp !== undefined;
-  const json =
-    complete && (e.details === null || typeof e.details !== 'object' || sortedForJson(e.details) === e.details)
-      ? JSON.stringify(e)
-      : auditJson(e as unknown as Record<string, unknown>, true);
-  e.hash = sha256Hex(json);
+    e.timestamp !== undefined &&
+    (e.details === null || (e.details !== undefined && (typeof e.details !== 'object' || sortedForJson(e.details) === e.details)));
+  e.hash = sha256Hex(plain ? JSON.stringify(e) : auditJson(e as unknown as Record<string, unknown>));
   return e as AuditEvent;
 }
 
