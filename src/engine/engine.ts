@@ -333,7 +333,7 @@ export class SwarmEngine {
           continue;
         }
         this.beginAction(a.id);
-        const acted = this.timer ? await this.act(a) : await this.actUntimed(a);
+        const acted = await this.act(a);
         if (!acted) {
           this.current = [];
           this.cursor += 1;
@@ -467,16 +467,19 @@ export class SwarmEngine {
     this.current.push(e);
   }
 
-  private async act(a: AgentState): Promise<boolean> {
-    if (!this.timer) return this.actUntimed(a);
-    // the profiled path (the benchmark's phase split); step() calls actUntimed directly otherwise
+  /** An agent's turn (timed by phase when a PhaseTimer is set; no extra async call otherwise). */
+  private act(a: AgentState): Promise<boolean> {
+    return this.timer ? this.timedAct(a, this.timer) : this.actUntimed(a);
+  }
+
+  private async timedAct(a: AgentState, timer: PhaseTimer): Promise<boolean> {
     const phase: Phase =
       a.kind === 'planner' ? 'plan' : a.kind === 'worker' ? (a.busy ? 'work' : 'claim') : a.kind === 'judge' ? (a.busy ? 'commit' : 'judge') : a.kind === 'human' ? 'commit' : 'other';
-    this.timer.start(phase);
+    timer.start(phase);
     try {
       return await this.actUntimed(a);
     } finally {
-      this.timer.stop();
+      timer.stop();
     }
   }
 
