@@ -13,6 +13,15 @@ import { tempDbPath } from './temp-db.ts';
 
 const boom = new Error('boom');
 
+/** Closes what `close` lists, then opens the file again: a queue on it, as after a restart. */
+async function reopenQueue(file: string, clock: VirtualClock, ...close: (() => Promise<unknown>)[]): Promise<SqliteQueue<{ n: number }>> {
+  for (const c of close) await c();
+  const again = openSqliteDatabase(file);
+  const q = new SqliteQueue<{ n: number }>(again, clock, 'task');
+  await again.release();
+  return q;
+}
+
 describe('sqlite: write-behind within a batch', () => {
   it('a unit that flushed held writes and then threw leaves nothing, and keeps what earlier units held', async () => {
     const f = fixtures(3);
@@ -95,13 +104,7 @@ describe('sqlite: write-behind within a batch', () => {
     await q.enqueue('a', [{ id: 'z', payload: { n: 3 } }]);
     await q.claim('a', 'w2', 1000);
     sdb.checkpoint();
-    await q.close();
-    await store.close();
-    await sdb.release();
-
-    const again = openSqliteDatabase(file);
-    const q2 = new SqliteQueue<{ n: number }>(again, clock, 'task');
-    await again.release();
+    const q2 = await reopenQueue(file, clock, () => q.close(), () => store.close(), () => sdb.release());
     expect(await q2.depth('a')).toEqual({ ready: 0, delayed: 0, leased: 1 });
     expect((await q2.leased('a', 10)).map((l) => [l.item.id, l.consumer])).toEqual([['z', 'w2']]);
     await q2.close();
@@ -175,13 +178,7 @@ describe('sqlite: claim-order numbers', () => {
       leases.push(lease?.lease_id ?? '');
       await q.ack('a', lease?.lease_id ?? '');
     }
-    await q.close();
-    await store.close();
-    await sdb.release();
-
-    const again = openSqliteDatabase(file);
-    const q2 = new SqliteQueue<{ n: number }>(again, clock, 'task');
-    await again.release();
+    const q2 = await reopenQueue(file, clock, () => q.close(), () => store.close(), () => sdb.release());
     for (const id of ['p', 'q', 'r']) {
       await q2.enqueue('a', [{ id, payload: { n: 2 } }]);
       const lease = await q2.claim('a', 'w2', 1000);
