@@ -21,8 +21,13 @@ export const ConfigSchema = z.strictObject({
   sqlite: z
     .strictObject({
       path: z.string().min(1).default('chimera.db'),
+      /**
+       * 'batched' (default): a simulation's checkpoint (the end of every tick) is one commit.
+       * 'each': every agent step is a commit during a simulation, every call outside one.
+       */
+      commit: z.enum(['batched', 'each']).default('batched'),
     })
-    .default({ path: 'chimera.db' }),
+    .default({ path: 'chimera.db', commit: 'batched' }),
   memory: z
     .strictObject({
       adapter: z.enum(MEMORY_ADAPTERS).default('memory'),

@@ -24,7 +24,7 @@ export const sqliteBackend: BackendFactory = {
   create: async ({ config, clock }) => {
     const file = sqlitePath(config);
     mkdirSync(dirname(file), { recursive: true });
-    const sdb = openSqliteDatabase(file);
+    const sdb = openSqliteDatabase(file, { commit: config.sqlite.commit });
     try {
       // each port holds a reference; the connection closes when the last port closes
       return {
