@@ -43,11 +43,17 @@ interface Mode {
 }
 
 /** Positional, like the adapter's (binding 14 named parameters from an object costs more than the insert). */
-const AUDIT_INSERT = `INSERT INTO audit_log (seq, id, actor, action, entity_type, entity_id, campaign_id, before_status, after_status, state_version, timestamp, details, prev_hash, hash)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const AUDIT_INSERT = `INSERT INTO audit_log (seq, id, actor, action, entity_type, entity_id, campaign_id, before_status, after_status, state_version, timestamp, details, prev_hash, hash, chain_seq)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 function insertAudit(ins: Database.Statement, e: AuditEvent): void {
-  ins.run(e.seq, e.id, e.actor, e.action, e.entity_type, e.entity_id, e.campaign_id, e.before_status, e.after_status, e.state_version, e.timestamp, JSON.stringify(e.details), e.prev_hash, e.hash);
+  ins.run(e.seq, e.id, e.actor, e.action, e.entity_type, e.entity_id, e.campaign_id, e.before_status, e.after_status, e.state_version, e.timestamp, JSON.stringify(e.details), e.prev_hash, e.hash, e.chain_seq);
+}
+
+/** Seals the next event of the one chain these drafts share (they have no campaign), after the file's last row. */
+function sealNext(head: Database.Statement, d: AuditDraft): AuditEvent {
+  const last = head.get() as { seq: number; chain_seq: number; hash: string } | undefined;
+  return sealAuditEvent(last ? { chain_seq: last.chain_seq, hash: last.hash } : null, d, (last?.seq ?? 0) + 1);
 }
 
 function draft(rng: SeededRng, i: number): AuditDraft {
@@ -142,7 +148,7 @@ function transitions(a: SqliteDatabase, r: SqliteDatabase, tasks: Task[], rng: S
   const unit = rawUnit(db, commit);
   const get = db.prepare('SELECT * FROM tasks WHERE id = ?');
   const upd = db.prepare('UPDATE tasks SET status = ?, updated_at = ? WHERE id = ? AND status = ?');
-  const head = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const head = db.prepare('SELECT seq, chain_seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   const ins = db.prepare(AUDIT_INSERT);
   return {
     adapter: async () => {
@@ -164,7 +170,7 @@ function transitions(a: SqliteDatabase, r: SqliteDatabase, tasks: Task[], rng: S
       unit(() => {
         get.get(t.id);
         if (upd.run(to, T0, t.id, from).changes !== 1) throw new Error('raw transition lost');
-        const e = sealAuditEvent((head.get() as { seq: number; hash: string } | undefined) ?? null, { ...draft(rng, j), before_status: from, after_status: to });
+        const e = sealNext(head, { ...draft(rng, j), before_status: from, after_status: to });
         insertAudit(ins, e);
       });
       rawStatus.set(t.id, to);
@@ -251,7 +257,7 @@ function auditAppends(a: SqliteDatabase, r: SqliteDatabase, rng: SeededRng, comm
   const cp = checkpointer(a);
   const db = r.db;
   const unit = rawUnit(db, commit);
-  const head = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+  const head = db.prepare('SELECT seq, chain_seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   const ins = db.prepare(AUDIT_INSERT);
   let i = 0;
   return {
@@ -262,7 +268,7 @@ function auditAppends(a: SqliteDatabase, r: SqliteDatabase, rng: SeededRng, comm
     },
     raw: () => {
       unit(() => {
-        const e = sealAuditEvent((head.get() as { seq: number; hash: string } | undefined) ?? null, draft(rng, i++));
+        const e = sealNext(head, draft(rng, i++));
         insertAudit(ins, e);
       });
       return 1;

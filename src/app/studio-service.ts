@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig, type ChimeraConfig } from '../config/config.ts';
 import { composePorts } from '../config/compose.ts';
 import { ChimeraError, ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
-import { verifyAuditChain, GENESIS_HASH } from '../domain/audit.ts';
+import { verifyAuditChain, GENESIS_HASH, type AuditHeads } from '../domain/audit.ts';
 import type { AuditEvent, Task } from '../domain/schemas.ts';
 import { reviewQueueName, taskQueueName } from '../ports/queue.ts';
 import { ScenarioSchema } from '../engine/config.ts';
@@ -68,6 +68,8 @@ interface Session {
   /** Audit rows read so far (the chain is append-only) and the verification up to them. */
   audit: AuditEvent[];
   verification: AuditVerificationView;
+  /** Where the verification of `audit` stands (to extend it over what comes next). */
+  auditHeads: AuditHeads | null;
   lastSampledTick: number;
 }
 
@@ -528,6 +530,7 @@ export class StudioService {
       replayed_from: null,
       audit: [],
       verification: { ok: true, checked: 0, broken_at: null, reason: null, head_hash: GENESIS_HASH },
+      auditHeads: null,
       lastSampledTick: -1,
     };
   }
@@ -566,6 +569,7 @@ export class StudioService {
       replayed_from: r.sim.engine.stepNo,
       audit: [],
       verification: { ok: true, checked: 0, broken_at: null, reason: null, head_hash: GENESIS_HASH },
+      auditHeads: null,
       lastSampledTick: r.sim.engine.tickNo,
     };
     this.push({ type: 'changed', what: 'session' });
@@ -785,9 +789,9 @@ export class StudioService {
       for (const e of page) s.audit.push(e);
     }
     if (s.audit.length > prevSeq && s.verification.ok) {
-      const prev = prevSeq > 0 ? { seq: prevSeq, hash: (s.audit[prevSeq - 1] as AuditEvent).hash } : null;
-      const v = verifyAuditChain(s.audit.slice(prevSeq), prev);
-      s.verification = { ...v, checked: s.verification.checked + v.checked };
+      const v = verifyAuditChain(s.audit.slice(prevSeq), s.auditHeads);
+      s.auditHeads = v.heads;
+      s.verification = { ok: v.ok, checked: s.verification.checked + v.checked, broken_at: v.broken_at, reason: v.reason, head_hash: v.head_hash };
     }
     const text = a.text?.toLowerCase();
     const filtered = s.audit.filter(

@@ -109,7 +109,13 @@ export const PersonaSchema = z.strictObject({
 export type Persona = z.infer<typeof PersonaSchema>;
 
 export const AuditEventSchema = z.strictObject({
+  /** Where the event sits in the store's log (its append order across all chains). */
   seq: z.int().min(1),
+  /**
+   * Its place in its chain (one chain per campaign, one for run-level events), from 1; 0 marks
+   * an event written before chains were per campaign (one global chain, verified by seq).
+   */
+  chain_seq: z.int().min(0),
   id: uuid,
   actor: z.string().min(1).max(128),
   action: z.string().min(1).max(64),
@@ -125,8 +131,8 @@ export const AuditEventSchema = z.strictObject({
   hash: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
-/** What an actor hands to `appendAudit`; the store assigns seq, prev_hash and hash. */
-export type AuditDraft = Omit<AuditEvent, 'seq' | 'prev_hash' | 'hash'>;
+/** What an actor hands to `appendAudit`; the store assigns seq, chain_seq, prev_hash and hash. */
+export type AuditDraft = Omit<AuditEvent, 'seq' | 'chain_seq' | 'prev_hash' | 'hash'>;
 
 /** Formats zod issues as `path: message; path: message`. */
 export function formatIssues(error: z.ZodError): string {

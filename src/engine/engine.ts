@@ -22,6 +22,10 @@ import { planCampaign, replanTask } from './planner.ts';
 import { runSkill, type SkillOutcome } from './skills.ts';
 import { assertSameRun, resumeByReplay } from './recovery.ts';
 import { UNIT_ATTEMPTS, retryingUnit } from './units.ts';
+import { ANCHOR_ACTION } from '../domain/audit.ts';
+
+/** How many ticks apart the audit chains are anchored together (when anything was audited in between). */
+export const ANCHOR_EVERY_TICKS = 10;
 
 /** The clock the engine drives: the Clock port plus the ability to move it. */
 export interface EngineClock {
@@ -122,6 +126,9 @@ export class SwarmEngine {
   tickNo = 0;
   finished: FinishReason | null = null;
   conflicts = 0;
+  /** Audit events drafted since the last anchor, and the tick of that anchor (see anchorTurn). */
+  private auditSinceAnchor = 0;
+  private lastAnchorTick = 0;
   /** Set when storage lost writes: the engine refuses to go on (see breaks()). */
   private broken: ChimeraError | null = null;
 
@@ -493,7 +500,7 @@ export class SwarmEngine {
         return next !== undefined && next.tick <= this.tickNo;
       }
       case 'housekeeper':
-        return this.soonestLease() <= this.clock.now_ms();
+        return this.soonestLease() <= this.clock.now_ms() || this.anchorDue();
       default:
         return true;
     }
@@ -519,6 +526,7 @@ export class SwarmEngine {
   // ---------------------------------------------------------------- shared transactional pieces
 
   private audit(fields: Omit<AuditDraft, 'id' | 'timestamp' | 'actor'> & { actor?: string }): AuditDraft {
+    this.auditSinceAnchor += 1;
     // the id is derived from what makes the event unique (one commit per campaign version),
     // not drawn from a stream, so a resumed run never reuses an id of its previous life
     return {
@@ -1143,9 +1151,35 @@ export class SwarmEngine {
 
   // ---------------------------------------------------------------- housekeeper
 
+  /** Every ANCHOR_EVERY_TICKS ticks in which audit events were written, the heads of all chains are anchored. */
+  private anchorDue(): boolean {
+    return this.auditSinceAnchor > 0 && this.tickNo - this.lastAnchorTick >= ANCHOR_EVERY_TICKS;
+  }
+
+  /**
+   * Writes an anchor event into the run's audit chain: the head of every campaign's chain as
+   * this unit reads them, binding the chains together (src/domain/audit.ts verifies it).
+   */
+  private async anchorTurn(a: AgentState): Promise<boolean> {
+    const chains = await retryingUnit(this.ports.state, async (tx) => {
+      const heads = await tx.auditHeads();
+      delete heads[''];
+      const sorted = Object.fromEntries(Object.keys(heads).sort().map((k) => [k, heads[k]]));
+      await tx.appendAudit(
+        this.audit({ action: ANCHOR_ACTION, entity_type: 'system', entity_id: `tick-${this.tickNo}`, campaign_id: null, before_status: null, after_status: null, state_version: null, details: { heads: sorted } }),
+      );
+      return Object.keys(sorted).length;
+    });
+    this.auditSinceAnchor = 0;
+    this.lastAnchorTick = this.tickNo;
+    a.last = `anchored ${chains} audit chain(s)`;
+    this.emit('audit.anchored', { data: { chains } });
+    return true;
+  }
+
   private async housekeeperTurn(a: AgentState): Promise<boolean> {
     const now = this.clock.now_ms();
-    if (this.soonestLease() > now) return false;
+    if (this.soonestLease() > now) return this.anchorDue() ? this.anchorTurn(a) : false;
     // what expired is redelivered now (or was already acked): forget it either way
     for (const [l, at] of this.leases) if (at <= now) this.leases.delete(l);
     const redelivered: string[] = [];
@@ -1158,7 +1192,7 @@ export class SwarmEngine {
       if (r.length) this.reviewHint.add(id);
       redelivered.push(...t, ...r);
     }
-    if (!redelivered.length) return false;
+    if (!redelivered.length) return this.anchorDue() ? this.anchorTurn(a) : false;
     a.last = `redelivered ${redelivered.length} expired lease(s)`;
     this.emit('lease.expired', { data: { ids: redelivered } });
     return true;

@@ -28,6 +28,7 @@ export const EVENT_TYPES = [
   'occ.conflict',
   'human.decided',
   'memory.written',
+  'audit.anchored',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

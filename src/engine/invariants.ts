@@ -9,14 +9,14 @@
  *   4. nothing is committed twice: at most one judge decision and one human decision per task;
  *   5. a COMPLETED campaign has every worker task COMPLETED or FAILED-and-superseded.
  */
-import { verifyAuditChain } from '../domain/audit.ts';
+import { verifyAuditChain, type AuditHeads } from '../domain/audit.ts';
 import type { AuditEvent } from '../domain/schemas.ts';
 import type { Ports } from '../ports/index.ts';
 import { reviewQueueName, taskQueueName } from '../ports/queue.ts';
 
 export class InvariantChecker {
   private readonly versions = new Map<string, number>();
-  private auditHead: { seq: number; hash: string } | null = null;
+  private auditHeads: AuditHeads | null = null;
   private readonly decisions = new Map<string, number>();
 
   constructor(private readonly ports: Pick<Ports, 'state' | 'taskQueue' | 'reviewQueue'>) {}
@@ -55,9 +55,10 @@ export class InvariantChecker {
         }
       }
     }
-    const fresh: AuditEvent[] = await state.readAudit({ after_seq: this.auditHead?.seq ?? 0 });
-    const ver = verifyAuditChain(fresh, this.auditHead);
+    const fresh: AuditEvent[] = await state.readAudit({ after_seq: this.auditHeads?.seq ?? 0 });
+    const ver = verifyAuditChain(fresh, this.auditHeads);
     if (!ver.ok) v.push(`audit chain broken at seq ${ver.broken_at}: ${ver.reason}`);
+    else this.auditHeads = ver.heads;
     for (const e of fresh) {
       if (e.action !== 'judge.decided' && e.action !== 'human.decided') continue;
       const key = `${e.action}:${e.entity_id}`;
@@ -65,8 +66,6 @@ export class InvariantChecker {
       this.decisions.set(key, n);
       if (n > 1) v.push(`task ${e.entity_id}: ${e.action} committed ${n} times`);
     }
-    const last = fresh.at(-1);
-    if (last) this.auditHead = { seq: last.seq, hash: last.hash };
     return v;
   }
 }

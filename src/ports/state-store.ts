@@ -5,6 +5,7 @@
  * Orderings are part of the contract, so every backend returns the same sequence:
  * campaigns by (created_at, id), tasks by (created_at, id), audit events by seq.
  */
+import type { ChainHead } from '../domain/audit.ts';
 import type { AuditDraft, AuditEvent, Campaign, CampaignStatus, Task, TaskStatus } from '../domain/schemas.ts';
 
 export type CampaignPatch = Partial<Pick<Campaign, 'status' | 'title' | 'goal' | 'updated_at'>>;
@@ -55,8 +56,14 @@ export interface StateTransaction {
   updateTask(id: string, patch: TaskPatch, expected_status?: TaskStatus): Promise<Task>;
   /** Records an idempotency key; false when it was recorded before (the guarded work already committed). */
   claimIdempotencyKey(key: string): Promise<boolean>;
-  /** Appends an audit event after the current head, sealing it into the hash chain. */
+  /**
+   * Appends an audit event after the head of its chain (its campaign's, or the run chain for an
+   * event without one), sealing it into that chain. Writers on different campaigns never wait
+   * on one head.
+   */
   appendAudit(draft: AuditDraft): Promise<AuditEvent>;
+  /** Every audit chain's head as this unit of work sees it ('' is the run chain); for anchor events. */
+  auditHeads(): Promise<Record<string, ChainHead>>;
 }
 
 export interface StateStore {
@@ -90,8 +97,10 @@ export interface StateStore {
   countTasks(campaign_id?: string): Promise<Record<TaskStatus, number>>;
   /** Audit events ordered by seq. */
   readAudit(query?: AuditQuery): Promise<AuditEvent[]>;
-  /** The last audit event's seq and hash, or null when the log is empty. */
+  /** The last audit event's seq and hash (of whichever chain), or null when the log is empty. */
   auditHead(): Promise<{ seq: number; hash: string } | null>;
+  /** Every audit chain's head ('' is the run chain). */
+  auditHeads(): Promise<Record<string, ChainHead>>;
   /** Releases connections and file handles; the store is unusable afterwards. */
   close(): Promise<void>;
 }

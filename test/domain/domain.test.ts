@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import { parseSoulMd } from '../../src/domain/persona.ts';
 import { canTransitionCampaign, canTransitionTask, assertTaskTransition } from '../../src/domain/status.ts';
 import { canonicalJson } from '../../src/domain/canonical-json.ts';
-import { sealAuditEvent, verifyAuditChain, GENESIS_HASH } from '../../src/domain/audit.ts';
+import { ANCHOR_ACTION, hashAuditEvent, sealAuditEvent, verifyAuditChain, GENESIS_HASH } from '../../src/domain/audit.ts';
 import { ChimeraError, rebuildError, serializeError, ValidationError } from '../../src/domain/errors.ts';
 import { SeededRng } from '../../src/sim/rng.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
 import { fixtures } from '../support/fixtures.ts';
+import type { AuditDraft, AuditEvent } from '../../src/domain/schemas.ts';
 
 describe('SOUL.md personas', () => {
   it('parses the shipped personas', () => {
@@ -65,24 +66,79 @@ describe('status machines', () => {
   });
 });
 
-describe('audit hash chain', () => {
-  it('detects an edited, dropped or reordered event', () => {
-    const f = fixtures(3);
-    const chain = [];
-    let prev = null;
-    for (let i = 0; i < 6; i++) {
-      const e = sealAuditEvent(prev, f.audit({ details: { i } }));
-      chain.push(e);
+describe('audit hash chains', () => {
+  /** Seals drafts the way a store does: after the head of each event's own chain, at the next store position. */
+  function seal(drafts: AuditDraft[]): AuditEvent[] {
+    const heads = new Map<string, { chain_seq: number; hash: string }>();
+    return drafts.map((d, i) => {
+      const e = sealAuditEvent(heads.get(d.campaign_id ?? '') ?? null, d, i + 1);
+      heads.set(d.campaign_id ?? '', { chain_seq: e.chain_seq, hash: e.hash });
+      return e;
+    });
+  }
+  const f = fixtures(3);
+  const A = f.rng.uuid();
+  const B = f.rng.uuid();
+  const anchor = (heads: Record<string, { chain_seq: number; hash: string }>): AuditDraft =>
+    f.audit({ campaign_id: null, action: ANCHOR_ACTION, entity_type: 'system', entity_id: 'run', details: { heads } });
+
+  it('keeps one chain per campaign, each from its own genesis, interleaved in the log', () => {
+    const log = seal([0, 1, 2, 3, 4, 5].map((i) => f.audit({ campaign_id: i % 2 ? B : A, details: { i } })));
+    expect(log.map((e) => [e.seq, e.chain_seq])).toEqual([[1, 1], [2, 1], [3, 2], [4, 2], [5, 3], [6, 3]]);
+    expect(log[0]!.prev_hash).toBe(GENESIS_HASH);
+    expect(log[1]!.prev_hash).toBe(GENESIS_HASH);
+    expect(log[2]!.prev_hash).toBe(log[0]!.hash);
+    expect(verifyAuditChain(log)).toMatchObject({ ok: true, checked: 6, chains: 2 });
+  });
+
+  it("a chain's hashes do not depend on how other campaigns interleave with it", () => {
+    const a = [0, 1, 2].map((i) => f.audit({ campaign_id: A, details: { i } }));
+    const b = [0, 1, 2].map((i) => f.audit({ campaign_id: B, details: { i } }));
+    const one = seal([a[0]!, b[0]!, a[1]!, b[1]!, a[2]!, b[2]!]);
+    const two = seal([a[0]!, a[1]!, b[0]!, b[1]!, b[2]!, a[2]!]);
+    const hashes = (log: AuditEvent[], c: string) => log.filter((e) => e.campaign_id === c).map((e) => e.hash);
+    expect(hashes(two, A)).toEqual(hashes(one, A));
+    expect(hashes(two, B)).toEqual(hashes(one, B));
+  });
+
+  it('detects an edited, dropped, reordered or moved event', () => {
+    const log = seal([0, 1, 2, 3, 4, 5].map((i) => f.audit({ campaign_id: i % 2 ? B : A, details: { i } })));
+    expect(verifyAuditChain(log.filter((e) => e.seq !== 3))).toMatchObject({ ok: false, broken_at: 5 });
+    expect(verifyAuditChain([log[0]!, log[1]!, { ...log[4]!, seq: 3 }, { ...log[2]!, seq: 5 }])).toMatchObject({ ok: false, broken_at: 3 });
+    expect(verifyAuditChain(log.map((e) => (e.seq === 4 ? { ...e, actor: 'mallory' } : e)))).toMatchObject({ ok: false, broken_at: 4, reason: expect.stringMatching(/edited/) });
+    expect(verifyAuditChain(log.map((e) => (e.seq === 5 ? { ...e, campaign_id: B } : e)))).toMatchObject({ ok: false, broken_at: 5 });
+    // a page verifies from where the verification of the pages before it stopped
+    const first = verifyAuditChain(log.slice(0, 3));
+    expect(verifyAuditChain(log.slice(3), first.heads)).toMatchObject({ ok: true, checked: 3 });
+  });
+
+  it('anchors bind the heads of every chain: a rewritten tail the anchor vouched for is caught', () => {
+    const drafts = [f.audit({ campaign_id: A }), f.audit({ campaign_id: B }), f.audit({ campaign_id: A })];
+    const base = seal(drafts);
+    const heads = { [A]: { chain_seq: 2, hash: base[2]!.hash }, [B]: { chain_seq: 1, hash: base[1]!.hash } };
+    const log = seal([...drafts, anchor(heads), f.audit({ campaign_id: B })]);
+    expect(verifyAuditChain(log)).toMatchObject({ ok: true, anchors: 1, chains: 3 });
+    // campaign A's chain resealed from its second event on, every link consistent: only the anchor knows
+    const forgedA = seal([drafts[0]!, drafts[1]!, { ...drafts[2]!, actor: 'mallory' }]);
+    const forged = [forgedA[0]!, forgedA[1]!, forgedA[2]!, log[3]!, log[4]!];
+    expect(verifyAuditChain(forged)).toMatchObject({ ok: false, broken_at: 4, reason: expect.stringMatching(/anchor's head of campaign .* does not match/) });
+    // an anchor naming an event the log does not hold
+    const ahead = seal([f.audit({ campaign_id: A }), anchor({ [A]: { chain_seq: 2, hash: base[2]!.hash } })]);
+    expect(verifyAuditChain(ahead)).toMatchObject({ ok: false, broken_at: 2, reason: expect.stringMatching(/not in the log before it/) });
+  });
+
+  it('still verifies the global chain of events written before chains were per campaign (chain_seq 0)', () => {
+    const legacy: AuditEvent[] = [];
+    let prev: { seq: number; hash: string } | null = null;
+    for (let i = 1; i <= 3; i++) {
+      const rest: Omit<AuditEvent, 'hash'> = { ...f.audit({ campaign_id: i % 2 ? A : B, details: { i } }), seq: i, chain_seq: 0, prev_hash: prev?.hash ?? GENESIS_HASH };
+      const e: AuditEvent = { ...rest, hash: hashAuditEvent(rest) };
+      legacy.push(e);
       prev = e;
     }
-    expect(chain[0]!.prev_hash).toBe(GENESIS_HASH);
-    expect(verifyAuditChain(chain)).toMatchObject({ ok: true, checked: 6 });
-    expect(verifyAuditChain(chain.filter((e) => e.seq !== 3))).toMatchObject({ ok: false, broken_at: 4 });
-    expect(verifyAuditChain([chain[0]!, chain[2]!, chain[1]!])).toMatchObject({ ok: false, broken_at: 3 });
-    const forged = chain.map((e) => (e.seq === 5 ? { ...e, actor: 'mallory' } : e));
-    expect(verifyAuditChain(forged)).toMatchObject({ ok: false, broken_at: 5 });
-    // a page verifies from the event before it
-    expect(verifyAuditChain(chain.slice(3), chain[2]!)).toMatchObject({ ok: true, checked: 3 });
+    const after = seal([...legacy.map(() => f.audit()), f.audit({ campaign_id: A })]).slice(3);
+    expect(verifyAuditChain([...legacy, ...after])).toMatchObject({ ok: true, checked: 4 });
+    expect(verifyAuditChain([legacy[0]!, legacy[2]!])).toMatchObject({ ok: false, broken_at: 3 });
   });
 });
 
@@ -120,10 +176,12 @@ describe('audit hashing fast path', () => {
     const { createHash } = await import('node:crypto');
     const { hashAuditEvent } = await import('../../src/domain/audit.ts');
     const f = fixtures(9);
-    const e = sealAuditEvent(null, f.audit({ details: { z: [1, { b: 2, a: 1 }], a: 'x' } }));
-    const { hash, ...rest } = e;
+    const e = sealAuditEvent(null, f.audit({ details: { z: [1, { b: 2, a: 1 }], a: 'x' } }), 7);
+    const { hash, seq, ...rest } = e;
+    expect(seq).toBe(7);
+    // the store position is not hashed: a chain's hashes do not depend on other chains
     expect(hash).toBe(createHash('sha256').update(canonicalJson(rest)).digest('hex'));
-    expect(hashAuditEvent({ ...rest, extra: 1 } as never)).toBe(createHash('sha256').update(canonicalJson({ ...rest, extra: 1 })).digest('hex'));
+    expect(hashAuditEvent({ ...rest, seq, extra: 1 } as never)).toBe(createHash('sha256').update(canonicalJson({ ...rest, extra: 1 })).digest('hex'));
   });
 });
 

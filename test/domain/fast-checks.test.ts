@@ -9,7 +9,7 @@ import { fastAuditDraft, fastCampaignPatch, fastMemoryRecord, fastTask, fastTask
 import { SeededRng } from '../../src/sim/rng.ts';
 import { fixtures } from '../support/fixtures.ts';
 
-const AuditDraftSchema = AuditEventSchema.omit({ seq: true, prev_hash: true, hash: true });
+const AuditDraftSchema = AuditEventSchema.omit({ seq: true, chain_seq: true, prev_hash: true, hash: true });
 const TaskPatchSchema = TaskSchema.pick({ status: true, output_data: true, confidence_score: true, attempts: true, depends_on: true, input_data: true, updated_at: true }).partial().strict();
 const CampaignPatchSchema = CampaignSchema.pick({ status: true, title: true, goal: true, updated_at: true }).partial().strict();
 

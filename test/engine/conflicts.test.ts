@@ -29,6 +29,7 @@ function interfering(inner: StateStore, rng: SeededRng, rate: number, counter: {
     insertTasks: (t) => tx.insertTasks(t),
     claimIdempotencyKey: (k) => tx.claimIdempotencyKey(k),
     appendAudit: (d) => tx.appendAudit(d),
+    auditHeads: () => tx.auditHeads(),
     updateCampaign: async (id, v, p) => {
       clash(`campaign ${id}`);
       return tx.updateCampaign(id, v, p);

@@ -17,8 +17,8 @@ const GOLDEN: Record<string, Record<number, string>> = {
     7: 'a906ddbdbf9803ada34899be284638f5e189005f9266a4073e05fb68e0076fa3',
   },
   storm: {
-    1: 'a3b0ef497cb33969f6418328461a40910f5a3f70ef94e2ce660d80ceaabc4a06',
-    7: '1e452359ab428bd932a35ec456f8c265cb55866300f1342f01a37d2861617b84',
+    1: '73a5e6f0ddbf147ebc94c9b89db4b51cdd515c30ac4c9bf9c23cc14781d78661',
+    7: 'c8da74d9594af3e73865a2ed305b01f1c063cf006f03d219dc40f5a880c705d4',
   },
 };
 

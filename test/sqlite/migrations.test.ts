@@ -56,6 +56,6 @@ describe('sqlite migrations: files', () => {
   });
 
   it('the shipped migrations load', () => {
-    expect(loadMigrationFiles().map((x) => x.name)).toEqual(['initial', 'queue_rows', 'task_outputs', 'escalated_index', 'audit_without_campaign_index']);
+    expect(loadMigrationFiles().map((x) => x.name)).toEqual(['initial', 'queue_rows', 'task_outputs', 'escalated_index', 'audit_without_campaign_index', 'audit_chains']);
   });
 });

@@ -3,7 +3,7 @@
  * backend is checked against. Units of work run one at a time (the shared Mutex) and
  * write into an overlay that is applied only when the callback resolves.
  */
-import { sealAuditEvent } from '../../domain/audit.ts';
+import { chainOf, sealAuditEvent, type ChainHead } from '../../domain/audit.ts';
 import { ConflictError, DuplicateError, NotFoundError } from '../../domain/errors.ts';
 import type { AuditDraft, AuditEvent, Campaign, CampaignStatus, Task, TaskStatus } from '../../domain/schemas.ts';
 
@@ -23,12 +23,14 @@ interface Snapshot {
   tasks: Map<string, Task>;
   keys: Set<string>;
   audit: AuditEvent[];
+  /** Each audit chain's head ('' is the run chain). */
+  heads: Map<string, ChainHead>;
 }
 
 export class MemoryStateStore implements StateStore {
   readonly kind = 'memory';
   readonly capabilities = Object.freeze({ transactions: true, durable: false });
-  private readonly s: Snapshot = { campaigns: new Map(), tasks: new Map(), keys: new Set(), audit: [] };
+  private readonly s: Snapshot = { campaigns: new Map(), tasks: new Map(), keys: new Set(), audit: [], heads: new Map() };
   private readonly mutex = new Mutex();
   private closed = false;
 
@@ -94,6 +96,11 @@ export class MemoryStateStore implements StateStore {
     return last ? { seq: last.seq, hash: last.hash } : null;
   }
 
+  async auditHeads(): Promise<Record<string, ChainHead>> {
+    this.assertOpen();
+    return Object.fromEntries(this.s.heads);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
@@ -111,6 +118,7 @@ class MemoryTx implements StateTransaction {
   // a unit claims one key, if any: a list, not a Set
   private keys: string[] | null = null;
   private audit: AuditEvent[] | null = null;
+  private heads: Map<string, ChainHead> | null = null;
 
   constructor(private readonly base: Snapshot) {}
 
@@ -174,10 +182,18 @@ class MemoryTx implements StateTransaction {
   }
 
   async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
-    const last = this.audit?.at(-1) ?? this.base.audit.at(-1) ?? null;
-    const e = sealAuditEvent(last, draft);
+    const chain = chainOf(draft);
+    const head = this.heads?.get(chain) ?? this.base.heads.get(chain) ?? null;
+    const e = sealAuditEvent(head, draft, this.base.audit.length + (this.audit?.length ?? 0) + 1);
     (this.audit ??= []).push(e);
+    (this.heads ??= new Map()).set(chain, { chain_seq: e.chain_seq, hash: e.hash });
     return e;
+  }
+
+  async auditHeads(): Promise<Record<string, ChainHead>> {
+    const all = new Map(this.base.heads);
+    if (this.heads) for (const [k, v] of this.heads) all.set(k, v);
+    return Object.fromEntries(all);
   }
 
   commit(): void {
@@ -185,5 +201,6 @@ class MemoryTx implements StateTransaction {
     if (this.tasks) for (const [k, v] of this.tasks) this.base.tasks.set(k, v);
     if (this.keys) for (const k of this.keys) this.base.keys.add(k);
     if (this.audit) for (const e of this.audit) this.base.audit.push(e);
+    if (this.heads) for (const [k, v] of this.heads) this.base.heads.set(k, v);
   }
 }

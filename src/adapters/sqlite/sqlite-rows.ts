@@ -146,7 +146,7 @@ export type AuditRow = Omit<AuditEvent, 'details'> & { details: string | null };
 
 /** The `audit_log` columns. */
 export const AUDIT_COLUMNS =
-  'seq, id, actor, action, entity_type, entity_id, campaign_id, before_status, after_status, state_version, timestamp, details, prev_hash, hash';
+  'seq, id, actor, action, entity_type, entity_id, campaign_id, before_status, after_status, state_version, timestamp, details, prev_hash, hash, chain_seq';
 
 /** An audit event as its row. */
 export function auditToRow(e: AuditEvent): AuditRow {
@@ -157,6 +157,7 @@ export function auditToRow(e: AuditEvent): AuditRow {
 export function rowToAudit(r: AuditRow): AuditEvent {
   return {
     seq: r.seq,
+    chain_seq: r.chain_seq,
     id: r.id,
     actor: r.actor,
     action: r.action,

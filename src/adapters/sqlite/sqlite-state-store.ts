@@ -8,7 +8,7 @@
  * is safe because this process is the file's only writer (sqlite-database.ts); the ids a unit
  * of work wrote are dropped from it when the unit rolls back, and all of it when a batch does.
  */
-import { sealAuditEvent } from '../../domain/audit.ts';
+import { chainOf, sealAuditEvent, type ChainHead } from '../../domain/audit.ts';
 import { ConflictError, DuplicateError, NotFoundError } from '../../domain/errors.ts';
 import type { AuditDraft, AuditEvent, Campaign, CampaignStatus, Task, TaskStatus } from '../../domain/schemas.ts';
 import type { AuditQuery, CampaignPatch, StateStore, StateTransaction, TaskPatch, TaskQuery } from '../../ports/state-store.ts';
@@ -106,6 +106,10 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
+  auditHeads(): Promise<Record<string, ChainHead>> {
+    return this.cached(() => Object.fromEntries(this.tx.chainHeads()));
+  }
+
   /** Every recorded idempotency key, sorted (for export; not part of the port). */
   listIdempotencyKeys(): Promise<string[]> {
     return this.read(() => (this.st.listKeys.all() as { key: string }[]).map((r) => r.key));
@@ -179,6 +183,8 @@ class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
   /** Ids written by the running unit of work (forgotten from the cache if it rolls back). */
   private readonly written: string[] = [];
   private auditHead: { seq: number; hash: string } | null | undefined = undefined;
+  /** Each audit chain's head (undefined: read them again). */
+  private heads: Map<string, ChainHead> | undefined = undefined;
   private dirtyTasks = new Map<string, DirtyTask>();
   private dirtyCampaigns = new Map<string, DirtyCampaign>();
   private pendingAudit: unknown[][] = [];
@@ -226,6 +232,7 @@ class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
     this.campaigns.clear();
     this.tasks.clear();
     this.auditHead = undefined;
+    this.heads = undefined;
     this.dirtyTasks = new Map();
     this.dirtyCampaigns = new Map();
     this.pendingAudit = [];
@@ -449,17 +456,36 @@ class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
 
   async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
     const prev = this.head();
-    const e = sealAuditEvent(prev, draft);
+    const heads = this.chainHeads();
+    const chain = chainOf(draft);
+    const before = heads.get(chain);
+    const e = sealAuditEvent(before ?? null, draft, (prev?.seq ?? 0) + 1);
     this.pendingAudit.push([
       e.seq, e.id, e.actor, e.action, e.entity_type, e.entity_id, e.campaign_id, e.before_status, e.after_status, e.state_version, e.timestamp,
-      toJson(e.details), e.prev_hash, e.hash,
+      toJson(e.details), e.prev_hash, e.hash, e.chain_seq,
     ]);
     this.auditHead = { seq: e.seq, hash: e.hash };
+    heads.set(chain, { chain_seq: e.chain_seq, hash: e.hash });
     this.sdb.onRollback(() => {
       this.pendingAudit.pop();
       this.auditHead = prev;
+      if (before) heads.set(chain, before);
+      else heads.delete(chain);
     });
     return e;
+  }
+
+  async auditHeads(): Promise<Record<string, ChainHead>> {
+    return Object.fromEntries(this.chainHeads());
+  }
+
+  /** Each chain's head, cached like the rows (read from the file on first use). */
+  chainHeads(): Map<string, ChainHead> {
+    if (this.heads === undefined) {
+      this.sdb.flushPending();
+      this.heads = new Map((this.st.chainHeads.all() as { chain: string; chain_seq: number; hash: string }[]).map((r) => [r.chain, { chain_seq: r.chain_seq, hash: r.hash }]));
+    }
+    return this.heads;
   }
 }
 

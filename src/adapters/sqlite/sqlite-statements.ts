@@ -25,7 +25,9 @@ export function prepareStatements(db: Database.Database) {
     listKeys: db.prepare(`SELECT key FROM idempotency_keys ORDER BY key`),
     auditHead: db.prepare(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`),
     // positional: binding 14 named parameters from an object costs more than the insert itself
-    insertAudit: db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertAudit: db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    // each chain's head: SQLite takes the bare columns from the row that holds the max
+    chainHeads: db.prepare(`SELECT coalesce(campaign_id, '') AS chain, max(chain_seq) AS chain_seq, hash FROM audit_log WHERE chain_seq > 0 GROUP BY campaign_id`),
     readAudit: db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`),
     readAuditByCampaign: db.prepare(
       `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE campaign_id = ? AND seq > ? ORDER BY seq LIMIT ?`,

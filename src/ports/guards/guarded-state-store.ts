@@ -36,7 +36,7 @@ const TaskPatchSchema = TaskSchema.pick({
 })
   .partial()
   .strict();
-const AuditDraftSchema = AuditEventSchema.omit({ seq: true, prev_hash: true, hash: true });
+const AuditDraftSchema = AuditEventSchema.omit({ seq: true, chain_seq: true, prev_hash: true, hash: true });
 const TaskStatusSchema = z.enum(TASK_STATUSES);
 
 
@@ -110,6 +110,9 @@ class GuardedTx implements StateTransaction {
     }
     return this.inner.claimIdempotencyKey(key);
   }
+  auditHeads(): ReturnType<StateTransaction['auditHeads']> {
+    return this.inner.auditHeads();
+  }
   appendAudit(draft: AuditDraft): Promise<AuditEvent> {
     try {
       return this.inner.appendAudit(fastAuditDraft(draft) ? draft : parseOrThrow(AuditDraftSchema, draft, 'audit event'));
@@ -132,6 +135,7 @@ export function guardStateStore(inner: StateStore): StateStore {
     countTasks: (id) => inner.countTasks(id),
     readAudit: (q) => inner.readAudit(q),
     auditHead: () => inner.auditHead(),
+    auditHeads: () => inner.auditHeads(),
     close: () => inner.close(),
   };
 }
