@@ -11,7 +11,7 @@ import type { MemoryCategory, PersonaMemory } from '../../domain/schemas.ts';
 import { MEMORY_CATEGORIES } from '../../domain/schemas.ts';
 import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import { byTimestampThenId, matchesMemoryFilter, TopK } from '../shared/memory-helpers.ts';
-import { dot } from '../shared/vector.ts';
+import { dot } from '../../domain/vectors.ts';
 import type { MemoryRowStore } from '../hnsw/hnsw-row-store.ts';
 
 const INITIAL_CAPACITY = 64;
@@ -75,7 +75,7 @@ export class ExactPersonaMemory implements PersonaMemoryStore {
       const n = this.norms[i] as number;
       let s = 0;
       if (n !== 0) {
-        // shared/vector.ts dot(), inlined over the flat array: the same four accumulators and
+        // domain/vectors.ts dot(), inlined over the flat array: the same four accumulators and
         // the same final sum, so every adapter's scores agree to the last bit
         const o = i * d;
         let s0 = 0;
