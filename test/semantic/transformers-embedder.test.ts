@@ -12,7 +12,7 @@ import { dot } from '../../src/domain/vectors.ts';
 import { parseConfig } from '../../src/config/config.ts';
 import { createEmbedder } from '../../src/config/embedders.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import { TINY_MODEL_DIMENSIONS, TINY_MODEL_ID, writeTinyModel } from '../support/tiny-model.ts';
+import { TINY_MODEL_DIMENSIONS, TINY_MODEL_ID, writeTinyModel } from '../../bench/support/tiny-model.ts';
 import { tempDir } from './semantic-entries.ts';
 
 const dirs: string[] = [];
