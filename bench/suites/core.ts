@@ -6,7 +6,7 @@ import { Simulation } from '../../src/app/simulation.ts';
 import { parseConfig } from '../../src/config/config.ts';
 import { composePorts } from '../../src/config/compose.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { reviewQueueName, taskQueueName } from '../../src/ports/queue.ts';
 import type { Task } from '../../src/domain/schemas.ts';
 import { PHASES } from '../../src/engine/engine.ts';

@@ -21,9 +21,9 @@ import { ExactPersonaMemory } from '../../src/adapters/exact/exact-persona-memor
 import { HnswPersonaMemory } from '../../src/adapters/hnsw/hnsw-persona-memory.ts';
 import { HashingEmbedder } from '../../src/adapters/hashing/hashing-embedder.ts';
 import { TransformersEmbedder } from '../../src/adapters/transformers/transformers-embedder.ts';
-import { normalize } from '../../src/adapters/shared/vector.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
-import { TINY_MODEL_ID, writeTinyModel } from '../../test/support/tiny-model.ts';
+import { normalize } from '../../src/domain/vectors.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
+import { TINY_MODEL_ID, writeTinyModel } from '../support/tiny-model.ts';
 import { percentile, round, type BenchSuite } from '../suite.ts';
 
 const DIM = 384;

@@ -22,7 +22,7 @@ import { SqliteQueue } from '../../src/adapters/sqlite/sqlite-queue.ts';
 import { sealAuditEvent } from '../../src/domain/audit.ts';
 import type { AuditDraft, AuditEvent, Task, TaskStatus } from '../../src/domain/schemas.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { Simulation } from '../../src/app/simulation.ts';
 import { parseConfig } from '../../src/config/config.ts';
 import { benchScenario, tasksPerCampaign } from '../workload.ts';

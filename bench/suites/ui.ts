@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { HAVE_CHROMIUM, ROOT, SKIP_REASON, launchChromium, startStudio } from '../../test/ui/browser.ts';
+import { HAVE_CHROMIUM, ROOT, SKIP_REASON, launchChromium, startStudio } from '../support/browser.ts';
 import { percentile, round, type BenchContext, type BenchSuite } from '../suite.ts';
 
 /** The page's globals, as far as the page-side functions below use them (no DOM lib here). */

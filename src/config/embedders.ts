@@ -34,6 +34,19 @@ export function memoryFolder(config: ChimeraConfig): string {
   return join(dirname(resolve(config.data_dir, config.sqlite.path)), 'persona-memory');
 }
 
+/** The rows file of the exact and HNSW persona memory kept in `folder` (the truth; an index is a cache of it). */
+export function memoryRowsPath(folder: string): string {
+  return join(folder, 'rows.sqlite');
+}
+
+/** What `chimera memory reindex` reads of a kept persona memory: its rows, with their vectors and model. */
+export type StoredMemoryRows = Pick<MemoryRowStore, 'count' | 'model' | 'scan' | 'close'>;
+
+/** Opens the rows of the persona memory kept in `folder` (memoryRowsPath says whether there are any). */
+export function openStoredMemoryRows(folder: string): StoredMemoryRows {
+  return MemoryRowStore.open(memoryRowsPath(folder));
+}
+
 /** Builds the configured embedder, or the hashing one with a notice when the model cannot load. */
 export async function createEmbedder(config: ChimeraConfig, _ctx: BackendContext): Promise<{ embedder: Embedder; notice: string | null }> {
   switch (config.embedder.kind) {
@@ -81,7 +94,7 @@ export async function openPersonaMemoryAt(config: ChimeraConfig, dir: string, ct
       return new MemoryPersonaMemory();
     case 'exact': {
       mkdirSync(dir, { recursive: true });
-      const rows = MemoryRowStore.open(join(dir, 'rows.sqlite'));
+      const rows = MemoryRowStore.open(memoryRowsPath(dir));
       const progress = ctx.onProgress;
       return ExactPersonaMemory.open(progress ? { rows, onProgress: (d, t) => progress('loading persona memory', d, t) } : { rows });
     }

@@ -2,10 +2,26 @@
  * Typed errors. Every error that crosses a boundary (port, CLI, IPC, HTTP) carries a stable
  * `code` so the other side can rebuild it; messages say what was wrong and where.
  */
-import { WIRE_ERROR_CODES, type WireErrorCode } from '../shared/errors.ts';
-/** The codes live in src/shared (the renderer needs them and cannot import this file). */
-export const ERROR_CODES = WIRE_ERROR_CODES;
-export type ErrorCode = WireErrorCode;
+
+/**
+ * Every error code. src/shared/errors.ts keeps a copy for the wire (the renderer cannot import
+ * the domain); test/ui/contract.test.ts keeps the two lists equal.
+ */
+export const ERROR_CODES = [
+  'VALIDATION',
+  'CONFLICT',
+  'ILLEGAL_TRANSITION',
+  'NOT_FOUND',
+  'DUPLICATE',
+  'BACKEND_UNAVAILABLE',
+  'BAD_DATABASE',
+  'MODEL_MISMATCH',
+  'MODEL_MISSING',
+  'CONFIG',
+  'AUDIT_CHAIN_BROKEN',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface SerializedError {
   readonly code: ErrorCode;

@@ -6,11 +6,14 @@
 import { z } from 'zod';
 import { ValidationError } from './errors.ts';
 
-// the status and category lists live in src/shared, which the renderer can import too
-import { CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES } from '../shared/types.ts';
-import type { CampaignStatus, MemoryCategory, TaskStatus } from '../shared/types.ts';
-export { CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES };
-export type { CampaignStatus, MemoryCategory, TaskStatus };
+// src/shared (the UI's wire contract) keeps its own copies of these three lists, since the
+// renderer cannot import the domain; test/layering/wire-copies.test.ts keeps them equal
+export const CAMPAIGN_STATUSES = ['PLANNING', 'ACTIVE', 'PAUSED', 'COMPLETED'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'ESC_HITL'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const MEMORY_CATEGORIES = ['Episodic', 'Semantic', 'SOUL'] as const;
+export type MemoryCategory = (typeof MEMORY_CATEGORIES)[number];
 
 export const ROLES = ['PLANNER', 'WORKER', 'JUDGE'] as const;
 export type Role = (typeof ROLES)[number];

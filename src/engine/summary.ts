@@ -1,9 +1,25 @@
 /** A run's summary, folded from its event log, so a replay rebuilds exactly the same figures. */
 import type { EngineEvent } from './events.ts';
-import type { RunSummaryView } from '../shared/types.ts';
 
-/** The shared view (what the UI shows) plus what only a finished command-line run knows. */
-export interface RunSummary extends RunSummaryView {
+/**
+ * What the UI shows of a run (the app copies these fields into src/shared's RunSummaryView;
+ * the engine does not import the UI's wire types) plus what only a finished command-line run
+ * knows (seed, backend, scenario, elapsedMs, tasksPerSecond).
+ */
+export interface RunSummary {
+  readonly steps: number;
+  readonly ticks: number;
+  readonly finished: string | null;
+  readonly campaigns: { readonly total: number; readonly completed: number };
+  readonly tasks: { readonly total: number; readonly completed: number; readonly failed: number; readonly escalated: number };
+  readonly hitlPending: number;
+  readonly conflicts: number;
+  readonly retries: number;
+  readonly replans: number;
+  readonly redeliveries: number;
+  readonly duplicatesSkipped: number;
+  readonly humanDecisions: number;
+  readonly eventLogSha256: string;
   readonly seed: number;
   readonly backend: string;
   readonly scenario: string;

@@ -1,7 +1,9 @@
 /**
  * What the core hands the UI: plain JSON records shaped for the views. They follow the
  * domain's field names (state_version, confidence_score, …) so a view reads like the seed.
- * Nothing here imports Node or the core; both sides of the bridge use these types.
+ * Nothing here imports Node or the core; both sides of the bridge use these types. The status
+ * and category lists copy src/domain/schemas.ts (test/layering/wire-copies.test.ts keeps them
+ * equal), because the renderer may import src/shared only.
  */
 export const CAMPAIGN_STATUSES = ['PLANNING', 'ACTIVE', 'PAUSED', 'COMPLETED'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];

@@ -1,7 +1,7 @@
 /** The embedder contract: shapes, normalisation, determinism, and that meaning shows. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/ports/embedder.ts';
-import { dot } from '../../src/adapters/shared/vector.ts';
+import { dot } from '../../src/domain/vectors.ts';
 
 export function embedderContract(name: string, factory: () => Promise<Embedder>): void {
   describe(`embedder contract: ${name}`, () => {

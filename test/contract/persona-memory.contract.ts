@@ -8,8 +8,8 @@ import type { ChimeraError } from '../../src/domain/errors.ts';
 import type { MemoryCategory } from '../../src/domain/schemas.ts';
 import type { MemoryRecord, PersonaMemoryStore } from '../../src/ports/persona-memory.ts';
 import { guardPersonaMemory } from '../../src/ports/guards/guarded-persona-memory.ts';
-import { normalize } from '../../src/adapters/shared/vector.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { normalize } from '../../src/domain/vectors.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 
 const DIM = 16;
 function vec(...xs: number[]): Float32Array {

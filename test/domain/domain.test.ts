@@ -5,7 +5,7 @@ import { canTransitionCampaign, canTransitionTask, assertTaskTransition } from '
 import { canonicalJson } from '../../src/domain/canonical-json.ts';
 import { ANCHOR_ACTION, hashAuditEvent, sealAuditEvent, verifyAuditChain, GENESIS_HASH } from '../../src/domain/audit.ts';
 import { ChimeraError, rebuildError, serializeError, ValidationError } from '../../src/domain/errors.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
 import { fixtures } from '../support/fixtures.ts';
 import type { AuditDraft, AuditEvent } from '../../src/domain/schemas.ts';

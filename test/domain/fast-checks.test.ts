@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuditEventSchema, CampaignSchema, PersonaMemorySchema, TaskSchema } from '../../src/domain/schemas.ts';
 import { fastAuditDraft, fastCampaignPatch, fastMemoryRecord, fastTask, fastTaskPatch } from '../../src/ports/guards/fast-checks.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { fixtures } from '../support/fixtures.ts';
 
 const AuditDraftSchema = AuditEventSchema.omit({ seq: true, chain_seq: true, prev_hash: true, hash: true });

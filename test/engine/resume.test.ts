@@ -10,7 +10,7 @@ import { parseConfig } from '../../src/config/config.ts';
 import { SwarmEngine } from '../../src/engine/engine.ts';
 import { InvariantChecker } from '../../src/engine/invariants.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import { engineConfigFor, loadScenario } from '../../src/scenarios/load.ts';
 

@@ -13,8 +13,8 @@ import { guardPersonaMemory } from '../../src/ports/guards/guarded-persona-memor
 import { HnswPersonaMemory } from '../../src/adapters/hnsw/hnsw-persona-memory.ts';
 import { ExactPersonaMemory } from '../../src/adapters/exact/exact-persona-memory.ts';
 import { sha256File } from '../../src/adapters/hnsw/hnsw-index-file.ts';
-import { normalize } from '../../src/adapters/shared/vector.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { normalize } from '../../src/domain/vectors.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { TEST_HNSW, tempDir } from './semantic-entries.ts';
 
 const DIM = 24;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { TINY_MODEL_ID, writeTinyModel } from '../support/tiny-model.ts';
+import { TINY_MODEL_ID, writeTinyModel } from '../../bench/support/tiny-model.ts';
 import { tempDir } from './semantic-entries.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -13,7 +13,7 @@ import { ExactPersonaMemory } from '../../src/adapters/exact/exact-persona-memor
 import { HnswPersonaMemory } from '../../src/adapters/hnsw/hnsw-persona-memory.ts';
 import { MemoryRowStore } from '../../src/adapters/hnsw/hnsw-row-store.ts';
 import { TransformersEmbedder } from '../../src/adapters/transformers/transformers-embedder.ts';
-import { TINY_MODEL_ID, writeTinyModel } from '../support/tiny-model.ts';
+import { TINY_MODEL_ID, writeTinyModel } from '../../bench/support/tiny-model.ts';
 
 /** A fresh temp folder for one test. */
 export function tempDir(prefix: string): string {

@@ -8,11 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChimeraError } from '../../src/domain/errors.ts';
 import { TransformersEmbedder } from '../../src/adapters/transformers/transformers-embedder.ts';
 import { HashingEmbedder } from '../../src/adapters/hashing/hashing-embedder.ts';
-import { dot } from '../../src/adapters/shared/vector.ts';
+import { dot } from '../../src/domain/vectors.ts';
 import { parseConfig } from '../../src/config/config.ts';
 import { createEmbedder } from '../../src/config/embedders.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import { TINY_MODEL_DIMENSIONS, TINY_MODEL_ID, writeTinyModel } from '../support/tiny-model.ts';
+import { TINY_MODEL_DIMENSIONS, TINY_MODEL_ID, writeTinyModel } from '../../bench/support/tiny-model.ts';
 import { tempDir } from './semantic-entries.ts';
 
 const dirs: string[] = [];

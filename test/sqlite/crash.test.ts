@@ -21,7 +21,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/domain/audit.ts';
 import type { AuditEvent } from '../../src/domain/schemas.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import storm from '../../examples/scenarios/storm.json' with { type: 'json' };
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -15,7 +15,7 @@ import { SqliteQueue } from '../../src/adapters/sqlite/sqlite-queue.ts';
 import { MemoryStateStore } from '../../src/adapters/memory/memory-state-store.ts';
 import { MemoryQueue } from '../../src/adapters/memory/memory-queue.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { fixtures } from '../support/fixtures.ts';
 import { tempDbPath } from './temp-db.ts';
 

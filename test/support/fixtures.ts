@@ -1,5 +1,5 @@
 /** Builders for valid domain records; every id comes from a seeded stream. */
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import type { AuditDraft, Campaign, Task } from '../../src/domain/schemas.ts';
 
 export function fixtures(seed = 1) {

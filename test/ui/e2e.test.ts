@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CHANNEL_NAMES } from '../../src/shared/contract.ts';
-import { HAVE_CHROMIUM, ROOT, SKIP_REASON, ensureRenderer, launchChromium, startStudio, type RunningStudio } from './browser.ts';
+import { HAVE_CHROMIUM, ROOT, SKIP_REASON, ensureRenderer, launchChromium, startStudio, type RunningStudio } from '../../bench/support/browser.ts';
 
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 const WAIT = { timeout: 15_000 };

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { CHANNEL_NAMES } from '../../src/shared/contract.ts';
 import type { PushMessage } from '../../src/shared/types.ts';
-import { ensureRenderer, startStudio, type RunningStudio } from './browser.ts';
+import { ensureRenderer, startStudio, type RunningStudio } from '../../bench/support/browser.ts';
 
 describe('browser-mode server', () => {
   let dir: string;

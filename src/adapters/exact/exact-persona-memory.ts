@@ -11,10 +11,28 @@ import type { MemoryCategory, PersonaMemory } from '../../domain/schemas.ts';
 import { MEMORY_CATEGORIES } from '../../domain/schemas.ts';
 import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import { byTimestampThenId, matchesMemoryFilter, TopK } from '../shared/memory-helpers.ts';
-import { dot } from '../shared/vector.ts';
-import type { MemoryRowStore } from '../hnsw/hnsw-row-store.ts';
+import { dot } from '../../domain/vectors.ts';
 
 const INITIAL_CAPACITY = 64;
+
+/**
+ * What this adapter needs of a durable row store. The persona-memory rows file that the HNSW
+ * adapter keeps (src/adapters/hnsw/hnsw-row-store.ts) serves it, so switching between exact and
+ * HNSW keeps the memories; the composition root (src/config) opens it and hands it over, so
+ * this folder never imports another technology's.
+ */
+export interface ExactRowStore {
+  /** How many rows are kept. */
+  count(): number;
+  /** Every row with its vector, `batch` rows at a time. */
+  scan(batch: number): Iterable<readonly { readonly record: MemoryRecord }[]>;
+  /** Inserts or replaces the records by id. */
+  upsert(records: readonly MemoryRecord[]): unknown;
+  /** Removes the rows with these ids (absent ids are ignored). */
+  delete(ids: readonly string[]): unknown;
+  /** Closes the store; it is unusable afterwards. */
+  close(): void;
+}
 
 /** Codes a filter into what the scan compares: persona code (-1 any, -2 none) and a category bit mask. */
 function compileFilter(f: MemoryFilter, personaCodes: Map<string, number>): { persona: number; mask: number } {
@@ -37,12 +55,12 @@ export class ExactPersonaMemory implements PersonaMemoryStore {
   private readonly slotOf = new Map<string, number>();
   private readonly personaCodes = new Map<string, number>();
 
-  constructor(private readonly store: MemoryRowStore | null = null) {
+  constructor(private readonly store: ExactRowStore | null = null) {
     this.capabilities = Object.freeze({ exact: true, durable: store !== null });
   }
 
   /** An exact memory over a durable row store, loaded from it. */
-  static async open(opts: { rows: MemoryRowStore; onProgress?: (done: number, total: number) => void }): Promise<ExactPersonaMemory> {
+  static async open(opts: { rows: ExactRowStore; onProgress?: (done: number, total: number) => void }): Promise<ExactPersonaMemory> {
     const m = new ExactPersonaMemory(opts.rows);
     const total = opts.rows.count();
     let done = 0;
@@ -75,7 +93,7 @@ export class ExactPersonaMemory implements PersonaMemoryStore {
       const n = this.norms[i] as number;
       let s = 0;
       if (n !== 0) {
-        // shared/vector.ts dot(), inlined over the flat array: the same four accumulators and
+        // domain/vectors.ts dot(), inlined over the flat array: the same four accumulators and
         // the same final sum, so every adapter's scores agree to the last bit
         const o = i * d;
         let s0 = 0;

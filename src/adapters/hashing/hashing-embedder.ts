@@ -4,7 +4,8 @@
  * each other; it needs no model file, so the engine works on a fresh machine.
  */
 import type { Embedder } from '../../ports/embedder.ts';
-import { normalize, VectorBlocks } from '../shared/vector.ts';
+import { normalize } from '../../domain/vectors.ts';
+import { VectorBlocks } from '../shared/vector-blocks.ts';
 import { wordEnd, wordStart } from '../../domain/words.ts';
 
 /** fnv1a of s[start, start+len) without making the substring (same value as fnv1a(s.slice(...))). */

@@ -17,7 +17,7 @@ import hnswlib from 'hnswlib-node';
 import { MEMORY_CATEGORIES, type MemoryCategory, type PersonaMemory } from '../../domain/schemas.ts';
 import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import { compareHits, matchesMemoryFilter, stripVector } from '../shared/memory-helpers.ts';
-import { dot } from '../shared/vector.ts';
+import { dot } from '../../domain/vectors.ts';
 import { MemoryRowStore, type StoredRow } from './hnsw-row-store.ts';
 import { checkIndexFile, writeSidecar, type IndexExpectation } from './hnsw-index-file.ts';
 

@@ -11,7 +11,8 @@ import type {
   MemoryRecord,
   PersonaMemoryStore,
 } from '../../ports/persona-memory.ts';
-import { dot, VectorBlocks } from '../shared/vector.ts';
+import { dot } from '../../domain/vectors.ts';
+import { VectorBlocks } from '../shared/vector-blocks.ts';
 import { matchesMemoryFilter, stripVector, byTimestampThenId, TopK } from '../shared/memory-helpers.ts';
 
 interface Stored {

@@ -5,13 +5,11 @@
  * interrupted reindex leaves the old memories as they were.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { ChimeraError } from '../../domain/errors.ts';
 import type { Embedder } from '../../ports/embedder.ts';
 import type { PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import { guardPersonaMemory } from '../../ports/guards/guarded-persona-memory.ts';
-import { createEmbedder, memoryFolder, openPersonaMemoryAt } from '../../config/embedders.ts';
-import { MemoryRowStore } from '../../adapters/hnsw/hnsw-row-store.ts';
+import { createEmbedder, memoryFolder, memoryRowsPath, openPersonaMemoryAt, openStoredMemoryRows, type StoredMemoryRows } from '../../config/embedders.ts';
 import { SystemClock } from '../../sim/clock.ts';
 import { ProgressBar } from '../progress.ts';
 import { UsageError, type Command } from '../command.ts';
@@ -21,7 +19,7 @@ const BATCH = 64;
 
 /** Embeds every row of `rows` with `embedder` into `target`; returns how many. */
 export async function reembed(
-  rows: MemoryRowStore,
+  rows: StoredMemoryRows,
   target: PersonaMemoryStore,
   embedder: Embedder,
   onProgress: (done: number, total: number) => void,
@@ -47,15 +45,14 @@ export const memoryReindexCommand: Command = {
     const config = memoryConfig(values, io);
     if (config.memory.adapter === 'memory') throw new UsageError('the in-process persona memory keeps nothing to reindex; use --memory hnsw or exact');
     const folder = memoryFolder(config);
-    const rowsPath = join(folder, 'rows.sqlite');
-    if (!existsSync(rowsPath)) throw new UsageError(`no persona memory at ${folder} (import some with "chimera memory import" first)`);
+    if (!existsSync(memoryRowsPath(folder))) throw new UsageError(`no persona memory at ${folder} (import some with "chimera memory import" first)`);
     const quiet = Boolean(values.json);
     const { embedder, notice } = await createEmbedder(config, { config, clock: new SystemClock() });
     const tmp = `${folder}.reindex`;
-    let rows: MemoryRowStore | null = null;
+    let rows: StoredMemoryRows | null = null;
     try {
       if (notice) throw new ChimeraError('MODEL_MISSING', `cannot reindex with the configured embedder: ${notice}`);
-      rows = MemoryRowStore.open(rowsPath);
+      rows = openStoredMemoryRows(folder);
       const before = rows.model();
       const count = rows.count();
       if (!values.force && before?.model_id === embedder.model_id && before.dimensions === embedder.dimensions) {

@@ -5,7 +5,7 @@
  */
 import { ModelMismatchError, ValidationError } from '../../domain/errors.ts';
 import { PersonaMemorySchema, parseOrThrow } from '../../domain/schemas.ts';
-import { checkVector } from '../../adapters/shared/vector.ts';
+import { checkVector } from '../../domain/vectors.ts';
 import { fastMemoryRecord } from './fast-checks.ts';
 import type { MemoryQuery, MemoryRecord, PersonaMemoryStore } from '../persona-memory.ts';
 

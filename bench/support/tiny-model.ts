@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 
 /** The model id the tests load (any "owner/name" works; this one says what it is). */
 export const TINY_MODEL_ID = 'chimera-test/tiny-bert';
