@@ -12,7 +12,7 @@ import type { Ports } from '../ports/index.ts';
 import type { Lease, WorkQueue } from '../ports/queue.ts';
 import type { StateTransaction } from '../ports/state-store.ts';
 import type { RunHeader } from '../ports/run-log.ts';
-import { SeededRng, auditIdFor } from '../sim/rng.ts';
+import { SeededRng, auditIdFor } from '../domain/seeded-rng.ts';
 import type { EngineConfig, Scenario, ScenarioCampaign } from './config.ts';
 import { EventLog, type EngineEvent, type EventType } from './events.ts';
 import { judge, redactFlagged, type Verdict } from './judge.ts';

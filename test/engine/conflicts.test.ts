@@ -13,7 +13,7 @@ import { SwarmEngine } from '../../src/engine/engine.ts';
 import { InvariantChecker } from '../../src/engine/invariants.ts';
 import type { StateStore, StateTransaction } from '../../src/ports/state-store.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { engineConfigFor, loadScenario } from '../../src/scenarios/load.ts';
 
 function interfering(inner: StateStore, rng: SeededRng, rate: number, counter: { n: number }): StateStore {

@@ -91,13 +91,6 @@ export interface Exception {
 }
 
 export const EXCEPTIONS: readonly Exception[] = [
-  {
-    // TEMPORARY: src/engine/engine.ts is being edited on another branch. Once its import reads
-    // `from '../domain/seeded-rng.ts'`, delete this entry and src/sim/rng.ts (a re-export).
-    from: 'src/engine/engine.ts',
-    to: 'src/sim/rng.ts',
-    why: 'the engine still takes SeededRng and auditIdFor from src/sim; they now live in src/domain/seeded-rng.ts',
-  },
 ];
 
 export interface ImportRef {
