@@ -336,7 +336,11 @@ export async function exportSnapshot(
 
 const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
-function recordsIn(v: unknown): string {
+function recordsIn(section: string, v: unknown): string {
+  if (section.startsWith('queues.') && Array.isArray(v)) {
+    const items = v.reduce((n: number, q: { items?: unknown }) => n + (Array.isArray(q?.items) ? q.items.length : 0), 0);
+    return `${plural(v.length, 'queue')}, ${plural(items, 'item')}`;
+  }
   if (Array.isArray(v)) return plural(v.length, 'record');
   if (v !== null && typeof v === 'object') return plural(Object.keys(v).length, 'entry');
   return v === null ? 'null' : 'missing';
@@ -355,7 +359,7 @@ function checkDigests(raw: Record<string, unknown>, where: string, expect_whole?
   const parts: string[] = [];
   if (cmp.sections.length) {
     const named = cmp.sections.map((s) =>
-      (SNAPSHOT_SECTIONS as readonly string[]).includes(s) ? `${s} (${recordsIn(sectionValue(raw, s as SnapshotSection))})` : `${s} (not a section this build knows)`,
+      (SNAPSHOT_SECTIONS as readonly string[]).includes(s) ? `${s} (${recordsIn(s, sectionValue(raw, s as SnapshotSection))})` : `${s} (not a section this build knows)`,
     );
     parts.push(`section ${named.join(', ')} ${cmp.sections.length === 1 ? 'does' : 'do'} not match the digest recorded for it`);
   }
