@@ -181,6 +181,7 @@ export function stageBeside(file: string, config: ChimeraConfig): Staging {
     discard,
     commit({ replace, memories: withMemories }) {
       fsyncPath(scratch);
+      if (withMemories) fsyncPath(join(memories, ROWS_FILE));
       let old: string | null = null;
       if (withMemories) {
         // the folder holds no memories (checked before): an index or nothing, moved aside

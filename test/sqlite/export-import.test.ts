@@ -4,7 +4,7 @@
  * files byte for byte as they were); the CLI refuses bad snapshots with exit 2.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { exportSnapshot, importSnapshot, parseSnapshot, snapshotText, SNAPSHOT_SECTIONS } from '../../src/cli/snapshot.ts';
@@ -130,6 +130,10 @@ describe('sqlite: export and import', () => {
       await expect(importIntoSqlite(snap, target(file), { now_ms: 0, onProgress: failing }), `seed ${SEED}, failure at ${at}`).rejects.toThrow(/injected failure/);
       expect(folderState(dirname(file)), `seed ${SEED}, failure at ${at} of ${calls}, ${k % 2 ? 'existing' : 'new'} file`).toEqual(before);
     }
+    // a folder made for the import goes again
+    const deep = join(dirname(inOwnFolder('fail-deep')), 'made', 'target.db');
+    await expect(importIntoSqlite(snap, target(deep), { now_ms: 0, onProgress: () => { throw new Error('injected failure'); } })).rejects.toThrow(/injected/);
+    expect(existsSync(dirname(deep))).toBe(false);
     // and the same import without a failure goes through, into an existing empty file
     const ok = await emptyDbInOwnFolder('fail-then-ok');
     expect((await importIntoSqlite(snap, target(ok), { now_ms: 0 })).persona_memories).toBe(3);

@@ -5,8 +5,8 @@
  * verified against the snapshot's digests, and renamed into place only then
  * (src/cli/snapshot-files.ts says why).
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar } from '../progress.ts';
@@ -30,6 +30,8 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 export async function importIntoSqlite(snap: Snapshot, target: BackendTarget & { file: string }, opts: { now_ms: number; onProgress?: SnapshotProgress }): Promise<SnapshotCounts> {
   const label = targetLabel(target);
   const { exists } = assertEmptyTarget(target.file, target.config);
+  // a folder made for the import goes again when it fails
+  const made = existsSync(dirname(target.file)) ? null : dirname(target.file);
   const staging = stageBeside(target.file, target.config);
   const memories = stagedMemoryRows(staging.memories);
   let ports: Awaited<ReturnType<typeof openTarget>> | null = null;
@@ -44,6 +46,7 @@ export async function importIntoSqlite(snap: Snapshot, target: BackendTarget & {
     await ports?.close().catch(() => {});
     memories.close();
     staging.discard();
+    if (made && readdirSync(made).length === 0) rmdirSync(made);
     throw e;
   }
 }
