@@ -148,6 +148,16 @@ export interface AuditHeads {
   readonly seq: number;
 }
 
+/**
+ * The head of a whole audit log (events in seq order), as snapshots record and compare it:
+ * the last event's seq and hash, or null while the log is empty. (One place to change when
+ * the log becomes one chain per campaign.)
+ */
+export function auditLogHead(events: readonly AuditEvent[]): { seq: number; hash: string } | null {
+  const last = events.at(-1);
+  return last ? { seq: last.seq, hash: last.hash } : null;
+}
+
 export interface AuditVerification {
   readonly ok: boolean;
   readonly checked: number;

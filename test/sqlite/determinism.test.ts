@@ -18,8 +18,8 @@ async function run(scenario: string, seed: number, backend: 'memory' | 'sqlite',
     await sim.run();
     const tasks = (await sim.ports.state.listTasks()).map((t) => `${t.id}:${t.status}:${t.attempts}`);
     const snap = await exportSnapshot(sim.ports, backend);
-    // everything but what only one backend can list (idempotency keys) and the source's name
-    const state = { ...snap, source: null, idempotency_keys: null, counts: { ...snap.counts, idempotency_keys: 0 } };
+    // everything but what only one backend can list (idempotency keys), the source's name and the digests that cover both
+    const state = { ...snap, source: null, idempotency_keys: null, counts: { ...snap.counts, idempotency_keys: 0 }, digest: null };
     return { sha256: sim.engine.log.sha256(), finished: sim.engine.finished, tasks, events: await sim.ports.runLog.countEvents(), state };
   } finally {
     await sim.close();

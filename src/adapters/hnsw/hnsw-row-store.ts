@@ -88,10 +88,19 @@ export class MemoryRowStore {
     return st;
   }
 
-  /** Opens (creating if needed) the rows file; BadDatabaseError if it is not ours or not SQLite. */
-  static open(path: string): MemoryRowStore {
+  /**
+   * Opens (creating if needed) the rows file; BadDatabaseError if it is not ours or not SQLite.
+   * `readonly` opens an existing file for reading only (a snapshot export), creating nothing.
+   */
+  static open(path: string, opts: { readonly?: boolean } = {}): MemoryRowStore {
     let db: Database.Database | null = null;
     try {
+      if (opts.readonly) {
+        db = new Database(path, { readonly: true, fileMustExist: true });
+        const fmt = db.prepare(`SELECT value FROM meta WHERE key = 'format'`).get() as { value: string } | undefined;
+        if (fmt?.value !== FORMAT) throw new Error(`it has format ${fmt?.value ?? '(none)'}, this build reads format ${FORMAT}`);
+        return new MemoryRowStore(db, path);
+      }
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

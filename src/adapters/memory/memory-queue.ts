@@ -103,6 +103,20 @@ export class MemoryQueue<T> implements WorkQueue<T> {
     return added;
   }
 
+  /** Puts items back exactly as exported (attempts and times kept), in the given order (for import; not part of the port). */
+  async restore(queue: string, items: readonly QueueItem<T>[]): Promise<number> {
+    const q = this.q(queue);
+    let added = 0;
+    for (const it of items) {
+      if (q.ids.has(it.id)) continue;
+      const e: Entry<T> = { ...toItem(it as Entry<T>), seq: ++this.seq, lease: null };
+      q.ids.set(it.id, e);
+      q.insertWaiting(e);
+      added += 1;
+    }
+    return added;
+  }
+
   async claim(queue: string, consumer: string, lease_ms: number): Promise<Lease<T> | null> {
     const q = this.q(queue);
     const e = q.waiting[q.head];

@@ -1,10 +1,11 @@
-/** `chimera export`: writes the whole state of a backend as a snapshot (JSON) to stdout or --out. */
+/** `chimera export`: writes the whole state of a backend as a snapshot (canonical JSON with its digests) to stdout or --out. */
 import { existsSync, writeFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar } from '../progress.ts';
-import { exportSnapshot } from '../snapshot.ts';
+import { exportSnapshot, snapshotText } from '../snapshot.ts';
+import { sqliteMemoryRows } from '../snapshot-files.ts';
 import { loadConfig, type ChimeraConfig } from '../../config/config.ts';
 import { BACKENDS } from '../../config/backends/index.ts';
 import { sqlitePath } from '../../config/backends/sqlite.ts';
@@ -67,6 +68,7 @@ export const exportCommand: Command = {
     '    --backend  where the state is (memory holds nothing across processes)',
     '    --db       the SQLite file (default: <data_dir>/<sqlite.path> from the config)',
     '    --out      write the snapshot to FILE instead of stdout',
+    '  Prints the snapshot\'s whole digest (SHA-256) on stderr; `chimera import --expect-digest` checks it.',
   ].join('\n'),
   options: {
     backend: { type: 'string' },
@@ -80,14 +82,19 @@ export const exportCommand: Command = {
     const { ports, close } = await openTarget(target);
     const bar = new ProgressBar(io.stderr, 'export');
     try {
-      const snap = await exportSnapshot(ports, String(values.backend), (what, done, total) => bar.update(done, total, what, performance.now()));
+      const snap = await exportSnapshot(ports, String(values.backend), {
+        onProgress: (what, done, total) => bar.update(done, total, what, performance.now()),
+        // the in-memory backend keeps no memories across processes: a fresh one has none
+        memories: target.file ? sqliteMemoryRows(target.config) : { read: async () => [] },
+      });
       bar.done();
-      const text = JSON.stringify(snap) + '\n';
+      const text = snapshotText(snap);
       if (typeof values.out === 'string') writeFileSync(resolve(io.cwd, values.out), text);
       else io.stdout.write(text);
       const c = snap.counts;
       io.stderr.write(
-        `exported ${c.campaigns} campaigns, ${c.tasks} tasks, ${c.audit} audit events, ${c.queue_items} queue items, ${c.run_events} run events from ${label}\n`,
+        `exported ${c.campaigns} campaigns, ${c.tasks} tasks, ${c.audit} audit events, ${c.queue_items} queue items, ${c.persona_memories} persona memories, ${c.run_events} run events from ${label}\n` +
+          `digest sha256:${snap.digest.whole} (keep it to check the snapshot on import: --expect-digest)\n`,
       );
       return 0;
     } finally {

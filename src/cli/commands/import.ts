@@ -1,12 +1,20 @@
-/** `chimera import`: restores a snapshot into an empty backend, then checks counts and the audit chain. */
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+/**
+ * `chimera import`: restores a snapshot into an empty backend, all or nothing. The snapshot is
+ * checked whole first (digests, schema, counts, references, the audit chain), the target is
+ * checked empty without writing to it, and a SQLite target is built as scratch files beside it,
+ * verified against the snapshot's digests, and renamed into place only then
+ * (src/cli/snapshot-files.ts says why).
+ */
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar } from '../progress.ts';
-import { importSnapshot, parseSnapshot } from '../snapshot.ts';
+import { importSnapshot, parseSnapshot, type MemoryRows, type Snapshot, type SnapshotCounts, type SnapshotProgress } from '../snapshot.ts';
+import { assertEmptyTarget, stageBeside, stagedMemoryRows } from '../snapshot-files.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import { backendTarget, openTarget, targetLabel } from './export.ts';
+import type { MemoryRecord } from '../../ports/persona-memory.ts';
+import { backendTarget, openTarget, targetLabel, type BackendTarget } from './export.ts';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -14,21 +22,70 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * Imports a parsed snapshot into the SQLite file of `target`: refused before anything is
+ * written when the target holds anything; otherwise built beside it and moved into place once
+ * verified. On any failure (a thrown `onProgress` included) the target is as it was.
+ */
+export async function importIntoSqlite(snap: Snapshot, target: BackendTarget & { file: string }, opts: { now_ms: number; onProgress?: SnapshotProgress }): Promise<SnapshotCounts> {
+  const label = targetLabel(target);
+  const { exists } = assertEmptyTarget(target.file, target.config);
+  // a folder made for the import goes again when it fails
+  const made = existsSync(dirname(target.file)) ? null : dirname(target.file);
+  const staging = stageBeside(target.file, target.config);
+  const memories = stagedMemoryRows(staging.memories);
+  let ports: Awaited<ReturnType<typeof openTarget>> | null = null;
+  try {
+    ports = await openTarget(target, { now_ms: opts.now_ms, file: staging.file });
+    const counts = await importSnapshot(ports.ports, snap, { where: label, now_ms: opts.now_ms, memories, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    await ports.close();
+    memories.close();
+    staging.commit({ replace: exists, memories: memories.written() });
+    return counts;
+  } catch (e) {
+    await ports?.close().catch(() => {});
+    memories.close();
+    staging.discard();
+    if (made && readdirSync(made).length === 0) rmdirSync(made);
+    throw e;
+  }
+}
+
+/** An in-process home for persona memories (the memory backend keeps nothing after the command). */
+function memoryRows(): MemoryRows {
+  const held = new Map<string, MemoryRecord>();
+  return {
+    read: async () => [...held.values()],
+    write: async (records) => {
+      for (const r of records) held.set(r.id, r);
+    },
+  };
+}
+
 /** `chimera import`. */
 export const importCommand: Command = {
   name: 'import',
   summary: 'Restore a snapshot into an empty backend and verify it',
   usage: [
-    '  chimera import --backend memory|sqlite [--db FILE] [SNAPSHOT.json] < snapshot.json',
+    '  chimera import --backend memory|sqlite [--db FILE] [--expect-digest SHA256] [SNAPSHOT.json] < snapshot.json',
     '    reads SNAPSHOT.json, or stdin when no file is given; the target must be empty',
+    '    --expect-digest  refuse the snapshot unless its whole digest is this one (as `chimera export` printed it)',
+    '  Any edit to the snapshot is refused (its digests); a failed import leaves the target as it was.',
   ].join('\n'),
   options: {
     backend: { type: 'string' },
     db: { type: 'string' },
+    'expect-digest': { type: 'string' },
   },
   allowPositionals: true,
   async run({ values, positionals }, io: CliIo): Promise<number> {
     if (positionals.length > 1) throw new UsageError(`one snapshot file at most, got ${positionals.length}`);
+    let expect_digest: string | undefined;
+    if (values['expect-digest'] !== undefined) {
+      expect_digest = String(values['expect-digest']).replace(/^sha256:/, '').toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(expect_digest)) throw new UsageError(`--expect-digest must be a SHA-256 in hex (64 digits), got "${String(values['expect-digest'])}"`);
+    }
+    const target = backendTarget(values, io);
     const file = positionals[0];
     let text: string;
     let where: string;
@@ -44,32 +101,26 @@ export const importCommand: Command = {
       where = 'stdin';
       text = await readAll(process.stdin);
     }
-    const snap = parseSnapshot(text, where);
-    const target = backendTarget(values, io);
+    const snap = parseSnapshot(text, where, expect_digest === undefined ? {} : { expect_digest });
     const label = targetLabel(target);
-    // a new SQLite file is written beside its name and renamed into place once verified, so an
-    // import that fails or is killed never leaves a half-filled database under that name
-    const staging = target.file && !existsSync(target.file) ? `${target.file}.importing-${process.pid}` : undefined;
     const now_ms = snap.run?.progress.clock_ms ?? 0;
-    const { ports, close } = await openTarget(target, { now_ms, ...(staging ? { file: staging } : {}) });
     const bar = new ProgressBar(io.stderr, 'import');
-    let counts;
-    try {
-      counts = await importSnapshot(ports, snap, {
-        where: label,
-        now_ms,
-        onProgress: (what, done, total) => bar.update(done, total, what, performance.now()),
-      });
-      bar.done();
-    } catch (e) {
-      await close();
-      if (staging) for (const f of [staging, `${staging}-wal`, `${staging}-shm`]) rmSync(f, { force: true });
-      throw e;
+    const onProgress: SnapshotProgress = (what, done, total) => bar.update(done, total, what, performance.now());
+    let counts: SnapshotCounts;
+    if (target.file) {
+      counts = await importIntoSqlite(snap, { ...target, file: target.file }, { now_ms, onProgress });
+    } else {
+      const { ports, close } = await openTarget(target, { now_ms });
+      try {
+        counts = await importSnapshot(ports, snap, { where: label, now_ms, onProgress, memories: memoryRows() });
+      } finally {
+        await close();
+      }
     }
-    await close();
-    if (staging && target.file) renameSync(staging, target.file);
+    bar.done();
     io.stderr.write(
-      `imported ${counts.campaigns} campaigns, ${counts.tasks} tasks, ${counts.audit} audit events (chain verified), ${counts.queue_items} queue items, ${counts.run_events} run events into ${label}\n`,
+      `imported ${counts.campaigns} campaigns, ${counts.tasks} tasks, ${counts.audit} audit events (chain verified), ${counts.queue_items} queue items, ` +
+        `${counts.persona_memories} persona memories, ${counts.run_events} run events into ${label}; every section matches the digest sha256:${snap.digest.whole}\n`,
     );
     if (values.backend === 'memory') io.stderr.write('note: the memory backend keeps nothing after this command; the snapshot was checked\n');
     return 0;
