@@ -152,12 +152,8 @@ interface QueueExtras {
  * PersonaMemoryStore port lists memories without vectors; the CLI uses the rows file beside the
  * database).
  */
-export interface MemoryRows {
-  /** Every memory with its vector and model, in any order. */
-  read(): Promise<readonly MemoryRecord[]>;
-  /** Adds memories to an empty store (import only). */
-  write?(records: readonly MemoryRecord[]): Promise<void>;
-}
+export type { MemoryRows } from '../config/snapshot-files.ts';
+import type { MemoryRows } from '../config/snapshot-files.ts';
 
 /** Reports progress: what is being copied, how many of how many. */
 export type SnapshotProgress = (what: string, done: number, total: number) => void;

@@ -11,7 +11,7 @@ import { exportSnapshot, importSnapshot, parseSnapshot, snapshotText, SNAPSHOT_S
 import { backendTarget } from '../../src/cli/commands/export.ts';
 import { importIntoSqlite } from '../../src/cli/commands/import.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { MemoryRowStore } from '../../src/adapters/hnsw/hnsw-row-store.ts';
 import { tempDbPath } from './temp-db.ts';
 import {

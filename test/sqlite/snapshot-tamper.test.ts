@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSnapshot, SNAPSHOT_SECTIONS } from '../../src/cli/snapshot.ts';
 import { ChimeraError } from '../../src/domain/errors.ts';
-import { SeededRng } from '../../src/sim/rng.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { emptyDbInOwnFolder, folderState, inOwnFolder, resealed, run, stormRun } from './snapshot-support.ts';
 
 const SEED = Number(process.env.CHIMERA_TAMPER_SEED ?? 20261128);

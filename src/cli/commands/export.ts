@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar } from '../progress.ts';
 import { exportSnapshot, snapshotText } from '../snapshot.ts';
-import { sqliteMemoryRows } from '../snapshot-files.ts';
+import { sqliteMemoryRows } from '../../config/snapshot-files.ts';
 import { loadConfig, type ChimeraConfig } from '../../config/config.ts';
 import { BACKENDS } from '../../config/backends/index.ts';
 import { sqlitePath } from '../../config/backends/sqlite.ts';

@@ -3,7 +3,7 @@
  * checked whole first (digests, schema, counts, references, the audit chain), the target is
  * checked empty without writing to it, and a SQLite target is built as scratch files beside it,
  * verified against the snapshot's digests, and renamed into place only then
- * (src/cli/snapshot-files.ts says why).
+ * (src/config/snapshot-files.ts says why).
  */
 import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar } from '../progress.ts';
 import { importSnapshot, parseSnapshot, type MemoryRows, type Snapshot, type SnapshotCounts, type SnapshotProgress } from '../snapshot.ts';
-import { assertEmptyTarget, stageBeside, stagedMemoryRows } from '../snapshot-files.ts';
+import { assertEmptyTarget, stageBeside, stagedMemoryRows } from '../../config/snapshot-files.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { MemoryRecord } from '../../ports/persona-memory.ts';
 import { backendTarget, openTarget, targetLabel, type BackendTarget } from './export.ts';

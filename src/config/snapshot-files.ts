@@ -18,11 +18,18 @@ import { MemoryRowStore } from '../adapters/hnsw/hnsw-row-store.ts';
 import { checkSqliteFile } from '../adapters/sqlite/sqlite-file-check.ts';
 import { CHIMERA_APPLICATION_ID } from '../adapters/sqlite/sqlite-database.ts';
 import { MIGRATIONS_TABLE } from '../adapters/sqlite/sqlite-migrations.ts';
-import { memoryFolder } from '../config/embedders.ts';
+import { memoryFolder } from './embedders.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { MemoryRecord } from '../ports/persona-memory.ts';
-import type { ChimeraConfig } from '../config/config.ts';
-import type { MemoryRows } from './snapshot.ts';
+import type { ChimeraConfig } from './config.ts';
+
+/** Persona memories with their vectors, read from (and for import written to) a profile's memory rows. */
+export interface MemoryRows {
+  /** Every memory with its vector and model, in any order. */
+  read(): Promise<readonly MemoryRecord[]>;
+  /** Adds memories to an empty store (import only). */
+  write?(records: readonly MemoryRecord[]): Promise<void>;
+}
 
 const ROWS_FILE = 'rows.sqlite';
 
