@@ -9,8 +9,13 @@ import { ValidationError } from './errors.ts';
 // the status and category lists live in src/shared, which the renderer can import too
 import { CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES } from '../shared/types.ts';
 import type { CampaignStatus, MemoryCategory, TaskStatus } from '../shared/types.ts';
+import { PERSONA_ID_MAX_CHARS, PersonaIdSchema, personaIdProblem, unsafeCharKind } from '../shared/persona-id.ts';
 export { CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES };
 export type { CampaignStatus, MemoryCategory, TaskStatus };
+
+// the persona id rule: every persona_id below, SOUL.md ids, scenario personas, the CLI and the
+// app's contract use this one schema (defined in src/shared so the renderer can validate too)
+export { PERSONA_ID_MAX_CHARS, PersonaIdSchema, personaIdProblem, unsafeCharKind };
 
 export const ROLES = ['PLANNER', 'WORKER', 'JUDGE'] as const;
 export type Role = (typeof ROLES)[number];
@@ -36,7 +41,7 @@ export const CampaignSchema = z.strictObject({
   state_version: z.int().min(1),
   created_at: isoTime,
   updated_at: isoTime,
-  persona_id: z.string().min(1).max(128),
+  persona_id: PersonaIdSchema,
 });
 export type Campaign = z.infer<typeof CampaignSchema>;
 
@@ -67,7 +72,7 @@ export const WorkerTaskInputSchema = z.strictObject({
   task_id: uuid,
   skill_name: z.string().min(1),
   params: z.record(z.string(), jsonValue),
-  persona_id: z.string().min(1),
+  persona_id: PersonaIdSchema,
 });
 export type WorkerTaskInput = z.infer<typeof WorkerTaskInputSchema>;
 
@@ -82,7 +87,7 @@ export type WorkerTaskOutput = z.infer<typeof WorkerTaskOutputSchema>;
 
 export const PersonaMemorySchema = z.strictObject({
   id: z.string().min(1).max(200),
-  persona_id: z.string().min(1).max(128),
+  persona_id: PersonaIdSchema,
   content: z.string().min(1, 'memory content is empty'),
   category: z.enum(MEMORY_CATEGORIES),
   timestamp: isoTime,
@@ -90,11 +95,7 @@ export const PersonaMemorySchema = z.strictObject({
 export type PersonaMemory = z.infer<typeof PersonaMemorySchema>;
 
 export const PersonaSchema = z.strictObject({
-  id: z
-    .string()
-    .min(1)
-    .max(128)
-    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'id must be lowercase letters, digits, "-" or "_"'),
+  id: PersonaIdSchema,
   name: z.string().min(1).max(255),
   voice: z.array(z.string().min(1)),
   style_rules: z.array(z.string().min(1)),
