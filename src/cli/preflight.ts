@@ -15,7 +15,7 @@
  */
 import { accessSync, constants, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UsageError, type CliIo } from './command.ts';
+import { UsageError, personaFlag, type CliIo } from './command.ts';
 import { backendTarget } from './commands/export.ts';
 import { memoryConfig } from './commands/memory-options.ts';
 import { requireAvailableMode } from '../config/backends/index.ts';
@@ -127,6 +127,7 @@ function configFile(values: Record<string, unknown>, io: CliIo): string | undefi
 
 /** The memory commands that only read the kept memories: the database and its persona-memory folder must exist. */
 function memoryRead({ values }: Args, io: CliIo): void {
+  if (values.persona !== undefined) personaFlag(values);
   configFile(values, io);
   const db = str(values.db);
   if (db !== undefined) checkExistingDatabase(at(io, db));
@@ -172,6 +173,7 @@ const CHECKS: Record<string, (args: Args, io: CliIo) => void> = {
     if (target.file) checkWritableDatabase(target.file);
   },
   'memory import': ({ values, positionals }, io) => {
+    personaFlag(values);
     configFile(values, io);
     if (positionals.length === 1) checkInputFile(at(io, positionals[0] as string), 'memory file');
     const db = str(values.db);
