@@ -53,7 +53,7 @@ export function intFlag(values: Record<string, unknown>, name: string, min: numb
   if (typeof v !== 'string' || !/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${String(v)}"`);
   }
-  return n;
+  return n === 0 ? 0 : n; // "-0" is 0
 }
 
 /** Parses a probability flag (0..1) or throws a UsageError naming it. */

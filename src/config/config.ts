@@ -82,7 +82,7 @@ export function parseConfig(raw: unknown, source = 'config'): ChimeraConfig {
     const missing = PRODUCTION_SETTINGS.filter((s) => s.required && !r.data.production[s.field]);
     if (missing.length) {
       throw new ConfigError(
-        `${source}: the production profile needs its connection settings: set ${missing.map((s) => s.env).join(' and ')} ` +
+        `${source === 'config' ? '' : `${source}: `}the production profile needs its connection settings: set ${missing.map((s) => s.env).join(' and ')} ` +
           `(CHIMERA_WEAVIATE_URL is optional), or ${missing.map((s) => `production.${s.field}`).join(' and ')} in the config file`,
         { missing: missing.map((s) => s.env) },
       );
