@@ -99,12 +99,15 @@ export function checkExistingDatabase(path: string, what = '--db'): void {
   readable(path, what);
 }
 
-/** A database a command writes: not a folder; an explicit path's folder must exist. */
-export function checkWritableDatabase(path: string, what = '--db'): void {
+/**
+ * A database a command writes: not a folder; the folder of a path given with --db must exist
+ * (the default one, <data_dir>/chimera.db, is made when missing, as the SQLite profile does).
+ */
+export function checkWritableDatabase(path: string, what = '--db', explicit = true): void {
   const s = stat(path);
   if (s?.isDirectory()) throw new UsageError(`${what} ${path} is a folder, not a database file`);
   if (s && !s.isFile()) throw new UsageError(`${what} ${path} is not a regular file`);
-  checkParent(path, what);
+  if (explicit) checkParent(path, what);
 }
 
 /** A folder the command reads from. */
@@ -170,7 +173,7 @@ const CHECKS: Record<string, (args: Args, io: CliIo) => void> = {
   import: ({ values, positionals }, io) => {
     if (positionals.length === 1) checkInputFile(at(io, positionals[0] as string), 'snapshot file');
     const target = backendTarget(values, io);
-    if (target.file) checkWritableDatabase(target.file);
+    if (target.file) checkWritableDatabase(target.file, values.db === undefined ? 'the database' : '--db', values.db !== undefined);
   },
   'memory import': ({ values, positionals }, io) => {
     personaFlag(values);
