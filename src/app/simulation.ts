@@ -14,7 +14,7 @@ import { SwarmEngine, type ExternalCommand, type PhaseTimer } from '../engine/en
 import { eventLogSha256, type EngineEvent } from '../engine/events.ts';
 import { foldEvent, newFold, summarize, type EventFold, type RunSummary } from '../engine/summary.ts';
 import { VirtualClock } from '../sim/clock.ts';
-import { engineConfigFor, loadScenario, type LoadedScenario } from '../scenarios/load.ts';
+import { checkScenarioReferences, engineConfigFor, loadScenario, type LoadedScenario } from '../scenarios/load.ts';
 
 export const BACKEND_CHOICES = ['memory', 'sqlite'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -209,6 +209,7 @@ export function readRunFile(path: string): RunFile {
   if (lines.every((l) => l.trim().length === 0)) throw new ValidationError(`${path}: empty file, not a run file`);
   const h = HeaderSchema.safeParse(parse(lines[0] as string, 0));
   if (!h.success) throw new ValidationError(`${path}:1: not a chimera run header: ${formatIssues(h.error)}`);
+  checkScenarioReferences(h.data.scenario, `${path}:1: scenario`);
   const events: EngineEvent[] = [];
   let summary: RunSummary | null = null;
   let summaryLine = 0;

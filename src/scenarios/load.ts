@@ -59,7 +59,7 @@ export function loadScenario(nameOrFile: string, cwd = process.cwd()): LoadedSce
   const r = ScenarioSchema.safeParse(raw);
   if (!r.success) throw new ValidationError(`scenario ${file}: ${formatIssues(r.error)}`);
   const scenario = r.data;
-  checkReferences(scenario, file);
+  checkScenarioReferences(scenario, `scenario ${file}`);
   const personas = scenario.personas.map((id) => loadPersona(id, dirname(file)));
   for (const [i, c] of scenario.campaigns.entries()) {
     if (!personas.some((p) => p.id === c.persona)) {
@@ -80,10 +80,11 @@ const SOUL_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\\]*\.md$/;
 /**
  * What the schema cannot see: persona ids follow the domain's rule (personas may also name a
  * SOUL.md inside the scenario's folder), and operator actions name campaigns that exist.
+ * `where` starts each message (the scenario file, or a run file's header line).
  */
-function checkReferences(scenario: Scenario, file: string): void {
+export function checkScenarioReferences(scenario: Scenario, where: string): void {
   const fail = (field: string, msg: string): never => {
-    throw new ValidationError(`scenario ${file}: ${field}: ${msg}`);
+    throw new ValidationError(`${where}: ${field}: ${msg}`);
   };
   for (const [i, p] of scenario.personas.entries()) {
     if (p.endsWith('.md')) {

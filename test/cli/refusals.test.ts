@@ -136,6 +136,10 @@ describe('refusals name the problem in one line', () => {
     await refused(['replay', 'mid.jsonl'], /mid\.jsonl:\d+: truncated run file: its last line is cut short/);
     writeFileSync(join(dir, 'edit.jsonl'), text.replace('"judge.decided"', '"task.retry"'));
     await refused(['replay', 'edit.jsonl'], /the events do not match the summary's eventLogSha256/);
+    const header = JSON.parse(lines[0] as string) as { scenario: { operator: unknown[] } };
+    header.scenario.operator = [{ tick: 1, action: 'pause', campaign: 7 }];
+    writeFileSync(join(dir, 'op7.jsonl'), [JSON.stringify(header), ...lines.slice(1)].join('\n') + '\n');
+    await refused(['replay', 'op7.jsonl'], /op7\.jsonl:1: scenario: operator\.0\.campaign: campaign 7 does not exist/);
     const ok = await chimera(['replay', 'run.jsonl', '--json']);
     expect(ok.code, ok.err).toBe(0);
     expect(JSON.parse(ok.out).replayOk).toBe(true);
