@@ -11,10 +11,10 @@ import { ValidationError } from '../domain/errors.ts';
 import { PersonaSchema, formatIssues, type Persona } from '../domain/schemas.ts';
 import { EngineConfigSchema, ScenarioSchema, type EngineConfig, type Scenario } from '../engine/config.ts';
 import { SwarmEngine, type ExternalCommand, type PhaseTimer } from '../engine/engine.ts';
-import type { EngineEvent } from '../engine/events.ts';
+import { eventLogSha256, type EngineEvent } from '../engine/events.ts';
 import { foldEvent, newFold, summarize, type EventFold, type RunSummary } from '../engine/summary.ts';
 import { VirtualClock } from '../sim/clock.ts';
-import { engineConfigFor, loadScenario, type LoadedScenario } from '../scenarios/load.ts';
+import { checkScenarioReferences, engineConfigFor, loadScenario, type LoadedScenario } from '../scenarios/load.ts';
 
 export const BACKEND_CHOICES = ['memory', 'sqlite'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -175,32 +175,71 @@ export interface RunFile {
   readonly summary: RunSummary | null;
 }
 
-/** Reads and validates a run file; errors name the file and the line. */
+/** The fields of a run file's summary line that readRunFile checks against the events. */
+const SummaryLineSchema = z.object({
+  steps: z.int().min(0),
+  ticks: z.int().min(0),
+  eventLogSha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/**
+ * Reads and validates a run file; errors name the file and the line. A run file is whole only
+ * with its summary line last, and that summary must agree with the events above it (last step
+ * and the event log's SHA-256): a file cut short, even at a line boundary, is refused as
+ * truncated rather than replayed as if the run had ended there.
+ */
 export function readRunFile(path: string): RunFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ValidationError(`cannot read run file ${path}: ${(e as Error).message}`);
+    const code = (e as { code?: string }).code;
+    throw new ValidationError(code === 'EISDIR' ? `run file ${path} is a folder, not a file` : `cannot read run file ${path}: ${(e as Error).message}`);
   }
-  const lines = text.split('\n').filter((l) => l.trim().length > 0);
+  const lines = text.split('\n');
+  // the writer ends every line with "\n": a last line without one was cut mid-line
+  const cut = lines.at(-1) !== '';
+  if (!cut) lines.pop();
   const parse = (l: string, i: number): unknown => {
     try {
       return JSON.parse(l);
     } catch (e) {
+      if (cut && i === lines.length - 1) throw new ValidationError(`${path}:${i + 1}: truncated run file: its last line is cut short`);
       throw new ValidationError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
     }
   };
-  if (lines.length === 0) throw new ValidationError(`${path}: empty file, not a run file`);
+  if (lines.every((l) => l.trim().length === 0)) throw new ValidationError(`${path}: empty file, not a run file`);
   const h = HeaderSchema.safeParse(parse(lines[0] as string, 0));
   if (!h.success) throw new ValidationError(`${path}:1: not a chimera run header: ${formatIssues(h.error)}`);
+  checkScenarioReferences(h.data.scenario, `${path}:1: scenario`);
   const events: EngineEvent[] = [];
   let summary: RunSummary | null = null;
+  let summaryLine = 0;
   for (let i = 1; i < lines.length; i++) {
-    const v = parse(lines[i] as string, i) as Record<string, unknown>;
-    if (v && typeof v === 'object' && 'summary' in v) summary = v.summary as RunSummary;
-    else if (v && typeof v.step === 'number' && typeof v.type === 'string') events.push(v as unknown as EngineEvent);
-    else throw new ValidationError(`${path}:${i + 1}: not an engine event`);
+    const line = lines[i] as string;
+    if (line.trim().length === 0) throw new ValidationError(`${path}:${i + 1}: blank line in a run file`);
+    const v = parse(line, i) as Record<string, unknown>;
+    if (summary) throw new ValidationError(`${path}:${i + 1}: a line after the summary line ${summaryLine} (the summary must be last)`);
+    if (v && typeof v === 'object' && 'summary' in v) {
+      const s = SummaryLineSchema.safeParse(v.summary);
+      if (!s.success) throw new ValidationError(`${path}:${i + 1}: not a run summary: ${formatIssues(s.error)}`);
+      summary = v.summary as RunSummary;
+      summaryLine = i + 1;
+    } else if (v && typeof v.step === 'number' && typeof v.type === 'string') {
+      const prev = events.at(-1);
+      if (prev && v.step < prev.step) throw new ValidationError(`${path}:${i + 1}: event step ${v.step} comes after step ${prev.step}`);
+      events.push(v as unknown as EngineEvent);
+    } else throw new ValidationError(`${path}:${i + 1}: not an engine event`);
+  }
+  if (!summary) {
+    throw new ValidationError(`${path}: truncated run file: no summary line after its ${events.length} events (the file was cut short, or the run did not finish writing it)`);
+  }
+  const last = events.at(-1)?.step ?? 0;
+  if (summary.steps !== last) {
+    throw new ValidationError(`${path}: truncated run file: the summary counts ${summary.steps} steps but the events end at step ${last}`);
+  }
+  if (eventLogSha256(events) !== summary.eventLogSha256) {
+    throw new ValidationError(`${path}: the events do not match the summary's eventLogSha256 (the file was edited or damaged)`);
   }
   return { header: h.data as RunFileHeader, events, summary };
 }

@@ -1,9 +1,10 @@
 /**
  * The CLI's command shape. Each command lives in its own file under commands/ and is listed
- * in commands/index.ts. Options are parsed strictly (node:util parseArgs): an unknown flag or
- * a bad value is a UsageError, printed as one line with exit code 2, never a stack trace.
+ * in commands/index.ts. Options are parsed strictly (args.ts): an unknown flag or a bad value
+ * is a UsageError, printed as one line with exit code 2, never a stack trace.
  */
 import type { ParseArgsConfig } from 'node:util';
+import { personaIdProblem, unsafeCharKind } from '../domain/schemas.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -31,6 +32,19 @@ export interface Command {
   run(args: { values: Record<string, unknown>; positionals: string[] }, io: CliIo): Promise<number>;
 }
 
+/**
+ * A message as one safe terminal line: line breaks become spaces, and control and bidi
+ * characters (which could hide or reorder text) are shown as \u{…} escapes.
+ */
+export function oneLine(message: string): string {
+  let out = '';
+  for (const c of message.replace(/\r?\n/g, ' ')) {
+    const code = c.codePointAt(0) ?? 0;
+    out += unsafeCharKind(code) ? `\\u{${code.toString(16)}}` : c;
+  }
+  return out;
+}
+
 /** Parses an integer flag or throws a UsageError naming it. */
 export function intFlag(values: Record<string, unknown>, name: string, min: number, max: number): number | undefined {
   const v = values[name];
@@ -39,7 +53,7 @@ export function intFlag(values: Record<string, unknown>, name: string, min: numb
   if (typeof v !== 'string' || !/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${String(v)}"`);
   }
-  return n;
+  return n === 0 ? 0 : n; // "-0" is 0
 }
 
 /** Parses a probability flag (0..1) or throws a UsageError naming it. */
@@ -51,4 +65,13 @@ export function rateFlag(values: Record<string, unknown>, name: string): number 
     throw new UsageError(`--${name} must be a number from 0 to 1, got "${String(v)}"`);
   }
   return n;
+}
+
+/** The required --persona ID, checked with the domain's persona id rule. */
+export function personaFlag(values: Record<string, unknown>): string {
+  const v = values.persona;
+  if (typeof v !== 'string' || !v) throw new UsageError('--persona ID is required');
+  const problem = personaIdProblem(v);
+  if (problem) throw new UsageError(`--persona "${v}": ${problem}`);
+  return v;
 }

@@ -1,12 +1,14 @@
 /**
- * `chimera` — the command-line entry. Usage errors and domain errors end with one line on
- * stderr and exit code 2 (1 for failures of the work itself); never a stack trace unless
+ * `chimera` — the command-line entry. A refusal (bad arguments, bad input files, domain
+ * errors) is exactly one line on stderr and exit code 2; a failure of the work itself is one
+ * line and exit code 1. Usage text appears only with --help; never a stack trace unless
  * CHIMERA_DEBUG=1.
  */
-import { parseArgs } from 'node:util';
 import { ChimeraError } from '../domain/errors.ts';
 import { COMMANDS } from './commands/index.ts';
-import { UsageError, type CliIo, type Command } from './command.ts';
+import { UsageError, oneLine, type CliIo, type Command } from './command.ts';
+import { parseCommandArgs } from './args.ts';
+import { preflight } from './preflight.ts';
 
 function findCommand(argv: string[]): { cmd: Command; rest: string[] } | null {
   // longest match first: "memory search" before "memory"
@@ -30,41 +32,38 @@ function help(): string {
   ].join('\n');
 }
 
+const isHelp = (a: string): boolean => a === '--help' || a === '-h';
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  const refuse = (line: string): number => {
+    io.stderr.write(`${oneLine(line)}\n`);
+    return 2;
+  };
+  if (argv.length === 0) return refuse('chimera: give a command (run "chimera --help" for the list)');
+  if (isHelp(argv[0] as string) || argv[0] === 'help') {
     io.stdout.write(help() + '\n');
-    return argv.length === 0 ? 2 : 0;
+    return 0;
   }
   const found = findCommand(argv);
   if (!found) {
-    io.stderr.write(`chimera: unknown command "${argv.join(' ')}"\n\n${help()}\n`);
-    return 2;
+    const asked = argv[0] === 'memory' && argv[1] !== undefined ? `memory ${argv[1]}` : (argv[0] as string);
+    return refuse(`chimera: unknown command "${asked}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see "chimera --help")`);
   }
   const { cmd, rest } = found;
-  if (rest.includes('--help') || rest.includes('-h')) {
+  const end = rest.indexOf('--');
+  if ((end < 0 ? rest : rest.slice(0, end)).some(isHelp)) {
     io.stdout.write(`${cmd.summary}\n\nUsage:\n${cmd.usage}\n`);
     return 0;
   }
   try {
-    const parsed = parseArgs({
-      args: rest,
-      options: cmd.options,
-      allowPositionals: cmd.allowPositionals ?? false,
-      strict: true,
-    });
-    return await cmd.run({ values: parsed.values as Record<string, unknown>, positionals: parsed.positionals }, io);
+    const args = parseCommandArgs(cmd, rest);
+    preflight(cmd.name, args, io);
+    return await cmd.run(args, io);
   } catch (e) {
     if (io.env.CHIMERA_DEBUG === '1' && e instanceof Error) io.stderr.write(`${e.stack}\n`);
-    const err = e as { code?: string; message?: string };
-    if (e instanceof UsageError || (typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS'))) {
-      io.stderr.write(`chimera ${cmd.name}: ${err.message}\nUsage:\n${cmd.usage}\n`);
-      return 2;
-    }
-    if (e instanceof ChimeraError) {
-      io.stderr.write(`chimera ${cmd.name}: ${e.message}\n`);
-      return 2;
-    }
-    io.stderr.write(`chimera ${cmd.name}: ${err.message ?? String(e)}\n`);
+    const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof UsageError || e instanceof ChimeraError) return refuse(`chimera ${cmd.name}: ${message}`);
+    io.stderr.write(`chimera ${cmd.name}: ${oneLine(message)}\n`);
     return 1;
   }
 }

@@ -1,6 +1,10 @@
 /**
  * The app's configuration: a validated file (chimera.config.json, or --config FILE) with
  * DATABASE_MODE and CHIMERA_* environment variables on top. Frozen once loaded.
+ *
+ * Environment: DATABASE_MODE (in-memory | sqlite | production), CHIMERA_DATA_DIR, and for the
+ * production profile CHIMERA_POSTGRES_URL, CHIMERA_REDIS_URL (both required) and
+ * CHIMERA_WEAVIATE_URL (optional).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -52,9 +56,9 @@ export const ConfigSchema = z.strictObject({
     .default({ kind: 'hashing', dimensions: 256, model: 'Xenova/all-MiniLM-L6-v2', allow_downloads: false }),
   production: z
     .strictObject({
-      postgres_url: z.string().optional(),
-      redis_url: z.string().optional(),
-      weaviate_url: z.string().optional(),
+      postgres_url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
+      redis_url: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
+      weaviate_url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').optional(),
     })
     .default({}),
 });
@@ -68,10 +72,27 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/** The production profile's connection settings: the environment variable and config field of each. */
+export const PRODUCTION_SETTINGS = [
+  { env: 'CHIMERA_POSTGRES_URL', field: 'postgres_url', required: true },
+  { env: 'CHIMERA_REDIS_URL', field: 'redis_url', required: true },
+  { env: 'CHIMERA_WEAVIATE_URL', field: 'weaviate_url', required: false },
+] as const;
+
 /** Validates a config object; the error names every bad field and where it came from. */
 export function parseConfig(raw: unknown, source = 'config'): ChimeraConfig {
   const r = ConfigSchema.safeParse(raw ?? {});
   if (!r.success) throw new ConfigError(`${source}: ${formatIssues(r.error)}`, r.error.issues);
+  if (r.data.mode === 'production') {
+    const missing = PRODUCTION_SETTINGS.filter((s) => s.required && !r.data.production[s.field]);
+    if (missing.length) {
+      throw new ConfigError(
+        `${source === 'config' ? '' : `${source}: `}the production profile needs its connection settings: set ${missing.map((s) => s.env).join(' and ')} ` +
+          `(CHIMERA_WEAVIATE_URL is optional), or ${missing.map((s) => `production.${s.field}`).join(' and ')} in the config file`,
+        { missing: missing.map((s) => s.env) },
+      );
+    }
+  }
   return deepFreeze(r.data);
 }
 
@@ -92,8 +113,19 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
       throw new ConfigError(`config file ${opts.file} is not valid JSON: ${(e as Error).message}`);
     }
   }
-  if (env.DATABASE_MODE) raw = { ...raw, mode: env.DATABASE_MODE };
+  if (env.DATABASE_MODE) {
+    if (!(DATABASE_MODES as readonly string[]).includes(env.DATABASE_MODE)) {
+      throw new ConfigError(`DATABASE_MODE must be one of ${DATABASE_MODES.join(', ')}, got "${env.DATABASE_MODE}"`);
+    }
+    raw = { ...raw, mode: env.DATABASE_MODE };
+  }
   if (env.CHIMERA_DATA_DIR) raw = { ...raw, data_dir: env.CHIMERA_DATA_DIR };
+  const production: Record<string, string> = {};
+  for (const s of PRODUCTION_SETTINGS) {
+    const v = env[s.env];
+    if (v) production[s.field] = v;
+  }
+  if (Object.keys(production).length) raw = mergeDeep(raw, { production });
   if (opts.overrides) raw = mergeDeep(raw, opts.overrides);
   const fromEnv = env.DATABASE_MODE ? `DATABASE_MODE=${env.DATABASE_MODE}` : '';
   const source = opts.file ? `${opts.file}${fromEnv ? ` with ${fromEnv}` : ''}` : fromEnv || 'config';

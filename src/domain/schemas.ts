@@ -14,6 +14,11 @@ export const TASK_STATUSES = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'E
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const MEMORY_CATEGORIES = ['Episodic', 'Semantic', 'SOUL'] as const;
 export type MemoryCategory = (typeof MEMORY_CATEGORIES)[number];
+import { PERSONA_ID_MAX_CHARS, PersonaIdSchema, personaIdProblem, unsafeCharKind } from './persona-id.ts';
+
+// the persona id rule: every persona_id below, SOUL.md ids, scenario personas, the CLI and the
+// app's contract use this one rule (src/shared/persona-id.ts is the renderer's copy)
+export { PERSONA_ID_MAX_CHARS, PersonaIdSchema, personaIdProblem, unsafeCharKind };
 
 export const ROLES = ['PLANNER', 'WORKER', 'JUDGE'] as const;
 export type Role = (typeof ROLES)[number];
@@ -39,7 +44,7 @@ export const CampaignSchema = z.strictObject({
   state_version: z.int().min(1),
   created_at: isoTime,
   updated_at: isoTime,
-  persona_id: z.string().min(1).max(128),
+  persona_id: PersonaIdSchema,
 });
 export type Campaign = z.infer<typeof CampaignSchema>;
 
@@ -70,7 +75,7 @@ export const WorkerTaskInputSchema = z.strictObject({
   task_id: uuid,
   skill_name: z.string().min(1),
   params: z.record(z.string(), jsonValue),
-  persona_id: z.string().min(1),
+  persona_id: PersonaIdSchema,
 });
 export type WorkerTaskInput = z.infer<typeof WorkerTaskInputSchema>;
 
@@ -85,7 +90,7 @@ export type WorkerTaskOutput = z.infer<typeof WorkerTaskOutputSchema>;
 
 export const PersonaMemorySchema = z.strictObject({
   id: z.string().min(1).max(200),
-  persona_id: z.string().min(1).max(128),
+  persona_id: PersonaIdSchema,
   content: z.string().min(1, 'memory content is empty'),
   category: z.enum(MEMORY_CATEGORIES),
   timestamp: isoTime,
@@ -93,11 +98,7 @@ export const PersonaMemorySchema = z.strictObject({
 export type PersonaMemory = z.infer<typeof PersonaMemorySchema>;
 
 export const PersonaSchema = z.strictObject({
-  id: z
-    .string()
-    .min(1)
-    .max(128)
-    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'id must be lowercase letters, digits, "-" or "_"'),
+  id: PersonaIdSchema,
   name: z.string().min(1).max(255),
   voice: z.array(z.string().min(1)),
   style_rules: z.array(z.string().min(1)),

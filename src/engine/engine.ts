@@ -293,6 +293,8 @@ export class SwarmEngine {
         if (this.finished) return;
         if (this.cursor >= this.agents.length) {
           await this.endTick();
+          // a step skips idle ticks; it must not run past until_tick while doing so
+          if (until_tick !== undefined && this.tickNo >= until_tick) return;
           continue;
         }
         const a = this.agents[this.cursor] as AgentState;

@@ -27,6 +27,7 @@ import type {
 } from './types.ts';
 import type { WireError } from './errors.ts';
 import { BACKEND_KINDS, MEMORY_CATEGORIES, TASK_STATUSES, THEMES } from './types.ts';
+import { PersonaIdSchema } from './persona-id.ts';
 
 const rate = z.number().min(0).max(1);
 const id = z.string().min(1).max(200);
@@ -94,7 +95,7 @@ export const CHANNELS = {
     z.strictObject({
       title: z.string().trim().min(1, 'title is empty').max(255, 'title is longer than 255 characters'),
       goal: z.string().trim().min(1, 'goal is empty').max(10_000),
-      persona_id: z.string().min(1).max(128),
+      persona_id: PersonaIdSchema,
       content_pieces: z.int().min(1).max(100_000).optional(),
     }),
     true,
@@ -131,13 +132,13 @@ export const CHANNELS = {
     z.strictObject({
       query: z.string().trim().min(1, 'query is empty').max(2000),
       k: z.int().min(1).max(100).optional(),
-      persona_id: z.string().min(1).max(128).optional(),
+      persona_id: PersonaIdSchema.optional(),
       categories: z.array(z.enum(MEMORY_CATEGORIES)).max(3).optional(),
     }),
   ),
   'memory/add': ch<{ id: string }>()(
     z.strictObject({
-      persona_id: z.string().min(1).max(128),
+      persona_id: PersonaIdSchema,
       content: z.string().trim().min(1, 'memory content is empty').max(20_000),
       category: z.enum(MEMORY_CATEGORIES),
     }),

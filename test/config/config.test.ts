@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseConfig } from '../../src/config/config.ts';
 import { composePorts } from '../../src/config/compose.ts';
+import { requireAvailableMode } from '../../src/config/backends/index.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
 import type { ChimeraError } from '../../src/domain/errors.ts';
 
@@ -21,7 +22,9 @@ describe('configuration', () => {
     const file = join(dir, 'chimera.config.json');
     writeFileSync(file, JSON.stringify({ mode: 'in-memory', sqlite: { path: 'x.db' } }));
     expect(loadConfig({ file, env: { DATABASE_MODE: 'sqlite' } }).mode).toBe('sqlite');
-    expect(() => loadConfig({ file, env: { DATABASE_MODE: 'mongo' } })).toThrow(/with DATABASE_MODE=mongo: mode: Invalid option/);
+    expect(() => loadConfig({ file, env: { DATABASE_MODE: 'mongo' } })).toThrow('DATABASE_MODE must be one of in-memory, sqlite, production, got "mongo"');
+    writeFileSync(file, JSON.stringify({ mode: 'galaxy' }));
+    expect(() => loadConfig({ file, env: {} })).toThrow(/mode: Invalid option/);
   });
 
   it('refuses unknown keys, wrong types and broken JSON with the file name', () => {
@@ -52,8 +55,21 @@ describe('configuration', () => {
     expect((bad as ChimeraError).code).toBe('VALIDATION');
     await ports.close();
     await ports.close();
-    const prod = await composePorts(parseConfig({ mode: 'production' }), new VirtualClock()).catch((e: unknown) => e);
+    const settings = { postgres_url: 'postgres://127.0.0.1:5432/chimera', redis_url: 'redis://127.0.0.1:6379' };
+    const prod = await composePorts(parseConfig({ mode: 'production', production: settings }), new VirtualClock()).catch((e: unknown) => e);
     expect((prod as ChimeraError).code).toBe('CONFIG');
     expect((prod as Error).message).toMatch(/DATABASE_MODE "production" has no backend in this build/);
+  });
+
+  it('the production profile needs its connection settings, from the environment or the file', () => {
+    expect(() => loadConfig({ env: { DATABASE_MODE: 'production' } })).toThrow(
+      'DATABASE_MODE=production: the production profile needs its connection settings: set CHIMERA_POSTGRES_URL and CHIMERA_REDIS_URL (CHIMERA_WEAVIATE_URL is optional)',
+    );
+    expect(() => loadConfig({ env: { DATABASE_MODE: 'production', CHIMERA_POSTGRES_URL: 'postgres://h/db' } })).toThrow(/set CHIMERA_REDIS_URL \(/);
+    const c = loadConfig({ env: { DATABASE_MODE: 'production', CHIMERA_POSTGRES_URL: 'postgres://h/db', CHIMERA_REDIS_URL: 'redis://h:6379' } });
+    expect(c.production).toEqual({ postgres_url: 'postgres://h/db', redis_url: 'redis://h:6379' });
+    expect(() => loadConfig({ env: { CHIMERA_REDIS_URL: 'http://h' } })).toThrow(/production\.redis_url: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => requireAvailableMode(c)).toThrow('the production profile is not available in this build yet (available: in-memory, sqlite)');
+    expect(requireAvailableMode(parseConfig({ mode: 'sqlite' })).mode).toBe('sqlite');
   });
 });

@@ -15,3 +15,13 @@ describe('the wire contract copies the domain lists', () => {
     });
   }
 });
+
+describe('the wire contract copies the persona id rule', () => {
+  it('both copies judge the same ids the same way', async () => {
+    const d = await import('../../src/domain/persona-id.ts');
+    const w = await import('../../src/shared/persona-id.ts');
+    const ids = ['aria', 'a', 'mira_2', 'x-y', '', 'A', '-a', 'a/b', 'a\\b', '..', 'a..b', 'a\u0000', 'a\u202eb', 'a\u2066', 'é', 'a b', 'x'.repeat(64), 'x'.repeat(65)];
+    for (const id of ids) expect(w.personaIdProblem(id), JSON.stringify(id)).toBe(d.personaIdProblem(id));
+    expect(w.PERSONA_ID_MAX_CHARS).toBe(d.PERSONA_ID_MAX_CHARS);
+  });
+});

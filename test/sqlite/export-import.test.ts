@@ -249,7 +249,9 @@ describe('sqlite: export and import', () => {
     const r2 = await run(['export', '--backend', 'postgres']);
     expect(r2.code).toBe(2);
     expect(r2.err).toMatch(/--backend must be one of memory, sqlite/);
-    const r3 = await run(['import', '--backend', 'memory', '--expect-digest', 'abc', 'x.json']);
+    const snapshot = join(dirname(tempDbPath('x')), 'any.json');
+    writeFileSync(snapshot, '{}');
+    const r3 = await run(['import', '--backend', 'memory', '--expect-digest', 'abc', snapshot]);
     expect(r3.code).toBe(2);
     expect(r3.err).toMatch(/--expect-digest must be a SHA-256 in hex/);
   });

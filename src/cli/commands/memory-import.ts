@@ -10,16 +10,16 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.ts';
 import { parseSoulMd, personaMemories } from '../../domain/persona.ts';
-import { MEMORY_CATEGORIES, formatIssues, type PersonaMemory } from '../../domain/schemas.ts';
+import { MEMORY_CATEGORIES, PersonaIdSchema, formatIssues, type PersonaMemory } from '../../domain/schemas.ts';
 import { ProgressBar } from '../progress.ts';
-import { UsageError, type Command } from '../command.ts';
+import { UsageError, personaFlag, type Command } from '../command.ts';
 import { MEMORY_FLAGS, MEMORY_FLAGS_USAGE, memoryConfig, openMemoryPorts } from './memory-options.ts';
 
 const BATCH = 64;
 
 const JsonLineSchema = z.strictObject({
   id: z.string().min(1).max(200).optional(),
-  persona_id: z.string().min(1).optional(),
+  persona_id: PersonaIdSchema.optional(),
   content: z.string().min(1, 'content is empty'),
   category: z.enum(MEMORY_CATEGORIES).default('Episodic'),
   timestamp: z.iso.datetime({ offset: false }).optional(),
@@ -70,8 +70,7 @@ export const memoryImportCommand: Command = {
   options: { ...MEMORY_FLAGS, persona: { type: 'string' } },
   allowPositionals: true,
   async run({ values, positionals }, io) {
-    const persona = values.persona;
-    if (typeof persona !== 'string' || !persona) throw new UsageError('--persona ID is required');
+    const persona = personaFlag(values);
     if (positionals.length !== 1) throw new UsageError(`give exactly one FILE, got ${positionals.length}`);
     const file = resolve(io.cwd, positionals[0] as string);
     let text: string;
@@ -80,6 +79,7 @@ export const memoryImportCommand: Command = {
     } catch (e) {
       throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
     }
+    if (!text.trim()) throw new ValidationError(`${file} is empty (expected a SOUL.md or JSON lines of memories)`);
     const now = new Date().toISOString();
     const isSoul = /\.md$/i.test(file) || text.trimStart().startsWith('---');
     const memories = isSoul ? soulMemories(text, file, persona, now) : jsonLineMemories(text, file, persona, now);

@@ -10,7 +10,7 @@ import { SystemClock } from '../../sim/clock.ts';
 import { ProgressBar } from '../progress.ts';
 import { UsageError, type CliIo } from '../command.ts';
 
-const BACKENDS = { memory: 'in-memory', sqlite: 'sqlite' } as const;
+const BACKENDS = { memory: 'in-memory', sqlite: 'sqlite', production: 'production' } as const;
 
 /** Flags every memory command accepts. */
 export const MEMORY_FLAGS: NonNullable<ParseArgsConfig['options']> = {
@@ -27,7 +27,7 @@ export const MEMORY_FLAGS: NonNullable<ParseArgsConfig['options']> = {
 
 /** Usage lines for MEMORY_FLAGS. */
 export const MEMORY_FLAGS_USAGE = [
-  '  common: [--backend memory|sqlite] [--db FILE] [--memory exact|hnsw|memory] [--embedder hashing|transformers]',
+  '  common: [--backend memory|sqlite|production] [--db FILE] [--memory exact|hnsw|memory] [--embedder hashing|transformers]',
   '          [--model ID] [--model-dir DIR] [--allow-downloads] [--config FILE] [--json]',
   '  The memories live in persona-memory/ beside the SQLite file (--db, else <data_dir>/chimera.db).',
   '  Without --backend / --memory, an in-memory config means --backend sqlite --memory hnsw here:',
@@ -51,7 +51,10 @@ export function memoryConfig(values: Record<string, unknown>, io: CliIo): Chimer
   const o: Record<string, unknown> = { data_dir: resolve(io.cwd, base.data_dir), memory: { adapter: memory } };
   // the memory commands are about the kept memories: without --backend, an in-memory config means sqlite
   o.mode = backend ? BACKENDS[backend] : base.mode === 'in-memory' ? 'sqlite' : base.mode;
-  if (values.db !== undefined) o.sqlite = { path: resolve(io.cwd, String(values.db)) };
+  if (values.db !== undefined) {
+    if (o.mode !== 'sqlite') throw new UsageError(`--db applies to the sqlite backend only (this command would use ${String(o.mode)})`);
+    o.sqlite = { path: resolve(io.cwd, String(values.db)) };
+  }
   const e: Record<string, unknown> = {};
   if (embedder) e.kind = embedder;
   if (values.model !== undefined) e.model = String(values.model);

@@ -1,7 +1,7 @@
 /** `chimera memory search --persona ID [--category C] [--k N] "text" [--json]`: the k nearest memories to a text. */
 import { ModelMismatchError } from '../../domain/errors.ts';
 import { MEMORY_CATEGORIES, type MemoryCategory } from '../../domain/schemas.ts';
-import { UsageError, intFlag, type Command } from '../command.ts';
+import { UsageError, intFlag, personaFlag, type Command } from '../command.ts';
 import { MEMORY_FLAGS, MEMORY_FLAGS_USAGE, memoryConfig, openMemoryPorts } from './memory-options.ts';
 
 function categories(values: Record<string, unknown>): MemoryCategory[] | undefined {
@@ -21,8 +21,7 @@ export const memorySearchCommand: Command = {
   options: { ...MEMORY_FLAGS, persona: { type: 'string' }, category: { type: 'string', multiple: true }, k: { type: 'string' } },
   allowPositionals: true,
   async run({ values, positionals }, io) {
-    const persona = values.persona;
-    if (typeof persona !== 'string' || !persona) throw new UsageError('--persona ID is required');
+    const persona = personaFlag(values);
     const text = positionals.join(' ').trim();
     if (!text) throw new UsageError('give the text to search for');
     const k = intFlag(values, 'k', 1, 1000) ?? 5;

@@ -1,26 +1,32 @@
 /** `chimera simulate`: runs a scenario and prints a summary (a JSON object with --json). */
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
+import { requireAvailableMode } from '../../config/backends/index.ts';
 import { FaultsSchema } from '../../engine/config.ts';
-import { BACKEND_CHOICES, Simulation, type BackendChoice } from '../../app/simulation.ts';
+import { Simulation, type BackendChoice } from '../../app/simulation.ts';
+import { engineConfigFor, loadScenario } from '../../scenarios/load.ts';
 import { ProgressBar } from '../progress.ts';
 import { UsageError, intFlag, type Command } from '../command.ts';
 import { formatSummary } from './format.ts';
 
 const FAULTS = Object.keys(FaultsSchema.shape);
 
+/** The --backend values and the DATABASE_MODE each selects (production is validated, not built yet). */
+const BACKEND_MODES = { memory: 'in-memory', sqlite: 'sqlite', production: 'production' } as const;
+
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'Run a swarm simulation and print its summary',
   usage: [
-    '  chimera simulate [--backend memory|sqlite] [--db FILE] [--seed N] [--scenario NAME|FILE]',
+    '  chimera simulate [--backend memory|sqlite|production] [--db FILE] [--seed N] [--scenario NAME|FILE]',
     '                   [--workers N] [--judges N] [--ticks N | --until-done] [--fault NAME=RATE ...]',
     '                   [--out RUNFILE] [--config FILE] [--json]',
     `  faults: ${FAULTS.join(', ')}`,
+    '  --ticks N stops at tick N. Without --backend, DATABASE_MODE (or the config file) picks the profile.',
     '  With --backend sqlite, a run already in the file is resumed.',
   ].join('\n'),
   options: {
-    backend: { type: 'string', default: 'memory' },
+    backend: { type: 'string' },
     db: { type: 'string' },
     seed: { type: 'string' },
     scenario: { type: 'string', default: 'launch-day' },
@@ -34,12 +40,11 @@ export const simulateCommand: Command = {
     json: { type: 'boolean', default: false },
   },
   async run({ values }, io) {
-    const backend = String(values.backend);
-    if (!(BACKEND_CHOICES as readonly string[]).includes(backend)) {
-      throw new UsageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${backend}"`);
+    const flag = values.backend === undefined ? undefined : String(values.backend);
+    if (flag !== undefined && !(flag in BACKEND_MODES)) {
+      throw new UsageError(`--backend must be one of ${Object.keys(BACKEND_MODES).join(', ')}, got "${flag}"`);
     }
     if (values.ticks !== undefined && values['until-done']) throw new UsageError('give --ticks N or --until-done, not both');
-    if (backend === 'sqlite' && !values.db) throw new UsageError('--backend sqlite needs --db FILE');
     const engine: Record<string, unknown> = {};
     const seed = intFlag(values, 'seed', 0, 2 ** 31 - 1);
     if (seed !== undefined) engine.seed = seed;
@@ -54,22 +59,34 @@ export const simulateCommand: Command = {
       if (!m || !FAULTS.includes(m[1] as string) || !(rate >= 0 && rate <= 1)) {
         throw new UsageError(`--fault must be NAME=RATE with NAME one of ${FAULTS.join(', ')} and RATE in 0..1, got "${f}"`);
       }
+      if ((m[1] as string) in faults) throw new UsageError(`--fault ${m[1]} is given more than once`);
       faults[m[1] as string] = rate;
     }
     if (Object.keys(faults).length) engine.faults = faults;
     const ticks = intFlag(values, 'ticks', 1, 10_000_000);
-    const config = loadConfig({ file: values.config as string | undefined, env: io.env });
-    const sim = await Simulation.open({
-      scenario: String(values.scenario),
-      backend: backend as BackendChoice,
-      db: values.db ? resolve(io.cwd, String(values.db)) : undefined,
-      engine,
-      config,
-      keepEvents: true,
-    });
+
+    // the profile: --backend, else the config's mode (DATABASE_MODE or --config), checked before any work
+    const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
+    const config = loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: BACKEND_MODES[flag as keyof typeof BACKEND_MODES] } } : {}) });
+    requireAvailableMode(config);
+    const backend: BackendChoice = config.mode === 'sqlite' ? 'sqlite' : 'memory';
+    let db: string | undefined;
+    if (values.db !== undefined) {
+      if (backend !== 'sqlite') throw new UsageError(`--db applies to --backend sqlite only (this run would be on ${flag ?? config.mode}, which keeps no file)`);
+      db = resolve(io.cwd, String(values.db));
+    } else if (backend === 'sqlite') {
+      if (flag) throw new UsageError('--backend sqlite needs --db FILE');
+      db = resolve(io.cwd, config.data_dir, config.sqlite.path);
+    }
+    const loaded = loadScenario(String(values.scenario), io.cwd);
+    // engine settings are checked now too (a bad value fails before the database is opened)
+    engineConfigFor(loaded.scenario, engine);
+    const sim = await Simulation.open({ scenario: loaded, backend, ...(db ? { db } : {}), engine, config, keepEvents: true });
     const bar = new ProgressBar(io.stderr, 'simulating', !values.json && Boolean(io.stderr.isTTY));
     try {
-      const until_tick = ticks === undefined ? undefined : sim.engine.tickNo + ticks;
+      // --ticks N stops at tick N (a resumed run that is there already takes no step), so
+      // the same command after a crash ends where the uninterrupted run would have
+      const until_tick = ticks;
       await sim.run({
         until_tick,
         every: 200,

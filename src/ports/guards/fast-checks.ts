@@ -6,7 +6,7 @@
  * guard runs the schema, which either accepts the value or names what is wrong. A test feeds
  * both the same seeded values and checks that fast ⇒ schema.
  */
-import { CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES } from '../../domain/schemas.ts';
+import { CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES, personaIdProblem } from '../../domain/schemas.ts';
 
 const ISO_MS = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 const ENTITY_TYPES: readonly string[] = ['campaign', 'task', 'persona', 'memory', 'system'];
@@ -167,6 +167,15 @@ export function fastTask(t: unknown): boolean {
   );
 }
 
+let lastPersonaId = '';
+/** A valid persona id (the domain's rule); the last one accepted is remembered, as most writes repeat it. */
+function isPersonaId(v: unknown): boolean {
+  if (v === lastPersonaId && v !== '') return true;
+  if (typeof v !== 'string' || personaIdProblem(v) !== null) return false;
+  lastPersonaId = v;
+  return true;
+}
+
 /**
  * A memory record (vector and model id aside, which the guard checks on its own): exactly the
  * schema's keys plus `vector` and `model_id`.
@@ -178,7 +187,7 @@ export function fastMemoryRecord(r: unknown): boolean {
     'vector' in r &&
     'model_id' in r &&
     str(r.id, 1, 200) &&
-    str(r.persona_id, 1, 128) &&
+    isPersonaId(r.persona_id) &&
     typeof r.content === 'string' &&
     r.content.length >= 1 &&
     (MEMORY_CATEGORIES as readonly unknown[]).includes(r.category) &&
