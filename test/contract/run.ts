@@ -96,19 +96,32 @@ function harness(entry: AdapterEntry, ctx: () => AdapterContext): { h: Harness; 
   };
 }
 
-/** A test that fails with the reason a required entry cannot run, or a skipped one that prints it. */
-function unavailableTest(title: string, entry: AdapterEntry, reason: string): void {
-  if (REQUIRED_ADAPTERS.includes(entry.name)) {
-    describe(title, () => {
-      it(`${entry.name} is required (REQUIRE_ADAPTERS) but cannot run here: ${reason}`, () => {
-        throw new Error(`adapter ${entry.name} is required by REQUIRE_ADAPTERS but cannot run here: ${reason}`);
-      });
-    });
-  } else {
-    describe(title, () => {
-      it.skipIf(true)(`${entry.name} skipped: ${reason}`, () => {});
-    });
+/** What becomes of an entry that cannot run here. */
+export type UnavailableVerdict = { readonly fail: true; readonly title: string; readonly message: string } | { readonly fail: false; readonly title: string };
+
+/** A required entry (REQUIRE_ADAPTERS) that cannot run fails the run, naming it and why; any other is skipped with its reason in the title. */
+export function unavailableVerdict(entry: string, reason: string, required: readonly string[]): UnavailableVerdict {
+  if (required.includes(entry)) {
+    return {
+      fail: true,
+      title: `${entry} is required (REQUIRE_ADAPTERS) but cannot run here: ${reason}`,
+      message: `adapter ${entry} is required by REQUIRE_ADAPTERS but cannot run here: ${reason}`,
+    };
   }
+  return { fail: false, title: `${entry} skipped: ${reason}` };
+}
+
+function unavailableTest(title: string, entry: AdapterEntry, reason: string): void {
+  const v = unavailableVerdict(entry.name, reason, REQUIRED_ADAPTERS);
+  describe(title, () => {
+    if (v.fail) {
+      it(v.title, () => {
+        throw new Error(v.message);
+      });
+    } else {
+      it.skipIf(true)(v.title, () => {});
+    }
+  });
 }
 
 /**
