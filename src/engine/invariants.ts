@@ -14,7 +14,7 @@
  *   5. a COMPLETED campaign has every worker task COMPLETED or FAILED-and-superseded.
  */
 import { verifyAuditChain } from '../domain/audit.ts';
-import { CAMPAIGN_STATUSES, type AuditEvent, type CampaignStatus } from '../domain/schemas.ts';
+import { CAMPAIGN_STATUSES, type AuditEvent, type CampaignStatus, type Task } from '../domain/schemas.ts';
 import { CAMPAIGN_TRANSITIONS, canTransitionCampaign } from '../domain/status.ts';
 import type { Ports } from '../ports/index.ts';
 import { reviewQueueName, taskQueueName } from '../ports/queue.ts';
@@ -44,6 +44,13 @@ export class InvariantChecker {
     const v: string[] = [];
     const { state, taskQueue, reviewQueue } = this.ports;
     const campaigns = await state.listCampaigns();
+    // every task in one read (one query on a database), grouped by campaign
+    const tasksOf = new Map<string, Task[]>();
+    for (const t of await state.listTasks()) {
+      const list = tasksOf.get(t.campaign_id);
+      if (list) list.push(t);
+      else tasksOf.set(t.campaign_id, [t]);
+    }
     for (const c of campaigns) {
       const prev = this.versions.get(c.id) ?? 0;
       if (c.state_version < prev) v.push(`campaign ${c.id}: state_version went from ${prev} to ${c.state_version}`);
@@ -54,7 +61,7 @@ export class InvariantChecker {
         if (c.state_version <= prev) v.push(`campaign ${c.id}: status went from ${was} to ${c.status} without a new state_version (still ${c.state_version})`);
       }
       this.statuses.set(c.id, c.status);
-      const tasks = await state.listTasks({ campaign_id: c.id });
+      const tasks = tasksOf.get(c.id) ?? [];
       const byId = new Map(tasks.map((t) => [t.id, t]));
       const superseded = new Set(tasks.map((t) => t.supersedes).filter((x): x is string => x !== null));
       const tq = taskQueueName(c.id);
