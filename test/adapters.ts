@@ -55,6 +55,8 @@ export interface AdapterContext {
   /** An embedder (needs no namespace: it keeps nothing). */
   embedder?(): Promise<Embedder>;
   runLog?(namespace: string): Promise<RunLog>;
+  /** Makes what was written to `namespace` durable now, where the adapter batches writes (SQLite's batched commits). */
+  checkpoint?(namespace: string): Promise<void>;
   /** After the suite's last test: drop what setup made, disconnect. */
   teardown?(): Promise<void>;
 }

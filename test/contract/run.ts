@@ -39,6 +39,8 @@ export interface Harness {
   runLog(namespace: string): Promise<RunLog>;
   /** An embedder for the whole suite: the caller closes it (in afterAll). */
   embedder(): Promise<Embedder>;
+  /** The entry's checkpoint on `namespace`; false when it has none (nothing is held back). */
+  checkpoint(namespace: string): Promise<boolean>;
 }
 
 /** Why `entry` cannot run here, or null. A throwing probe is a reason too. */
@@ -82,6 +84,12 @@ function harness(entry: AdapterEntry, ctx: () => AdapterContext): { h: Harness; 
     memory: async (ns) => closingOnce(await need(ctx().memory, 'memory').call(ctx(), ns), opened),
     runLog: async (ns) => closingOnce(await need(ctx().runLog, 'runLog').call(ctx(), ns), opened),
     embedder: async () => need(ctx().embedder, 'embedder').call(ctx()),
+    async checkpoint(ns) {
+      const c = ctx();
+      if (!c.checkpoint) return false;
+      await c.checkpoint(ns);
+      return true;
+    },
   };
   return {
     h,

@@ -39,6 +39,7 @@ export function sqliteEntryWith(name: string, commit: CommitMode): AdapterEntry 
         queue: <T,>(file: string, clock: Clock, space: string) => on(file, (sdb) => new SqliteQueue<T>(sdb, clock, space)),
         personaCache: (file) => on(file, (sdb) => new SqlitePersonaCache(sdb)),
         runLog: (file) => on(file, (sdb) => new SqliteRunLog(sdb)),
+        checkpoint: (file) => on(file, (sdb) => sdb.checkpoint()),
       };
     },
   };
