@@ -18,7 +18,7 @@ import type { RunHeader, RunLog, RunProgress } from '../ports/run-log.ts';
 import type { ExternalCommand, SwarmEngine } from './engine.ts';
 import type { EngineEvent } from './events.ts';
 
-/** Stored events are read in pages of this many (a step's events are never split across pages). */
+/** Stored events are read in pages of this many. */
 const PAGE = 5000;
 
 /**
@@ -75,38 +75,25 @@ export function firstDifference(a: unknown, b: unknown, path: string): string | 
 }
 
 /**
- * The stored events one step at a time, in order. Pages are cut at step boundaries: a page
- * that comes back full may end part way through a step, so its last step is read again at the
- * head of the next page (the old loop lost that step's tail).
+ * The stored events one step at a time, in order, read in pages by their sequence number
+ * (paging by step lost the tail of a step whose events straddled a page).
  */
 export async function* storedSteps(log: RunLog): AsyncGenerator<EngineEvent[]> {
-  let after = 0;
-  let limit = PAGE;
-  for (;;) {
-    const page = (await log.readEvents(after, limit)) as EngineEvent[];
-    if (page.length === 0) return;
-    let end = page.length;
-    if (page.length === limit) {
-      const last = (page[page.length - 1] as EngineEvent).step;
-      while (end > 0 && (page[end - 1] as EngineEvent).step === last) end -= 1;
-      if (end === 0) {
-        limit *= 2; // one step with more events than a page: read a bigger page
-        continue;
-      }
-    }
-    let group: EngineEvent[] = [];
-    for (let i = 0; i < end; i++) {
-      const e = page[i] as EngineEvent;
+  let group: EngineEvent[] = [];
+  for (let after = 0; ; ) {
+    const page = await log.readEventsAfter(after, PAGE);
+    if (page.length === 0) break;
+    for (const { event } of page) {
+      const e = event as EngineEvent;
       if (group.length && (group[0] as EngineEvent).step !== e.step) {
         yield group;
         group = [];
       }
       group.push(e);
     }
-    if (group.length) yield group;
-    after = (page[end - 1] as EngineEvent).step;
-    limit = PAGE;
+    after = (page[page.length - 1] as { seq: number }).seq;
   }
+  if (group.length) yield group;
 }
 
 function diverged(step: number, want: EngineEvent | undefined, got: EngineEvent | undefined): BadDatabaseError {

@@ -1,13 +1,14 @@
 /** The embedder contract: shapes, normalisation, determinism, and that meaning shows. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Embedder } from '../../src/ports/embedder.ts';
 import { dot } from '../../src/domain/vectors.ts';
+import type { Harness } from './run.ts';
 
-export function embedderContract(name: string, factory: () => Promise<Embedder>): void {
-  describe(`embedder contract: ${name}`, () => {
+export function embedderContract(h: Harness): void {
+  {
     let e: Embedder;
     beforeAll(async () => {
-      e = await factory();
+      e = await h.embedder();
     });
     afterAll(async () => {
       await e.close();
@@ -41,5 +42,5 @@ export function embedderContract(name: string, factory: () => Promise<Embedder>)
       ]);
       expect(dot(q!, rel!)).toBeGreaterThan(dot(q!, unrel!));
     });
-  });
+  }
 }

@@ -2,4 +2,4 @@
 import { forEachAdapter } from './run.ts';
 import { embedderContract } from './embedder.contract.ts';
 
-await forEachAdapter('embedder', embedderContract);
+await forEachAdapter('embedder', 'embedder contract', embedderContract);

@@ -1,16 +1,16 @@
 /** The persona-cache contract. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import type { PersonaCache } from '../../src/ports/persona-cache.ts';
+import type { Harness } from './run.ts';
 
-export function personaCacheContract(name: string, factory: () => Promise<PersonaCache>): void {
-  describe(`persona cache contract: ${name}`, () => {
+export function personaCacheContract(h: Harness): void {
+  {
     let c: PersonaCache;
+    let ns: string;
     beforeEach(async () => {
-      c = await factory();
-      for (const id of await c.list()) await c.delete(id);
-    });
-    afterEach(async () => {
-      await c.close();
+      ns = await h.namespace();
+      c = await h.personaCache(ns);
+      expect(await c.list()).toEqual([]);
     });
 
     it('sets, gets, replaces, lists and deletes', async () => {
@@ -37,5 +37,13 @@ export function personaCacheContract(name: string, factory: () => Promise<Person
       await c.set('zoë', { motto: 'ünïcødé ✓', empty: '' });
       expect(await c.get('zoë')).toEqual({ motto: 'ünïcødé ✓', empty: '' });
     });
-  });
+
+    it('two handles on one namespace share the cache', async () => {
+      const other = await h.personaCache(ns);
+      await c.set('aria', { name: 'Aria' });
+      expect(await other.get('aria')).toEqual({ name: 'Aria' });
+      expect(await other.delete('aria')).toBe(true);
+      expect(await c.get('aria')).toBeNull();
+    });
+  }
 }

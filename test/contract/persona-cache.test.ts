@@ -2,4 +2,4 @@
 import { forEachAdapter } from './run.ts';
 import { personaCacheContract } from './persona-cache.contract.ts';
 
-await forEachAdapter('personaCache', personaCacheContract);
+await forEachAdapter('personaCache', 'persona cache contract', personaCacheContract);

@@ -3,13 +3,14 @@
  * approximate adapters (capabilities.exact false) must still return the exact answer on these
  * small sets. The store is wrapped by guardPersonaMemory as the composition root wraps it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import type { ChimeraError } from '../../src/domain/errors.ts';
 import type { MemoryCategory } from '../../src/domain/schemas.ts';
 import type { MemoryRecord, PersonaMemoryStore } from '../../src/ports/persona-memory.ts';
 import { guardPersonaMemory } from '../../src/ports/guards/guarded-persona-memory.ts';
 import { normalize } from '../../src/domain/vectors.ts';
 import { SeededRng } from '../../src/domain/seeded-rng.ts';
+import type { Harness } from './run.ts';
 
 const DIM = 16;
 function vec(...xs: number[]): Float32Array {
@@ -30,14 +31,12 @@ function rec(id: string, v: Float32Array, over: Partial<MemoryRecord> = {}): Mem
   };
 }
 
-export function personaMemoryContract(name: string, factory: () => Promise<PersonaMemoryStore>): void {
-  describe(`persona memory contract: ${name}`, () => {
+export function personaMemoryContract(h: Harness): void {
+  {
     let m: PersonaMemoryStore;
     beforeEach(async () => {
-      m = guardPersonaMemory(await factory());
-    });
-    afterEach(async () => {
-      await m.close();
+      m = guardPersonaMemory(await h.memory(await h.namespace()));
+      expect(await m.count()).toBe(0);
     });
 
     it('upserts, gets and counts; search orders by cosine similarity', async () => {
@@ -126,5 +125,5 @@ export function personaMemoryContract(name: string, factory: () => Promise<Perso
       const hits = await m.search({ vector: q, k: 10 });
       expect(hits.map((h) => h.memory.id)).toEqual(scored.slice(0, 10).map((s) => s.id));
     });
-  });
+  }
 }

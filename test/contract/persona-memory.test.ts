@@ -2,4 +2,4 @@
 import { forEachAdapter } from './run.ts';
 import { personaMemoryContract } from './persona-memory.contract.ts';
 
-await forEachAdapter('memory', personaMemoryContract);
+await forEachAdapter('memory', 'persona memory contract', personaMemoryContract);

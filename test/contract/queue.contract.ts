@@ -1,24 +1,24 @@
 /** The work-queue contract: at-least-once delivery with leases, on a virtual clock. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import type { Clock } from '../../src/ports/clock.ts';
 import type { WorkQueue } from '../../src/ports/queue.ts';
+import type { Harness } from './run.ts';
 
 type Payload = { n: number; text: string };
 const items = (...ns: number[]) => ns.map((n) => ({ id: `item-${n}`, payload: { n, text: `payload ${n}` } }));
 
-export function queueContract(name: string, factory: <T>(clock: Clock) => Promise<WorkQueue<T>>): void {
-  describe(`queue contract: ${name}`, () => {
+export function queueContract(h: Harness): void {
+  {
     let clock: VirtualClock;
     let q: WorkQueue<Payload>;
+    let ns: string;
     const Q = 'task_queue:00000000-0000-4000-8000-000000000001';
     beforeEach(async () => {
       clock = new VirtualClock();
-      q = await factory<Payload>(clock);
-      await q.purge(Q);
-    });
-    afterEach(async () => {
-      await q.close();
+      ns = await h.namespace();
+      q = await h.queue<Payload>(ns, clock);
+      // a fresh namespace is empty: nothing to purge
+      expect(await q.queues()).toEqual([]);
     });
 
     it('delivers in FIFO order with payloads intact', async () => {
@@ -152,5 +152,61 @@ export function queueContract(name: string, factory: <T>(clock: Clock) => Promis
       expect(acked.size).toBe(N);
       expect(await q.depth(Q)).toEqual({ ready: 0, delayed: 0, leased: 0 });
     });
-  });
+
+    it('two handles on one namespace share the queue; the other space is apart', async () => {
+      const other = await h.queue<Payload>(ns, clock);
+      const review = await h.queue<Payload>(ns, clock, 'review');
+      await q.enqueue(Q, items(1, 2));
+      expect(await other.depth(Q)).toEqual({ ready: 2, delayed: 0, leased: 0 });
+      expect(await other.enqueue(Q, items(2, 3))).toBe(1);
+      const l = await other.claim(Q, 'w2', 100);
+      expect(l?.item.id).toBe('item-1');
+      expect((await q.leased(Q, 10)).map((x) => [x.item.id, x.consumer])).toEqual([['item-1', 'w2']]);
+      // the lease is the store's, not the handle's: the first handle can acknowledge it
+      expect(await q.ack(Q, l!.lease_id)).toBe(true);
+      expect(await other.ack(Q, l!.lease_id)).toBe(false);
+      expect(await review.depth(Q)).toEqual({ ready: 0, delayed: 0, leased: 0 });
+      expect(await review.queues()).toEqual([]);
+    });
+
+    it('concurrent claims from two handles never lease one item twice (bounded, with lapses)', async () => {
+      const other = await h.queue<Payload>(ns, clock);
+      const N = 120;
+      await q.enqueue(Q, items(...Array.from({ length: N }, (_, i) => i)));
+      const holders = new Map<string, string>(); // item id → lease id held now
+      const acked = new Set<string>();
+      let claims = 0;
+      for (let round = 0; round < 200 && acked.size < N; round++) {
+        // both handles claim at once, several each
+        const got = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 ? other : q).claim(Q, `w${i}`, 50)),
+        );
+        for (const l of got) {
+          if (!l) continue;
+          claims += 1;
+          expect(holders.has(l.item.id), `round ${round}: ${l.item.id} leased twice`).toBe(false);
+          expect(acked.has(l.item.id), `round ${round}: ${l.item.id} delivered after its ack`).toBe(false);
+          holders.set(l.item.id, l.lease_id);
+        }
+        // acknowledge most of what is held, from either handle, at once; let the rest lapse
+        const held = [...holders.entries()];
+        const acks = await Promise.all(
+          held.map(([id, lease], i) => (i % 5 === 4 ? Promise.resolve(null) : (i % 2 ? q : other).ack(Q, lease).then((ok) => (ok ? id : null)))),
+        );
+        for (const id of acks) {
+          if (id === null) continue;
+          acked.add(id);
+          holders.delete(id);
+        }
+        if (round % 3 === 2) {
+          clock.advance(60);
+          const back = await Promise.all([q.redeliverExpired(Q), other.redeliverExpired(Q)]);
+          for (const id of back.flat()) holders.delete(id);
+        }
+      }
+      expect(acked.size).toBe(N);
+      expect(claims).toBeGreaterThanOrEqual(N);
+      expect(await other.depth(Q)).toEqual({ ready: 0, delayed: 0, leased: 0 });
+    });
+  }
 }

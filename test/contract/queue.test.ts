@@ -2,4 +2,4 @@
 import { forEachAdapter } from './run.ts';
 import { queueContract } from './queue.contract.ts';
 
-await forEachAdapter('queue', queueContract);
+await forEachAdapter('queue', 'queue contract', queueContract);

@@ -1,14 +1,17 @@
 /**
- * The state-store contract. Every adapter runs it through `stateStoreContract(name, factory)`;
- * the in-memory store is the reference model. The store under test is wrapped by
- * guardStateStore, exactly as the composition root wraps it.
+ * The state-store contract. Every adapter runs it through `stateStoreContract(harness)`; the
+ * in-memory store is the reference model. The store under test is wrapped by guardStateStore,
+ * exactly as the composition root wraps it. Each test gets a fresh namespace; the cases at the
+ * end open a second handle on it (two processes on one database) and race the two.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { ChimeraError } from '../../src/domain/errors.ts';
 import { verifyAuditChain } from '../../src/domain/audit.ts';
 import type { StateStore } from '../../src/ports/state-store.ts';
 import { guardStateStore } from '../../src/ports/guards/guarded-state-store.ts';
 import { fixtures } from '../support/fixtures.ts';
+import type { Harness } from './run.ts';
+import { auditVerifies } from './audit-check.ts';
 
 const code = (e: unknown) => (e instanceof ChimeraError ? e.code : String(e));
 async function errorCode(p: Promise<unknown>): Promise<string> {
@@ -20,17 +23,18 @@ async function errorCode(p: Promise<unknown>): Promise<string> {
   return 'NO_ERROR';
 }
 
-export function stateStoreContract(name: string, factory: () => Promise<StateStore>): void {
-  describe(`state store contract: ${name}`, () => {
+export function stateStoreContract(h: Harness): void {
+  {
     let store: StateStore;
+    let ns: string;
     let f: ReturnType<typeof fixtures>;
     beforeEach(async () => {
-      store = guardStateStore(await factory());
+      ns = await h.namespace();
+      store = guardStateStore(await h.state(ns));
       f = fixtures(7);
     });
-    afterEach(async () => {
-      await store.close();
-    });
+    /** A second handle on this test's store. */
+    const second = async (): Promise<StateStore> => guardStateStore(await h.state(ns));
 
     it('inserts and reads back a campaign exactly', async () => {
       const c = f.campaign();
@@ -223,5 +227,98 @@ export function stateStoreContract(name: string, factory: () => Promise<StateSto
       expect((await store.listCampaigns()).map((c) => c.id)).toEqual([b.id, a.id]);
       expect((await store.listCampaigns('ACTIVE')).map((c) => c.id)).toEqual([b.id]);
     });
-  });
+
+    it('a unit of work that calls the store again (re-entrantly) finishes, and both writes commit', async () => {
+      const c = f.campaign();
+      const d = f.campaign();
+      await store.transaction(async (tx) => {
+        await tx.insertCampaign(c);
+        // outside its transaction: the model says not to, but it must not hang
+        await store.getCampaign(c.id);
+        await store.transaction((inner) => inner.insertCampaign(d));
+        await tx.appendAudit(f.audit({ campaign_id: c.id }));
+      });
+      expect(await store.getCampaign(c.id)).toEqual(c);
+      expect(await store.getCampaign(d.id)).toEqual(d);
+      expect((await auditVerifies(store)).ok).toBe(true);
+    }, 10_000);
+
+    it('two handles on one namespace see each other\'s commits', async () => {
+      const other = await second();
+      const c = f.campaign();
+      await store.transaction((tx) => tx.insertCampaign(c));
+      expect(await other.getCampaign(c.id)).toEqual(c);
+      await other.transaction((tx) => tx.updateCampaign(c.id, 1, { status: 'ACTIVE' }));
+      expect((await store.getCampaign(c.id))?.state_version).toBe(2);
+      expect(await errorCode(store.transaction((tx) => tx.insertCampaign(c)))).toBe('DUPLICATE');
+      await other.transaction((tx) => tx.claimIdempotencyKey('shared-key'));
+      expect(await store.transaction((tx) => tx.claimIdempotencyKey('shared-key'))).toBe(false);
+    });
+
+    it('compare-and-set from two handles at once: exactly one wins, the others get ConflictError', async () => {
+      const other = await second();
+      const c = f.campaign();
+      await store.transaction((tx) => tx.insertCampaign(c));
+      await store.transaction((tx) => tx.updateCampaign(c.id, 1, { status: 'ACTIVE' }));
+      for (let round = 0; round < 5; round++) {
+        const version = round + 2;
+        const results = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, i) =>
+            (i % 2 ? other : store).transaction(async (tx) => {
+              const cur = await tx.getCampaign(c.id);
+              const next = await tx.updateCampaign(c.id, version, { title: `round ${round} writer ${i} read v${cur?.state_version}` });
+              await tx.appendAudit(f.audit({ campaign_id: c.id, state_version: next.state_version, details: { round, i } }));
+              return next;
+            }),
+          ),
+        );
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(won.length, `round ${round}`).toBe(1);
+        expect(lost.map((r) => code(r.reason))).toEqual(Array(5).fill('CONFLICT'));
+        expect((await other.getCampaign(c.id))?.state_version).toBe(version + 1);
+      }
+      // the losers wrote no audit event: one per round, and the chain verifies
+      expect((await store.readAudit({ campaign_id: c.id })).length).toBe(5);
+      expect((await auditVerifies(other)).ok).toBe(true);
+    });
+
+    it('concurrent audit appends from two handles, on one campaign and on several: the chain verifies', async () => {
+      const other = await second();
+      const camps = [f.rng.uuid(), f.rng.uuid(), f.rng.uuid()];
+      const N = 60;
+      const drafts = Array.from({ length: N }, (_, i) =>
+        // the first half on one campaign, the rest spread over three (and some run-level, no campaign)
+        f.audit({ campaign_id: i < N / 2 ? camps[0]! : i % 4 === 3 ? null : camps[i % 3]!, details: { i } }),
+      );
+      const written = await Promise.all(drafts.map((d, i) => (i % 2 ? other : store).transaction((tx) => tx.appendAudit(d))));
+      const all = await store.readAudit();
+      expect(all.length).toBe(N);
+      expect(new Set(all.map((e) => e.id))).toEqual(new Set(drafts.map((d) => d.id)));
+      // what each unit was told it wrote is what the log holds
+      const byId = new Map(all.map((e) => [e.id, e]));
+      for (const w of written) expect(byId.get(w.id)).toEqual(w);
+      expect((await auditVerifies(store)).ok).toBe(true);
+      expect((await auditVerifies(other)).ok).toBe(true);
+      for (const c of camps) {
+        expect((await other.readAudit({ campaign_id: c })).map((e) => e.id)).toEqual(all.filter((e) => e.campaign_id === c).map((e) => e.id));
+      }
+    });
+
+    it('concurrent task updates from two handles: each expected_status commits once', async () => {
+      const other = await second();
+      const c = f.campaign();
+      const tasks = Array.from({ length: 20 }, () => f.task(c.id));
+      await store.transaction(async (tx) => {
+        await tx.insertCampaign(c);
+        await tx.insertTasks(tasks);
+      });
+      const results = await Promise.allSettled(
+        tasks.flatMap((t) => [store, other].map((s) => s.transaction((tx) => tx.updateTask(t.id, { status: 'PROCESSING', attempts: 1 }, 'PENDING')))),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled').length).toBe(tasks.length);
+      expect(results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => code(r.reason))).toEqual(Array(tasks.length).fill('CONFLICT'));
+      expect(await other.countTasks(c.id)).toMatchObject({ PROCESSING: tasks.length, PENDING: 0 });
+    });
+  }
 }

@@ -2,4 +2,4 @@
 import { forEachAdapter } from './run.ts';
 import { stateStoreContract } from './state-store.contract.ts';
 
-await forEachAdapter('state', stateStoreContract);
+await forEachAdapter('state', 'state store contract', stateStoreContract);

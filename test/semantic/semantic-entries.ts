@@ -1,7 +1,7 @@
 /**
  * Contract-suite entries for the local semantic memory: the exact and HNSW persona memories
- * (each in a fresh temp folder, removed on close) and the transformers.js embedder on the
- * tiny test model.
+ * (a namespace is a fresh temp folder, removed when the namespace is dropped) and the
+ * transformers.js embedder on the tiny test model.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,30 +43,45 @@ export async function openTinyEmbedder(opts: { quantized?: boolean } = {}): Prom
   return removingOnClose(await TransformersEmbedder.open({ model: TINY_MODEL_ID, model_dir: dir, batch_size: 2 }), dir);
 }
 
+/** A fresh temp folder per namespace, removed when the namespace is dropped. */
+function folderNamespaces(prefix: string): { namespace(): Promise<string>; drop(dir: string): Promise<void> } {
+  return {
+    namespace: async () => tempDir(prefix),
+    drop: async (dir) => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 export const exactEntry: AdapterEntry = {
   name: 'exact',
-  memory: async (): Promise<PersonaMemoryStore> => new ExactPersonaMemory(),
+  ports: ['memory'],
+  setup: async () => ({
+    namespace: async () => 'exact',
+    memory: async (): Promise<PersonaMemoryStore> => new ExactPersonaMemory(),
+  }),
 };
 
 export const exactDurableEntry: AdapterEntry = {
   name: 'exact-durable',
-  memory: async (): Promise<PersonaMemoryStore> => {
-    const dir = tempDir('exact');
-    return removingOnClose(await ExactPersonaMemory.open({ rows: MemoryRowStore.open(join(dir, 'rows.sqlite')) }), dir);
-  },
+  ports: ['memory'],
+  setup: async () => ({
+    ...folderNamespaces('exact'),
+    memory: async (dir): Promise<PersonaMemoryStore> => ExactPersonaMemory.open({ rows: MemoryRowStore.open(join(dir, 'rows.sqlite')) }),
+  }),
 };
 
 export const hnswEntry: AdapterEntry = {
   name: 'hnsw',
-  memory: async (): Promise<PersonaMemoryStore> => {
-    const dir = tempDir('hnsw');
-    return removingOnClose(await HnswPersonaMemory.open({ dir, ...TEST_HNSW }), dir);
-  },
+  ports: ['memory'],
+  setup: async () => ({
+    ...folderNamespaces('hnsw'),
+    memory: async (dir): Promise<PersonaMemoryStore> => HnswPersonaMemory.open({ dir, ...TEST_HNSW }),
+  }),
 };
 
 export const transformersEntry: AdapterEntry = {
   name: 'transformers',
-  embedder: () => openTinyEmbedder(),
+  ports: ['embedder'],
+  setup: async () => ({ namespace: async () => 'transformers', embedder: () => openTinyEmbedder() }),
 };
 
 export const SEMANTIC_ENTRIES: AdapterEntry[] = [exactEntry, exactDurableEntry, hnswEntry, transformersEntry];

@@ -1,25 +1,20 @@
 /**
  * The contract suites again on SQLite with commit mode 'each' (every unit of work and queue
  * call its own transaction), the mode the default 'batched' one is measured against. The
- * assertions live in the contract suites (test/contract/*.contract.ts).
+ * assertions live in the contract suites (test/contract/*.contract.ts), the differential
+ * fuzz against the in-memory reference included.
  */
-import type { Clock } from '../../src/ports/clock.ts';
-import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
-import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
-import { SqliteQueue } from '../../src/adapters/sqlite/sqlite-queue.ts';
-import { SqlitePersonaCache } from '../../src/adapters/sqlite/sqlite-persona-cache.ts';
+import { describeAdapter } from '../contract/run.ts';
 import { stateStoreContract } from '../contract/state-store.contract.ts';
 import { queueContract } from '../contract/queue.contract.ts';
 import { personaCacheContract } from '../contract/persona-cache.contract.ts';
-import { tempDbPath } from './temp-db.ts';
+import { runLogContract } from '../contract/run-log.contract.ts';
+import { differentialSuite } from '../contract/differential.contract.ts';
+import { sqliteEntryWith } from './sqlite-entry.ts';
 
-async function fresh<P>(make: (sdb: SqliteDatabase) => P): Promise<P> {
-  const sdb = openSqliteDatabase(tempDbPath('each'), { commit: 'each' });
-  const port = make(sdb);
-  await sdb.release();
-  return port;
-}
-
-stateStoreContract('sqlite (commit each)', () => fresh((sdb) => new SqliteStateStore(sdb)));
-queueContract('sqlite (commit each)', <T,>(clock: Clock) => fresh((sdb) => new SqliteQueue<T>(sdb, clock)));
-personaCacheContract('sqlite (commit each)', () => fresh((sdb) => new SqlitePersonaCache(sdb)));
+const each = sqliteEntryWith('sqlite (commit each)', 'each');
+await describeAdapter(each, 'state store contract', stateStoreContract);
+await describeAdapter(each, 'queue contract', queueContract);
+await describeAdapter(each, 'persona cache contract', personaCacheContract);
+await describeAdapter(each, 'run log contract', runLogContract);
+await describeAdapter(each, 'differential against the in-memory reference', differentialSuite({ first: 101, seeds: 4, steps: 300 }));

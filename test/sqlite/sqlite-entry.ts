@@ -1,23 +1,49 @@
-/** The SQLite entry of the contract-suite table: every port on a fresh temporary file. */
+/**
+ * The SQLite entries of the contract-suite table: a namespace is a fresh temporary file, and
+ * every port opened on it shares the process's one connection to that file (reference-counted,
+ * see src/adapters/sqlite/sqlite-database.ts), so two handles on one namespace are two port
+ * objects on one connection.
+ */
+import { rmSync } from 'node:fs';
 import type { AdapterEntry } from '../adapters.ts';
 import type { Clock } from '../../src/ports/clock.ts';
-import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
+import { openSqliteDatabase, type CommitMode, type SqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
 import { SqliteQueue } from '../../src/adapters/sqlite/sqlite-queue.ts';
 import { SqlitePersonaCache } from '../../src/adapters/sqlite/sqlite-persona-cache.ts';
+import { SqliteRunLog } from '../../src/adapters/sqlite/sqlite-run-log.ts';
 import { tempDbPath } from './temp-db.ts';
 
-/** Opens a fresh file, builds one port on it and hands the opener's reference to the port. */
-async function fresh<P>(make: (sdb: SqliteDatabase) => P): Promise<P> {
-  const sdb = openSqliteDatabase(tempDbPath('contract'));
-  const port = make(sdb);
-  await sdb.release();
-  return port;
+/** An entry on SQLite files opened with commit mode `commit`. */
+export function sqliteEntryWith(name: string, commit: CommitMode): AdapterEntry {
+  return {
+    name,
+    ports: ['state', 'queue', 'personaCache', 'runLog'],
+    capabilities: { unitCoversQueue: true, reopens: true },
+    setup: async () => {
+      /** Opens (or joins) the file, builds one port on it and hands the opener's reference to the port. */
+      const on = async <P,>(file: string, make: (sdb: SqliteDatabase) => P): Promise<P> => {
+        const sdb = openSqliteDatabase(file, { commit });
+        try {
+          return make(sdb);
+        } finally {
+          await sdb.release();
+        }
+      };
+      return {
+        namespace: async () => tempDbPath(name),
+        drop: async (file) => {
+          for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+        },
+        state: (file) => on(file, (sdb) => new SqliteStateStore(sdb)),
+        queue: <T,>(file: string, clock: Clock, space: string) => on(file, (sdb) => new SqliteQueue<T>(sdb, clock, space)),
+        personaCache: (file) => on(file, (sdb) => new SqlitePersonaCache(sdb)),
+        runLog: (file) => on(file, (sdb) => new SqliteRunLog(sdb)),
+        checkpoint: (file) => on(file, (sdb) => sdb.checkpoint()),
+      };
+    },
+  };
 }
 
-export const sqliteEntry: AdapterEntry = {
-  name: 'sqlite',
-  state: () => fresh((sdb) => new SqliteStateStore(sdb)),
-  queue: <T,>(clock: Clock) => fresh((sdb) => new SqliteQueue<T>(sdb, clock)),
-  personaCache: () => fresh((sdb) => new SqlitePersonaCache(sdb)),
-};
+/** The default commit mode (batched), as the app runs. */
+export const sqliteEntry: AdapterEntry = sqliteEntryWith('sqlite', 'batched');

@@ -1,9 +1,11 @@
-/** In-memory persona cache. */
+/** In-memory persona cache. Handles made on one map (the constructor's argument) share it. */
 import type { PersonaCache } from '../../ports/persona-cache.ts';
 
 export class MemoryPersonaCache implements PersonaCache {
   readonly kind = 'memory';
-  private readonly m = new Map<string, Record<string, string>>();
+
+  /** A handle on `m` (a fresh, empty cache by default). */
+  constructor(private readonly m = new Map<string, Record<string, string>>()) {}
 
   async get(persona_id: string): Promise<Record<string, string> | null> {
     const v = this.m.get(persona_id);
@@ -18,7 +20,5 @@ export class MemoryPersonaCache implements PersonaCache {
   async list(): Promise<string[]> {
     return [...this.m.keys()].sort();
   }
-  async close(): Promise<void> {
-    this.m.clear();
-  }
+  async close(): Promise<void> {}
 }

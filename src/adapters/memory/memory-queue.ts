@@ -1,6 +1,9 @@
 /**
  * In-memory at-least-once queues. Each queue keeps its waiting items in a list sorted by
  * (available_at_ms, seq) and its leased items in a map; time comes from the injected clock.
+ * The queues live in a MemoryQueueData that any number of handles can share (two handles on
+ * one namespace in the contract suites); every call runs to completion synchronously, so a
+ * claim from one handle never hands out what another handle holds.
  */
 import type { Clock } from '../../ports/clock.ts';
 import type { Lease, QueueDepth, QueueItem, WorkQueue } from '../../ports/queue.ts';
@@ -62,14 +65,25 @@ function toItem<T>(e: Entry<T>): QueueItem<T> {
   };
 }
 
+/** The queues of one in-memory queue object, shared by every handle opened on it. */
+export class MemoryQueueData<T> {
+  readonly qs = new Map<string, OneQueue<T>>();
+  seq = 0;
+  leaseSeq = 0;
+}
+
 export class MemoryQueue<T> implements WorkQueue<T> {
   readonly kind = 'memory';
-  private readonly qs = new Map<string, OneQueue<T>>();
-  private seq = 0;
-  private leaseSeq = 0;
+  private readonly qs: Map<string, OneQueue<T>>;
   private closed = false;
 
-  constructor(private readonly clock: Clock) {}
+  /** A handle on `data` (fresh, empty queues by default) whose leases run on `clock`. */
+  constructor(
+    private readonly clock: Clock,
+    private readonly data: MemoryQueueData<T> = new MemoryQueueData<T>(),
+  ) {
+    this.qs = data.qs;
+  }
 
   private q(name: string): OneQueue<T> {
     if (this.closed) throw new Error('queue is closed');
@@ -93,7 +107,7 @@ export class MemoryQueue<T> implements WorkQueue<T> {
         attempts: 0,
         enqueued_at_ms: now,
         available_at_ms: now + (opts.delay_ms ?? 0),
-        seq: ++this.seq,
+        seq: ++this.data.seq,
         lease: null,
       };
       q.ids.set(it.id, e);
@@ -109,7 +123,7 @@ export class MemoryQueue<T> implements WorkQueue<T> {
     let added = 0;
     for (const it of items) {
       if (q.ids.has(it.id)) continue;
-      const e: Entry<T> = { ...toItem(it as Entry<T>), seq: ++this.seq, lease: null };
+      const e: Entry<T> = { ...toItem(it as Entry<T>), seq: ++this.data.seq, lease: null };
       q.ids.set(it.id, e);
       q.insertWaiting(e);
       added += 1;
@@ -123,7 +137,7 @@ export class MemoryQueue<T> implements WorkQueue<T> {
     const now = this.clock.now_ms();
     if (!e || e.available_at_ms > now) return null;
     q.takeHead();
-    const lease_id = `L${++this.leaseSeq}`;
+    const lease_id = `L${++this.data.leaseSeq}`;
     e.lease = { lease_id, consumer, expires_at_ms: now + lease_ms };
     q.leased.set(lease_id, e);
     return { queue, lease_id, consumer, expires_at_ms: e.lease.expires_at_ms, item: toItem(e) };
@@ -146,7 +160,7 @@ export class MemoryQueue<T> implements WorkQueue<T> {
     e.lease = null;
     e.attempts += 1;
     e.available_at_ms = this.clock.now_ms() + (opts.delay_ms ?? 0);
-    e.seq = ++this.seq;
+    e.seq = ++this.data.seq;
     q.insertWaiting(e);
     return { attempts: e.attempts };
   }

@@ -1,7 +1,13 @@
 /**
  * The in-memory state store: the seed's InMemoryState, and the reference model every other
- * backend is checked against. Units of work run one at a time (the shared Mutex) and
- * write into an overlay that is applied only when the callback resolves.
+ * backend is checked against. It follows the unit of work's specified model (read committed
+ * + compare-and-set; `fn` may run more than once): a unit writes into an overlay, reads see
+ * its own writes over what is committed, and the overlay is applied only when the callback
+ * resolves, at once (synchronously), and only if nothing it wrote over changed since it read
+ * it. Otherwise `fn` runs again on the new state (where a stale compare-and-set is then a
+ * ConflictError). No lock is held while `fn` runs, so a unit that calls the store again
+ * (re-entrantly) cannot deadlock, and two handles on one `MemoryStateData` (two processes on
+ * one database, in miniature) check each other's writes exactly as one handle does.
  */
 import { chainOf, sealAuditEvent, type ChainHead } from '../../domain/audit.ts';
 import { ConflictError, DuplicateError, NotFoundError } from '../../domain/errors.ts';
@@ -15,33 +21,44 @@ import type {
   TaskPatch,
   TaskQuery,
 } from '../../ports/state-store.ts';
-import { Mutex } from '../../util/mutex.ts';
 import { byCreatedThenId, emptyStatusCounts, matchesTaskQuery } from '../shared/ordering.ts';
 
-interface Snapshot {
-  campaigns: Map<string, Campaign>;
-  tasks: Map<string, Task>;
-  keys: Set<string>;
-  audit: AuditEvent[];
+/** The committed state of one in-memory store; every handle opened on it shares it. */
+export class MemoryStateData {
+  readonly campaigns = new Map<string, Campaign>();
+  readonly tasks = new Map<string, Task>();
+  readonly keys = new Set<string>();
+  readonly audit: AuditEvent[] = [];
   /** Each audit chain's head ('' is the run chain). */
-  heads: Map<string, ChainHead>;
+  readonly heads = new Map<string, ChainHead>();
 }
+
+/**
+ * How many times a unit of work runs before it gives up with a ConflictError. Each rerun means
+ * another unit committed over what this one wrote, so with fewer than this many writers on the
+ * same rows at once a unit always commits or fails on its own compare-and-set.
+ */
+export const MAX_UNIT_RUNS = 64;
 
 export class MemoryStateStore implements StateStore {
   readonly kind = 'memory';
   readonly capabilities = Object.freeze({ transactions: true, durable: false });
-  private readonly s: Snapshot = { campaigns: new Map(), tasks: new Map(), keys: new Set(), audit: [], heads: new Map() };
-  private readonly mutex = new Mutex();
   private closed = false;
+
+  /** A handle on `data` (a fresh, empty store by default). */
+  constructor(private readonly s: MemoryStateData = new MemoryStateData()) {}
 
   async transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
-    return this.mutex.run(async () => {
+    for (let run = 1; ; run++) {
       const tx = new MemoryTx(this.s);
       const result = await fn(tx);
-      tx.commit();
-      return result;
-    });
+      this.assertOpen();
+      if (tx.commitIfCurrent()) return result;
+      if (run >= MAX_UNIT_RUNS) {
+        throw new ConflictError(`unit of work: other units committed over its writes ${run} times in a row; giving up`);
+      }
+    }
   }
 
 
@@ -118,9 +135,26 @@ class MemoryTx implements StateTransaction {
   // a unit claims one key, if any: a list, not a Set
   private keys: string[] | null = null;
   private audit: AuditEvent[] | null = null;
+  /** What each written campaign and task was when this unit first wrote it (undefined: absent). */
+  private readCampaigns: Map<string, Campaign | undefined> | null = null;
+  private readTasks: Map<string, Task | undefined> | null = null;
+  /** Each audit chain this unit appended to: the committed head it chained after, and its own head now. */
+  private readHeads: Map<string, ChainHead | undefined> | null = null;
   private heads: Map<string, ChainHead> | null = null;
 
-  constructor(private readonly base: Snapshot) {}
+  constructor(private readonly base: MemoryStateData) {}
+
+  private writeCampaign(id: string, next: Campaign): void {
+    const overlay = (this.campaigns ??= new Map());
+    if (!overlay.has(id)) (this.readCampaigns ??= new Map()).set(id, this.base.campaigns.get(id));
+    overlay.set(id, next);
+  }
+
+  private writeTask(id: string, next: Task): void {
+    const overlay = (this.tasks ??= new Map());
+    if (!overlay.has(id)) (this.readTasks ??= new Map()).set(id, this.base.tasks.get(id));
+    overlay.set(id, next);
+  }
 
   private campaign(id: string): Campaign | null {
     return this.campaigns?.get(id) ?? this.base.campaigns.get(id) ?? null;
@@ -140,7 +174,7 @@ class MemoryTx implements StateTransaction {
 
   async insertCampaign(campaign: Campaign): Promise<void> {
     if (this.campaign(campaign.id)) throw new DuplicateError('campaign', campaign.id);
-    (this.campaigns ??= new Map()).set(campaign.id, { ...campaign });
+    this.writeCampaign(campaign.id, { ...campaign });
   }
 
   async updateCampaign(id: string, expected_version: number, patch: CampaignPatch): Promise<Campaign> {
@@ -150,17 +184,16 @@ class MemoryTx implements StateTransaction {
       throw ConflictError.staleVersion(id, expected_version, cur.state_version);
     }
     const next: Campaign = { ...cur, ...patch, state_version: cur.state_version + 1 };
-    (this.campaigns ??= new Map()).set(id, next);
+    this.writeCampaign(id, next);
     return next;
   }
 
   async insertTasks(tasks: readonly Task[]): Promise<void> {
-    const overlay = (this.tasks ??= new Map());
     for (const t of tasks) {
       // the seed's foreign key: tasks.campaign_id REFERENCES campaigns(id)
       if (!this.campaign(t.campaign_id)) throw new NotFoundError('campaign', t.campaign_id);
       if (this.task(t.id)) throw new DuplicateError('task', t.id);
-      overlay.set(t.id, { ...t, depends_on: [...t.depends_on] });
+      this.writeTask(t.id, { ...t, depends_on: [...t.depends_on] });
     }
   }
 
@@ -171,7 +204,7 @@ class MemoryTx implements StateTransaction {
       throw ConflictError.taskStatus(id, expected_status, cur.status);
     }
     const next: Task = { ...cur, ...patch };
-    (this.tasks ??= new Map()).set(id, next);
+    this.writeTask(id, next);
     return next;
   }
 
@@ -183,7 +216,9 @@ class MemoryTx implements StateTransaction {
 
   async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
     const chain = chainOf(draft);
+    if (!this.heads?.has(chain)) (this.readHeads ??= new Map()).set(chain, this.base.heads.get(chain));
     const head = this.heads?.get(chain) ?? this.base.heads.get(chain) ?? null;
+    // seq (the store-wide position, not hashed) is final once the unit commits
     const e = sealAuditEvent(head, draft, this.base.audit.length + (this.audit?.length ?? 0) + 1);
     (this.audit ??= []).push(e);
     (this.heads ??= new Map()).set(chain, { chain_seq: e.chain_seq, hash: e.hash });
@@ -196,11 +231,28 @@ class MemoryTx implements StateTransaction {
     return Object.fromEntries(all);
   }
 
-  commit(): void {
+  /**
+   * Applies the overlay if nothing it wrote over changed since (a compare-and-set on every row it
+   * wrote, the head of each audit chain it appended to and the keys it claimed); false, with
+   * nothing applied, otherwise. Units on different campaigns' chains do not conflict: their
+   * events take their store-wide seq here. Synchronous, so no other unit commits in between.
+   */
+  commitIfCurrent(): boolean {
+    if (this.readCampaigns) for (const [k, v] of this.readCampaigns) if (this.base.campaigns.get(k) !== v) return false;
+    if (this.readTasks) for (const [k, v] of this.readTasks) if (this.base.tasks.get(k) !== v) return false;
+    if (this.keys) for (const k of this.keys) if (this.base.keys.has(k)) return false;
+    if (this.readHeads) for (const [k, v] of this.readHeads) if (this.base.heads.get(k) !== v) return false;
     if (this.campaigns) for (const [k, v] of this.campaigns) this.base.campaigns.set(k, v);
     if (this.tasks) for (const [k, v] of this.tasks) this.base.tasks.set(k, v);
     if (this.keys) for (const k of this.keys) this.base.keys.add(k);
-    if (this.audit) for (const e of this.audit) this.base.audit.push(e);
+    if (this.audit) {
+      for (const e of this.audit) {
+        // the event this unit was handed back takes its final place (others may have committed since it was sealed)
+        (e as { seq: number }).seq = this.base.audit.length + 1;
+        this.base.audit.push(e);
+      }
+    }
     if (this.heads) for (const [k, v] of this.heads) this.base.heads.set(k, v);
+    return true;
   }
 }

@@ -4,7 +4,7 @@
  * commits, the state, queues and log written since the last one reach the disk together.
  */
 import { DuplicateError } from '../../domain/errors.ts';
-import type { RunHeader, RunLog, RunProgress } from '../../ports/run-log.ts';
+import { checkEventPage, type RunHeader, type RunLog, type RunProgress, type StoredRunEvent } from '../../ports/run-log.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
 import { SqliteHandle } from './sqlite-handle.ts';
 import { MultiInsert } from './sqlite-multi-insert.ts';
@@ -31,6 +31,7 @@ export class SqliteRunLog implements RunLog {
       start: db.prepare(`INSERT INTO runs (slot, run_id, header, step, tick, clock_ms) VALUES (1, ?, ?, ?, ?, ?)`),
       progress: db.prepare(`UPDATE runs SET step = ?, tick = ?, clock_ms = ? WHERE slot = 1`),
       read: db.prepare(`SELECT event FROM run_events WHERE step > ? ORDER BY seq LIMIT ?`),
+      readAfter: db.prepare(`SELECT seq, event FROM run_events WHERE seq > ? ORDER BY seq LIMIT ?`),
       count: db.prepare(`SELECT count(*) AS n FROM run_events`),
     });
     const insertEvents = new MultiInsert(db, 'INSERT', 'run_events', 'step, event');
@@ -67,6 +68,18 @@ export class SqliteRunLog implements RunLog {
   readEvents(after_step = 0, limit = Infinity): Promise<unknown[]> {
     const n = Number.isFinite(limit) ? Math.max(0, limit) : -1;
     return this.h.read(() => (this.st.read.all(after_step, n) as { event: string }[]).map((r) => JSON.parse(r.event) as unknown));
+  }
+
+  readEventsAfter(after_seq = 0, limit = Infinity): Promise<StoredRunEvent[]> {
+    try {
+      checkEventPage(after_seq, limit);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    const n = Number.isFinite(limit) ? limit : -1;
+    return this.h.read(() =>
+      (this.st.readAfter.all(after_seq, n) as { seq: number; event: string }[]).map((r) => ({ seq: r.seq, event: JSON.parse(r.event) as unknown })),
+    );
   }
 
   countEvents(): Promise<number> {

@@ -1,33 +1,40 @@
 /**
- * Differential test: the SQLite state store and queue against the in-memory reference
+ * Differential test: an entry's state store and queue against the in-memory reference
  * adapters, driven by the same seeded random operations (units of work that may throw at any
- * point, reads that force held writes into SQL inside a unit, queue leases, retries, delays,
- * redelivery and purges, checkpoints, and closing and reopening the file). Every answer must be
- * the same on both, except lease ids, which are backend-specific. Bounded: a few seeds of a few
- * hundred steps in each commit mode.
+ * point, reads made from inside a unit (which, on SQLite, force held writes into SQL), queue
+ * leases, retries, delays, redelivery and purges, checkpoints, and closing and reopening the
+ * namespace). Every answer must be the same on both, except lease ids, which are
+ * backend-specific. Bounded: a few seeds of a few hundred steps.
+ *
+ * Queue calls made inside a unit of work commit and roll back with it on an entry with
+ * `unitCoversQueue` (one SQLite file); the reference then applies them only when the unit
+ * committed. Elsewhere they take effect as they are made, on both sides. Reopening runs only
+ * on entries that keep a namespace's data (`reopens`); checkpoints where the entry has one.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- the operations are closures run against both adapters */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { isDeepStrictEqual, inspect } from 'node:util';
-import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
-import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
-import { SqliteQueue } from '../../src/adapters/sqlite/sqlite-queue.ts';
 import { MemoryStateStore } from '../../src/adapters/memory/memory-state-store.ts';
 import { MemoryQueue } from '../../src/adapters/memory/memory-queue.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
 import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { fixtures } from '../support/fixtures.ts';
-import { tempDbPath } from './temp-db.ts';
+import type { WorkQueue } from '../../src/ports/queue.ts';
+import type { Harness } from './run.ts';
 
-async function fuzz(seed: number, STEPS: number, MODE: 'batched' | 'each'): Promise<{ tasks: number; audit: number }> {
+async function fuzz(h: Harness, seed: number, STEPS: number): Promise<{ tasks: number; audit: number; reopened: number; checkpoints: number }> {
   const rng = new SeededRng(seed, 'fuzz');
   const r = (n: number) => Math.floor(rng.next() * n);
   const f = fixtures(seed);
-  const file = tempDbPath();
+  const covers = h.entry.capabilities?.unitCoversQueue === true;
+  const reopens = h.entry.capabilities?.reopens === true;
+  const MODE = h.entry.name;
+  const ns = await h.namespace();
   const clock = new VirtualClock(0);
-  let sdb: SqliteDatabase = openSqliteDatabase(file, { commit: MODE });
-  let S = new SqliteStateStore(sdb);
-  let SQ = new SqliteQueue<any>(sdb, clock, 'task');
+  let S: any = await h.state(ns);
+  let SQ: WorkQueue<any> = await h.queue<any>(ns, clock, 'task');
+  let reopened = 0;
+  let checkpoints = 0;
   const M = new MemoryStateStore();
   const MQ = new MemoryQueue<any>(clock);
   const camps: string[] = [];
@@ -36,7 +43,7 @@ async function fuzz(seed: number, STEPS: number, MODE: 'batched' | 'each'): Prom
   const code = (e: any) => e?.code ?? e?.message ?? String(e);
   let step = 0; let sOk = false;
   function fail(what: string, a: unknown, b: unknown): never {
-    throw new Error(`seed ${seed} (${MODE}) step ${step}: ${what} differs\nsqlite: ${inspect(a, { depth: 5 })}\nmemory: ${inspect(b, { depth: 5 })}`);
+    throw new Error(`seed ${seed} (${MODE}) step ${step}: ${what} differs\n${MODE}: ${inspect(a, { depth: 5 })}\nmemory: ${inspect(b, { depth: 5 })}`);
   }
   async function both<T>(what: string, fs: () => Promise<T>, fm: () => Promise<T>, norm: (x: any) => any = (x) => x) {
     let a: any, b: any;
@@ -126,7 +133,8 @@ async function fuzz(seed: number, STEPS: number, MODE: 'batched' | 'each'): Prom
           if (i === throwAt) throw new Error('boom');
           const op = ops[i]!;
           if (op.read) { out.push('read'); continue; }
-          if (op.q) { out.push(!sOk ? 'q' : await op.q(MQ)); continue; }
+          // with unitCoversQueue the entry's queue calls went with its unit: replay them only if it committed
+          if (op.q) { out.push(covers && !sOk ? 'q' : await op.q(MQ)); continue; }
           out.push(await op.tx!(tx));
         }
         if (throwAt === ops.length) throw new Error('boom');
@@ -154,8 +162,8 @@ async function fuzz(seed: number, STEPS: number, MODE: 'batched' | 'each'): Prom
     else if (k < 9) await randomRead('outside');
     else {
       const w = r(4);
-      if (w === 0) sdb.checkpoint();
-      else if (w === 1) { await fullCheck('pre-reopen'); await S.close(); await SQ.close(); await sdb.release(); sdb = openSqliteDatabase(file, { commit: MODE }); S = new SqliteStateStore(sdb); SQ = new SqliteQueue<any>(sdb, clock, 'task'); await fullCheck('reopened'); }
+      if (w === 0) { if (await h.checkpoint(ns)) checkpoints += 1; }
+      else if (w === 1 && reopens) { await fullCheck('pre-reopen'); await S.close(); await SQ.close(); S = await h.state(ns); SQ = await h.queue<any>(ns, clock, 'task'); reopened += 1; await fullCheck('reopened'); }
       else if (w === 2) await new Promise((res) => setImmediate(res));
       else await fullCheck('check');
     }
@@ -163,21 +171,27 @@ async function fuzz(seed: number, STEPS: number, MODE: 'batched' | 'each'): Prom
   await fullCheck('end');
   await S.close();
   await SQ.close();
-  await sdb.release();
-  return { tasks: tasks.length, audit: (await M.readAudit()).length };
+  return { tasks: tasks.length, audit: (await M.readAudit()).length, reopened, checkpoints };
 }
 
-describe('sqlite ≡ memory under seeded random operations', () => {
-  for (let seed = 1; seed <= 16; seed++) {
-    it(`batched commits, seed ${seed}`, async () => {
-      const r = await fuzz(seed, 400, 'batched');
-      expect(r.audit).toBeGreaterThan(0);
+/** Declares one test per seed: `seeds` seeds from `first`, `steps` steps each. */
+export function differentialSuite(opts: { first: number; seeds: number; steps: number }): (h: Harness) => void {
+  return (h) => {
+    const seen = { runs: 0, reopened: 0 };
+    for (let seed = opts.first; seed < opts.first + opts.seeds; seed++) {
+      it(`seed ${seed}: ${opts.steps} random operations answer as the in-memory reference does`, async () => {
+        const r = await fuzz(h, seed, opts.steps);
+        expect(r.audit).toBeGreaterThan(0);
+        seen.runs += 1;
+        seen.reopened += r.reopened;
+      });
+    }
+    // the seeds together reached the operations the entry's capabilities allow (none was skipped quietly)
+    const reopens = h.entry.capabilities?.reopens === true;
+    it(`the seeds ran whole and reopened the namespace${reopens ? '' : ' (not: the entry does not reopen)'}`, () => {
+      expect(seen.runs).toBe(opts.seeds);
+      if (reopens) expect(seen.reopened).toBeGreaterThan(0);
+      else expect(seen.reopened).toBe(0);
     });
-  }
-  for (let seed = 101; seed <= 104; seed++) {
-    it(`a commit per operation, seed ${seed}`, async () => {
-      const r = await fuzz(seed, 300, 'each');
-      expect(r.audit).toBeGreaterThan(0);
-    });
-  }
-});
+  };
+}
