@@ -7,9 +7,11 @@
  * limit (413, answered before the rest is read), a malformed URI (400), a body that is not
  * JSON or not declared JSON (400, 415), a wrong method (405), a missing, wrong or malformed
  * token (401), Host/Origin/request-target tricks (403, 400), requests Node's parser refuses
- * (400, 431, as JSON) and socket messages (1008, 1009).
+ * (400, 431, as JSON), socket messages (1008, 1009), and sim/open asked for a file outside
+ * the data folder (400, never echoing what the file holds).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { CHANNEL_NAMES } from '../../src/shared/contract.ts';
 import type { PushMessage } from '../../src/shared/types.ts';
+import { EXAMPLES_DIR } from '../../src/scenarios/load.ts';
 import { MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES } from '../../server/server.ts';
 import { ensureRenderer, startStudio, type RunningStudio } from './browser.ts';
 
@@ -317,3 +320,88 @@ describe('browser-mode server', () => {
   });
 });
 
+describe('sim/open over the server: shipped scenarios and files inside the data folder only', () => {
+  const SECRET = 'TOP-SECRET-7f3a';
+  let root: string;
+  let dataDir: string;
+  let studio: RunningStudio;
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'chimera-open-'));
+    dataDir = join(root, 'data');
+    mkdirSync(join(dataDir, 'scenarios', 'personas'), { recursive: true });
+    // outside the data folder: a file that must never be read through the UI
+    writeFileSync(join(root, 'secret.json'), JSON.stringify({ name: SECRET, personas: [SECRET], campaigns: [] }));
+    writeFileSync(join(root, 'secret.md'), `---\n${SECRET}\n---\n`);
+    copyFileSync(join(EXAMPLES_DIR, 'scenarios', 'review-queue.json'), join(root, 'outside.json'));
+    // inside it: a valid scenario, broken ones, and links that lead out
+    const mine = { name: 'mine', personas: ['aria', 'local'], campaigns: [{ title: 'Local', goal: 'Grow tomatoes on a balcony', persona: 'local', content_pieces: 2 }] };
+    writeFileSync(join(dataDir, 'scenarios', 'mine.json'), JSON.stringify(mine));
+    writeFileSync(join(dataDir, 'scenarios', 'personas', 'local.soul.md'), '---\nid: local\nname: Local Grower\nvoice: [calm]\n---\n## Beliefs\n- compost matters\n');
+    writeFileSync(join(dataDir, 'scenarios', 'broken.json'), `{"name": "${SECRET}", oops`);
+    writeFileSync(join(dataDir, 'scenarios', 'extra.json'), JSON.stringify({ ...mine, [SECRET]: 1 }));
+    writeFileSync(join(dataDir, 'scenarios', 'bad-value.json'), JSON.stringify({ ...mine, campaigns: [{ ...mine.campaigns[0], persona: SECRET }] }));
+    writeFileSync(join(dataDir, 'scenarios', 'escape-persona.json'), JSON.stringify({ ...mine, personas: ['../../secret.md'] }));
+    writeFileSync(join(dataDir, 'scenarios', 'bad-persona.json'), JSON.stringify({ ...mine, personas: ['leaky'] }));
+    writeFileSync(join(dataDir, 'scenarios', 'personas', 'leaky.soul.md'), `---\nid: leaky\n${SECRET}\n---\n`);
+    symlinkSync(join(root, 'secret.json'), join(dataDir, 'scenarios', 'link.json'));
+    symlinkSync(root, join(dataDir, 'up'));
+    execFileSync('mkfifo', [join(dataDir, 'scenarios', 'fifo.json')]);
+    studio = await startStudio(dataDir);
+  });
+  afterAll(async () => {
+    await studio.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const open = async (scenario: string) => {
+    const res = await fetch(`http://127.0.0.1:${studio.server.port}/api/sim/open`, {
+      method: 'POST',
+      body: JSON.stringify({ scenario, seed: 3 }),
+      headers: { 'content-type': 'application/json', 'x-chimera-token': studio.server.token },
+    });
+    return { status: res.status, body: (await res.json()) as { ok: boolean; result?: { scenario: string }; error?: { code: string; message: string } } };
+  };
+  /** Refused with 400 VALIDATION, the message matching `why`, and nothing of the file's contents in it. */
+  const refused = async (scenario: string, why: RegExp) => {
+    const r = await open(scenario);
+    expect({ scenario, status: r.status, code: r.body.error?.code }).toEqual({ scenario, status: 400, code: 'VALIDATION' });
+    expect(r.body.error?.message).toMatch(why);
+    expect(r.body.error?.message).not.toContain(SECRET);
+    expect(r.body.error?.message).not.toContain('root:');
+  };
+
+  it('opens a shipped scenario by name, and a scenario file inside the data folder with its own persona', async () => {
+    expect(await open('storm')).toMatchObject({ status: 200, body: { ok: true, result: { scenario: 'storm' } } });
+    expect(await open('scenarios/mine.json')).toMatchObject({ status: 200, body: { ok: true, result: { scenario: 'mine' } } });
+    expect(await open(join(dataDir, 'scenarios', 'mine.json'))).toMatchObject({ status: 200, body: { ok: true, result: { scenario: 'mine' } } });
+  });
+
+  it('refuses any path outside the data folder: absolute, `..`, or through a symlink', async () => {
+    await refused('/etc/passwd', /unknown scenario/);
+    await refused('/etc/hostname.json', /outside the data folder/);
+    await refused(join(root, 'secret.json'), /outside the data folder/);
+    await refused(join(root, 'outside.json'), /outside the data folder/);
+    await refused('../outside.json', /outside the data folder/);
+    await refused('scenarios/../../secret.json', /outside the data folder/);
+    await refused('scenarios/link.json', /leads outside the data folder/);
+    await refused('up/secret.json', /leads outside the data folder/);
+    await refused('up/outside.json', /leads outside the data folder/);
+  });
+
+  it('says what is wrong with a file inside the data folder without echoing what it holds', async () => {
+    await refused('scenarios/none.json', /does not exist/);
+    await refused('scenarios/broken.json', /scenarios\/broken\.json is not valid JSON/);
+    await refused('scenarios/extra.json', /\(root\): 1 unknown key/);
+    await refused('scenarios/bad-value.json', /campaigns\.0\.persona names a persona that is not in personas/);
+    await refused('scenarios/escape-persona.json', /personas\.0 is a path outside the data folder/);
+    await refused('scenarios/bad-persona.json', /personas\/leaky\.soul\.md:3 is not a valid SOUL\.md persona/);
+    await refused('scenarios/fifo.json', /not a regular file/);
+    await refused('scenarios', /unknown scenario/);
+  });
+
+  it('keeps the session it had when an open is refused', async () => {
+    await open('launch-day');
+    await refused('../outside.json', /outside/);
+    expect(studio.service.status()).toMatchObject({ scenario: 'launch-day', seed: 3 });
+  });
+});
