@@ -9,6 +9,11 @@
  * - POST /api/<namespace>/<verb> with one JSON object → {ok:true,result} | {ok:false,error:{code,message}}.
  * - GET /ws upgrades to a WebSocket that pushes PushMessage JSON (status while running, changes).
  * - Everything else serves the built renderer (dist-renderer/) with a strict CSP.
+ * - Whatever a client sends wrong gets a status and a JSON error, never a reset or a 500: 413
+ *   for a body over the limit (answered before the rest is read), 400 for a malformed URI or
+ *   request, 415 for a body not declared JSON, 405 with Allow, 401/403 as above, 431 for huge
+ *   headers; the socket closes on any message it is sent (1008, or 1009 over its limit).
+ *   The table is in server/README.md.
  */
 import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
