@@ -32,6 +32,8 @@ export const MAX_BODY_BYTES = 1 << 20;
 const MAX_DRAIN_BYTES = 64 << 20;
 /** The socket only pushes; anything a client sends is refused, and nothing bigger than this is even buffered. */
 export const MAX_WS_MESSAGE_BYTES = 4 << 10;
+/** Open sockets at once (a page holds one; more are refused with 503 instead of piling up). */
+export const MAX_WS_CLIENTS = 64;
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -196,17 +198,21 @@ export async function startStudioServer(opts: StudioServerOptions): Promise<Stud
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     const parsed = parseTarget(req.url);
+    // the same checks in the same order as for HTTP requests
     const why: [number, string] | null = !parsed.ok
       ? [400, parsed.message]
-      : parsed.path !== '/ws'
-        ? [404, `${parsed.path} is not a socket: the socket is /ws`]
-        : !hostOk(req) || !originOk(req)
-          ? [403, 'request refused: wrong Host or Origin for this local server']
-          : !authorised(req, parsed.url)
-            ? [401, 'missing or wrong token: open the URL the server printed (it carries ?token=…)']
-            : null;
+      : !hostOk(req) || !originOk(req)
+        ? [403, 'request refused: wrong Host or Origin for this local server']
+        : !authorised(req, parsed.url)
+          ? [401, 'missing or wrong token: open the URL the server printed (it carries ?token=…)']
+          : parsed.path !== '/ws'
+            ? [404, `${parsed.path} is not a socket: the socket is /ws`]
+            : clients.size >= MAX_WS_CLIENTS
+              ? [503, `${MAX_WS_CLIENTS} sockets are open already; close a tab or reload`]
+              : null;
     if (why) {
-      const body = JSON.stringify({ ok: false, error: { code: why[0] === 404 ? 'NOT_FOUND' : 'VALIDATION', message: why[1] } });
+      const code: WireErrorCode = why[0] === 404 ? 'NOT_FOUND' : why[0] === 503 ? 'BACKEND_UNAVAILABLE' : 'VALIDATION';
+      const body = JSON.stringify({ ok: false, error: { code, message: why[1] } });
       socket.end(
         `HTTP/1.1 ${why[0]} ${STATUS_CODES[why[0]]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );

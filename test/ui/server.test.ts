@@ -21,7 +21,7 @@ import { WebSocket } from 'ws';
 import { CHANNEL_NAMES } from '../../src/shared/contract.ts';
 import type { PushMessage } from '../../src/shared/types.ts';
 import { EXAMPLES_DIR } from '../../src/scenarios/load.ts';
-import { MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES } from '../../server/server.ts';
+import { MAX_BODY_BYTES, MAX_WS_CLIENTS, MAX_WS_MESSAGE_BYTES } from '../../server/server.ts';
 import { ensureRenderer, startStudio, type RunningStudio } from './browser.ts';
 
 interface RawAnswer {
@@ -310,6 +310,45 @@ describe('browser-mode server', () => {
     expect(await upgradeRefusal(`ws://127.0.0.1:${port}/ws?token=${t}`, { origin: 'http://evil.example' })).toMatchObject({ status: 403 });
     expect(await upgradeRefusal(`ws://127.0.0.1:${port}/ws`)).toMatchObject({ status: 401, body: expect.stringContaining('token') });
     expect(await upgradeRefusal(`ws://127.0.0.1:${port}/ws%zz?token=${t}`)).toMatchObject({ status: 400 });
+  });
+
+  it('refuses a socket over the limit of open sockets with 503, and takes one again once a socket closes', async () => {
+    const url = `ws://127.0.0.1:${studio.server.port}/ws?token=${studio.server.token}`;
+    const open: WebSocket[] = [];
+    try {
+      for (let i = 0; i < MAX_WS_CLIENTS; i++) {
+        const ws = new WebSocket(url);
+        open.push(ws);
+        await new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
+        });
+      }
+      expect(await upgradeRefusal(url)).toMatchObject({ status: 503, body: expect.stringContaining('BACKEND_UNAVAILABLE') });
+      const closed = new Promise<void>((resolve) => open[0]!.once('close', () => resolve()));
+      open[0]!.close();
+      await closed;
+      // the server counts the socket out when its side of the close completes, which may come
+      // just after the client's: until then a new socket is refused (503), then it is taken
+      let refusals = 0;
+      for (;;) {
+        const again = new WebSocket(url);
+        const opened = await new Promise<boolean>((resolve) => {
+          again.once('open', () => resolve(true));
+          again.once('unexpected-response', (_req, res) => {
+            expect(res.statusCode).toBe(503);
+            resolve(false);
+          });
+          again.once('error', () => resolve(false));
+        });
+        open.push(again);
+        if (opened) break;
+        refusals += 1;
+        expect(refusals).toBeLessThan(200);
+      }
+    } finally {
+      for (const ws of open) ws.terminate();
+    }
   });
 
   it('closes a socket that sends anything (1008) or a message over the limit (1009)', async () => {
