@@ -7,10 +7,19 @@ import { loadConfig } from '../../src/config/config.ts';
 import { StudioService } from '../../src/app/studio-service.ts';
 import { startStudioServer, type StudioServer } from '../../server/server.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; CHIMERA_CHROMIUM names another binary. */
+export const CHROMIUM = process.env.CHIMERA_CHROMIUM || '/usr/bin/chromium';
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+/** For callers that may go without a browser (the benchmarks); the UI tests fail instead, see below. */
 export const SKIP_REASON = `skipped: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run does this)`;
+/**
+ * The UI's end-to-end tests run wherever the other tests run: a missing Chromium fails them,
+ * with this message, unless CHIMERA_SKIP_E2E=1 says to skip them on purpose (and the skip is
+ * printed with its reason).
+ */
+export const SKIP_E2E = process.env.CHIMERA_SKIP_E2E === '1';
+export const MISSING_CHROMIUM = `${CHROMIUM} is missing, so the UI's end-to-end tests cannot run: apt-get install -y chromium (.ci/run does this), or set CHIMERA_SKIP_E2E=1 to skip them on purpose`;
 
 export const CHROMIUM_ARGS = [
   '--headless',

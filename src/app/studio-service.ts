@@ -27,6 +27,7 @@ import { VirtualClock } from '../sim/clock.ts';
 import { engineConfigFor, listScenarios, loadPersona, loadScenario, type LoadedScenario } from '../scenarios/load.ts';
 import { Mutex } from '../util/mutex.ts';
 import { Simulation, type RunFileHeader } from './simulation.ts';
+import { loadStudioScenario } from './studio-scenarios.ts';
 import { replay } from './replay.ts';
 import { MetricsFold } from './studio-metrics.ts';
 import { SettingsFile } from './studio-settings.ts';
@@ -165,7 +166,8 @@ export class StudioService {
     'sim/open': async (a) =>
       this.exclusive(async () => {
         const s = this.current();
-        const loaded = loadScenario(a.scenario);
+        // a shipped scenario or a file inside the data folder, never any path (see studio-scenarios.ts)
+        const loaded = loadStudioScenario(a.scenario, this.config.data_dir);
         const base = engineConfigFor(loaded.scenario);
         const overrides: Record<string, unknown> = { seed: a.seed };
         if (a.workers !== undefined) overrides.workers = a.workers;
