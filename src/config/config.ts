@@ -21,8 +21,10 @@ export const ConfigSchema = z.strictObject({
   sqlite: z
     .strictObject({
       path: z.string().min(1).default('chimera.db'),
+      /** Open the file (and the persona memory beside it) for reading only: no owner lock, nothing written. */
+      read_only: z.boolean().default(false),
     })
-    .default({ path: 'chimera.db' }),
+    .default({ path: 'chimera.db', read_only: false }),
   memory: z
     .strictObject({
       adapter: z.enum(MEMORY_ADAPTERS).default('memory'),
