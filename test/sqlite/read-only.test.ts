@@ -229,6 +229,23 @@ describe('sqlite: read-only opens write nothing', () => {
     expect(tree(dirname(bare))).toEqual(before);
   });
 
+  it('refuses files that are not databases, or cut short, as an open to write does, leaving them as they were', async () => {
+    const text = fileInOwnFolder('not-sqlite');
+    writeFileSync(text, 'name,score\naria,0.93\n');
+    const good = fileInOwnFolder('source');
+    await cleanDb(good, ['a', 'b', 'c']);
+    const cut = fileInOwnFolder('truncated');
+    writeFileSync(cut, readFileSync(good).subarray(0, 4096 + 100));
+    for (const [file, says] of [
+      [text, /is not a SQLite database/],
+      [cut, /is truncated/],
+    ] as const) {
+      const before = tree(dirname(file));
+      expect(() => openSqliteDatabase(file, { readOnly: true })).toThrow(says);
+      expect(tree(dirname(file))).toEqual(before);
+    }
+  });
+
   it('the read commands: export and memory search exit 2 on a missing or empty file and leave it as it was', async () => {
     const empty = fileInOwnFolder('cli-empty');
     writeFileSync(empty, '');
