@@ -6,7 +6,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { z } from 'zod';
 import { loadConfig, type ChimeraConfig } from '../config/config.ts';
-import { composePorts, type ComposedPorts } from '../config/compose.ts';
+import { composePorts, composeScratchPorts, type ComposedPorts } from '../config/compose.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { PersonaSchema, formatIssues, type Persona } from '../domain/schemas.ts';
 import { EngineConfigSchema, ScenarioSchema, type EngineConfig, type Scenario } from '../engine/config.ts';
@@ -70,6 +70,8 @@ export class Simulation {
         config: engineConfig,
         keepEvents: opts.keepEvents ?? true,
         ...(opts.timer ? { timer: opts.timer } : {}),
+        scratch: () => composeScratchPorts(clock, ports.embedder),
+        checkpoint: config.mode === 'sqlite' && config.sqlite.commit === 'each' ? 'step' : 'tick',
       });
       return new Simulation(engine, ports, backend, loaded, engineConfig);
     } catch (e) {

@@ -3,9 +3,10 @@
  * adapter in the cross-cutting guards (validation, status machines, model checks), so the
  * engine gets the same behaviour whatever serves the ports. The engine never imports this.
  */
-import type { ChimeraConfig } from './config.ts';
+import { parseConfig, type ChimeraConfig } from './config.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Ports } from '../ports/index.ts';
+import type { Embedder } from '../ports/embedder.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { guardStateStore } from '../ports/guards/guarded-state-store.ts';
 import { guardPersonaMemory } from '../ports/guards/guarded-persona-memory.ts';
@@ -62,4 +63,28 @@ export async function composePorts(
     },
   };
   return ports;
+}
+
+/**
+ * Fresh in-memory ports on `clock` that share `embedder` (closing them leaves it open): what a
+ * stored run is re-executed on to resume it exactly (src/engine/recovery.ts).
+ */
+export async function composeScratchPorts(clock: Clock, embedder: Embedder): Promise<Ports & { close(): Promise<void> }> {
+  const config = parseConfig({});
+  const backend = BACKENDS.find((b) => b.mode === config.mode);
+  if (!backend) throw new ConfigError('the in-memory backend is missing from this build');
+  const raw = await backend.create({ config, clock });
+  const memory = guardPersonaMemory(await createPersonaMemory(config, { config, clock }));
+  return {
+    state: guardStateStore(raw.state),
+    taskQueue: raw.taskQueue,
+    reviewQueue: raw.reviewQueue,
+    personaCache: raw.personaCache,
+    runLog: raw.runLog,
+    memory,
+    embedder,
+    async close() {
+      for (const p of [raw.state, raw.taskQueue, raw.reviewQueue, raw.personaCache, raw.runLog, memory]) await p.close();
+    },
+  };
 }

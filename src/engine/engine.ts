@@ -20,6 +20,8 @@ import { CampaignMirror } from './mirror.ts';
 import { personaViewFromTraits, type PersonaView } from './persona-view.ts';
 import { planCampaign, replanTask } from './planner.ts';
 import { runSkill, type SkillOutcome } from './skills.ts';
+import { assertSameRun, resumeByReplay } from './recovery.ts';
+import { UNIT_ATTEMPTS, retryingUnit } from './units.ts';
 
 /** The clock the engine drives: the Clock port plus the ability to move it. */
 export interface EngineClock {
@@ -96,6 +98,14 @@ export interface EngineInit {
   /** Keep every event in memory (the UI and replay need them; the benchmark does not). */
   readonly keepEvents?: boolean;
   readonly timer?: PhaseTimer;
+  /**
+   * Fresh, empty in-memory ports (sharing `ports.embedder`) for resuming by replay: a run already
+   * in `ports.runLog` is re-executed there from its seed up to its last checkpoint, checked event
+   * by event, and the engine then goes on over `ports` (see recovery.ts). Required to resume.
+   */
+  readonly scratch?: () => Promise<Ports & { close(): Promise<void> }>;
+  /** How often the run log records a checkpoint: at the end of every tick (default) or after every step. */
+  readonly checkpoint?: 'tick' | 'step';
 }
 
 export class SwarmEngine {
@@ -112,9 +122,13 @@ export class SwarmEngine {
   tickNo = 0;
   finished: FinishReason | null = null;
   conflicts = 0;
+  /** Set when storage lost writes: the engine refuses to go on (see breaks()). */
+  private broken: ChimeraError | null = null;
 
-  private readonly ports: Ports;
+  /** @internal Swapped once by recovery: from the scratch ports the run was replayed on to the durable ones. */
+  ports: Ports;
   private readonly clock: EngineClock;
+  private readonly checkpointEachStep: boolean;
   private readonly rng: SeededRng;
   private readonly personas = new Map<string, PersonaView>();
   private readonly scenarioPieces = new Map<string, number>();
@@ -151,6 +165,7 @@ export class SwarmEngine {
     this.clock = init.clock;
     this.personaList = init.personas;
     this.timer = init.timer;
+    this.checkpointEachStep = init.checkpoint === 'step';
     this.rng = new SeededRng(init.config.seed, 'run');
     this.log = new EventLog({ keep: init.keepEvents ?? true });
     this.lease_ms = init.config.lease_ticks * init.config.tick_ms;
@@ -167,15 +182,21 @@ export class SwarmEngine {
 
   // ---------------------------------------------------------------- start and resume
 
-  private async start(): Promise<void> {
-    const header: RunHeader = {
+  /** The run header this engine writes (and a resumed run must match). */
+  runHeader(): RunHeader {
+    return {
       run_id: this.rng.fork('run-id').uuid(),
       seed: this.config.seed,
       config: this.config,
       scenario: this.scenario,
+      personas: this.personaList,
       created_at: this.clock.iso(),
     };
-    await this.ports.runLog.startRun(header, this.progress());
+  }
+
+  /** @internal Starts the run: writes its header (unless the store has it already) and sets up personas and campaigns. */
+  async start(opts: { headerWritten?: boolean } = {}): Promise<void> {
+    if (!opts.headerWritten) await this.ports.runLog.startRun(this.runHeader(), this.progress());
     this.beginAction('system');
     this.emit('run.started', { data: { seed: this.config.seed, scenario: this.scenario.name, workers: this.config.workers, judges: this.config.judges } });
     this.endAction();
@@ -192,76 +213,6 @@ export class SwarmEngine {
     await this.flush();
   }
 
-
-  private async resume(header: RunHeader, progress: { step: number; tick: number; clock_ms: number }): Promise<void> {
-    if (header.seed !== this.config.seed) {
-      throw new ValidationError(`this store holds a run with seed ${header.seed}; asked to run seed ${this.config.seed} (use a new database, or the same seed to resume)`);
-    }
-    this.stepNo = progress.step;
-    this.tickNo = progress.tick;
-    this.clock.set(progress.clock_ms);
-    // the event log's hash continues over what was persisted
-    for (let after = 0; ; ) {
-      const page = (await this.ports.runLog.readEvents(after, 5000)) as EngineEvent[];
-      if (page.length === 0) break;
-      for (const ev of page) this.log.push(ev);
-      after = (page[page.length - 1] as EngineEvent).step;
-    }
-    this.log.drain();
-    for (const p of this.personaList) this.personas.set(p.id, personaViewFromTraits(p.id, personaTraits(p)));
-    // persona memory may live in a store that did not survive the restart: write it again
-    // (same ids, texts and run-start timestamp, so a durable store is left as it was)
-    this.startedAt = header.created_at;
-    for (const p of this.personaList) {
-      if ((await this.ports.memory.count({ persona_id: p.id, categories: ['SOUL'] })) === 0) await this.seedPersonaMemory(p);
-    }
-    // creation order (campaigns made in one tick share created_at): campaign n's id is
-    // derived from n, so the order is recovered by deriving ids until one is missing
-    const byId = new Map((await this.ports.state.listCampaigns()).map((c) => [c.id, c]));
-    const campaigns: Campaign[] = [];
-    for (let n = 0; ; n++) {
-      const c = byId.get(this.campaignId(n));
-      if (!c) break;
-      campaigns.push(c);
-    }
-    for (const [n, c] of campaigns.entries()) {
-      const tasks = await this.ports.state.listTasks({ campaign_id: c.id });
-      this.addMirror(CampaignMirror.fromStore(c, tasks, this.tickNo));
-      // a campaign added from the UI and not planned before the crash gets the default size
-      this.scenarioPieces.set(c.id, this.scenario.campaigns[n]?.content_pieces ?? 3);
-    }
-    this.operatorDone = this.scenario.operator.filter((o) => o.tick < this.tickNo).length;
-    for (const id of this.campaignOrder) {
-      this.taskHint.add(id);
-      this.reviewHint.add(id);
-    }
-    // leases a previous life took are still on the queues: the housekeeper must know when they expire
-    for (const id of this.campaignOrder) {
-      const m = this.campaigns.get(id) as CampaignMirror;
-      for (const l of await this.ports.taskQueue.leased(m.taskQueue, 1_000_000)) this.leases.set(l, l.expires_at_ms);
-      for (const l of await this.ports.reviewQueue.leased(m.reviewQueue, 1_000_000)) this.leases.set(l, l.expires_at_ms);
-    }
-    await this.reconcile();
-  }
-
-  /**
-   * After a crash, finish what a commit started but the process did not: enqueue ready tasks
-   * (enqueue skips ids already queued) and write Episodic memories of approved content.
-   */
-  private async reconcile(): Promise<void> {
-    for (const id of this.campaignOrder) {
-      const m = this.campaigns.get(id) as CampaignMirror;
-      if (m.status !== 'ACTIVE' && m.status !== 'PAUSED') continue;
-      const ready = m.readyTasks();
-      if (ready.length) await this.enqueueTasks(m, ready, false);
-      for (const [tid, t] of m.tasks) {
-        if (t.status === 'COMPLETED' && t.skill_name === 'content_generation' && !(await this.ports.memory.get(`ep-${tid}`))) {
-          const task = await this.ports.state.getTask(tid);
-          if (task) await this.writeEpisodic(task, null, false);
-        }
-      }
-    }
-  }
 
   // ---------------------------------------------------------------- stepping
 
@@ -317,6 +268,16 @@ export class SwarmEngine {
    * agent acts, and that action is the step.
    */
   private async steps(max: number, until_tick: number | undefined, shouldStop: (() => boolean) | undefined, onStep: (r: StepResult) => void): Promise<void> {
+    this.assertUsable();
+    try {
+      await this.stepLoop(max, until_tick, shouldStop, onStep);
+    } catch (e) {
+      // an agent's action that fails part way leaves this engine's view ahead of the store
+      throw this.breaks(e);
+    }
+  }
+
+  private async stepLoop(max: number, until_tick: number | undefined, shouldStop: (() => boolean) | undefined, onStep: (r: StepResult) => void): Promise<void> {
     for (let n = 0; n < max && !this.finished; n++) {
       if (until_tick !== undefined && this.tickNo >= until_tick) return;
       if (shouldStop?.()) return;
@@ -342,6 +303,7 @@ export class SwarmEngine {
         a.actions += 1;
         this.actionsThisTick += 1;
         onStep(this.endAction());
+        if (this.checkpointEachStep) await this.flush();
         break;
       }
     }
@@ -353,6 +315,17 @@ export class SwarmEngine {
    * `at` is that recorded position (replay only): idle turns run until it is reached.
    */
   async command(cmd: ExternalCommand, at?: { tick: number; cursor: number }): Promise<StepResult> {
+    this.assertUsable();
+    try {
+      return await this.applyCommand(cmd, at);
+    } catch (e) {
+      // a refused command (stale version, unknown id, not waiting for review) changed nothing
+      if (e instanceof ChimeraError && REFUSALS.has(e.code)) throw e;
+      throw this.breaks(e);
+    }
+  }
+
+  private async applyCommand(cmd: ExternalCommand, at?: { tick: number; cursor: number }): Promise<StepResult> {
     if (at) await this.idleUntil(at);
     const position = { tick: this.tickNo, cursor: this.cursor };
     this.beginAction('ui');
@@ -375,11 +348,14 @@ export class SwarmEngine {
     if (this.finished === 'completed' || this.finished === 'quiescent') this.finished = null;
     const last = this.current[this.current.length - 1];
     if (last) this.current[this.current.length - 1] = { ...last, data: { ...(last.data ?? {}), command: cmd, at: position } };
-    return this.endAction();
+    const r = this.endAction();
+    if (this.checkpointEachStep) await this.flush();
+    return r;
   }
 
   /** Runs idle agent turns until the engine stands at `at`; an agent that acts means the replay diverged. */
-  private async idleUntil(at: { tick: number; cursor: number }): Promise<void> {
+  /** @internal */
+  async idleUntil(at: { tick: number; cursor: number }): Promise<void> {
     for (let guard = 0; guard < 10_000_000; guard++) {
       if (this.tickNo === at.tick && this.cursor === at.cursor) return;
       if (this.tickNo > at.tick || (this.tickNo === at.tick && this.cursor > at.cursor)) break;
@@ -438,10 +414,29 @@ export class SwarmEngine {
     return false;
   }
 
-  /** Persists events and progress to the run log. */
+  /** Persists events and progress to the run log (a checkpoint). */
   async flush(): Promise<void> {
+    if (this.broken) throw this.broken;
     const { events, lines } = this.log.drain();
-    await this.ports.runLog.append(events, this.progress(), lines);
+    try {
+      await this.ports.runLog.append(events, this.progress(), lines);
+    } catch (e) {
+      throw this.breaks(e);
+    }
+  }
+
+  /**
+   * After storage lost writes (a checkpoint that failed, a backend that dropped its batch) this
+   * engine is ahead of its store: it must not write again (a later checkpoint would record
+   * progress over state the store no longer has). Reopening resumes from the last checkpoint.
+   */
+  private breaks(e: unknown): unknown {
+    this.broken ??= new ChimeraError('BACKEND_UNAVAILABLE', `the engine stopped: its storage lost writes (${(e as Error).message}); reopen the store to resume from its last checkpoint`);
+    return e;
+  }
+
+  private assertUsable(): void {
+    if (this.broken) throw this.broken;
   }
 
   private progress() {
@@ -660,7 +655,9 @@ export class SwarmEngine {
     const m = this.mirror(id);
     // every task was decided while the campaign was paused: resuming completes it
     const completes = status === 'ACTIVE' && m.outstanding === 0 && m.tasks.size > 0;
-    const c = await this.ports.state.transaction(async (tx) => {
+    // the operator's change reads the version in the unit (a conflict runs it again); a version
+    // the caller read (the UI) is the caller's to re-read: its conflict is reported
+    const c = await retryingUnit(this.ports.state, async (tx) => {
       const cur = await tx.getCampaign(id);
       if (!cur) throw new ValidationError(`unknown campaign ${id}`);
       const read = expected_version === undefined ? cur : { ...cur, state_version: expected_version };
@@ -675,7 +672,7 @@ export class SwarmEngine {
         );
       }
       return next;
-    });
+    }, expected_version === undefined ? UNIT_ATTEMPTS : 1);
     m.status = c.status;
     this.emit(status === 'PAUSED' ? 'campaign.paused' : 'campaign.resumed', { campaign_id: id, data: { state_version: c.state_version } });
     if (completes) this.emit('campaign.completed', { campaign_id: id });
@@ -706,7 +703,7 @@ export class SwarmEngine {
       { campaign_id: m.id, goal: m.goal, persona_id: m.persona_id, content_pieces: this.scenarioPieces.get(m.id) ?? 3, now },
       this.rng.fork(`plan/${m.id}`),
     );
-    const c = await this.ports.state.transaction(async (tx) => {
+    const c = await retryingUnit(this.ports.state, async (tx) => {
       const cur = await tx.getCampaign(m.id);
       if (!cur) throw new ValidationError(`campaign ${m.id} vanished`);
       await tx.insertTasks([planner, ...tasks]);
@@ -728,7 +725,7 @@ export class SwarmEngine {
     if (!failed) throw new ValidationError(`task ${failed_id} vanished`);
     const replacement = replanTask(failed, this.rng.fork(`replan/${failed_id}`), this.clock.iso());
     const dependents = m.dependents.get(failed_id) ?? [];
-    await this.ports.state.transaction(async (tx) => {
+    await retryingUnit(this.ports.state, async (tx) => {
       const cur = await tx.getCampaign(m.id);
       if (!cur) throw new ValidationError(`campaign ${m.id} vanished`);
       await tx.insertTasks([replacement]);
@@ -812,14 +809,10 @@ export class SwarmEngine {
 
   private async startWork(a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskInput>): Promise<void> {
     const task_id = lease.item.payload.task_id;
-    const task = await this.ports.state.getTask(task_id);
-    if (!task || (task.status !== 'PENDING' && task.status !== 'PROCESSING')) {
-      await this.ack(this.ports.taskQueue, lease);
-      this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: task?.status ?? 'missing', stage: 'claim' } });
-      a.last = 'skipped a duplicate delivery';
-      return;
-    }
-    const updated = await this.ports.state.transaction(async (tx) => {
+    // the task's status is read in the unit that changes it: another worker's commit in between is a conflict, and the unit runs again
+    const claimed = await retryingUnit(this.ports.state, async (tx) => {
+      const task = await tx.getTask(task_id);
+      if (!task || (task.status !== 'PENDING' && task.status !== 'PROCESSING')) return { duplicate: task?.status ?? 'missing' } as const;
       const c = await tx.getCampaign(m.id);
       if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
       // a redelivery (the task is still PROCESSING) is the same attempt: only a fresh claim counts
@@ -829,8 +822,15 @@ export class SwarmEngine {
       await tx.appendAudit(
         this.audit({ action: 'task.claimed', entity_type: 'task', entity_id: task_id, campaign_id: m.id, before_status: task.status, after_status: 'PROCESSING', state_version: next.state_version, details: { attempt: t.attempts } }),
       );
-      return t;
+      return { task, updated: t } as const;
     });
+    if ('duplicate' in claimed) {
+      await this.ack(this.ports.taskQueue, lease);
+      this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: claimed.duplicate, stage: 'claim' } });
+      a.last = 'skipped a duplicate delivery';
+      return;
+    }
+    const { task, updated } = claimed;
     m.setStatus(task_id, 'PROCESSING', this.tickNo);
     const persona = (this.personas.get(m.persona_id) ?? (await this.persona(m.persona_id)));
     this.timer?.start('work');
@@ -858,7 +858,7 @@ export class SwarmEngine {
           a.last = 'lost a lease';
           return true;
         }
-        await this.ports.state.transaction(async (tx) => {
+        await retryingUnit(this.ports.state, async (tx) => {
           const c = await tx.getCampaign(m.id);
           if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
           const cur = await tx.getTask(b.task_id);
@@ -1004,7 +1004,11 @@ export class SwarmEngine {
         ({ verdict, vector } = await this.evaluate(m, freshTask, lease.item.payload));
       }
     }
-    throw new ChimeraError('CONFLICT', `judge could not commit task ${task.id} after 5 re-reads`);
+    // others keep committing on this campaign: hand the output back for later instead of failing the run
+    await this.retryLease(this.ports.reviewQueue, lease, this.config.tick_ms);
+    this.reviewHint.add(m.id);
+    this.emit('judge.deferred', { campaign_id: m.id, task_id: task.id, data: { reason: 'conflicts', attempts: 5 } });
+    a.last = `deferred ${task.id.slice(0, 8)}: kept conflicting`;
   }
 
   /** The one commit path for a decision on a task (judge or human). */
@@ -1105,9 +1109,6 @@ export class SwarmEngine {
     if (!task) throw new ValidationError(`unknown task ${task_id}`);
     if (task.status !== 'ESC_HITL') throw new ChimeraError('ILLEGAL_TRANSITION', `task ${task_id} is ${task.status}, not waiting for review`);
     const m = this.mirror(task.campaign_id);
-    const c = await this.ports.state.getCampaign(m.id);
-    if (!c) throw new ValidationError(`unknown campaign ${m.id}`);
-    const version = expected_version ?? c.state_version;
     const route: TaskStatus = decision === 'reject' ? 'FAILED' : 'COMPLETED';
     const prev = (task.output_data ?? {}) as Record<string, unknown>;
     let text = edited_text;
@@ -1116,7 +1117,22 @@ export class SwarmEngine {
       text = redactFlagged(orig, (this.personas.get(m.persona_id) ?? (await this.persona(m.persona_id))));
     }
     const output_data = { ...prev, human: { decision, reviewer }, ...(text ? { edited_text: text } : {}) };
-    const { outcome, written } = await this.commitDecision(m, task_id, version, route, output_data, task.confidence_score, 'human.decided', { decision, reviewer }, 'ESC_HITL');
+    // a version the reviewer saw is theirs to re-read (its conflict is reported); without one the
+    // decision does not depend on the version, so a conflict reads it again and commits on that
+    const commit = async () => {
+      const c = await this.ports.state.getCampaign(m.id);
+      if (!c) throw new ValidationError(`unknown campaign ${m.id}`);
+      return this.commitDecision(m, task_id, expected_version ?? c.state_version, route, output_data, task.confidence_score, 'human.decided', { decision, reviewer }, 'ESC_HITL');
+    };
+    let result: Awaited<ReturnType<typeof commit>> | null = null;
+    for (let attempt = 1; !result; attempt++) {
+      try {
+        result = await commit();
+      } catch (e) {
+        if (!(e instanceof ConflictError) || expected_version !== undefined || attempt >= UNIT_ATTEMPTS) throw e;
+      }
+    }
+    const { outcome, written } = result;
     if (outcome === 'duplicate') {
       this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { stage: 'human' } });
       return;
@@ -1159,14 +1175,43 @@ export class SwarmEngine {
     return this.clock.iso();
   }
 
-  /** Starts a new run, or resumes the run already in the ports' run log. */
+  /** The engine's clock in milliseconds. */
+  nowMs(): number {
+    return this.clock.now_ms();
+  }
+
+  /** @internal The leases this engine knows of and the agents' busy state, for recovery to re-point at another store. */
+  heldLeases(): { leases: Map<object, number>; agents: AgentState[] } {
+    return { leases: this.leases, agents: this.agents };
+  }
+
+  /**
+   * Starts a new run, or resumes the run already in the ports' run log: the same run or nothing
+   * (a different seed, scenario, persona or setting is refused, naming it), re-executed from its
+   * seed on scratch ports up to its last checkpoint and checked against the store (recovery.ts).
+   */
   static async create(init: EngineInit): Promise<SwarmEngine> {
     const existing = await init.ports.runLog.loadRun();
-    const e = new SwarmEngine(init);
-    if (existing) await e.resume(existing.header, existing.progress);
-    else await e.start();
-    return e;
+    if (!existing) {
+      const e = new SwarmEngine(init);
+      await e.start();
+      return e;
+    }
+    const fresh = new SwarmEngine(init);
+    assertSameRun(existing.header, fresh.runHeader());
+    if (!init.scratch) throw new ValidationError('this store holds a run; resuming it needs scratch ports to replay it on (EngineInit.scratch)');
+    const scratch = await init.scratch();
+    try {
+      const replayed = new SwarmEngine({ ...init, ports: scratch });
+      await resumeByReplay(replayed, init.ports, existing.progress);
+      return replayed;
+    } finally {
+      await scratch.close();
+    }
   }
 }
 
 class DuplicateCommit extends Error {}
+
+/** Error codes of a command refused before it changed anything. */
+const REFUSALS: ReadonlySet<string> = new Set(['VALIDATION', 'CONFLICT', 'ILLEGAL_TRANSITION', 'NOT_FOUND', 'DUPLICATE']);

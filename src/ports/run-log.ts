@@ -9,6 +9,8 @@ export interface RunHeader {
   /** The engine config and scenario, as JSON the engine validates on load. */
   readonly config: unknown;
   readonly scenario: unknown;
+  /** The personas the run was started with (runs written before this field have none). */
+  readonly personas?: unknown;
   readonly created_at: string;
 }
 

@@ -62,7 +62,21 @@ export interface StateTransaction {
 export interface StateStore {
   readonly kind: string;
   readonly capabilities: StateStoreCapabilities;
-  /** Runs `fn` as one unit of work: everything it wrote commits, or (if it throws) nothing does. */
+  /**
+   * Runs `fn` as one unit of work: everything it wrote commits, or (if it throws) nothing does.
+   *
+   * The model is read committed plus compare-and-set: reads inside the unit see committed data
+   * (and the unit's own writes), and take no locks; what must not have changed since it was read
+   * is protected by the compare-and-set writes (`updateCampaign`'s expected version,
+   * `updateTask`'s expected status), which fail with ConflictError. A body that reads what it
+   * compares inside the unit may simply run again on a conflict (src/engine/units.ts does).
+   *
+   * `fn` may run more than once: an adapter retries it, a bounded number of times, on a
+   * serialization failure or deadlock its backend reports. So `fn` touches only `tx` (no other
+   * port, no state outside it that a second run would see twice), and the units of work of one
+   * store never nest: a call made from inside `fn` on the store itself is an error or joins it,
+   * depending on the adapter, and must not be relied on.
+   */
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T>;
   /** One campaign, or null. */
   getCampaign(id: string): Promise<Campaign | null>;

@@ -1,33 +1,48 @@
 /**
- * Crash safety: `chimera simulate --backend sqlite` runs in a child process and is killed with
- * SIGKILL at seeded points (some while it starts up or resumes, most right after a seeded
- * number of audit commits), restarted each time on the same file, and finally left to finish.
- * Then: the audit chain verifies, no task was decided twice, nothing is left stuck (every
- * acknowledged piece of work reached the state), and the completed tasks are exactly those of
- * an uninterrupted run with the same seed.
+ * Crash safety, exactly: `chimera simulate --backend sqlite` runs a run of over 10,000 events in
+ * a child process and is SIGKILLed at seeded points (while it starts up or resumes, and at seeded
+ * steps of the run), restarted each time on the same file, and finally left to finish. The
+ * resumed run must BE the uninterrupted run of the same seed: the same event log hash and run
+ * events, audit chain, campaign rows and versions, task rows, idempotency keys and summary
+ * counts, and its --out run file replays. Both commit modes: batched (a checkpoint per tick)
+ * and each (a checkpoint per step).
  *
- * Waiting here is on real child processes (polling the file every millisecond); no test logic
- * depends on how long anything takes. A failure prints the seed and the kill schedule.
+ * Files live in /dev/shm when it exists: a SIGKILL leaves the page cache intact, so fsync buys
+ * nothing here and would only slow the per-step mode down. Waiting is on the file's recorded
+ * progress (a separate read-only connection); no assertion depends on how long anything takes.
+ * A failure prints the seed and the kill schedule.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/domain/audit.ts';
 import type { AuditEvent } from '../../src/domain/schemas.ts';
 import { SeededRng } from '../../src/sim/rng.ts';
-import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
-import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
-import { tempDbPath } from './temp-db.ts';
+import storm from '../../examples/scenarios/storm.json' with { type: 'json' };
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'chimera.mjs');
-const SEED = Number(process.env.CHIMERA_CRASH_SEED ?? 20261126);
-const SCENARIO = 'storm';
-const KILLS = 24;
-const MAX_LIVES = 80;
+const SEED = Number(process.env.CHIMERA_CRASH_SEED ?? 20261128);
+const RUN_SEED = 5;
+const KILLS = 10;
+const MAX_LIVES = 60;
+const DIR = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'chimera-crash-'));
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
+
+// storm's faults, pauses, human review and deliberating judges over 22 campaigns: ~12,000 events
+const SCENARIO = join(DIR, 'storm-large.json');
+writeFileSync(
+  SCENARIO,
+  JSON.stringify({
+    ...storm,
+    name: 'storm-large',
+    campaigns: Array.from({ length: 22 }, (_, i) => ({ ...storm.campaigns[i % 2], title: `Campaign ${i}`, content_pieces: 28 })),
+  }),
+);
 
 interface Life {
   readonly child: ReturnType<typeof spawn>;
@@ -36,184 +51,191 @@ interface Life {
   readonly err: () => string;
 }
 
-function simulate(file: string): Life {
+function simulate(file: string, config: string, out: string): Life {
   const child = spawn(
     process.execPath,
-    [BIN, 'simulate', '--backend', 'sqlite', '--db', file, '--seed', String(SEED), '--scenario', SCENARIO, '--until-done', '--json'],
+    [BIN, 'simulate', '--backend', 'sqlite', '--db', file, '--config', config, '--seed', String(RUN_SEED), '--scenario', SCENARIO, '--until-done', '--json', '--out', out],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CHIMERA_DEBUG: '1' } },
   );
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  let o = '';
+  let e = '';
+  child.stdout?.on('data', (d: Buffer) => (o += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (e += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
-  return { child, exited, out: () => out, err: () => err };
+  return { child, exited, out: () => o, err: () => e };
 }
 
-/** The last committed audit seq, read through a separate read-only connection (0 while there is none). */
-function auditSeq(file: string): number {
-  if (!existsSync(file)) return 0;
+/** Reads the file through its own read-only connection (null while it does not hold a run yet). */
+function readOnly<T>(file: string, fn: (db: Database.Database) => T): T | null {
+  if (!existsSync(file)) return null;
   let db: Database.Database | null = null;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 50');
-    return (db.prepare('SELECT coalesce(max(seq), 0) AS n FROM audit_log').get() as { n: number }).n;
+    return fn(db);
   } catch {
-    return 0; // not created or not migrated yet
+    return null; // not created or not migrated yet
   } finally {
     db?.close();
   }
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 1));
+const progressStep = (file: string): number => readOnly(file, (db) => (db.prepare('SELECT step FROM runs').get() as { step: number } | undefined)?.step ?? 0) ?? 0;
+
+const poll = () => new Promise((r) => setTimeout(r, 1));
 
 interface Outcome {
-  completed: string[];
-  statuses: Record<string, number>;
+  summary: Record<string, unknown>;
+  campaigns: unknown[];
+  tasks: unknown[];
   audit: AuditEvent[];
-  /** Queue items whose task is not decided. */
+  keys: string[];
+  events: string[];
   queued: number;
-  /** Tasks not COMPLETED or FAILED, with their lineage, for the failure message. */
-  stuck: unknown[];
-  summary: { finished: string; eventLogSha256: string };
 }
 
-async function inspect(file: string, stdout: string): Promise<Outcome> {
-  const sdb = openSqliteDatabase(file);
-  const store = new SqliteStateStore(sdb);
-  await sdb.release();
-  try {
-    const tasks = await store.listTasks();
-    const statuses: Record<string, number> = {};
-    for (const t of tasks) statuses[t.status] = (statuses[t.status] ?? 0) + 1;
-    // items still queued whose task is not decided yet (a leftover duplicate delivery of a decided task is harmless)
-    const left = sdb.db.prepare(`SELECT space, queue, id, json_extract(payload, '$.task_id') AS task_id FROM queue_items`).all() as {
-      task_id: string;
-    }[];
-    const decided = new Set(tasks.filter((t) => t.status === 'COMPLETED' || t.status === 'FAILED').map((t) => t.id));
-    const queued = left.filter((q) => !decided.has(q.task_id)).length;
-    return {
-      completed: tasks.filter((t) => t.status === 'COMPLETED').map((t) => t.id).sort(),
-      statuses,
-      audit: await store.readAudit(),
-      queued,
-      stuck: tasks
-        .filter((t) => t.status !== 'COMPLETED' && t.status !== 'FAILED')
-        .map((t) => ({ id: t.id, status: t.status, skill: t.skill_name, branch: t.branch, replans: t.replans, attempts: t.attempts, depends_on: t.depends_on })),
-      summary: JSON.parse(stdout) as Outcome['summary'],
-    };
-  } finally {
-    await store.close();
-  }
+function inspect(file: string, stdout: string): Outcome {
+  const o = readOnly(file, (db) => ({
+    campaigns: db.prepare('SELECT * FROM campaigns ORDER BY id').all(),
+    // every column but output_seq (where the output sits in its table), with the output itself
+    tasks: db
+      .prepare(
+        `SELECT t.id, t.campaign_id, t.role, t.skill_name, t.input_data, o.output_data, t.confidence_score, t.status, t.attempts,
+                t.idempotency_key, t.depends_on, t.branch, t.replans, t.supersedes, t.created_at, t.updated_at
+           FROM tasks t LEFT JOIN task_outputs o ON o.seq = t.output_seq ORDER BY t.id`,
+      )
+      .all(),
+    audit: (db.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Record<string, unknown>[]).map((r) => ({
+      ...r,
+      details: r.details === null ? null : JSON.parse(r.details as string),
+    })) as unknown as AuditEvent[],
+    keys: (db.prepare('SELECT key FROM idempotency_keys ORDER BY key').all() as { key: string }[]).map((r) => r.key),
+    events: (db.prepare('SELECT event FROM run_events ORDER BY seq').all() as { event: string }[]).map((r) => r.event),
+    queued: (db.prepare('SELECT count(*) AS n FROM queue_items').get() as { n: number }).n,
+  }));
+  if (!o) throw new Error(`cannot read ${file}`);
+  const summary = JSON.parse(stdout) as Record<string, unknown>;
+  // how long it took is the only thing a crash may change
+  delete summary.elapsedMs;
+  delete summary.tasksPerSecond;
+  return { ...o, summary };
 }
 
-/**
- * Why the completed set can match: with batched commits (the default) the file only ever holds
- * the state as of one of the engine's checkpoints (its run-log append at the end of a tick), so
- * a killed run resumes exactly where the log says it stood. With commit mode 'each' it does
- * not match: the engine draws a skill's outcome from `skill/${task_id}/${attempts}`, and a kill
- * between a claim's commit and the output's commit adds a delivery (attempts + 1), so the
- * resumed run draws another outcome.
- */
-describe(`sqlite: crash safety (seed ${SEED}, ${KILLS} SIGKILLs, scenario ${SCENARIO})`, () => {
-  let want: Outcome;
-  let got: Outcome;
-  let kills = 0;
-  let context = '';
-  let finalExit: { code: number | null } = { code: null };
-  let finalErr = '';
+for (const mode of ['batched', 'each'] as const) {
+  describe(`sqlite: a killed run resumes as the same run (commit ${mode}, seed ${SEED}, ${KILLS} SIGKILLs)`, () => {
+    const config = join(DIR, `${mode}.json`);
+    let want: Outcome;
+    let got: Outcome;
+    let kills = 0;
+    let context = '';
+    let final: { code: number | null; err: string; out: string } = { code: null, err: '', out: '' };
+    const runFile = join(DIR, `${mode}-crashed.jsonl`);
+    const refRunFile = join(DIR, `${mode}-uninterrupted.jsonl`);
+    const file = join(DIR, `${mode}-crashed.sqlite`);
 
-  beforeAll(async () => {
-    const reference = tempDbPath('uninterrupted');
-    const ref = simulate(reference);
-    const refExit = await ref.exited;
-    if (refExit.code !== 0) throw new Error(`uninterrupted run failed: ${ref.err()}`);
-    want = await inspect(reference, ref.out());
-    const totalAudit = want.audit.length;
+    beforeAll(async () => {
+      writeFileSync(config, JSON.stringify({ sqlite: { commit: mode } }));
+      const reference = join(DIR, `${mode}-uninterrupted.sqlite`);
+      const ref = simulate(reference, config, refRunFile);
+      const refExit = await ref.exited;
+      if (refExit.code !== 0) throw new Error(`uninterrupted run failed: ${ref.err()}`);
+      want = inspect(reference, ref.out());
+      const totalSteps = want.summary.steps as number;
 
-    const file = tempDbPath('crashed');
-    const rng = new SeededRng(SEED, 'crash-test');
-    const schedule: string[] = [];
-    let final: Life | null = null;
-    for (let life = 0; life < MAX_LIVES && !final; life++) {
-      const before = auditSeq(file);
-      const p = simulate(file);
-      let exited = false;
-      void p.exited.then(() => (exited = true));
-      if (kills >= KILLS) {
-        await p.exited;
-        final = p;
-        break;
+      const rng = new SeededRng(SEED, `crash-test/${mode}`);
+      const schedule: string[] = [];
+      let last: Life | null = null;
+      for (let life = 0; life < MAX_LIVES; life++) {
+        const before = progressStep(file);
+        const p = simulate(file, config, runFile);
+        let exited = false;
+        void p.exited.then(() => (exited = true));
+        if (kills >= KILLS) {
+          await p.exited;
+          last = p;
+          break;
+        }
+        let plan: string;
+        if (rng.chance(0.2)) {
+          // while it starts up, opens the file or replays to its checkpoint: a seeded number of polls
+          const polls = rng.int(300);
+          plan = `start+${polls}`;
+          for (let i = 0; i < polls && !exited; i++) await poll();
+        } else {
+          // at a seeded step, spread over what is left of the run
+          const gap = Math.max(1, Math.floor((totalSteps - before) / (KILLS - kills)));
+          const target = before + 1 + rng.int(gap);
+          plan = `step>=${target}`;
+          for (let i = 0; i < 600_000 && !exited && progressStep(file) < target; i++) await poll();
+        }
+        if (exited) {
+          last = p;
+          break;
+        }
+        p.child.kill('SIGKILL');
+        const r = await p.exited;
+        if (r.signal !== 'SIGKILL' && r.code === 0) {
+          last = p; // it finished on its own just before the kill
+          break;
+        }
+        if (r.signal !== 'SIGKILL') throw new Error(`life ${life} ended with ${r.code}/${r.signal}: ${p.err()}`);
+        kills += 1;
+        schedule.push(`${plan}@${progressStep(file)}`);
       }
-      let plan: string;
-      if (rng.chance(0.25)) {
-        // during start-up (loading, opening, migrating), before the first commit of this life:
-        // at the seeded time, or as soon as this life commits (a fast run can finish in 400 ms)
-        const wait_ms = rng.int(400);
-        plan = `t+${wait_ms}ms`;
-        for (let waited = 0; waited < wait_ms && !exited && auditSeq(file) <= before; waited++) await tick();
-      } else {
-        // spread the kills over the run: the gap shrinks as the run nears its (estimated) end
-        const gap = Math.max(1, Math.floor((totalAudit - before) / (KILLS - kills)));
-        const target = before + 1 + rng.int(gap);
-        plan = `seq>=${target}`;
-        for (let polls = 0; polls < 60_000 && !exited && auditSeq(file) < target; polls++) await tick();
-        for (let extra = rng.int(3); extra > 0 && !exited; extra--) await tick();
-      }
-      if (exited) {
-        final = p;
-        break;
-      }
-      p.child.kill('SIGKILL');
+      context = `reproduce: CHIMERA_CRASH_SEED=${SEED} npx vitest run test/sqlite/crash.test.ts; kills (${mode}): ${schedule.join(' ')}`;
+      if (!last) throw new Error(`the run did not finish within ${MAX_LIVES} lives; ${context}`);
+      const end = await last.exited;
+      final = { code: end.code, err: last.err(), out: last.out() };
+      if (end.code !== 0) throw new Error(`the last life failed (${end.code}): ${final.err}; ${context}`);
+      got = inspect(file, final.out);
+      process.stderr.write(`crash test (${mode}): ${kills} kills landed, ${got.events.length} events; ${context}\n`);
+    }, 600_000);
+
+    it(`was killed ${KILLS} times and then ran to completion, over 10,000 events`, () => {
+      expect(kills, context).toBe(KILLS);
+      expect(got.summary.finished, context).toBe('completed');
+      expect(want.events.length).toBeGreaterThan(10_000);
+    });
+
+    it('the summary, its event log hash and the run events equal the uninterrupted run', () => {
+      expect(got.summary, context).toEqual(want.summary);
+      expect(got.events.length, context).toBe(want.events.length);
+      expect(got.events, context).toEqual(want.events);
+    });
+
+    it('the audit chain, campaign rows, task rows and idempotency keys equal the uninterrupted run', () => {
+      expect(verifyAuditChain(got.audit), context).toMatchObject({ ok: true, checked: got.audit.length });
+      expect(got.audit, context).toEqual(want.audit);
+      expect(got.campaigns, context).toEqual(want.campaigns);
+      expect(got.tasks, context).toEqual(want.tasks);
+      expect(got.keys, context).toEqual(want.keys);
+      expect(got.queued, context).toBe(want.queued);
+    });
+
+    it('its --out run file replays, and holds the same events as the uninterrupted one', async () => {
+      const { code, out } = await replayRunFile(runFile);
+      expect(code, context).toBe(0);
+      expect(JSON.parse(out), context).toMatchObject({ replayOk: true, divergedAt: null });
+      const lines = (f: string) => readLines(f).slice(1, -1);
+      expect(lines(runFile), context).toEqual(lines(refRunFile));
+    });
+
+    it('run again on the finished file, it changes nothing and prints the same summary', async () => {
+      const p = simulate(file, config, join(DIR, `${mode}-again.jsonl`));
       const r = await p.exited;
-      if (r.signal !== 'SIGKILL' && r.code === 0) {
-        final = p; // it finished on its own just before the kill
-        break;
-      }
-      if (r.signal !== 'SIGKILL') throw new Error(`life ${life} ended with ${r.code}/${r.signal}: ${p.err()}`);
-      kills += 1;
-      schedule.push(`${plan}@${auditSeq(file)}`);
-    }
-    context = `reproduce: CHIMERA_CRASH_SEED=${SEED} npx vitest run test/sqlite/crash.test.ts; kills: ${schedule.join(' ')}`;
-    if (!final) throw new Error(`the run did not finish within ${MAX_LIVES} lives; ${context}`);
-    finalExit = await final.exited;
-    finalErr = final.err();
-    got = await inspect(file, final.out());
-    process.stderr.write(`crash test: ${kills} kills, ${got.audit.length} audit events (uninterrupted: ${totalAudit}); ${context}\n`);
-  }, 300_000);
-
-  it('was killed at least 20 times and then ran to completion', () => {
-    expect(finalExit.code, `${context}\n${finalErr}`).toBe(0);
-    expect(kills, context).toBeGreaterThanOrEqual(20);
-    expect(got.summary.finished, context).toBe('completed');
-  });
-
-  it('the audit chain verifies end to end', () => {
-    expect(verifyAuditChain(got.audit), context).toMatchObject({ ok: true, checked: got.audit.length });
-  });
-
-  it('no task was committed twice (one judge and at most one human decision each)', () => {
-    const decisions = new Map<string, number>();
-    for (const e of got.audit) {
-      if (e.entity_type !== 'task' || !['COMPLETED', 'FAILED', 'ESC_HITL'].includes(e.after_status ?? '')) continue;
-      const k = `${e.entity_id}:${e.before_status}`;
-      decisions.set(k, (decisions.get(k) ?? 0) + 1);
-    }
-    expect([...decisions].filter(([, n]) => n > 1), context).toEqual([]);
-  });
-
-  it('no acknowledged work was lost: nothing queued, pending or in progress; every task decided', () => {
-    const stuck = { queued: got.queued, PENDING: got.statuses.PENDING ?? 0, PROCESSING: got.statuses.PROCESSING ?? 0, ESC_HITL: got.statuses.ESC_HITL ?? 0 };
-    expect(stuck, `${context}; statuses ${JSON.stringify(got.statuses)}; stuck: ${JSON.stringify(got.stuck)}`).toEqual({
-      queued: 0,
-      PENDING: 0,
-      PROCESSING: 0,
-      ESC_HITL: want.statuses.ESC_HITL ?? 0,
+      expect(r.code, p.err()).toBe(0);
+      expect(inspect(file, p.out()), context).toEqual(got);
     });
   });
+}
 
-  it("the completed tasks equal an uninterrupted run's", () => {
-    expect(got.completed, context).toEqual(want.completed);
-    expect(got.statuses, context).toEqual(want.statuses);
-  });
-});
+function readLines(f: string): string[] {
+  return readFileSync(f, 'utf8').split('\n').filter((l) => l.length > 0);
+}
+
+function replayRunFile(runFile: string): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [BIN, 'replay', runFile, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((res) => child.on('exit', (code) => res({ code, out })));
+}

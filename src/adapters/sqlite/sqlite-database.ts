@@ -323,7 +323,7 @@ export class SqliteDatabase {
   constructor(
     readonly file: string,
     readonly db: Database.Database,
-    readonly commitMode: CommitMode = 'batched',
+    private readonly requestedCommit: CommitMode = 'batched',
     how: { readonly key?: string; readonly owner?: OwnerLock; readonly readOnly?: ReadOnlyConnection } = {},
   ) {
     this.key = how.key ?? file;
@@ -337,6 +337,15 @@ export class SqliteDatabase {
       release: db.prepare('RELEASE unit_of_work'),
       rollbackTo: db.prepare('ROLLBACK TO unit_of_work'),
     };
+  }
+
+  /**
+   * How writes commit now. A simulation run that owns the checkpoints decides what is durable in
+   * either mode: in 'each' mode it checkpoints after every agent step (so every step is durable
+   * on return), in 'batched' mode at the end of every tick. Outside a run, 'each' commits every call.
+   */
+  get commitMode(): CommitMode {
+    return this.runOwnsCheckpoints ? 'batched' : this.requestedCommit;
   }
 
   /** One more port uses this connection. */

@@ -36,7 +36,7 @@ export const sqliteBackend: BackendFactory = {
     const file = sqlitePath(config);
     const readOnly = config.sqlite.read_only;
     if (!readOnly) mkdirSync(dirname(file), { recursive: true });
-    const sdb = openSqliteDatabase(file, { readOnly });
+    const sdb = openSqliteDatabase(file, { readOnly, commit: config.sqlite.commit });
     try {
       // each port holds a reference; the connection closes when the last port closes
       return {

@@ -19,7 +19,7 @@ import {
   type Task,
   type TaskStatus,
 } from '../../domain/schemas.ts';
-import { assertCampaignTransition, assertTaskTransition, canTransitionTask } from '../../domain/status.ts';
+import { assertCampaignTransition, assertTaskTransition } from '../../domain/status.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import { fastAuditDraft, fastCampaignPatch, fastTask, fastTaskPatch, isTaskStatus } from './fast-checks.ts';
 import type { CampaignPatch, StateStore, StateTransaction, TaskPatch } from '../state-store.ts';
@@ -86,21 +86,23 @@ class GuardedTx implements StateTransaction {
     try {
       const p = fastTaskPatch(patch) ? patch : parseOrThrow(TaskPatchSchema, patch, 'task patch');
       if (expected_status !== undefined && !isTaskStatus(expected_status)) parseOrThrow(TaskStatusSchema, expected_status, 'expected task status');
-      // with an expected status, the adapter refuses any other current status (a conflict), so a
-      // legal expected → new transition needs no read; everything else reads and checks
-      if (p.status !== undefined && !(expected_status !== undefined && canTransitionTask(expected_status, p.status))) {
-        return this.checkedTaskUpdate(id, p, expected_status, p.status);
+      if (p.status !== undefined) {
+        // the transition is checked from the status the unit read (its expected status), which
+        // the adapter's compare-and-set then holds it to: no second, unlocked read decides
+        if (expected_status !== undefined) assertTaskTransition(id, expected_status, p.status);
+        else return this.checkedTaskUpdate(id, p, p.status);
       }
       return this.inner.updateTask(id, p, expected_status);
     } catch (e) {
       return Promise.reject(e);
     }
   }
-  private async checkedTaskUpdate(id: string, p: TaskPatch, expected_status: TaskStatus | undefined, to: TaskStatus): Promise<Task> {
+  /** A status change without an expected status: checked from the status read here, and held to it. */
+  private async checkedTaskUpdate(id: string, p: TaskPatch, to: TaskStatus): Promise<Task> {
     const cur = await this.inner.getTask(id);
     if (!cur) throw new NotFoundError('task', id);
-    if (expected_status === undefined || cur.status === expected_status) assertTaskTransition(id, cur.status, to);
-    return this.inner.updateTask(id, p, expected_status);
+    assertTaskTransition(id, cur.status, to);
+    return this.inner.updateTask(id, p, cur.status);
   }
   claimIdempotencyKey(key: string): Promise<boolean> {
     if (typeof key !== 'string' || key.length === 0 || key.length > 256) {
