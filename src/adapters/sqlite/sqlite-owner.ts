@@ -218,7 +218,14 @@ export function acquireOwnerLock(file: string, opts: AcquireOptions = {}): Owner
   const record = myRecord(file);
   const text = `${JSON.stringify(record)}\n`;
   const tmp = `${lock}.${record.token}.tmp`;
-  writeWhole(tmp, text, 'wx');
+  try {
+    writeWhole(tmp, text, 'wx');
+  } catch (e) {
+    throw new BackendUnavailableError(`cannot open ${file} to write: its owner lock cannot be created beside it (${(e as Error).message}); is the folder writable?`, {
+      file,
+      lock,
+    });
+  }
   try {
     const attempts = opts.attempts ?? 16;
     for (let i = 0; i < attempts; i++) {
