@@ -34,6 +34,11 @@ afterEach(async () => {
   }
 });
 
+/** The pid in a file's owner lock. */
+function lockOf(file: string): number {
+  return (JSON.parse(readFileSync(ownerLockPath(file), 'utf8')) as { pid: number }).pid;
+}
+
 /** A database file alone in a fresh folder. */
 function fileInOwnFolder(label: string): string {
   const dir = tempDbPath(label).replace(/\.sqlite$/, '');
@@ -164,6 +169,12 @@ describe('sqlite: read-only opens write nothing', () => {
     expect(await readOnlyRows(file)).toEqual({ rows: ['first', 'kept', 'second'], way: 'live' }); // a fresh open sees the commit
     w.send('write third');
     expect(await w.next()).toEqual({ wrote: 'third' });
+
+    // the read commands too: chimera export beside the writer, which still holds the file
+    const exp = await cli(['export', '--backend', 'sqlite', '--db', file]);
+    expect(exp.code, exp.stderr).toBe(0);
+    expect((JSON.parse(exp.stdout) as { counts: { persona_cache: number } }).counts.persona_cache).toBe(4);
+    expect(lockOf(file)).toBe(w.pid);
   });
 
   it('refuses every write through a read-only open with ReadOnlyDatabaseError, not a raw SQLITE_READONLY', async () => {
