@@ -507,7 +507,12 @@ export class StudioService {
     }
     if (profile.kind === 'sqlite') {
       const file = profile.path as string;
-      if (run?.fresh) rmSync(resolve(file, '..'), { recursive: true, force: true });
+      if (run?.fresh) {
+        // the folder is this profile's; it is cleared only by its owner: opening it for writing
+        // takes the owner lock, so a file another process holds is refused, naming the holder
+        if (existsSync(file)) await (await composePorts({ ...config, mode: 'sqlite', sqlite: { ...config.sqlite, path: file } }, new VirtualClock())).close();
+        rmSync(resolve(file, '..'), { recursive: true, force: true });
+      }
       mkdirSync(resolve(file, '..'), { recursive: true });
       // a profile that holds a run resumes it, with the run's own scenario and settings
       const existing = existsSync(file) ? await readStoredRun(config, file) : null;
@@ -877,7 +882,13 @@ function taskRow(t: Task): TaskRow {
 
 /** The run a SQLite profile holds (its scenario, personas and engine settings), or null. */
 async function readStoredRun(config: ChimeraConfig, file: string): Promise<{ loaded: LoadedScenario; config: Record<string, unknown> } | null> {
-  const ports = await composePorts({ ...config, mode: 'sqlite', sqlite: { ...config.sqlite, path: file } }, new VirtualClock());
+  // only reads: a read-only open takes no lock and writes nothing; a file from an older
+  // version (which a read-only open does not migrate) is opened as the session will open it
+  const at = (read_only: boolean) => composePorts({ ...config, mode: 'sqlite', sqlite: { ...config.sqlite, path: file, read_only } }, new VirtualClock());
+  const ports = await at(true).catch((e: unknown) => {
+    if ((e as ChimeraError).details && ((e as ChimeraError).details as { problem?: unknown }).problem === 'needs_migration') return at(false);
+    throw e;
+  });
   try {
     const run = await ports.runLog.loadRun();
     if (!run) return null;
