@@ -10,7 +10,6 @@ import type { AuditDraft, Campaign, Persona, PersonaMemory, Task, TaskStatus, Wo
 import { personaMemories, personaTraits } from '../domain/persona.ts';
 import type { Ports } from '../ports/index.ts';
 import type { Lease, WorkQueue } from '../ports/queue.ts';
-import type { StateTransaction } from '../ports/state-store.ts';
 import type { RunHeader } from '../ports/run-log.ts';
 import { SeededRng, auditIdFor } from '../domain/seeded-rng.ts';
 import type { EngineConfig, Scenario, ScenarioCampaign } from './config.ts';
@@ -21,8 +20,7 @@ import { personaViewFromTraits, type PersonaView } from './persona-view.ts';
 import { planCampaign, replanTask } from './planner.ts';
 import { runSkill, type SkillOutcome } from './skills.ts';
 import { assertSameRun, resumeByReplay } from './recovery.ts';
-import { UNIT_ATTEMPTS, retryingUnit } from './units.ts';
-import { ANCHOR_ACTION } from '../domain/audit.ts';
+import * as units from './transactions.ts';
 
 /** How many ticks apart the audit chains are anchored together (when anything was audited in between). */
 export const ANCHOR_EVERY_TICKS = 10;
@@ -547,10 +545,11 @@ export class SwarmEngine {
     };
   }
 
-  /** Bumps the campaign's version (compare-and-set on what this actor read). */
-  private bump(tx: StateTransaction, c: Campaign, status?: Campaign['status']): Promise<Campaign> {
-    return tx.updateCampaign(c.id, c.state_version, status ? { status, updated_at: this.clock.iso() } : { updated_at: this.clock.iso() });
-  }
+  /** What the units of work (transactions.ts) need from the engine. */
+  private readonly unitContext: units.UnitContext = {
+    audit: (fields) => this.audit(fields),
+    iso: () => this.clock.iso(),
+  };
 
   private addMirror(m: CampaignMirror): void {
     this.campaigns.set(m.id, m);
@@ -629,12 +628,7 @@ export class SwarmEngine {
       updated_at: now,
       persona_id: sc.persona,
     };
-    await this.ports.state.transaction(async (tx) => {
-      await tx.insertCampaign(c);
-      await tx.appendAudit(
-        this.audit({ action: 'campaign.created', entity_type: 'campaign', entity_id: c.id, campaign_id: c.id, before_status: null, after_status: 'PLANNING', state_version: 1, details: { title: c.title, persona_id: c.persona_id } }),
-      );
-    });
+    await units.createCampaign(this.ports.state, this.unitContext, c);
     this.addMirror(new CampaignMirror(c.id, c.persona_id, c.goal, 'PLANNING', c.created_at));
     this.scenarioPieces.set(c.id, sc.content_pieces);
     this.emit('campaign.created', { campaign_id: c.id, data: { title: c.title, persona_id: c.persona_id } });
@@ -666,24 +660,7 @@ export class SwarmEngine {
     const m = this.mirror(id);
     // every task was decided while the campaign was paused: resuming completes it
     const completes = status === 'ACTIVE' && m.outstanding === 0 && m.tasks.size > 0;
-    // the operator's change reads the version in the unit (a conflict runs it again); a version
-    // the caller read (the UI) is the caller's to re-read: its conflict is reported
-    const c = await retryingUnit(this.ports.state, async (tx) => {
-      const cur = await tx.getCampaign(id);
-      if (!cur) throw new ValidationError(`unknown campaign ${id}`);
-      const read = expected_version === undefined ? cur : { ...cur, state_version: expected_version };
-      let next = await this.bump(tx, read, status);
-      await tx.appendAudit(
-        this.audit({ action: status === 'PAUSED' ? 'campaign.paused' : 'campaign.resumed', entity_type: 'campaign', entity_id: id, campaign_id: id, before_status: cur.status, after_status: status, state_version: next.state_version, details: null }),
-      );
-      if (completes) {
-        next = await this.bump(tx, next, 'COMPLETED');
-        await tx.appendAudit(
-          this.audit({ action: 'campaign.completed', entity_type: 'campaign', entity_id: id, campaign_id: id, before_status: 'ACTIVE', after_status: 'COMPLETED', state_version: next.state_version, details: null }),
-        );
-      }
-      return next;
-    }, expected_version === undefined ? UNIT_ATTEMPTS : 1);
+    const c = await units.setCampaignStatus(this.ports.state, this.unitContext, { id, status, ...(expected_version !== undefined ? { expected_version } : {}), completes });
     m.status = c.status;
     this.emit(status === 'PAUSED' ? 'campaign.paused' : 'campaign.resumed', { campaign_id: id, data: { state_version: c.state_version } });
     if (completes) this.emit('campaign.completed', { campaign_id: id });
@@ -714,16 +691,7 @@ export class SwarmEngine {
       { campaign_id: m.id, goal: m.goal, persona_id: m.persona_id, content_pieces: this.scenarioPieces.get(m.id) ?? 3, now },
       this.rng.fork(`plan/${m.id}`),
     );
-    const c = await retryingUnit(this.ports.state, async (tx) => {
-      const cur = await tx.getCampaign(m.id);
-      if (!cur) throw new ValidationError(`campaign ${m.id} vanished`);
-      await tx.insertTasks([planner, ...tasks]);
-      const next = await this.bump(tx, cur, 'ACTIVE');
-      await tx.appendAudit(
-        this.audit({ action: 'campaign.planned', entity_type: 'campaign', entity_id: m.id, campaign_id: m.id, before_status: cur.status, after_status: 'ACTIVE', state_version: next.state_version, details: { tasks: tasks.length } }),
-      );
-      return next;
-    });
+    const c = await units.plan(this.ports.state, this.unitContext, { campaign_id: m.id, planner, tasks });
     m.status = c.status;
     m.addTask(planner, this.tickNo);
     for (const t of tasks) m.addTask(t, this.tickNo);
@@ -736,19 +704,7 @@ export class SwarmEngine {
     if (!failed) throw new ValidationError(`task ${failed_id} vanished`);
     const replacement = replanTask(failed, this.rng.fork(`replan/${failed_id}`), this.clock.iso());
     const dependents = m.dependents.get(failed_id) ?? [];
-    await retryingUnit(this.ports.state, async (tx) => {
-      const cur = await tx.getCampaign(m.id);
-      if (!cur) throw new ValidationError(`campaign ${m.id} vanished`);
-      await tx.insertTasks([replacement]);
-      for (const d of dependents) {
-        const dt = await tx.getTask(d);
-        if (dt) await tx.updateTask(d, { depends_on: dt.depends_on.map((x) => (x === failed_id ? replacement.id : x)), updated_at: this.clock.iso() });
-      }
-      const next = await this.bump(tx, cur);
-      await tx.appendAudit(
-        this.audit({ action: 'task.replanned', entity_type: 'task', entity_id: replacement.id, campaign_id: m.id, before_status: null, after_status: 'PENDING', state_version: next.state_version, details: { supersedes: failed_id, branch: failed.branch, replans: replacement.replans } }),
-      );
-    });
+    await units.replan(this.ports.state, this.unitContext, { campaign_id: m.id, failed, replacement, dependents });
     m.replaced(failed_id, replacement, this.tickNo);
     this.emit('task.replanned', { campaign_id: m.id, task_id: replacement.id, data: { supersedes: failed_id, branch: failed.branch, replans: replacement.replans } });
     await this.enqueueTasks(m, m.isReady(replacement.id) ? [replacement.id] : []);
@@ -820,21 +776,7 @@ export class SwarmEngine {
 
   private async startWork(a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskInput>): Promise<void> {
     const task_id = lease.item.payload.task_id;
-    // the task's status is read in the unit that changes it: another worker's commit in between is a conflict, and the unit runs again
-    const claimed = await retryingUnit(this.ports.state, async (tx) => {
-      const task = await tx.getTask(task_id);
-      if (!task || (task.status !== 'PENDING' && task.status !== 'PROCESSING')) return { duplicate: task?.status ?? 'missing' } as const;
-      const c = await tx.getCampaign(m.id);
-      if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
-      // a redelivery (the task is still PROCESSING) is the same attempt: only a fresh claim counts
-      const attempts = task.status === 'PENDING' ? task.attempts + 1 : task.attempts;
-      const t = await tx.updateTask(task_id, { status: 'PROCESSING', attempts, updated_at: this.clock.iso() }, task.status);
-      const next = await this.bump(tx, c);
-      await tx.appendAudit(
-        this.audit({ action: 'task.claimed', entity_type: 'task', entity_id: task_id, campaign_id: m.id, before_status: task.status, after_status: 'PROCESSING', state_version: next.state_version, details: { attempt: t.attempts } }),
-      );
-      return { task, updated: t } as const;
-    });
+    const claimed = await units.claimTask(this.ports.state, this.unitContext, { campaign_id: m.id, task_id });
     if ('duplicate' in claimed) {
       await this.ack(this.ports.taskQueue, lease);
       this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: claimed.duplicate, stage: 'claim' } });
@@ -869,17 +811,7 @@ export class SwarmEngine {
           a.last = 'lost a lease';
           return true;
         }
-        await retryingUnit(this.ports.state, async (tx) => {
-          const c = await tx.getCampaign(m.id);
-          if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
-          const cur = await tx.getTask(b.task_id);
-          if (cur?.status !== 'PROCESSING') return;
-          await tx.updateTask(b.task_id, { status: 'PENDING', updated_at: this.clock.iso() }, 'PROCESSING');
-          const next = await this.bump(tx, c);
-          await tx.appendAudit(
-            this.audit({ action: 'task.retry', entity_type: 'task', entity_id: b.task_id, campaign_id: m.id, before_status: 'PROCESSING', after_status: 'PENDING', state_version: next.state_version, details: { attempt: b.attempt, reason: outcome.kind === 'transient' ? outcome.reason : '' } }),
-          );
-        });
+        await units.retryTask(this.ports.state, this.unitContext, { campaign_id: m.id, task_id: b.task_id, attempt: b.attempt, reason: outcome.reason });
         m.setStatus(b.task_id, 'PENDING', this.tickNo);
         this.emit('task.retry', { campaign_id: m.id, task_id: b.task_id, data: { attempt: b.attempt, level: 1, reason: outcome.reason } });
         a.last = `retrying ${b.task_id.slice(0, 8)} (level 1)`;
@@ -1033,34 +965,9 @@ export class SwarmEngine {
     action: string,
     details: Record<string, unknown>,
     expected_status: TaskStatus = 'PROCESSING',
-  ): Promise<{ outcome: 'ok' | 'completed' | 'duplicate'; written: Task | null }> {
+  ): Promise<units.DecisionOutcome> {
     const lastOutstanding = route === 'COMPLETED' && m.outstanding === 1 && m.tasks.get(task_id)?.status !== 'COMPLETED';
-    try {
-      return await this.ports.state.transaction(async (tx) => {
-        const task = await tx.getTask(task_id);
-        if (!task) throw new ValidationError(`task ${task_id} vanished`);
-        const key = `${task.idempotency_key}:${expected_status === 'PROCESSING' ? 'judged' : 'human'}`;
-        const c = await tx.getCampaign(m.id);
-        if (!c) throw new ValidationError(`campaign ${m.id} vanished`);
-        // a paused campaign (a human may decide during a pause) completes when it is resumed
-        const completesCampaign = lastOutstanding && c.status === 'ACTIVE';
-        const next = await tx.updateCampaign(m.id, version, { updated_at: this.clock.iso(), ...(completesCampaign ? { status: 'COMPLETED' as const } : {}) });
-        if (!(await tx.claimIdempotencyKey(key))) throw new DuplicateCommit();
-        const written = await tx.updateTask(task_id, { status: route, output_data, confidence_score: score, updated_at: this.clock.iso() }, expected_status);
-        await tx.appendAudit(
-          this.audit({ action, entity_type: 'task', entity_id: task_id, campaign_id: m.id, before_status: expected_status, after_status: route, state_version: next.state_version, details: { ...details, score } }),
-        );
-        if (completesCampaign) {
-          await tx.appendAudit(
-            this.audit({ action: 'campaign.completed', entity_type: 'campaign', entity_id: m.id, campaign_id: m.id, before_status: c.status, after_status: 'COMPLETED', state_version: next.state_version, details: null }),
-          );
-        }
-        return { outcome: completesCampaign ? ('completed' as const) : ('ok' as const), written };
-      });
-    } catch (e) {
-      if (e instanceof DuplicateCommit) return { outcome: 'duplicate', written: null };
-      throw e;
-    }
+    return units.decide(this.ports.state, this.unitContext, { campaign_id: m.id, task_id, version, route, output_data, score, action, details, expected_status, lastOutstanding });
   }
 
   private async afterDecision(m: CampaignMirror, task_id: string, route: TaskStatus, vector: Float32Array | null, completed: boolean, written: Task | null): Promise<void> {
@@ -1140,7 +1047,7 @@ export class SwarmEngine {
       try {
         result = await commit();
       } catch (e) {
-        if (!(e instanceof ConflictError) || expected_version !== undefined || attempt >= UNIT_ATTEMPTS) throw e;
+        if (!(e instanceof ConflictError) || expected_version !== undefined || attempt >= units.UNIT_ATTEMPTS) throw e;
       }
     }
     const { outcome, written } = result;
@@ -1164,15 +1071,7 @@ export class SwarmEngine {
    * this unit reads them, binding the chains together (src/domain/audit.ts verifies it).
    */
   private async anchorTurn(a: AgentState): Promise<boolean> {
-    const chains = await retryingUnit(this.ports.state, async (tx) => {
-      const heads = await tx.auditHeads();
-      delete heads[''];
-      const sorted = Object.fromEntries(Object.keys(heads).sort().map((k) => [k, heads[k]]));
-      await tx.appendAudit(
-        this.audit({ action: ANCHOR_ACTION, entity_type: 'system', entity_id: `tick-${this.tickNo}`, campaign_id: null, before_status: null, after_status: null, state_version: null, details: { heads: sorted } }),
-      );
-      return Object.keys(sorted).length;
-    });
+    const chains = await units.anchorAudit(this.ports.state, this.unitContext, { tick: this.tickNo });
     this.auditSinceAnchor = 0;
     this.lastAnchorTick = this.tickNo;
     a.last = `anchored ${chains} audit chain(s)`;
@@ -1247,8 +1146,6 @@ export class SwarmEngine {
     }
   }
 }
-
-class DuplicateCommit extends Error {}
 
 /** Error codes of a command refused before it changed anything. */
 const REFUSALS: ReadonlySet<string> = new Set(['VALIDATION', 'CONFLICT', 'ILLEGAL_TRANSITION', 'NOT_FOUND', 'DUPLICATE']);

@@ -76,7 +76,7 @@ export interface StateStore {
    * (and the unit's own writes), and take no locks; what must not have changed since it was read
    * is protected by the compare-and-set writes (`updateCampaign`'s expected version,
    * `updateTask`'s expected status), which fail with ConflictError. A body that reads what it
-   * compares inside the unit may simply run again on a conflict (src/engine/units.ts does).
+   * compares inside the unit may simply run again on a conflict (src/engine/transactions.ts does).
    *
    * `fn` may run more than once: an adapter retries it, a bounded number of times, on a
    * serialization failure or deadlock its backend reports. So `fn` touches only `tx` (no other
