@@ -5,7 +5,7 @@
  * completion. Time is the injected virtual clock; every random choice comes from a stream
  * derived from the run's seed. The engine reaches storage only through the ports.
  */
-import { ChimeraError, ConflictError, ValidationError } from '../domain/errors.ts';
+import { ChimeraError, ValidationError } from '../domain/errors.ts';
 import type { AuditDraft, Campaign, Persona, PersonaMemory, Task, TaskStatus, WorkerTaskInput, WorkerTaskOutput } from '../domain/schemas.ts';
 import { personaMemories, personaTraits } from '../domain/persona.ts';
 import type { Ports } from '../ports/index.ts';
@@ -14,16 +14,21 @@ import type { RunHeader } from '../ports/run-log.ts';
 import { SeededRng, auditIdFor } from '../domain/seeded-rng.ts';
 import type { EngineConfig, Scenario, ScenarioCampaign } from './config.ts';
 import { EventLog, type EngineEvent, type EventType } from './events.ts';
-import { judge, redactFlagged, type Verdict } from './judge.ts';
+import type { Verdict } from './judge.ts';
 import { CampaignMirror } from './mirror.ts';
 import { personaViewFromTraits, type PersonaView } from './persona-view.ts';
-import { planCampaign, replanTask } from './planner.ts';
-import { runSkill, type SkillOutcome } from './skills.ts';
+import type { SkillOutcome } from './skills.ts';
 import { assertSameRun, resumeByReplay } from './recovery.ts';
 import * as units from './transactions.ts';
+import type { AgentHost } from './agents/host.ts';
+import * as operator from './agents/operator.ts';
+import * as planner from './agents/planner.ts';
+import * as worker from './agents/worker.ts';
+import * as judgeAgent from './agents/judge.ts';
+import * as human from './agents/human.ts';
+import * as housekeeper from './agents/housekeeper.ts';
 
-/** How many ticks apart the audit chains are anchored together (when anything was audited in between). */
-export const ANCHOR_EVERY_TICKS = 10;
+export { ANCHOR_EVERY_TICKS } from './agents/housekeeper.ts';
 
 /** The clock the engine drives: the Clock port plus the ability to move it. */
 export interface EngineClock {
@@ -34,7 +39,7 @@ export interface EngineClock {
 
 export type AgentKind = 'operator' | 'planner' | 'worker' | 'judge' | 'human' | 'housekeeper';
 
-interface WorkerBusy {
+export interface WorkerBusy {
   readonly lease: Lease<WorkerTaskInput>;
   readonly task_id: string;
   readonly campaign_id: string;
@@ -43,7 +48,7 @@ interface WorkerBusy {
   readonly outcome: SkillOutcome;
 }
 
-interface JudgeBusy {
+export interface JudgeBusy {
   readonly lease: Lease<WorkerTaskOutput>;
   readonly campaign_id: string;
   readonly task_id: string;
@@ -110,7 +115,7 @@ export interface EngineInit {
   readonly checkpoint?: 'tick' | 'step';
 }
 
-export class SwarmEngine {
+export class SwarmEngine implements AgentHost {
   readonly config: EngineConfig;
   readonly scenario: Scenario;
   readonly log: EventLog;
@@ -125,26 +130,34 @@ export class SwarmEngine {
   finished: FinishReason | null = null;
   conflicts = 0;
   /** Audit events drafted since the last anchor, and the tick of that anchor (see anchorTurn). */
-  private auditSinceAnchor = 0;
-  private lastAnchorTick = 0;
+  /** @internal (agents) */
+  auditSinceAnchor = 0;
+  /** @internal (agents) */
+  lastAnchorTick = 0;
   /** Set when storage lost writes: the engine refuses to go on (see breaks()). */
   private broken: ChimeraError | null = null;
 
   /** @internal Swapped once by recovery: from the scratch ports the run was replayed on to the durable ones. */
   ports: Ports;
-  private readonly clock: EngineClock;
+  /** @internal (agents) */
+  readonly clock: EngineClock;
   private readonly checkpointEachStep: boolean;
-  private readonly rng: SeededRng;
-  private readonly personas = new Map<string, PersonaView>();
-  private readonly scenarioPieces = new Map<string, number>();
+  /** @internal (agents) */
+  readonly rng: SeededRng;
+  /** @internal (agents) */
+  readonly personas = new Map<string, PersonaView>();
+  /** @internal (agents) */
+  readonly scenarioPieces = new Map<string, number>();
   private cursor = 0;
   private actionsThisTick = 0;
-  private operatorDone = 0;
+  /** @internal (agents) */
+  operatorDone = 0;
   private current: EngineEvent[] = [];
   private currentAgent = 'system';
   private readonly lease_ms: number;
   private readonly personaList: readonly Persona[];
-  private readonly timer: PhaseTimer | undefined;
+  /** @internal (agents) */
+  readonly timer: PhaseTimer | undefined;
   /** When the run started (persona memories are stamped with it). */
   private startedAt: string | null = null;
   /**
@@ -159,9 +172,12 @@ export class SwarmEngine {
    * have expired; a sweep that could find nothing changes nothing, so skipping it changes no
    * outcome, only the cost of a turn every tick.
    */
-  private readonly leases = new Map<object, number>();
-  private readonly taskHint = new Set<string>();
-  private readonly reviewHint = new Set<string>();
+  /** @internal (agents) */
+  readonly leases = new Map<object, number>();
+  /** @internal (agents) */
+  readonly taskHint = new Set<string>();
+  /** @internal (agents) */
+  readonly reviewHint = new Set<string>();
 
   private constructor(init: EngineInit) {
     this.config = init.config;
@@ -339,7 +355,7 @@ export class SwarmEngine {
     this.beginAction('ui');
     switch (cmd.type) {
       case 'human.decide':
-        await this.humanDecide(cmd.task_id, cmd.decision, cmd.edited_text ?? null, cmd.reviewer ?? 'ui', cmd.expected_version);
+        await human.humanDecide(this, cmd.task_id, cmd.decision, cmd.edited_text ?? null, cmd.reviewer ?? 'ui', cmd.expected_version);
         break;
       case 'campaign.pause':
       case 'campaign.resume':
@@ -463,7 +479,8 @@ export class SwarmEngine {
     return { step: this.stepNo, tick: this.tickNo, agent: this.currentAgent, events };
   }
 
-  private emit(type: EventType, fields: { campaign_id?: string; task_id?: string; data?: Record<string, unknown> } = {}): void {
+  /** @internal (agents) */
+  emit(type: EventType, fields: { campaign_id?: string; task_id?: string; data?: Record<string, unknown> } = {}): void {
     if (this.current.length === 0) this.stepNo += 1;
     // one shape for every event (absent fields are undefined, which JSON leaves out)
     const e: EngineEvent = { step: this.stepNo, tick: this.tickNo, agent: this.currentAgent, type, campaign_id: fields.campaign_id, task_id: fields.task_id, data: fields.data };
@@ -501,7 +518,7 @@ export class SwarmEngine {
         return next !== undefined && next.tick <= this.tickNo;
       }
       case 'housekeeper':
-        return this.soonestLease() <= this.clock.now_ms() || this.anchorDue();
+        return this.soonestLease() <= this.clock.now_ms() || housekeeper.anchorDue(this);
       default:
         return true;
     }
@@ -510,17 +527,17 @@ export class SwarmEngine {
   private actUntimed(a: AgentState): Promise<boolean> {
     switch (a.kind) {
       case 'operator':
-        return this.operatorTurn();
+        return operator.operatorTurn(this);
       case 'planner':
-        return this.plannerTurn(a);
+        return planner.plannerTurn(this, a);
       case 'worker':
-        return a.busy ? this.workerFinish(a) : this.workerClaim(a);
+        return a.busy ? worker.workerFinish(this, a) : worker.workerClaim(this, a);
       case 'judge':
-        return a.busy ? this.judgeCommitDeliberated(a) : this.judgeClaim(a);
+        return a.busy ? judgeAgent.judgeCommitDeliberated(this, a) : judgeAgent.judgeClaim(this, a);
       case 'human':
-        return this.humanTurn(a);
+        return human.humanTurn(this, a);
       case 'housekeeper':
-        return this.housekeeperTurn(a);
+        return housekeeper.housekeeperTurn(this, a);
     }
   }
 
@@ -546,7 +563,8 @@ export class SwarmEngine {
   }
 
   /** What the units of work (transactions.ts) need from the engine. */
-  private readonly unitContext: units.UnitContext = {
+  /** @internal (agents) */
+  readonly unitContext: units.UnitContext = {
     audit: (fields) => this.audit(fields),
     iso: () => this.clock.iso(),
   };
@@ -557,14 +575,16 @@ export class SwarmEngine {
     this.mirrorOrder.push(m);
   }
 
-  private mirror(id: string): CampaignMirror {
+  /** @internal (agents) */
+  mirror(id: string): CampaignMirror {
     const m = this.campaigns.get(id);
     if (!m) throw new ValidationError(`unknown campaign ${id}`);
     return m;
   }
 
   /** Puts tasks on the campaign's task queue (the payload comes from the mirror: no store read). */
-  private async enqueueTasks(m: CampaignMirror, ids: readonly string[], log = true): Promise<void> {
+  /** @internal (agents) */
+  async enqueueTasks(m: CampaignMirror, ids: readonly string[], log = true): Promise<void> {
     const items: { id: string; payload: WorkerTaskInput }[] = [];
     for (const id of ids) {
       const t = m.tasks.get(id);
@@ -576,7 +596,8 @@ export class SwarmEngine {
     if (log && n > 0) this.emit('task.enqueued', { campaign_id: m.id, data: { count: n, first: ids[0] } });
   }
 
-  private async persona(id: string): Promise<PersonaView> {
+  /** @internal (agents) */
+  async persona(id: string): Promise<PersonaView> {
     const cached = this.personas.get(id);
     if (cached) return cached;
     const traits = await this.ports.personaCache.get(id);
@@ -637,26 +658,8 @@ export class SwarmEngine {
 
   // ---------------------------------------------------------------- operator
 
-  private async operatorTurn(): Promise<boolean> {
-    const next = this.scenario.operator[this.operatorDone];
-    if (!next || next.tick > this.tickNo) return false;
-    this.operatorDone += 1;
-    const id = this.campaignOrder[next.campaign];
-    if (!id) {
-      this.emit('campaign.paused', { data: { skipped: `no campaign #${next.campaign}` } });
-      return true;
-    }
-    const m = this.mirror(id);
-    const want = next.action === 'pause' ? 'PAUSED' : 'ACTIVE';
-    if ((want === 'PAUSED' && m.status !== 'ACTIVE') || (want === 'ACTIVE' && m.status !== 'PAUSED')) {
-      this.emit(want === 'PAUSED' ? 'campaign.paused' : 'campaign.resumed', { campaign_id: id, data: { skipped: `campaign is ${m.status}` } });
-      return true;
-    }
-    await this.setCampaignStatus(id, want);
-    return true;
-  }
-
-  private async setCampaignStatus(id: string, status: 'PAUSED' | 'ACTIVE', expected_version?: number): Promise<void> {
+  /** @internal (agents) */
+  async setCampaignStatus(id: string, status: 'PAUSED' | 'ACTIVE', expected_version?: number): Promise<void> {
     const m = this.mirror(id);
     // every task was decided while the campaign was paused: resuming completes it
     const completes = status === 'ACTIVE' && m.outstanding === 0 && m.tasks.size > 0;
@@ -668,62 +671,14 @@ export class SwarmEngine {
 
   // ---------------------------------------------------------------- planner
 
-  private async plannerTurn(a: AgentState): Promise<boolean> {
-    for (const id of this.campaignOrder) {
-      const m = this.campaigns.get(id) as CampaignMirror;
-      if (m.status === 'PLANNING') {
-        await this.plan(m);
-        a.last = `planned ${id.slice(0, 8)}`;
-        return true;
-      }
-      if (m.status === 'ACTIVE' && m.toReplan.length) {
-        await this.replan(m, m.toReplan[0] as string);
-        a.last = `re-planned a branch of ${id.slice(0, 8)}`;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private async plan(m: CampaignMirror): Promise<void> {
-    const now = this.clock.iso();
-    const { planner, tasks } = planCampaign(
-      { campaign_id: m.id, goal: m.goal, persona_id: m.persona_id, content_pieces: this.scenarioPieces.get(m.id) ?? 3, now },
-      this.rng.fork(`plan/${m.id}`),
-    );
-    const c = await units.plan(this.ports.state, this.unitContext, { campaign_id: m.id, planner, tasks });
-    m.status = c.status;
-    m.addTask(planner, this.tickNo);
-    for (const t of tasks) m.addTask(t, this.tickNo);
-    this.emit('campaign.planned', { campaign_id: m.id, data: { tasks: tasks.length, state_version: c.state_version } });
-    await this.enqueueTasks(m, m.readyTasks());
-  }
-
-  private async replan(m: CampaignMirror, failed_id: string): Promise<void> {
-    const failed = await this.ports.state.getTask(failed_id);
-    if (!failed) throw new ValidationError(`task ${failed_id} vanished`);
-    const replacement = replanTask(failed, this.rng.fork(`replan/${failed_id}`), this.clock.iso());
-    const dependents = m.dependents.get(failed_id) ?? [];
-    await units.replan(this.ports.state, this.unitContext, { campaign_id: m.id, failed, replacement, dependents });
-    m.replaced(failed_id, replacement, this.tickNo);
-    this.emit('task.replanned', { campaign_id: m.id, task_id: replacement.id, data: { supersedes: failed_id, branch: failed.branch, replans: replacement.replans } });
-    await this.enqueueTasks(m, m.isReady(replacement.id) ? [replacement.id] : []);
-  }
-
   // ---------------------------------------------------------------- workers
-
-  private async workerClaim(a: AgentState): Promise<boolean> {
-    const got = await this.claimNext(a, this.ports.taskQueue, this.taskHint, 'taskQueue');
-    if (!got) return false;
-    await this.startWork(a, got.m, got.lease);
-    return true;
-  }
 
   /**
    * Claims the next item for agent `a` from the queues of active campaigns, round-robin from
    * where it last found work, skipping queues the hint knows to be empty.
    */
-  private async claimNext<T>(
+  /** @internal (agents) */
+  async claimNext<T>(
     a: AgentState,
     queue: WorkQueue<T>,
     hint: Set<string>,
@@ -750,20 +705,23 @@ export class SwarmEngine {
   }
 
   /** When the first lease on this run's queues expires (Infinity when none is held). */
-  private soonestLease(): number {
+  /** @internal (agents) */
+  soonestLease(): number {
     let soonest = Infinity;
     for (const at of this.leases.values()) if (at < soonest) soonest = at;
     return soonest;
   }
 
   /** Acknowledges a lease this engine holds (and forgets it). */
-  private ack<T>(queue: WorkQueue<T>, lease: Lease<T>): Promise<boolean> {
+  /** @internal (agents) */
+  ack<T>(queue: WorkQueue<T>, lease: Lease<T>): Promise<boolean> {
     this.leases.delete(lease);
     return queue.ack(lease.queue, lease.lease_id);
   }
 
   /** Puts a held item back on its queue after `delay_ms` (and forgets the lease). */
-  private retryLease<T>(queue: WorkQueue<T>, lease: Lease<T>, delay_ms: number): Promise<{ attempts: number } | null> {
+  /** @internal (agents) */
+  retryLease<T>(queue: WorkQueue<T>, lease: Lease<T>, delay_ms: number): Promise<{ attempts: number } | null> {
     this.leases.delete(lease);
     return queue.retry(lease.queue, lease.lease_id, { delay_ms });
   }
@@ -774,188 +732,11 @@ export class SwarmEngine {
     if (d.ready === 0 && d.delayed === 0) hint.delete(id);
   }
 
-  private async startWork(a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskInput>): Promise<void> {
-    const task_id = lease.item.payload.task_id;
-    const claimed = await units.claimTask(this.ports.state, this.unitContext, { campaign_id: m.id, task_id });
-    if ('duplicate' in claimed) {
-      await this.ack(this.ports.taskQueue, lease);
-      this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: claimed.duplicate, stage: 'claim' } });
-      a.last = 'skipped a duplicate delivery';
-      return;
-    }
-    const { task, updated } = claimed;
-    m.setStatus(task_id, 'PROCESSING', this.tickNo);
-    const persona = (this.personas.get(m.persona_id) ?? (await this.persona(m.persona_id)));
-    this.timer?.start('work');
-    const outcome = runSkill(task.skill_name, lease.item.payload.params, persona, m.goal, this.config.faults, this.rng.fork(`skill/${task_id}/${updated.attempts}`));
-    this.timer?.stop();
-    const slow = this.rng.fork(`slow/${task_id}/${lease.item.attempts}`).chance(this.config.faults.slow_worker);
-    const until_tick = this.tickNo + 1 + (slow ? this.config.slow_extra_ticks : 0);
-    a.busy = { lease, task_id, campaign_id: m.id, attempt: updated.attempts, until_tick, outcome };
-    a.last = `working on ${task.skill_name} ${task_id.slice(0, 8)}`;
-    this.emit('task.claimed', { campaign_id: m.id, task_id, data: { attempt: updated.attempts, skill: task.skill_name, redelivery: lease.item.attempts, slow } });
-  }
-
-  private async workerFinish(a: AgentState): Promise<boolean> {
-    const b = a.busy as WorkerBusy;
-    if (this.tickNo < b.until_tick) return false;
-    a.busy = null;
-    const m = this.mirror(b.campaign_id);
-    let outcome = b.outcome;
-    if (outcome.kind === 'transient') {
-      if (b.attempt < this.config.retry.max_attempts) {
-        const r = await this.retryLease(this.ports.taskQueue, b.lease, this.config.retry.backoff_ticks * this.config.tick_ms);
-        this.taskHint.add(m.id);
-        if (!r) {
-          this.emit('task.lease_lost', { campaign_id: m.id, task_id: b.task_id, data: { stage: 'retry' } });
-          a.last = 'lost a lease';
-          return true;
-        }
-        await units.retryTask(this.ports.state, this.unitContext, { campaign_id: m.id, task_id: b.task_id, attempt: b.attempt, reason: outcome.reason });
-        m.setStatus(b.task_id, 'PENDING', this.tickNo);
-        this.emit('task.retry', { campaign_id: m.id, task_id: b.task_id, data: { attempt: b.attempt, level: 1, reason: outcome.reason } });
-        a.last = `retrying ${b.task_id.slice(0, 8)} (level 1)`;
-        return true;
-      }
-      outcome = { kind: 'failure', reason: `${outcome.reason}; still failing after ${b.attempt} attempts` };
-    }
-    const output: WorkerTaskOutput =
-      outcome.kind === 'ok'
-        ? { task_id: b.task_id, skill_name: b.lease.item.payload.skill_name, result: outcome.result, confidence_score: outcome.confidence, reasoning: outcome.reasoning }
-        : { task_id: b.task_id, skill_name: b.lease.item.payload.skill_name, result: { text: '', error: outcome.reason }, confidence_score: 0, reasoning: `worker error: ${outcome.reason}` };
-    await this.ports.reviewQueue.enqueue(m.reviewQueue, [{ id: `${b.task_id}:${b.attempt}`, payload: output }]);
-    this.reviewHint.add(m.id);
-    const held = await this.ack(this.ports.taskQueue, b.lease);
-    if (!held) this.emit('task.lease_lost', { campaign_id: m.id, task_id: b.task_id, data: { stage: 'ack' } });
-    this.emit('task.output', {
-      campaign_id: m.id,
-      task_id: b.task_id,
-      data: { attempt: b.attempt, confidence: output.confidence_score, fault: outcome.kind === 'ok' ? outcome.fault : outcome.kind === 'failure' ? 'skill_failure' : null },
-    });
-    a.last = `handed ${b.task_id.slice(0, 8)} to review`;
-    return true;
-  }
-
   // ---------------------------------------------------------------- judges
 
-  private async judgeClaim(a: AgentState): Promise<boolean> {
-    const got = await this.claimNext(a, this.ports.reviewQueue, this.reviewHint, 'reviewQueue');
-    if (!got) return false;
-    await this.review(a, got.m, got.lease);
-    return true;
-  }
-
-  private async evaluate(m: CampaignMirror, task: Task, output: WorkerTaskOutput): Promise<{ verdict: Verdict; vector: Float32Array | null }> {
-    const persona = (this.personas.get(m.persona_id) ?? (await this.persona(m.persona_id)));
-    const result = (output.result ?? {}) as { text?: string };
-    const text = typeof result.text === 'string' ? result.text : '';
-    const failed = output.confidence_score === 0 || text.length === 0;
-    let vector: Float32Array | null = null;
-    let hits: Awaited<ReturnType<Ports['memory']['search']>> = [];
-    if (!failed) {
-      vector = (await this.ports.embedder.embed([text]))[0] as Float32Array;
-      hits = await this.ports.memory.search({ vector, k: this.config.judge.memories_k, persona_id: m.persona_id, categories: this.config.judge.memory_categories });
-    }
-    return { verdict: judge({ text, confidence: output.confidence_score, failed }, persona, hits, this.config, task.replans), vector };
-  }
-
-  private async review(a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskOutput>): Promise<void> {
-    const task_id = lease.item.payload.task_id;
-    const c = await this.ports.state.getCampaign(m.id);
-    const task = await this.ports.state.getTask(task_id);
-    if (!c || !task || task.status !== 'PROCESSING') {
-      await this.ack(this.ports.reviewQueue, lease);
-      this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: task?.status ?? 'missing', stage: 'review' } });
-      a.last = 'skipped a duplicate output';
-      return;
-    }
-    const { verdict, vector } = await this.evaluate(m, task, lease.item.payload);
-    if (this.config.judge_think_ticks > 0) {
-      a.busy = { lease, campaign_id: m.id, task_id, version: c.state_version, verdict, until_tick: this.tickNo + this.config.judge_think_ticks };
-      a.last = `deliberating on ${task_id.slice(0, 8)} (read v${c.state_version})`;
-      this.emit('judge.decided', { campaign_id: m.id, task_id, data: { phase: 'read', state_version: c.state_version, score: verdict.score, route: verdict.route } });
-      return;
-    }
-    this.timer?.start('commit');
-    try {
-      await this.commitVerdict(a, m, lease, task, c.state_version, verdict, vector);
-    } finally {
-      this.timer?.stop();
-    }
-  }
-
-  private async judgeCommitDeliberated(a: AgentState): Promise<boolean> {
-    const b = a.busy as JudgeBusy;
-    if (this.tickNo < b.until_tick) return false;
-    a.busy = null;
-    const m = this.mirror(b.campaign_id);
-    const task = await this.ports.state.getTask(b.task_id);
-    if (!task || task.status !== 'PROCESSING') {
-      await this.ack(this.ports.reviewQueue, b.lease);
-      this.emit('task.duplicate', { campaign_id: m.id, task_id: b.task_id, data: { status: task?.status ?? 'missing', stage: 'commit' } });
-      return true;
-    }
-    await this.commitVerdict(a, m, b.lease, task, b.version, b.verdict, null);
-    return true;
-  }
-
-  /**
-   * Commits a verdict on the campaign version the judge read. A conflict means someone else
-   * committed since: the judge re-reads and re-decides (never overwrites), or defers if the
-   * campaign is no longer active.
-   */
-  private async commitVerdict(a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskOutput>, task: Task, version: number, verdict: Verdict, vector: Float32Array | null): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        const { outcome, written } = await this.commitDecision(m, task.id, version, verdict.route, {
-          output: lease.item.payload,
-          judge: { score: verdict.score, route: verdict.route, reasons: verdict.reasons, similarity: verdict.similarity, memories: verdict.memories, sensitive_topics: verdict.sensitive_topics, unsafe_words: verdict.unsafe_words },
-        }, verdict.score, 'judge.decided', { escalation: verdict.escalation, reasons: verdict.reasons });
-        await this.ack(this.ports.reviewQueue, lease);
-        if (outcome === 'duplicate') {
-          this.emit('task.duplicate', { campaign_id: m.id, task_id: task.id, data: { stage: 'idempotency' } });
-          return;
-        }
-        this.emit('judge.decided', {
-          campaign_id: m.id,
-          task_id: task.id,
-          data: { score: verdict.score, route: verdict.route, escalation: verdict.escalation, similarity: verdict.similarity, sensitive: verdict.sensitive_topics.length > 0 },
-        });
-        a.last = `${verdict.route === 'COMPLETED' ? 'approved' : verdict.route === 'FAILED' ? 'rejected' : 'escalated'} ${task.id.slice(0, 8)} (${verdict.score})`;
-        await this.afterDecision(m, task.id, verdict.route, vector, outcome === 'completed', written);
-        return;
-      } catch (e) {
-        if (!(e instanceof ConflictError)) throw e;
-        this.conflicts += 1;
-        const fresh = await this.ports.state.getCampaign(m.id);
-        this.emit('occ.conflict', { campaign_id: m.id, task_id: task.id, data: { read_version: version, actual_version: fresh?.state_version ?? null } });
-        if (!fresh || fresh.status !== 'ACTIVE') {
-          await this.retryLease(this.ports.reviewQueue, lease, this.config.tick_ms);
-          this.reviewHint.add(m.id);
-          this.emit('judge.deferred', { campaign_id: m.id, task_id: task.id, data: { campaign_status: fresh?.status ?? 'missing' } });
-          a.last = `deferred ${task.id.slice(0, 8)}: campaign ${fresh?.status}`;
-          return;
-        }
-        const freshTask = await this.ports.state.getTask(task.id);
-        if (!freshTask || freshTask.status !== 'PROCESSING') {
-          await this.ack(this.ports.reviewQueue, lease);
-          this.emit('task.duplicate', { campaign_id: m.id, task_id: task.id, data: { stage: 'reread' } });
-          return;
-        }
-        version = fresh.state_version;
-        task = freshTask;
-        ({ verdict, vector } = await this.evaluate(m, freshTask, lease.item.payload));
-      }
-    }
-    // others keep committing on this campaign: hand the output back for later instead of failing the run
-    await this.retryLease(this.ports.reviewQueue, lease, this.config.tick_ms);
-    this.reviewHint.add(m.id);
-    this.emit('judge.deferred', { campaign_id: m.id, task_id: task.id, data: { reason: 'conflicts', attempts: 5 } });
-    a.last = `deferred ${task.id.slice(0, 8)}: kept conflicting`;
-  }
-
   /** The one commit path for a decision on a task (judge or human). */
-  private async commitDecision(
+  /** @internal (agents) */
+  async commitDecision(
     m: CampaignMirror,
     task_id: string,
     version: number,
@@ -970,7 +751,8 @@ export class SwarmEngine {
     return units.decide(this.ports.state, this.unitContext, { campaign_id: m.id, task_id, version, route, output_data, score, action, details, expected_status, lastOutstanding });
   }
 
-  private async afterDecision(m: CampaignMirror, task_id: string, route: TaskStatus, vector: Float32Array | null, completed: boolean, written: Task | null): Promise<void> {
+  /** @internal (agents) */
+  async afterDecision(m: CampaignMirror, task_id: string, route: TaskStatus, vector: Float32Array | null, completed: boolean, written: Task | null): Promise<void> {
     m.setStatus(task_id, route, this.tickNo);
     if (route === 'COMPLETED') {
       if (completed) {
@@ -1003,102 +785,7 @@ export class SwarmEngine {
 
   // ---------------------------------------------------------------- human
 
-  private async humanTurn(a: AgentState): Promise<boolean> {
-    for (const id of this.campaignOrder) {
-      const m = this.campaigns.get(id) as CampaignMirror;
-      if (m.status !== 'ACTIVE') continue;
-      for (const tid of m.escalated) {
-        const t = m.tasks.get(tid);
-        if (!t || t.escalated_tick === null || t.escalated_tick + this.config.human.delay_ticks > this.tickNo) continue;
-        const r = this.rng.fork(`human/${tid}/${t.replans}`).next();
-        const h = this.config.human;
-        const decision = r < h.approve ? 'approve' : r < h.approve + h.edit ? 'edit' : 'reject';
-        await this.humanDecide(tid, decision, null, 'simulated-reviewer');
-        a.last = `${decision}d ${tid.slice(0, 8)}`;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** A human's decision on an escalated task: approve, reject, or edit then approve. */
-  async humanDecide(task_id: string, decision: 'approve' | 'reject' | 'edit', edited_text: string | null, reviewer: string, expected_version?: number): Promise<void> {
-    const task = await this.ports.state.getTask(task_id);
-    if (!task) throw new ValidationError(`unknown task ${task_id}`);
-    if (task.status !== 'ESC_HITL') throw new ChimeraError('ILLEGAL_TRANSITION', `task ${task_id} is ${task.status}, not waiting for review`);
-    const m = this.mirror(task.campaign_id);
-    const route: TaskStatus = decision === 'reject' ? 'FAILED' : 'COMPLETED';
-    const prev = (task.output_data ?? {}) as Record<string, unknown>;
-    let text = edited_text;
-    if (decision === 'edit' && !text) {
-      const orig = (prev.output as { result?: { text?: string } } | undefined)?.result?.text ?? '';
-      text = redactFlagged(orig, (this.personas.get(m.persona_id) ?? (await this.persona(m.persona_id))));
-    }
-    const output_data = { ...prev, human: { decision, reviewer }, ...(text ? { edited_text: text } : {}) };
-    // a version the reviewer saw is theirs to re-read (its conflict is reported); without one the
-    // decision does not depend on the version, so a conflict reads it again and commits on that
-    const commit = async () => {
-      const c = await this.ports.state.getCampaign(m.id);
-      if (!c) throw new ValidationError(`unknown campaign ${m.id}`);
-      return this.commitDecision(m, task_id, expected_version ?? c.state_version, route, output_data, task.confidence_score, 'human.decided', { decision, reviewer }, 'ESC_HITL');
-    };
-    let result: Awaited<ReturnType<typeof commit>> | null = null;
-    for (let attempt = 1; !result; attempt++) {
-      try {
-        result = await commit();
-      } catch (e) {
-        if (!(e instanceof ConflictError) || expected_version !== undefined || attempt >= units.UNIT_ATTEMPTS) throw e;
-      }
-    }
-    const { outcome, written } = result;
-    if (outcome === 'duplicate') {
-      this.emit('task.duplicate', { campaign_id: m.id, task_id, data: { stage: 'human' } });
-      return;
-    }
-    this.emit('human.decided', { campaign_id: m.id, task_id, data: { decision, reviewer } });
-    await this.afterDecision(m, task_id, route, null, outcome === 'completed', written);
-  }
-
   // ---------------------------------------------------------------- housekeeper
-
-  /** Every ANCHOR_EVERY_TICKS ticks in which audit events were written, the heads of all chains are anchored. */
-  private anchorDue(): boolean {
-    return this.auditSinceAnchor > 0 && this.tickNo - this.lastAnchorTick >= ANCHOR_EVERY_TICKS;
-  }
-
-  /**
-   * Writes an anchor event into the run's audit chain: the head of every campaign's chain as
-   * this unit reads them, binding the chains together (src/domain/audit.ts verifies it).
-   */
-  private async anchorTurn(a: AgentState): Promise<boolean> {
-    const chains = await units.anchorAudit(this.ports.state, this.unitContext, { tick: this.tickNo });
-    this.auditSinceAnchor = 0;
-    this.lastAnchorTick = this.tickNo;
-    a.last = `anchored ${chains} audit chain(s)`;
-    this.emit('audit.anchored', { data: { chains } });
-    return true;
-  }
-
-  private async housekeeperTurn(a: AgentState): Promise<boolean> {
-    const now = this.clock.now_ms();
-    if (this.soonestLease() > now) return this.anchorDue() ? this.anchorTurn(a) : false;
-    // what expired is redelivered now (or was already acked): forget it either way
-    for (const [l, at] of this.leases) if (at <= now) this.leases.delete(l);
-    const redelivered: string[] = [];
-    for (const id of this.campaignOrder) {
-      const m = this.campaigns.get(id) as CampaignMirror;
-      if (m.status === 'COMPLETED' || m.status === 'PLANNING') continue;
-      const t = await this.ports.taskQueue.redeliverExpired(m.taskQueue);
-      const r = await this.ports.reviewQueue.redeliverExpired(m.reviewQueue);
-      if (t.length) this.taskHint.add(id);
-      if (r.length) this.reviewHint.add(id);
-      redelivered.push(...t, ...r);
-    }
-    if (!redelivered.length) return this.anchorDue() ? this.anchorTurn(a) : false;
-    a.last = `redelivered ${redelivered.length} expired lease(s)`;
-    this.emit('lease.expired', { data: { ids: redelivered } });
-    return true;
-  }
 
   // ---------------------------------------------------------------- read-outs
 

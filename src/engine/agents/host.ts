@@ -1,0 +1,66 @@
+/**
+ * What the agents (one module each in this folder) see of the engine: its settings, the ports,
+ * the clock and seeded streams, the event log, the mirror of each campaign, and the
+ * single-process coordination the engine keeps in simulation mode (queue hints, the leases it
+ * holds). SwarmEngine implements it; the agents decide, the engine steps them.
+ */
+import type { SeededRng } from '../../domain/seeded-rng.ts';
+import type { Task, TaskStatus } from '../../domain/schemas.ts';
+import type { Ports } from '../../ports/index.ts';
+import type { Lease, WorkQueue } from '../../ports/queue.ts';
+import type { EngineConfig, Scenario } from '../config.ts';
+import type { AgentState, EngineClock, PhaseTimer } from '../engine.ts';
+import type { EventType } from '../events.ts';
+import type { CampaignMirror } from '../mirror.ts';
+import type { PersonaView } from '../persona-view.ts';
+import type { DecisionOutcome, UnitContext } from '../transactions.ts';
+
+export interface AgentHost {
+  readonly config: EngineConfig;
+  readonly scenario: Scenario;
+  readonly ports: Ports;
+  readonly clock: EngineClock;
+  readonly rng: SeededRng;
+  readonly timer: PhaseTimer | undefined;
+  readonly tickNo: number;
+  /** What the units of work (transactions.ts) need: audit drafts and the time. */
+  readonly unitContext: UnitContext;
+  readonly campaigns: Map<string, CampaignMirror>;
+  /** Campaign ids in creation order. */
+  readonly campaignOrder: readonly string[];
+  readonly personas: Map<string, PersonaView>;
+  /** Content pieces per campaign, from the scenario (or the UI's new campaign). */
+  readonly scenarioPieces: Map<string, number>;
+  /** Campaigns whose task (review) queue may hold claimable items: a hint, never the truth. */
+  readonly taskHint: Set<string>;
+  readonly reviewHint: Set<string>;
+  /** The leases this engine knows of and when they expire. */
+  readonly leases: Map<object, number>;
+  operatorDone: number;
+  conflicts: number;
+  auditSinceAnchor: number;
+  lastAnchorTick: number;
+
+  /** Adds an event to the current step. */
+  emit(type: EventType, fields?: { campaign_id?: string; task_id?: string; data?: Record<string, unknown> }): void;
+  mirror(id: string): CampaignMirror;
+  persona(id: string): Promise<PersonaView>;
+  enqueueTasks(m: CampaignMirror, ids: readonly string[], log?: boolean): Promise<void>;
+  claimNext<T>(a: AgentState, queue: WorkQueue<T>, hint: Set<string>, which: 'taskQueue' | 'reviewQueue'): Promise<{ m: CampaignMirror; lease: Lease<T> } | null>;
+  ack<T>(queue: WorkQueue<T>, lease: Lease<T>): Promise<boolean>;
+  retryLease<T>(queue: WorkQueue<T>, lease: Lease<T>, delay_ms: number): Promise<{ attempts: number } | null>;
+  soonestLease(): number;
+  commitDecision(
+    m: CampaignMirror,
+    task_id: string,
+    version: number,
+    route: TaskStatus,
+    output_data: unknown,
+    score: number | null,
+    action: string,
+    details: Record<string, unknown>,
+    expected_status?: TaskStatus,
+  ): Promise<DecisionOutcome>;
+  afterDecision(m: CampaignMirror, task_id: string, route: TaskStatus, vector: Float32Array | null, completed: boolean, written: Task | null): Promise<void>;
+  setCampaignStatus(id: string, status: 'PAUSED' | 'ACTIVE', expected_version?: number): Promise<void>;
+}
