@@ -2,7 +2,7 @@
 import { ModelMismatchError } from '../../domain/errors.ts';
 import { MEMORY_CATEGORIES, type MemoryCategory } from '../../domain/schemas.ts';
 import { UsageError, intFlag, personaFlag, type Command } from '../command.ts';
-import { MEMORY_FLAGS, MEMORY_FLAGS_USAGE, memoryConfig, openMemoryPorts } from './memory-options.ts';
+import { MEMORY_FLAGS, memoryFlagsUsage, memoryConfig, openMemoryPorts } from './memory-options.ts';
 
 function categories(values: Record<string, unknown>): MemoryCategory[] | undefined {
   const raw = values.category as string[] | undefined;
@@ -17,7 +17,9 @@ function categories(values: Record<string, unknown>): MemoryCategory[] | undefin
 export const memorySearchCommand: Command = {
   name: 'memory search',
   summary: "Find a persona's memories nearest to a text",
-  usage: ['  chimera memory search --persona ID [--category C ...] [--k N] "text"', MEMORY_FLAGS_USAGE].join('\n'),
+  get usage() {
+    return ['  chimera memory search --persona ID [--category C ...] [--k N] "text"', memoryFlagsUsage()].join('\n');
+  },
   options: { ...MEMORY_FLAGS, persona: { type: 'string' }, category: { type: 'string', multiple: true }, k: { type: 'string' } },
   allowPositionals: true,
   async run({ values, positionals }, io) {
