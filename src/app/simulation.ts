@@ -17,7 +17,7 @@ import { foldEvent, newFold, summarize, type EventFold, type RunSummary } from '
 import { VirtualClock } from '../sim/clock.ts';
 import { checkScenarioReferences, engineConfigFor, loadScenario, type LoadedScenario } from '../scenarios/load.ts';
 
-/** A backend's name in the registry (src/config/backends): `memory`, `sqlite`, … */
+/** A backend's name in the registry (src/config/backends), e.g. `memory`. */
 export type BackendChoice = string;
 
 export interface SimulationOptions {
