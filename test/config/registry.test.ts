@@ -64,7 +64,7 @@ describe('the backend registry', () => {
     }
     // the memory backend has no settings; the others validate theirs
     expect(memoryBackend.section).toBeUndefined();
-    expect(sqliteBackend.section?.schema.parse({})).toEqual({ path: 'chimera.db', commit: 'batched' });
+    expect(sqliteBackend.section?.schema.parse({})).toEqual({ path: 'chimera.db', commit: 'batched', read_only: false });
     expect(() => parseConfig({ sqlite: { commit: 'sometimes' } })).toThrow(/sqlite\.commit/);
     expect(() => parseConfig({ production: { redis_url: 'http://x' } })).toThrow(/production\.redis_url: must be a redis/);
   });

@@ -7,7 +7,7 @@ import { ProgressBar } from '../progress.ts';
 import { exportSnapshot, snapshotText } from '../snapshot.ts';
 import { sqliteMemoryRows } from '../../config/snapshot-files.ts';
 import { loadConfig, parseConfig, type ChimeraConfig } from '../../config/config.ts';
-import { backendByKind, backendChoicesText, backendKinds, backendHelpLines, fileBackends, isBuilt } from '../../config/backends/index.ts';
+import { backendByKind, backendChoicesText, backendKinds, backendHelpLines, fileBackends, isBuilt, readOnlyView } from '../../config/backends/index.ts';
 import { openRawPorts } from '../../config/compose.ts';
 import type { RawPorts } from '../../config/backends/types.ts';
 import { ConfigError } from '../../domain/errors.ts';
@@ -77,7 +77,7 @@ export const exportCommand: Command = {
     const target = backendTarget(values, io);
     if (target.file && !existsSync(target.file)) throw new ConfigError(`no database at ${target.file} (give an existing file with --db)`);
     const label = targetLabel(target);
-    const { ports, close } = await openTarget(target);
+    const { ports, close } = await openTarget({ ...target, config: readOnlyView(target.config) }); // reads only: no owner lock, nothing written
     const bar = new ProgressBar(io.stderr, 'export');
     try {
       const snap = await exportSnapshot(ports, String(values.backend), {

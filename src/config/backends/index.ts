@@ -122,6 +122,15 @@ export function configForBackend(base: ChimeraConfig, kind: string, file?: strin
   return entry.files.withPath(config, file);
 }
 
+/**
+ * The same config opened for reading only where its backend can be (nothing written, no owner
+ * lock: for commands that only read, beside a process that writes); else the config as it is.
+ */
+export function readOnlyView(config: ChimeraConfig): ChimeraConfig {
+  const entry = backendForMode(config.mode);
+  return entry.capabilities.readOnly && entry.files ? entry.files.readOnly(config) : config;
+}
+
 /** The profile a durable store keeps in a folder of the app's (`<data_dir>/profiles/<name>`): its config and file. */
 export function profileConfig(base: ChimeraConfig, kind: string, folder: string): { config: ChimeraConfig; file: string | null } {
   const entry = backendByKind(kind);

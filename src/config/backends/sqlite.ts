@@ -1,6 +1,8 @@
 /**
  * `sqlite` (DATABASE_MODE=sqlite): state, queues, persona cache and run log in one SQLite file
  * (config.sqlite.path, relative to config.data_dir unless absolute), sharing one connection.
+ * Opening it to write takes the file's owner lock (one writing process per file); with
+ * `sqlite.read_only` it is opened for reading only (src/adapters/sqlite/README.md).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -22,11 +24,22 @@ export const SqliteProfileSchema = z.strictObject({
    * 'each': every agent step is a commit during a simulation, every call outside one.
    */
   commit: z.enum(['batched', 'each']).default('batched'),
+  /** Open the file (and the persona memory beside it) for reading only: no owner lock, nothing written. */
+  read_only: z.boolean().default(false),
 });
 
 /** The database file a config points at. */
 export function sqlitePath(config: ChimeraConfig): string {
   return isAbsolute(config.sqlite.path) ? config.sqlite.path : resolve(config.data_dir, config.sqlite.path);
+}
+
+/**
+ * The same config with the SQLite file (and the persona memory beside it) opened read-only: for
+ * commands that only read (`chimera export`, `chimera memory search`), which then neither take the
+ * file's owner lock nor write anything, and work beside a process that is writing it.
+ */
+export function readOnlyConfig(config: ChimeraConfig): ChimeraConfig {
+  return Object.freeze({ ...config, sqlite: Object.freeze({ ...config.sqlite, read_only: true }) });
 }
 
 /** What SQLite's result codes (extended ones included: SQLITE_BUSY_SNAPSHOT, …) mean. */
@@ -66,18 +79,19 @@ export const sqliteBackend: BuiltBackend = {
     streamingExport: true,
   },
   classify: classifierFor(sqliteErrorClass),
-  describe: (config) => `SQLite (kept in ${sqlitePath(config)}${readOnlyOf(config) ? ', read-only' : ''})`,
+  describe: (config) => `SQLite (kept in ${sqlitePath(config)}${config.sqlite.read_only ? ', read-only' : ''})`,
   files: {
     path: sqlitePath,
     withPath: (config, file) => ({ ...config, sqlite: { ...config.sqlite, path: file } }),
-    readOnly: (config) => Object.freeze({ ...config, sqlite: Object.freeze({ ...config.sqlite, read_only: true }) }),
+    readOnly: readOnlyConfig,
     fileName: 'chimera.db',
   },
   checkpoint: (config) => (config.sqlite.commit === 'each' ? 'step' : 'tick'),
   create: async ({ config, clock }) => {
     const file = sqlitePath(config);
-    mkdirSync(dirname(file), { recursive: true });
-    const sdb = openSqliteDatabase(file, { commit: config.sqlite.commit });
+    const readOnly = config.sqlite.read_only;
+    if (!readOnly) mkdirSync(dirname(file), { recursive: true });
+    const sdb = openSqliteDatabase(file, { readOnly, commit: config.sqlite.commit });
     try {
       // each port holds a reference; the connection closes when the last port closes
       return {
@@ -92,8 +106,3 @@ export const sqliteBackend: BuiltBackend = {
     }
   },
 };
-
-/** sqlite.read_only, once the section has it (the owner-lock work adds it). */
-function readOnlyOf(config: ChimeraConfig): boolean {
-  return Boolean((config.sqlite as { read_only?: boolean }).read_only);
-}
