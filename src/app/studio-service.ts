@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type ChimeraConfig } from '../config/config.ts';
 import { composePorts } from '../config/compose.ts';
-import { backendByKind, backendKinds, configForBackend, defaultBackend, isBuilt, profileConfig } from '../config/backends/index.ts';
+import { backendByKind, backendKinds, backends, configForBackend, defaultBackend, isBuilt, profileConfig } from '../config/backends/index.ts';
 import { ChimeraError, ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { verifyAuditChain, GENESIS_HASH, type AuditHeads } from '../domain/audit.ts';
 import type { AuditEvent, Task } from '../domain/schemas.ts';
@@ -838,13 +838,13 @@ export class StudioService {
   private async backendStatus(): Promise<BackendStatus> {
     const s = this.current();
     // the named profiles of every backend that keeps a file, found by their files
-    const profiles: { name: string; path: string; bytes: number }[] = [];
+    const profiles: { kind: BackendKind; name: string; path: string; bytes: number }[] = [];
     const dir = this.profilesDir();
     if (existsSync(dir)) {
       for (const name of readdirSync(dir).sort()) {
         for (const kind of backendKinds({ built: true })) {
           const path = profileConfig(this.config, kind, join(dir, name)).file;
-          if (path && existsSync(path)) profiles.push({ name, path, bytes: statSync(path).size });
+          if (path && existsSync(path)) profiles.push({ kind: wireKind(kind), name, path, bytes: statSync(path).size });
         }
       }
     }
@@ -862,6 +862,9 @@ export class StudioService {
       data_dir: resolve(this.config.data_dir),
       sqlite_profiles: profiles,
       kinds: backendKinds({ built: true }).map(wireKind),
+      backends: backends()
+        .filter(isBuilt)
+        .map((b) => ({ kind: wireKind(b.kind), label: b.label, help: b.help, file_name: b.files?.fileName ?? null, capabilities: { ...b.capabilities } })),
     };
   }
 

@@ -30,6 +30,7 @@ import { BACKEND_KINDS } from '../../src/shared/types.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
 import { Simulation } from '../../src/app/simulation.ts';
 import { cli } from '../support/cli.ts';
+import { openStudio } from '../ui/studio-support.ts';
 import { fixtures } from '../support/fixtures.ts';
 import { ROOT } from '../layering/layers.ts';
 
@@ -276,6 +277,26 @@ describe('each port group may come from its own backend', () => {
     expect((prod as Error).message).toBe('ports.state: backend "production" is not available in this build yet (available: memory, sqlite)');
     expect(() => parseConfig({ ports: { queues: 'mongo' } })).toThrow(/ports\.queues: Invalid option/);
     expect(() => backendByKind('mongo', 'ports.queues')).toThrow('ports.queues must be one of memory, sqlite, production, got "mongo"');
+  });
+});
+
+describe("the app's profiles come from the registry", () => {
+  it('backend/status lists the built backends with their labels, capabilities and profile files; named profiles carry their kind', async () => {
+    const s = await openStudio();
+    try {
+      await s.service.call('backend/switch', { kind: 'sqlite', name: 'keep' });
+      const st = await s.service.call('backend/status', {});
+      expect(st.kinds).toEqual(backendKinds({ built: true }));
+      expect(st.backends.map((b) => [b.kind, b.label, b.file_name])).toEqual([
+        ['memory', 'In-memory', null],
+        ['sqlite', 'SQLite', 'chimera.db'],
+      ]);
+      expect(st.backends[1]?.capabilities).toEqual(sqliteBackend.capabilities);
+      expect(st.sqlite_profiles).toEqual([{ kind: 'sqlite', name: 'keep', path: join(s.data_dir, 'profiles', 'keep', 'chimera.db'), bytes: expect.any(Number) }]);
+      expect(st.capabilities).toMatchObject({ transactions: true, durable: true });
+    } finally {
+      await s.cleanup();
+    }
   });
 });
 

@@ -9,7 +9,8 @@ import type { BuiltBackend } from './types.ts';
 export const memoryBackend: BuiltBackend = {
   kind: 'memory',
   mode: 'in-memory',
-  help: 'in this process (nothing is kept)',
+  label: 'In-memory',
+  help: 'in this process: nothing is kept after it ends',
   ports: ['state', 'queues', 'cache'],
   capabilities: {
     transactions: true,

@@ -25,6 +25,7 @@ export const PRODUCTION_SETTINGS = [
 export const productionBackend: BackendEntry = {
   kind: 'production',
   mode: 'production',
+  label: 'Production',
   help: 'Postgres, Redis and Weaviate (not built yet)',
   section: { key: 'production', schema: ProductionProfileSchema, env: PRODUCTION_SETTINGS },
   ports: ['state', 'queues', 'cache'],

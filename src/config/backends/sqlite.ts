@@ -65,6 +65,7 @@ export function sqliteErrorClass(code: string): ErrorClass | undefined {
 export const sqliteBackend: BuiltBackend = {
   kind: 'sqlite',
   mode: 'sqlite',
+  label: 'SQLite',
   help: 'one SQLite file (--db FILE), kept across restarts',
   section: { key: 'sqlite', schema: SqliteProfileSchema },
   ports: ['state', 'queues', 'cache'],

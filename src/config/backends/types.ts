@@ -71,6 +71,8 @@ export interface BackendEntry {
   readonly kind: string;
   /** The DATABASE_MODE (config `mode`) whose profile this backend serves. */
   readonly mode: string;
+  /** Its name for people (`SQLite`), in the app. */
+  readonly label: string;
   /** One line for help texts. */
   readonly help: string;
   /** The config section it reads (e.g. `sqlite`), validated by `schema`; absent: it has no settings. */
