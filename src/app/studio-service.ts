@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type ChimeraConfig } from '../config/config.ts';
 import { composePorts } from '../config/compose.ts';
-import { backendByKind, backendKinds, backends, configForBackend, defaultBackend, isBuilt, profileConfig } from '../config/backends/index.ts';
+import { backendByKind, backendKinds, backends, configForBackend, defaultBackend, isBuilt, profileConfig, readOnlyView } from '../config/backends/index.ts';
 import { ChimeraError, ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { verifyAuditChain, GENESIS_HASH, type AuditHeads } from '../domain/audit.ts';
 import type { AuditEvent, Task } from '../domain/schemas.ts';
@@ -527,7 +527,12 @@ export class StudioService {
     if (profile.path !== null) {
       // a profile kept in a file of its own (profileFor)
       const file = profile.path;
-      if (run?.fresh) rmSync(resolve(file, '..'), { recursive: true, force: true });
+      if (run?.fresh) {
+        // the folder is this profile's; it is cleared only by its owner: opening it for writing
+        // takes the owner lock, so a file another process holds is refused, naming the holder
+        if (existsSync(file)) await (await composePorts(configForBackend(config, profile.kind, file), new VirtualClock())).close();
+        rmSync(resolve(file, '..'), { recursive: true, force: true });
+      }
       mkdirSync(resolve(file, '..'), { recursive: true });
       // a profile that holds a run resumes it, with the run's own scenario and settings
       const existing = existsSync(file) ? await readStoredRun(configForBackend(config, profile.kind, file), file) : null;
@@ -904,7 +909,12 @@ function taskRow(t: Task): TaskRow {
 
 /** The run a profile's store holds (its scenario, personas and engine settings), or null; `config` points at the store. */
 async function readStoredRun(config: ChimeraConfig, file: string): Promise<{ loaded: LoadedScenario; config: Record<string, unknown> } | null> {
-  const ports = await composePorts(config, new VirtualClock());
+  // only reads: a read-only open (where the backend has one) takes no lock and writes nothing; a
+  // store from an older version (which a read-only open does not migrate) is opened as the session will open it
+  const ports = await composePorts(readOnlyView(config), new VirtualClock()).catch((e: unknown) => {
+    if ((e as ChimeraError).details && ((e as ChimeraError).details as { problem?: unknown }).problem === 'needs_migration') return composePorts(config, new VirtualClock());
+    throw e;
+  });
   try {
     const run = await ports.runLog.loadRun();
     if (!run) return null;
