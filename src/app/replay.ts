@@ -9,6 +9,7 @@ import type { ExternalCommand } from '../engine/engine.ts';
 import type { RunSummary } from '../engine/summary.ts';
 import { Simulation, type RunFile } from './simulation.ts';
 import { parseConfig, type ChimeraConfig } from '../config/config.ts';
+import { defaultBackend } from '../config/backends/index.ts';
 
 export interface ReplayResult {
   readonly summary: RunSummary;
@@ -25,7 +26,7 @@ export async function replay(
   const { header, events } = file;
   const sim = await Simulation.open({
     scenario: { scenario: header.scenario, personas: [...header.personas], source: 'run file' },
-    backend: 'memory',
+    backend: defaultBackend().kind,
     engine: header.config as unknown as Record<string, unknown>,
     // a replay never touches the user's files: a fresh in-memory profile unless told otherwise
     config: opts.config ?? parseConfig({}),

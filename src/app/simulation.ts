@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { loadConfig, type ChimeraConfig } from '../config/config.ts';
 import { composePorts, composeScratchPorts, type ComposedPorts } from '../config/compose.ts';
 import { ValidationError } from '../domain/errors.ts';
+import { backendForMode, configForBackend, defaultBackend } from '../config/backends/index.ts';
 import { PersonaSchema, formatIssues, type Persona } from '../domain/schemas.ts';
 import { EngineConfigSchema, ScenarioSchema, type EngineConfig, type Scenario } from '../engine/config.ts';
 import { SwarmEngine, type ExternalCommand, type PhaseTimer } from '../engine/engine.ts';
@@ -16,13 +17,13 @@ import { foldEvent, newFold, summarize, type EventFold, type RunSummary } from '
 import { VirtualClock } from '../sim/clock.ts';
 import { checkScenarioReferences, engineConfigFor, loadScenario, type LoadedScenario } from '../scenarios/load.ts';
 
-export const BACKEND_CHOICES = ['memory', 'sqlite'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+/** A backend's name in the registry (src/config/backends), e.g. `memory`. */
+export type BackendChoice = string;
 
 export interface SimulationOptions {
   readonly scenario: string | LoadedScenario;
   readonly backend?: BackendChoice;
-  /** SQLite file for --backend sqlite. */
+  /** The store's file, for a backend that keeps one (--backend sqlite --db FILE). */
   readonly db?: string;
   /** Engine settings over the scenario's (seed, workers, faults, …). */
   readonly engine?: Record<string, unknown>;
@@ -34,11 +35,6 @@ export interface SimulationOptions {
   readonly onProgress?: (what: string, done: number, total: number) => void;
 }
 
-export function backendConfig(base: ChimeraConfig, backend: BackendChoice, db?: string): ChimeraConfig {
-  if (backend === 'memory') return { ...base, mode: 'in-memory' };
-  if (!db) throw new ValidationError('--backend sqlite needs --db FILE');
-  return { ...base, mode: 'sqlite', sqlite: { ...base.sqlite, path: db } };
-}
 
 export class Simulation {
   readonly fold: EventFold = newFold();
@@ -57,8 +53,8 @@ export class Simulation {
   static async open(opts: SimulationOptions): Promise<Simulation> {
     const loaded = typeof opts.scenario === 'string' ? loadScenario(opts.scenario) : opts.scenario;
     const engineConfig = engineConfigFor(loaded.scenario, opts.engine ?? {});
-    const backend = opts.backend ?? 'memory';
-    const config = backendConfig(opts.config ?? loadConfig(), backend, opts.db);
+    const backend = opts.backend ?? defaultBackend().kind;
+    const config = configForBackend(opts.config ?? loadConfig(), backend, opts.db);
     const clock = new VirtualClock();
     const ports = await composePorts(config, clock, opts.onProgress);
     try {
@@ -71,7 +67,7 @@ export class Simulation {
         keepEvents: opts.keepEvents ?? true,
         ...(opts.timer ? { timer: opts.timer } : {}),
         scratch: () => composeScratchPorts(clock, ports.embedder),
-        checkpoint: config.mode === 'sqlite' && config.sqlite.commit === 'each' ? 'step' : 'tick',
+        checkpoint: backendForMode(config.mode).checkpoint?.(config) ?? 'tick',
       });
       return new Simulation(engine, ports, backend, loaded, engineConfig);
     } catch (e) {

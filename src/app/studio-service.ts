@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type ChimeraConfig } from '../config/config.ts';
 import { composePorts } from '../config/compose.ts';
+import { backendByKind, backendKinds, backends, configForBackend, defaultBackend, isBuilt, profileConfig, readOnlyView } from '../config/backends/index.ts';
 import { ChimeraError, ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { verifyAuditChain, GENESIS_HASH, type AuditHeads } from '../domain/audit.ts';
 import type { AuditEvent, Task } from '../domain/schemas.ts';
@@ -48,7 +49,7 @@ import type {
   TaskRow,
   TaskStatus,
 } from '../shared/types.ts';
-import { STATUS_LETTERS, TASK_STATUSES } from '../shared/types.ts';
+import { BACKEND_KINDS, STATUS_LETTERS, TASK_STATUSES, type BackendKind } from '../shared/types.ts';
 
 export const DEFAULT_SCENARIO = 'review-queue';
 /** How long one run chunk may hold the event loop. */
@@ -110,7 +111,7 @@ export class StudioService {
     } catch (e) {
       // a damaged or foreign SQLite file must not keep the app from starting: fall back, say why
       s.settings.notice = `could not open the saved ${saved.backend.kind} profile (${(e as Error).message}); using in-memory`;
-      await s.openSession({ kind: 'memory', name: null, path: null }, null);
+      await s.openSession(inMemoryProfile(), null);
     }
     return s;
   }
@@ -143,7 +144,7 @@ export class StudioService {
     try {
       result = await handler(parsed.value);
     } catch (e) {
-      throw isStorageFailure(e) ? await this.recover(e) : e;
+      throw this.isStorageFailure(e) ? await this.recover(e) : e;
     }
     if (CHANNELS[channel].mutates) this.push({ type: 'changed', what: channel.startsWith('settings/') ? 'settings' : 'data' });
     return result;
@@ -417,15 +418,29 @@ export class StudioService {
   // ---------------------------------------------------------------- sessions
 
   /**
+   * An error of the storage itself (not of the request), as the session's backends read it
+   * (their classifiers in the registry, src/config/backends): anything they recognise but a
+   * conflict, which is the request's to handle.
+   */
+  private isStorageFailure(e: unknown): boolean {
+    const cls = this.session?.sim.ports.backend.classify(e) ?? null;
+    return cls !== null && cls !== 'conflict';
+  }
+
+  /**
    * After storage failed (a disk filled, the file went away), the engine's picture of the run
-   * is ahead of the file, which kept its last checkpoint: the session is reopened from the file
-   * (a durable profile resumes the run it holds), so the app goes on from what was saved. The
-   * error returned says what failed and where the run stands again.
+   * is ahead of the store, which kept its last checkpoint: a durable profile's session is
+   * reopened from the store (it resumes the run it holds), so the app goes on from what was
+   * saved. The error returned says what failed (as the backend classed it) and where the run
+   * stands again.
    */
   private async recover(e: unknown): Promise<ChimeraError> {
-    const why = (e as Error).message;
     const s = this.session;
-    if (!s || s.profile.kind !== 'sqlite') return e instanceof ChimeraError ? e : new ChimeraError('BACKEND_UNAVAILABLE', why);
+    const cls = s?.sim.ports.backend.classify(e) ?? null;
+    const why = `${cls === 'disk_full' ? 'disk full: ' : cls === 'auth' ? 'permission denied: ' : ''}${(e as Error).message}`;
+    if (!s || !s.sim.ports.backend.capabilities.durable || s.replayed_from !== null) {
+      return e instanceof ChimeraError ? e : new ChimeraError('BACKEND_UNAVAILABLE', why);
+    }
     return this.exclusive(async () => {
       if (this.session !== s) return new ChimeraError('BACKEND_UNAVAILABLE', why);
       try {
@@ -452,10 +467,13 @@ export class StudioService {
     return this.lock.run(fn);
   }
 
+  /** The profile a user picked: a backend that keeps a file keeps each named profile in a folder of its own. */
   private profileFor(kind: BackendProfile['kind'], name: string | null): BackendProfile {
-    if (kind === 'memory') return { kind, name: null, path: null };
-    if (!name) throw new ValidationError('name: a SQLite profile needs a name');
-    return { kind, name, path: join(this.profilesDir(), name, 'chimera.db') };
+    const entry = backendByKind(kind, 'kind');
+    if (!isBuilt(entry)) throw new ValidationError(`kind: the ${kind} backend is not available in this build`);
+    if (!entry.files) return { kind, name: null, path: null };
+    if (!name) throw new ValidationError(`name: a ${kind} profile needs a name`);
+    return { kind, name, path: profileConfig(this.config, kind, join(this.profilesDir(), name)).file };
   }
 
   private profilesDir(): string {
@@ -463,9 +481,10 @@ export class StudioService {
   }
 
   private configFor(profile: BackendProfile): ChimeraConfig {
-    // persona memory must outlive the process on a durable profile, so SQLite profiles use the
-    // exact adapter, whose rows sit in persona-memory/ beside the profile's database file
-    const memory = { ...this.config.memory, adapter: profile.kind === 'sqlite' ? ('exact' as const) : ('memory' as const) };
+    // persona memory must outlive the process on a durable profile, so those use the exact
+    // adapter, whose rows sit in persona-memory/ beside the profile's store
+    const durable = backendByKind(profile.kind).capabilities.durable;
+    const memory = { ...this.config.memory, adapter: durable ? ('exact' as const) : ('memory' as const) };
     return { ...this.config, memory };
   }
 
@@ -482,7 +501,7 @@ export class StudioService {
       await this.openSession(profile, run);
     } catch (e) {
       // never leave the app without a session: fall back to in-memory and report
-      if (profile.kind !== 'memory') await this.openSession({ kind: 'memory', name: null, path: null }, null);
+      if (profile.kind !== inMemoryProfile().kind) await this.openSession(inMemoryProfile(), null);
       throw e;
     }
     this.push({ type: 'changed', what: 'session' });
@@ -505,17 +524,18 @@ export class StudioService {
       }
       overrides = last && last.scenario === loaded.scenario.name ? { seed: last.seed, workers: last.workers, faults: last.faults } : {};
     }
-    if (profile.kind === 'sqlite') {
-      const file = profile.path as string;
+    if (profile.path !== null) {
+      // a profile kept in a file of its own (profileFor)
+      const file = profile.path;
       if (run?.fresh) {
         // the folder is this profile's; it is cleared only by its owner: opening it for writing
         // takes the owner lock, so a file another process holds is refused, naming the holder
-        if (existsSync(file)) await (await composePorts({ ...config, mode: 'sqlite', sqlite: { ...config.sqlite, path: file } }, new VirtualClock())).close();
+        if (existsSync(file)) await (await composePorts(configForBackend(config, profile.kind, file), new VirtualClock())).close();
         rmSync(resolve(file, '..'), { recursive: true, force: true });
       }
       mkdirSync(resolve(file, '..'), { recursive: true });
       // a profile that holds a run resumes it, with the run's own scenario and settings
-      const existing = existsSync(file) ? await readStoredRun(config, file) : null;
+      const existing = existsSync(file) ? await readStoredRun(configForBackend(config, profile.kind, file), file) : null;
       if (existing) {
         loaded = existing.loaded;
         overrides = existing.config;
@@ -571,7 +591,7 @@ export class StudioService {
     metrics.update(r.sim.engine.log.all());
     this.session = {
       sim: r.sim,
-      profile: { kind: 'memory', name: null, path: null },
+      profile: inMemoryProfile(),
       metrics,
       replayed_from: r.sim.engine.stepNo,
       audit: [],
@@ -631,7 +651,7 @@ export class StudioService {
     this.pushStatus(true);
     this.runDone = this.runLoop(gen, req)
       .catch(async (e: unknown) => {
-        if (isStorageFailure(e)) e = await this.recover(e);
+        if (this.isStorageFailure(e)) e = await this.recover(e);
         this.push({ type: 'error', error: { code: e instanceof ChimeraError ? e.code : 'INTERNAL', message: (e as Error).message } });
       })
       .finally(() => {
@@ -822,27 +842,34 @@ export class StudioService {
 
   private async backendStatus(): Promise<BackendStatus> {
     const s = this.current();
-    const profiles: { name: string; path: string; bytes: number }[] = [];
+    // the named profiles of every backend that keeps a file, found by their files
+    const profiles: { kind: BackendKind; name: string; path: string; bytes: number }[] = [];
     const dir = this.profilesDir();
     if (existsSync(dir)) {
       for (const name of readdirSync(dir).sort()) {
-        const path = join(dir, name, 'chimera.db');
-        if (existsSync(path)) profiles.push({ name, path, bytes: statSync(path).size });
+        for (const kind of backendKinds({ built: true })) {
+          const path = profileConfig(this.config, kind, join(dir, name)).file;
+          if (path && existsSync(path)) profiles.push({ kind: wireKind(kind), name, path, bytes: statSync(path).size });
+        }
       }
     }
+    const caps = s.sim.ports.backend.capabilities;
     return {
       active: s.profile,
       description: s.replayed_from !== null ? `In-memory replay (rebuilt to step ${s.replayed_from})` : s.sim.ports.description,
       capabilities: {
-        transactions: s.sim.ports.state.capabilities.transactions,
-        durable: s.sim.ports.state.capabilities.durable,
+        transactions: caps.transactions,
+        durable: caps.durable,
         memory_exact: s.sim.ports.memory.capabilities.exact,
         memory_durable: s.sim.ports.memory.capabilities.durable,
       },
       notices: [...s.sim.ports.notices, ...(this.settings.notice ? [this.settings.notice] : [])],
       data_dir: resolve(this.config.data_dir),
       sqlite_profiles: profiles,
-      kinds: ['memory', 'sqlite'],
+      kinds: backendKinds({ built: true }).map(wireKind),
+      backends: backends()
+        .filter(isBuilt)
+        .map((b) => ({ kind: wireKind(b.kind), label: b.label, help: b.help, file_name: b.files?.fileName ?? null, capabilities: { ...b.capabilities } })),
     };
   }
 
@@ -880,13 +907,12 @@ function taskRow(t: Task): TaskRow {
   };
 }
 
-/** The run a SQLite profile holds (its scenario, personas and engine settings), or null. */
+/** The run a profile's store holds (its scenario, personas and engine settings), or null; `config` points at the store. */
 async function readStoredRun(config: ChimeraConfig, file: string): Promise<{ loaded: LoadedScenario; config: Record<string, unknown> } | null> {
-  // only reads: a read-only open takes no lock and writes nothing; a file from an older
-  // version (which a read-only open does not migrate) is opened as the session will open it
-  const at = (read_only: boolean) => composePorts({ ...config, mode: 'sqlite', sqlite: { ...config.sqlite, path: file, read_only } }, new VirtualClock());
-  const ports = await at(true).catch((e: unknown) => {
-    if ((e as ChimeraError).details && ((e as ChimeraError).details as { problem?: unknown }).problem === 'needs_migration') return at(false);
+  // only reads: a read-only open (where the backend has one) takes no lock and writes nothing; a
+  // store from an older version (which a read-only open does not migrate) is opened as the session will open it
+  const ports = await composePorts(readOnlyView(config), new VirtualClock()).catch((e: unknown) => {
+    if ((e as ChimeraError).details && ((e as ChimeraError).details as { problem?: unknown }).problem === 'needs_migration') return composePorts(config, new VirtualClock());
     throw e;
   });
   try {
@@ -902,9 +928,13 @@ async function readStoredRun(config: ChimeraConfig, file: string): Promise<{ loa
   }
 }
 
-/** An error of the storage itself (not of the request): the backend said so, or SQLite did. */
-function isStorageFailure(e: unknown): boolean {
-  if (e instanceof ChimeraError) return e.code === 'BACKEND_UNAVAILABLE';
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_');
+/** The profile of the default backend (everything in this process): the app's fallback. */
+function inMemoryProfile(): BackendProfile {
+  return { kind: wireKind(defaultBackend().kind), name: null, path: null };
+}
+
+/** A registry backend as the wire names it (src/shared keeps a copy of the names; a test keeps them equal). */
+function wireKind(kind: string): BackendKind {
+  if (!(BACKEND_KINDS as readonly string[]).includes(kind)) throw new ChimeraError('INTERNAL', `backend "${kind}" has no name on the wire (add it to BACKEND_KINDS in src/shared/types.ts)`);
+  return kind as BackendKind;
 }

@@ -7,15 +7,19 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { BACKEND_KINDS, THEMES, type Settings } from '../shared/types.ts';
 import { FaultRatesArg } from '../shared/contract.ts';
+import { defaultBackend } from '../config/backends/index.ts';
 
 export const SETTINGS_FILE = 'studio-settings.json';
+
+/** The default backend (the registry's), as the wire names it. */
+const DEFAULT_KIND = z.enum(BACKEND_KINDS).parse(defaultBackend().kind);
 
 const SettingsSchema = z.object({
   theme: z.enum(THEMES).default('system'),
   speed: z.number().min(0).max(1_000_000).default(0),
   backend: z
     .object({ kind: z.enum(BACKEND_KINDS), name: z.string().nullable().default(null), path: z.string().nullable().default(null) })
-    .default({ kind: 'memory', name: null, path: null }),
+    .default({ kind: DEFAULT_KIND, name: null, path: null }),
   last_run: z
     .object({ scenario: z.string().min(1), seed: z.int().min(0), workers: z.int().min(1), faults: FaultRatesArg })
     .nullable()

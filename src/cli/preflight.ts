@@ -19,7 +19,6 @@ import { UsageError, personaFlag, type CliIo } from './command.ts';
 import { backendTarget } from './commands/export.ts';
 import { memoryConfig } from './commands/memory-options.ts';
 import { requireAvailableMode } from '../config/backends/index.ts';
-import { sqlitePath } from '../config/backends/sqlite.ts';
 import { memoryFolder } from '../config/embedders.ts';
 
 type Args = { readonly values: Record<string, unknown>; readonly positionals: readonly string[] };
@@ -135,9 +134,10 @@ function memoryRead({ values }: Args, io: CliIo): void {
   const db = str(values.db);
   if (db !== undefined) checkExistingDatabase(at(io, db));
   const config = memoryConfig(values, io);
-  requireAvailableMode(config);
-  if (config.mode !== 'sqlite') return;
-  checkExistingDatabase(sqlitePath(config), db === undefined ? 'the database' : '--db');
+  const files = requireAvailableMode(config).files;
+  // only a backend that keeps a file keeps memories beside it
+  if (!files) return;
+  checkExistingDatabase(files.path(config), db === undefined ? 'the database' : '--db');
   if (config.memory.adapter !== 'memory') {
     const folder = memoryFolder(config);
     if (!stat(folder)?.isDirectory()) throw new UsageError(`no persona memory at ${folder} (import some with "chimera memory import" first)`);

@@ -2,38 +2,27 @@
  * The app's configuration: a validated file (chimera.config.json, or --config FILE) with
  * DATABASE_MODE and CHIMERA_* environment variables on top. Frozen once loaded.
  *
- * Environment: DATABASE_MODE (in-memory | sqlite | production), CHIMERA_DATA_DIR, and for the
- * production profile CHIMERA_POSTGRES_URL, CHIMERA_REDIS_URL (both required) and
- * CHIMERA_WEAVIATE_URL (optional).
+ * Environment: DATABASE_MODE (a mode of the backend registry, src/config/backends),
+ * CHIMERA_DATA_DIR, and the variables a backend declares for its section (the production
+ * profile's CHIMERA_POSTGRES_URL, CHIMERA_REDIS_URL and CHIMERA_WEAVIATE_URL).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.ts';
 import { formatIssues } from '../domain/schemas.ts';
 import { mergeDeep } from '../util/merge-deep.ts';
-
-export const DATABASE_MODES = ['in-memory', 'sqlite', 'production'] as const;
-export type DatabaseMode = (typeof DATABASE_MODES)[number];
+import { DEFAULT_MODE, backendForMode, backends, databaseModes, registryVersion } from './backends/index.ts';
+import { PORT_GROUPS } from './backends/types.ts';
+import { SqliteProfileSchema } from './backends/sqlite.ts';
+import { ProductionProfileSchema } from './backends/production.ts';
 
 export const MEMORY_ADAPTERS = ['memory', 'exact', 'hnsw'] as const;
 export const EMBEDDERS = ['hashing', 'transformers'] as const;
 
-export const ConfigSchema = z.strictObject({
-  mode: z.enum(DATABASE_MODES).default('in-memory'),
+/** The settings that belong to no backend. */
+const CommonShape = {
   /** Folder for databases, indexes, models and settings. */
   data_dir: z.string().min(1).default('.data'),
-  sqlite: z
-    .strictObject({
-      path: z.string().min(1).default('chimera.db'),
-      /**
-       * 'batched' (default): a simulation's checkpoint (the end of every tick) is one commit.
-       * 'each': every agent step is a commit during a simulation, every call outside one.
-       */
-      commit: z.enum(['batched', 'each']).default('batched'),
-      /** Open the file (and the persona memory beside it) for reading only: no owner lock, nothing written. */
-      read_only: z.boolean().default(false),
-    })
-    .default({ path: 'chimera.db', commit: 'batched', read_only: false }),
   memory: z
     .strictObject({
       adapter: z.enum(MEMORY_ADAPTERS).default('memory'),
@@ -56,15 +45,46 @@ export const ConfigSchema = z.strictObject({
       allow_downloads: z.boolean().default(false),
     })
     .default({ kind: 'hashing', dimensions: 256, model: 'Xenova/all-MiniLM-L6-v2', allow_downloads: false }),
-  production: z
-    .strictObject({
-      postgres_url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
-      redis_url: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
-      weaviate_url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').optional(),
-    })
-    .default({}),
+};
+
+/**
+ * The config's static shape (what TypeScript sees): `mode` is any registered DATABASE_MODE, one
+ * section per built-in backend, and `ports` picks a backend per port group.
+ */
+export const StaticConfigSchema = z.strictObject({
+  mode: z.string(),
+  ...CommonShape,
+  sqlite: SqliteProfileSchema,
+  production: ProductionProfileSchema,
+  ports: z.strictObject({ state: z.string().optional(), queues: z.string().optional(), cache: z.string().optional() }),
 });
-export type ChimeraConfig = z.infer<typeof ConfigSchema>;
+export type ChimeraConfig = z.infer<typeof StaticConfigSchema>;
+
+let cached: { version: number; schema: z.ZodType } | null = null;
+
+/**
+ * The config schema, derived from the backend registry: `mode` is one of its DATABASE_MODEs
+ * (default in-memory), each backend's section is its profile schema (with its defaults), and
+ * `ports.<group>` names a backend that serves that group.
+ */
+export function configSchema(): z.ZodType {
+  if (cached?.version === registryVersion()) return cached.schema;
+  const sections: Record<string, z.ZodType> = {};
+  for (const b of backends()) if (b.section) sections[b.section.key] = b.section.schema.default(b.section.schema.parse({}) as never);
+  const ports: Record<string, z.ZodType> = {};
+  for (const g of PORT_GROUPS) {
+    const kinds = backends().filter((b) => b.ports.includes(g)).map((b) => b.kind);
+    ports[g] = z.enum(kinds as [string, ...string[]]).optional();
+  }
+  const schema = z.strictObject({
+    mode: z.enum(databaseModes() as [string, ...string[]]).default(DEFAULT_MODE),
+    ...CommonShape,
+    ...sections,
+    ports: z.strictObject(ports).default({}),
+  });
+  cached = { version: registryVersion(), schema };
+  return schema;
+}
 
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object') {
@@ -74,28 +94,15 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-/** The production profile's connection settings: the environment variable and config field of each. */
-export const PRODUCTION_SETTINGS = [
-  { env: 'CHIMERA_POSTGRES_URL', field: 'postgres_url', required: true },
-  { env: 'CHIMERA_REDIS_URL', field: 'redis_url', required: true },
-  { env: 'CHIMERA_WEAVIATE_URL', field: 'weaviate_url', required: false },
-] as const;
 
 /** Validates a config object; the error names every bad field and where it came from. */
 export function parseConfig(raw: unknown, source = 'config'): ChimeraConfig {
-  const r = ConfigSchema.safeParse(raw ?? {});
+  const r = configSchema().safeParse(raw ?? {});
   if (!r.success) throw new ConfigError(`${source}: ${formatIssues(r.error)}`, r.error.issues);
-  if (r.data.mode === 'production') {
-    const missing = PRODUCTION_SETTINGS.filter((s) => s.required && !r.data.production[s.field]);
-    if (missing.length) {
-      throw new ConfigError(
-        `${source === 'config' ? '' : `${source}: `}the production profile needs its connection settings: set ${missing.map((s) => s.env).join(' and ')} ` +
-          `(CHIMERA_WEAVIATE_URL is optional), or ${missing.map((s) => `production.${s.field}`).join(' and ')} in the config file`,
-        { missing: missing.map((s) => s.env) },
-      );
-    }
-  }
-  return deepFreeze(r.data);
+  const config = r.data as ChimeraConfig;
+  const problem = backendForMode(config.mode).check?.(config, source);
+  if (problem) throw new ConfigError(problem);
+  return deepFreeze(config);
 }
 
 /** Reads the config file (if any) and applies environment overrides. */
@@ -116,18 +123,21 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
     }
   }
   if (env.DATABASE_MODE) {
-    if (!(DATABASE_MODES as readonly string[]).includes(env.DATABASE_MODE)) {
-      throw new ConfigError(`DATABASE_MODE must be one of ${DATABASE_MODES.join(', ')}, got "${env.DATABASE_MODE}"`);
+    if (!databaseModes().includes(env.DATABASE_MODE)) {
+      throw new ConfigError(`DATABASE_MODE must be one of ${databaseModes().join(', ')}, got "${env.DATABASE_MODE}"`);
     }
     raw = { ...raw, mode: env.DATABASE_MODE };
   }
   if (env.CHIMERA_DATA_DIR) raw = { ...raw, data_dir: env.CHIMERA_DATA_DIR };
-  const production: Record<string, string> = {};
-  for (const s of PRODUCTION_SETTINGS) {
-    const v = env[s.env];
-    if (v) production[s.field] = v;
+  // each backend's environment variables set fields of its section
+  for (const b of backends()) {
+    const section: Record<string, string> = {};
+    for (const s of b.section?.env ?? []) {
+      const v = env[s.env];
+      if (v) section[s.field] = v;
+    }
+    if (b.section && Object.keys(section).length) raw = mergeDeep(raw, { [b.section.key]: section });
   }
-  if (Object.keys(production).length) raw = mergeDeep(raw, { production });
   if (opts.overrides) raw = mergeDeep(raw, opts.overrides);
   const fromEnv = env.DATABASE_MODE ? `DATABASE_MODE=${env.DATABASE_MODE}` : '';
   const source = opts.file ? `${opts.file}${fromEnv ? ` with ${fromEnv}` : ''}` : fromEnv || 'config';

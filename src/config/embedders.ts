@@ -23,6 +23,7 @@ import { HnswPersonaMemory } from '../adapters/hnsw/hnsw-persona-memory.ts';
 import { MemoryRowStore } from '../adapters/hnsw/hnsw-row-store.ts';
 import { ChimeraError, ConfigError } from '../domain/errors.ts';
 import type { BackendContext } from './backends/types.ts';
+import { backendForMode } from './backends/index.ts';
 
 /** The local model folder: embedder.model_dir, else <data_dir>/models. */
 export function modelDir(config: ChimeraConfig): string {
@@ -77,7 +78,8 @@ export async function createEmbedder(config: ChimeraConfig, _ctx: BackendContext
  * removed on close, so one run's memories never leak into the next (runs stay reproducible).
  */
 export async function createPersonaMemory(config: ChimeraConfig, ctx: BackendContext): Promise<PersonaMemoryStore> {
-  if (config.mode === 'in-memory') {
+  // a profile that keeps nothing keeps no persona memory either
+  if (!backendForMode(config.mode).capabilities.durable) {
     if (config.memory.adapter === 'exact') return new ExactPersonaMemory();
     if (config.memory.adapter === 'hnsw') {
       const dir = mkdtempSync(join(tmpdir(), 'chimera-memory-'));

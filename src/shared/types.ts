@@ -271,9 +271,29 @@ export interface BackendStatus {
   readonly capabilities: { readonly transactions: boolean; readonly durable: boolean; readonly memory_exact: boolean; readonly memory_durable: boolean };
   readonly notices: readonly string[];
   readonly data_dir: string;
-  /** SQLite profiles found in the data folder. */
-  readonly sqlite_profiles: readonly { name: string; path: string; bytes: number }[];
+  /** Named profiles found in the data folder (of every backend that keeps a file; the field keeps its first name). */
+  readonly sqlite_profiles: readonly { kind: BackendKind; name: string; path: string; bytes: number }[];
   readonly kinds: readonly BackendKind[];
+  /** The backends this build can open, as the core's registry describes them. */
+  readonly backends: readonly BackendChoiceView[];
+}
+
+/** One backend of the core's registry, for the Backend view. */
+export interface BackendChoiceView {
+  readonly kind: BackendKind;
+  readonly label: string;
+  readonly help: string;
+  /** Its profiles are named files in the data folder (profiles/NAME/file_name); null: it keeps no file. */
+  readonly file_name: string | null;
+  readonly capabilities: {
+    readonly transactions: boolean;
+    readonly durable: boolean;
+    readonly multiWriter: boolean;
+    readonly readOnly: boolean;
+    readonly serverTime: boolean;
+    readonly exactSearch: boolean;
+    readonly streamingExport: boolean;
+  };
 }
 
 export interface Settings {

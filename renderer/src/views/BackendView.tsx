@@ -1,5 +1,6 @@
-/** Backend: the active profile and its capabilities; switch between in-memory and SQLite files at run time. */
+/** Backend: the active profile and its capabilities; switch between the core's backends (in-memory, SQLite files, …) at run time. */
 import { useState, type FormEvent } from 'react';
+import type { BackendChoiceView, BackendKind } from '../../../src/shared/types.ts';
 import { useChannel, useStudio } from '../lib/studio.tsx';
 
 export function BackendView() {
@@ -7,13 +8,16 @@ export function BackendView() {
   const b = useChannel('backend/status', {});
   const [name, setName] = useState('studio');
   const d = b.data;
-  const switchTo = async (kind: 'memory' | 'sqlite', profile?: string) => {
+  // the backends come from the core's registry: none is named here
+  const choices: readonly BackendChoiceView[] = d?.backends ?? [];
+  const label = (kind: BackendKind) => choices.find((c) => c.kind === kind)?.label ?? kind;
+  const switchTo = async (kind: BackendKind, profile?: string) => {
     const r = await act(() => api['backend/switch']({ kind, ...(profile ? { name: profile } : {}) }));
     if (r) toast('info', `Switched to ${r.description}`);
   };
-  const submit = (e: FormEvent) => {
+  const submit = (kind: BackendKind) => (e: FormEvent) => {
     e.preventDefault();
-    void switchTo('sqlite', name);
+    void switchTo(kind, name);
   };
   return (
     <section aria-labelledby="backend-h" className="view">
@@ -22,7 +26,7 @@ export function BackendView() {
         <div className="panel">
           <h2>Active profile</h2>
           <p data-testid="active-backend">
-            <b>{d.active.kind === 'memory' ? 'In-memory' : `SQLite “${d.active.name}”`}</b> — {d.description}
+            <b>{d.active.name === null ? label(d.active.kind) : `${label(d.active.kind)} “${d.active.name}”`}</b> — {d.description}
           </p>
           <dl className="kv small">
             <div><dt>Transactions</dt><dd>{d.capabilities.transactions ? 'yes' : 'best effort'}</dd></div>
@@ -42,20 +46,27 @@ export function BackendView() {
         <div className="panel grow">
           <h2>Profiles</h2>
           <ul className="profiles">
-            <li>
-              <b>In-memory</b> <span className="muted small">nothing is kept after the app closes</span>{' '}
-              <button type="button" onClick={() => void switchTo('memory')} disabled={d?.active.kind === 'memory'} aria-label="Switch to the in-memory backend">
-                Use
-              </button>
-            </li>
+            {choices
+              .filter((c) => c.file_name === null)
+              .map((c) => (
+                <li key={c.kind}>
+                  <b>{c.label}</b> <span className="muted small">{c.help}</span>{' '}
+                  <button type="button" onClick={() => void switchTo(c.kind)} disabled={d?.active.kind === c.kind} aria-label={`Switch to the ${c.label.toLowerCase()} backend`}>
+                    Use
+                  </button>
+                </li>
+              ))}
             {(d?.sqlite_profiles ?? []).map((p) => (
-              <li key={p.name}>
-                <b>SQLite “{p.name}”</b> <span className="mono muted small">{p.path}</span> <span className="small">({(p.bytes / 1024).toFixed(0)} KiB)</span>{' '}
+              <li key={`${p.kind}/${p.name}`}>
+                <b>
+                  {label(p.kind)} “{p.name}”
+                </b>{' '}
+                <span className="mono muted small">{p.path}</span> <span className="small">({(p.bytes / 1024).toFixed(0)} KiB)</span>{' '}
                 <button
                   type="button"
-                  onClick={() => void switchTo('sqlite', p.name)}
-                  disabled={d?.active.kind === 'sqlite' && d.active.name === p.name}
-                  aria-label={`Switch to SQLite profile ${p.name}`}
+                  onClick={() => void switchTo(p.kind, p.name)}
+                  disabled={d?.active.kind === p.kind && d.active.name === p.name}
+                  aria-label={`Switch to ${label(p.kind)} profile ${p.name}`}
                 >
                   Use
                 </button>
@@ -63,15 +74,21 @@ export function BackendView() {
             ))}
           </ul>
         </div>
-        <form className="panel form" onSubmit={submit} aria-labelledby="sqlite-h">
-          <h2 id="sqlite-h">Open a SQLite profile</h2>
-          <label>
-            Profile name
-            <input value={name} onChange={(e) => setName(e.target.value)} pattern="[A-Za-z0-9][A-Za-z0-9_\-]*" required />
-          </label>
-          <p className="muted small">The file lives in the data folder (profiles/NAME/chimera.db). A profile that holds a run resumes it; a new one starts the current scenario.</p>
-          <button type="submit">Switch to SQLite profile</button>
-        </form>
+        {choices
+          .filter((c) => c.file_name !== null)
+          .map((c) => (
+            <form key={c.kind} className="panel form" onSubmit={submit(c.kind)} aria-labelledby={`${c.kind}-h`}>
+              <h2 id={`${c.kind}-h`}>Open a {c.label} profile</h2>
+              <label>
+                Profile name
+                <input value={name} onChange={(e) => setName(e.target.value)} pattern="[A-Za-z0-9][A-Za-z0-9_\-]*" required />
+              </label>
+              <p className="muted small">
+                The file lives in the data folder (profiles/NAME/{c.file_name}). A profile that holds a run resumes it; a new one starts the current scenario.
+              </p>
+              <button type="submit">Switch to {c.label} profile</button>
+            </form>
+          ))}
       </div>
     </section>
   );

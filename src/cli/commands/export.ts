@@ -6,17 +6,20 @@ import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar } from '../progress.ts';
 import { exportSnapshot, snapshotText } from '../snapshot.ts';
 import { sqliteMemoryRows } from '../../config/snapshot-files.ts';
-import { loadConfig, type ChimeraConfig } from '../../config/config.ts';
-import { BACKENDS } from '../../config/backends/index.ts';
-import { readOnlyConfig, sqlitePath } from '../../config/backends/sqlite.ts';
+import { loadConfig, parseConfig, type ChimeraConfig } from '../../config/config.ts';
+import { backendByKind, backendChoicesText, backendKinds, backendHelpLines, fileBackends, isBuilt, readOnlyView } from '../../config/backends/index.ts';
+import { openRawPorts } from '../../config/compose.ts';
 import type { RawPorts } from '../../config/backends/types.ts';
 import { ConfigError } from '../../domain/errors.ts';
 import { VirtualClock } from '../../sim/clock.ts';
 
-/** The --backend values and the DATABASE_MODE each one selects. */
-export const SNAPSHOT_BACKENDS = { memory: 'in-memory', sqlite: 'sqlite' } as const;
+/** The --backend values of export and import: every backend this build can open (from the registry). */
+export const snapshotBackends = (): string[] => backendKinds({ built: true });
 
-/** What --backend/--db name: the config to open, and the SQLite file (null for memory). */
+/** "--backend sqlite" (or "--backend a or --backend b"): the backends --db applies to, for messages. */
+export const dbBackendsText = (): string => fileBackends().map((e) => `--backend ${e.kind}`).join(' or ');
+
+/** What --backend/--db name: the config to open, and the store's file (null for a backend without one). */
 export interface BackendTarget {
   readonly backend: string;
   readonly config: ChimeraConfig;
@@ -26,50 +29,45 @@ export interface BackendTarget {
 /** Reads --backend and --db (relative to the working directory). */
 export function backendTarget(values: Record<string, unknown>, io: CliIo): BackendTarget {
   const backend = values.backend;
-  if (typeof backend !== 'string' || !(backend in SNAPSHOT_BACKENDS)) {
-    throw new UsageError(`--backend must be one of ${Object.keys(SNAPSHOT_BACKENDS).join(', ')}, got "${String(backend ?? '')}"`);
+  if (typeof backend !== 'string' || !snapshotBackends().includes(backend)) {
+    throw new UsageError(`--backend must be one of ${snapshotBackends().join(', ')}, got "${String(backend ?? '')}"`);
   }
-  const mode = SNAPSHOT_BACKENDS[backend as keyof typeof SNAPSHOT_BACKENDS];
+  const entry = backendByKind(backend);
   const db = values.db as string | undefined;
-  if (db !== undefined && mode !== 'sqlite') throw new UsageError('--db applies to --backend sqlite only');
-  const overrides: Record<string, unknown> = { mode };
-  if (db !== undefined) overrides.sqlite = { path: isAbsolute(db) ? db : resolve(io.cwd, db) };
-  const config = loadConfig({ env: io.env, overrides });
-  return { backend, config, file: mode === 'sqlite' ? sqlitePath(config) : null };
+  if (db !== undefined && !entry.files) throw new UsageError(`--db applies to ${dbBackendsText()} only`);
+  const base = loadConfig({ env: io.env, overrides: { mode: entry.mode } });
+  const config = db !== undefined && entry.files ? parseConfig(entry.files.withPath(base, isAbsolute(db) ? db : resolve(io.cwd, db))) : base;
+  return { backend, config, file: entry.files ? entry.files.path(config) : null };
 }
 
 /** Opens the raw (unguarded) ports of a target, its SQLite file replaced by `file` when given. */
 export async function openTarget(
   target: BackendTarget,
   opts: { now_ms?: number; file?: string } = {},
-): Promise<{ ports: RawPorts; close: () => Promise<void> }> {
-  const factory = BACKENDS.find((b) => b.mode === target.config.mode);
-  if (!factory) throw new ConfigError(`backend ${target.backend} is not available in this build`);
-  const config = opts.file ? { ...target.config, sqlite: { ...target.config.sqlite, path: opts.file } } : target.config;
-  const ports = await factory.create({ config, clock: new VirtualClock(opts.now_ms) });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    for (const p of [ports.state, ports.taskQueue, ports.reviewQueue, ports.personaCache, ports.runLog]) await p.close();
-  };
-  return { ports, close };
+): Promise<{ ports: Omit<RawPorts, 'memory' | 'embedder'>; close: () => Promise<void> }> {
+  const entry = backendByKind(target.backend);
+  if (!isBuilt(entry)) throw new ConfigError(`backend ${target.backend} is not available in this build`);
+  const config = opts.file && entry.files ? entry.files.withPath(target.config, opts.file) : target.config;
+  return openRawPorts(config, new VirtualClock(opts.now_ms));
 }
 
 /** The target as the CLI names it in messages. */
-export const targetLabel = (t: BackendTarget): string => (t.file ? `sqlite ${t.file}` : t.backend);
+export const targetLabel = (t: BackendTarget): string => (t.file ? `${t.backend} ${t.file}` : t.backend);
 
 /** `chimera export`. */
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Write the whole state of a backend as a snapshot (JSON)',
-  usage: [
-    '  chimera export --backend memory|sqlite [--db FILE] [--out FILE] > snapshot.json',
-    '    --backend  where the state is (memory holds nothing across processes)',
-    '    --db       the SQLite file (default: <data_dir>/<sqlite.path> from the config)',
-    '    --out      write the snapshot to FILE instead of stdout',
-    '  Prints the snapshot\'s whole digest (SHA-256) on stderr; `chimera import --expect-digest` checks it.',
-  ].join('\n'),
+  get usage() {
+    return [
+      `  chimera export --backend ${backendChoicesText({ built: true })} [--db FILE] [--out FILE] > snapshot.json`,
+      '    --backend  where the state is:',
+      ...backendHelpLines({ built: true, indent: '                 ' }),
+      '    --db       the SQLite file (default: <data_dir>/<sqlite.path> from the config)',
+      '    --out      write the snapshot to FILE instead of stdout',
+      '  Prints the snapshot\'s whole digest (SHA-256) on stderr; `chimera import --expect-digest` checks it.',
+    ].join('\n');
+  },
   options: {
     backend: { type: 'string' },
     db: { type: 'string' },
@@ -79,7 +77,7 @@ export const exportCommand: Command = {
     const target = backendTarget(values, io);
     if (target.file && !existsSync(target.file)) throw new ConfigError(`no database at ${target.file} (give an existing file with --db)`);
     const label = targetLabel(target);
-    const { ports, close } = await openTarget({ ...target, config: readOnlyConfig(target.config) }); // reads only: no owner lock, nothing written
+    const { ports, close } = await openTarget({ ...target, config: readOnlyView(target.config) }); // reads only: no owner lock, nothing written
     const bar = new ProgressBar(io.stderr, 'export');
     try {
       const snap = await exportSnapshot(ports, String(values.backend), {

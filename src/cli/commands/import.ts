@@ -14,6 +14,7 @@ import { importSnapshot, parseSnapshot, type MemoryRows, type Snapshot, type Sna
 import { assertEmptyTarget, stageBeside, stagedMemoryRows } from '../../config/snapshot-files.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { MemoryRecord } from '../../ports/persona-memory.ts';
+import { backendByKind, backendChoicesText, backendHelpLines } from '../../config/backends/index.ts';
 import { backendTarget, openTarget, targetLabel, type BackendTarget } from './export.ts';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -66,12 +67,16 @@ function memoryRows(): MemoryRows {
 export const importCommand: Command = {
   name: 'import',
   summary: 'Restore a snapshot into an empty backend and verify it',
-  usage: [
-    '  chimera import --backend memory|sqlite [--db FILE] [--expect-digest SHA256] [SNAPSHOT.json] < snapshot.json',
-    '    reads SNAPSHOT.json, or stdin when no file is given; the target must be empty',
-    '    --expect-digest  refuse the snapshot unless its whole digest is this one (as `chimera export` printed it)',
-    '  Any edit to the snapshot is refused (its digests); a failed import leaves the target as it was.',
-  ].join('\n'),
+  get usage() {
+    return [
+      `  chimera import --backend ${backendChoicesText({ built: true })} [--db FILE] [--expect-digest SHA256] [SNAPSHOT.json] < snapshot.json`,
+      '    reads SNAPSHOT.json, or stdin when no file is given; the target must be empty',
+      '    --backend        where to restore it:',
+      ...backendHelpLines({ built: true, indent: '                       ' }),
+      '    --expect-digest  refuse the snapshot unless its whole digest is this one (as `chimera export` printed it)',
+      '  Any edit to the snapshot is refused (its digests); a failed import leaves the target as it was.',
+    ].join('\n');
+  },
   options: {
     backend: { type: 'string' },
     db: { type: 'string' },
@@ -122,7 +127,7 @@ export const importCommand: Command = {
       `imported ${counts.campaigns} campaigns, ${counts.tasks} tasks, ${counts.audit} audit events (chain verified), ${counts.queue_items} queue items, ` +
         `${counts.persona_memories} persona memories, ${counts.run_events} run events into ${label}; every section matches the digest sha256:${snap.digest.whole}\n`,
     );
-    if (values.backend === 'memory') io.stderr.write('note: the memory backend keeps nothing after this command; the snapshot was checked\n');
+    if (!backendByKind(target.backend).capabilities.durable) io.stderr.write(`note: the ${target.backend} backend keeps nothing after this command; the snapshot was checked\n`);
     return 0;
   },
 };

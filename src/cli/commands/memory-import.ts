@@ -13,7 +13,7 @@ import { parseSoulMd, personaMemories } from '../../domain/persona.ts';
 import { MEMORY_CATEGORIES, PersonaIdSchema, formatIssues, type PersonaMemory } from '../../domain/schemas.ts';
 import { ProgressBar } from '../progress.ts';
 import { UsageError, personaFlag, type Command } from '../command.ts';
-import { MEMORY_FLAGS, MEMORY_FLAGS_USAGE, memoryConfig, openMemoryPorts } from './memory-options.ts';
+import { MEMORY_FLAGS, memoryFlagsUsage, memoryConfig, openMemoryPorts } from './memory-options.ts';
 
 const BATCH = 64;
 
@@ -62,11 +62,13 @@ export function jsonLineMemories(text: string, source: string, persona: string, 
 export const memoryImportCommand: Command = {
   name: 'memory import',
   summary: "Embed a persona's SOUL.md or a JSON-lines file of memories into persona memory",
-  usage: [
-    '  chimera memory import --persona ID FILE',
-    '  FILE: a SOUL.md (front matter first) or JSON lines {"content", "category"?, "id"?, "timestamp"?}',
-    MEMORY_FLAGS_USAGE,
-  ].join('\n'),
+  get usage() {
+    return [
+      '  chimera memory import --persona ID FILE',
+      '  FILE: a SOUL.md (front matter first) or JSON lines {"content", "category"?, "id"?, "timestamp"?}',
+      memoryFlagsUsage(),
+    ].join('\n');
+  },
   options: { ...MEMORY_FLAGS, persona: { type: 'string' } },
   allowPositionals: true,
   async run({ values, positionals }, io) {

@@ -4,13 +4,12 @@
  */
 import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { EMBEDDERS, MEMORY_ADAPTERS, loadConfig, type ChimeraConfig } from '../../config/config.ts';
+import { EMBEDDERS, MEMORY_ADAPTERS, loadConfig, parseConfig, type ChimeraConfig } from '../../config/config.ts';
+import { backendByKind, backendChoicesText, backendForMode, backendKinds, fileBackends, isBuilt, type BackendEntry } from '../../config/backends/index.ts';
 import { composePorts, type ComposedPorts } from '../../config/compose.ts';
 import { SystemClock } from '../../sim/clock.ts';
 import { ProgressBar } from '../progress.ts';
 import { UsageError, type CliIo } from '../command.ts';
-
-const BACKENDS = { memory: 'in-memory', sqlite: 'sqlite', production: 'production' } as const;
 
 /** Flags every memory command accepts. */
 export const MEMORY_FLAGS: NonNullable<ParseArgsConfig['options']> = {
@@ -25,14 +24,23 @@ export const MEMORY_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   json: { type: 'boolean', default: false },
 };
 
-/** Usage lines for MEMORY_FLAGS. */
-export const MEMORY_FLAGS_USAGE = [
-  '  common: [--backend memory|sqlite|production] [--db FILE] [--memory exact|hnsw|memory] [--embedder hashing|transformers]',
-  '          [--model ID] [--model-dir DIR] [--allow-downloads] [--config FILE] [--json]',
-  '  The memories live in persona-memory/ beside the SQLite file (--db, else <data_dir>/chimera.db).',
-  '  Without --backend / --memory, an in-memory config means --backend sqlite --memory hnsw here:',
-  '  these commands work on the memories that are kept.',
-].join('\n');
+/** Usage lines for MEMORY_FLAGS (the backends from the registry). */
+export function memoryFlagsUsage(): string {
+  return [
+    `  common: [--backend ${backendChoicesText()}] [--db FILE] [--memory exact|hnsw|memory] [--embedder hashing|transformers]`,
+    '          [--model ID] [--model-dir DIR] [--allow-downloads] [--config FILE] [--json]',
+    '  The memories live in persona-memory/ beside the SQLite file (--db, else <data_dir>/chimera.db).',
+    `  Without --backend / --memory, a config that keeps nothing means --backend ${keptBackend().kind} --memory hnsw here:`,
+    '  these commands work on the memories that are kept.',
+  ].join('\n');
+}
+
+/** The backend the memory commands use for a config that keeps nothing: the first built one that keeps a file. */
+function keptBackend(): BackendEntry {
+  const e = fileBackends().find(isBuilt);
+  if (!e) throw new UsageError('this build has no backend that keeps persona memories');
+  return e;
+}
 
 function choice<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[]): T | undefined {
   const v = values[name];
@@ -45,16 +53,13 @@ function choice<T extends string>(values: Record<string, unknown>, name: string,
 export function memoryConfig(values: Record<string, unknown>, io: CliIo): ChimeraConfig {
   const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
   const base = loadConfig({ file, env: io.env });
-  const backend = choice(values, 'backend', Object.keys(BACKENDS) as (keyof typeof BACKENDS)[]);
+  const backend = choice(values, 'backend', backendKinds());
   const memory = choice(values, 'memory', MEMORY_ADAPTERS) ?? (base.memory.adapter === 'memory' ? 'hnsw' : base.memory.adapter);
   const embedder = choice(values, 'embedder', EMBEDDERS);
   const o: Record<string, unknown> = { data_dir: resolve(io.cwd, base.data_dir), memory: { adapter: memory } };
-  // the memory commands are about the kept memories: without --backend, an in-memory config means sqlite
-  o.mode = backend ? BACKENDS[backend] : base.mode === 'in-memory' ? 'sqlite' : base.mode;
-  if (values.db !== undefined) {
-    if (o.mode !== 'sqlite') throw new UsageError(`--db applies to the sqlite backend only (this command would use ${String(o.mode)})`);
-    o.sqlite = { path: resolve(io.cwd, String(values.db)) };
-  }
+  // the memory commands are about the kept memories: without --backend, a config that keeps nothing means the kept backend
+  const entry = backend ? backendByKind(backend) : backendForMode(base.mode).capabilities.durable ? backendForMode(base.mode) : keptBackend();
+  o.mode = entry.mode;
   const e: Record<string, unknown> = {};
   if (embedder) e.kind = embedder;
   if (values.model !== undefined) e.model = String(values.model);
@@ -62,7 +67,10 @@ export function memoryConfig(values: Record<string, unknown>, io: CliIo): Chimer
   else if (base.embedder.model_dir !== undefined) e.model_dir = resolve(io.cwd, base.embedder.model_dir);
   if (values['allow-downloads'] !== undefined) e.allow_downloads = Boolean(values['allow-downloads']);
   if (Object.keys(e).length) o.embedder = e;
-  return loadConfig({ file, env: io.env, overrides: o });
+  const config = loadConfig({ file, env: io.env, overrides: o });
+  if (values.db === undefined) return config;
+  if (!entry.files) throw new UsageError(`--db applies to the ${fileBackends().map((f) => f.kind).join(' or ')} backend only (this command would use ${entry.mode})`);
+  return parseConfig(entry.files.withPath(config, resolve(io.cwd, String(values.db))));
 }
 
 /** Opens the ports for a memory command, drawing start-up work (index rebuilds) as a progress bar and printing notices. */

@@ -13,7 +13,7 @@ import { createEmbedder, memoryFolder, memoryRowsPath, openPersonaMemoryAt, open
 import { SystemClock } from '../../sim/clock.ts';
 import { ProgressBar } from '../progress.ts';
 import { UsageError, type Command } from '../command.ts';
-import { MEMORY_FLAGS, MEMORY_FLAGS_USAGE, memoryConfig } from './memory-options.ts';
+import { MEMORY_FLAGS, memoryFlagsUsage, memoryConfig } from './memory-options.ts';
 
 const BATCH = 64;
 
@@ -39,7 +39,9 @@ export async function reembed(
 export const memoryReindexCommand: Command = {
   name: 'memory reindex',
   summary: 'Re-embed every stored memory with the configured embedder and rebuild the index',
-  usage: ['  chimera memory reindex [--force]', '  --force re-embeds even when the memories already use the configured model.', MEMORY_FLAGS_USAGE].join('\n'),
+  get usage() {
+    return ['  chimera memory reindex [--force]', '  --force re-embeds even when the memories already use the configured model.', memoryFlagsUsage()].join('\n');
+  },
   options: { ...MEMORY_FLAGS, force: { type: 'boolean', default: false } },
   async run({ values }, io) {
     const config = memoryConfig(values, io);

@@ -1,9 +1,9 @@
 /** `chimera memory search --persona ID [--category C] [--k N] "text" [--json]`: the k nearest memories to a text. */
 import { ModelMismatchError } from '../../domain/errors.ts';
-import { readOnlyConfig } from '../../config/backends/sqlite.ts';
+import { readOnlyView } from '../../config/backends/index.ts';
 import { MEMORY_CATEGORIES, type MemoryCategory } from '../../domain/schemas.ts';
 import { UsageError, intFlag, personaFlag, type Command } from '../command.ts';
-import { MEMORY_FLAGS, MEMORY_FLAGS_USAGE, memoryConfig, openMemoryPorts } from './memory-options.ts';
+import { MEMORY_FLAGS, memoryFlagsUsage, memoryConfig, openMemoryPorts } from './memory-options.ts';
 
 function categories(values: Record<string, unknown>): MemoryCategory[] | undefined {
   const raw = values.category as string[] | undefined;
@@ -18,7 +18,9 @@ function categories(values: Record<string, unknown>): MemoryCategory[] | undefin
 export const memorySearchCommand: Command = {
   name: 'memory search',
   summary: "Find a persona's memories nearest to a text",
-  usage: ['  chimera memory search --persona ID [--category C ...] [--k N] "text"', MEMORY_FLAGS_USAGE].join('\n'),
+  get usage() {
+    return ['  chimera memory search --persona ID [--category C ...] [--k N] "text"', memoryFlagsUsage()].join('\n');
+  },
   options: { ...MEMORY_FLAGS, persona: { type: 'string' }, category: { type: 'string', multiple: true }, k: { type: 'string' } },
   allowPositionals: true,
   async run({ values, positionals }, io) {
@@ -27,7 +29,7 @@ export const memorySearchCommand: Command = {
     if (!text) throw new UsageError('give the text to search for');
     const k = intFlag(values, 'k', 1, 1000) ?? 5;
     const cats = categories(values);
-    const ports = await openMemoryPorts(readOnlyConfig(memoryConfig(values, io)), io, Boolean(values.json)); // reads only: nothing written
+    const ports = await openMemoryPorts(readOnlyView(memoryConfig(values, io)), io, Boolean(values.json)); // reads only: nothing written
     try {
       const stored = await ports.memory.model();
       if (stored && stored.model_id !== ports.embedder.model_id) {

@@ -1,30 +1,33 @@
 /** `chimera simulate`: runs a scenario and prints a summary (a JSON object with --json). */
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
-import { requireAvailableMode } from '../../config/backends/index.ts';
+import { backendByKind, backendChoicesText, backendForMode, backendHelpLines, backendKinds, requireAvailableMode } from '../../config/backends/index.ts';
 import { FaultsSchema } from '../../engine/config.ts';
-import { Simulation, type BackendChoice } from '../../app/simulation.ts';
+import { Simulation } from '../../app/simulation.ts';
 import { engineConfigFor, loadScenario } from '../../scenarios/load.ts';
 import { ProgressBar } from '../progress.ts';
 import { UsageError, intFlag, type Command } from '../command.ts';
 import { formatSummary } from './format.ts';
+import { dbBackendsText } from './export.ts';
 
 const FAULTS = Object.keys(FaultsSchema.shape);
-
-/** The --backend values and the DATABASE_MODE each selects (production is validated, not built yet). */
-const BACKEND_MODES = { memory: 'in-memory', sqlite: 'sqlite', production: 'production' } as const;
 
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'Run a swarm simulation and print its summary',
-  usage: [
-    '  chimera simulate [--backend memory|sqlite|production] [--db FILE] [--seed N] [--scenario NAME|FILE]',
-    '                   [--workers N] [--judges N] [--ticks N | --until-done] [--fault NAME=RATE ...]',
-    '                   [--out RUNFILE] [--config FILE] [--json]',
-    `  faults: ${FAULTS.join(', ')}`,
-    '  --ticks N stops at tick N. Without --backend, DATABASE_MODE (or the config file) picks the profile.',
-    '  With --backend sqlite, a run already in the file is resumed.',
-  ].join('\n'),
+  // derived from the backend registry each time it is shown
+  get usage() {
+    return [
+      `  chimera simulate [--backend ${backendChoicesText()}] [--db FILE] [--seed N] [--scenario NAME|FILE]`,
+      '                   [--workers N] [--judges N] [--ticks N | --until-done] [--fault NAME=RATE ...]',
+      '                   [--out RUNFILE] [--config FILE] [--json]',
+      `  faults: ${FAULTS.join(', ')}`,
+      '  backends:',
+      ...backendHelpLines(),
+      '  --ticks N stops at tick N. Without --backend, DATABASE_MODE (or the config file) picks the profile.',
+      '  With a backend that keeps a file (--db FILE), a run already in the file is resumed.',
+    ].join('\n');
+  },
   options: {
     backend: { type: 'string' },
     db: { type: 'string' },
@@ -41,8 +44,8 @@ export const simulateCommand: Command = {
   },
   async run({ values }, io) {
     const flag = values.backend === undefined ? undefined : String(values.backend);
-    if (flag !== undefined && !(flag in BACKEND_MODES)) {
-      throw new UsageError(`--backend must be one of ${Object.keys(BACKEND_MODES).join(', ')}, got "${flag}"`);
+    if (flag !== undefined && !backendKinds().includes(flag)) {
+      throw new UsageError(`--backend must be one of ${backendKinds().join(', ')}, got "${flag}"`);
     }
     if (values.ticks !== undefined && values['until-done']) throw new UsageError('give --ticks N or --until-done, not both');
     const engine: Record<string, unknown> = {};
@@ -67,16 +70,17 @@ export const simulateCommand: Command = {
 
     // the profile: --backend, else the config's mode (DATABASE_MODE or --config), checked before any work
     const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
-    const config = loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: BACKEND_MODES[flag as keyof typeof BACKEND_MODES] } } : {}) });
+    const config = loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) });
     requireAvailableMode(config);
-    const backend: BackendChoice = config.mode === 'sqlite' ? 'sqlite' : 'memory';
+    const entry = backendForMode(config.mode);
+    const backend = entry.kind;
     let db: string | undefined;
     if (values.db !== undefined) {
-      if (backend !== 'sqlite') throw new UsageError(`--db applies to --backend sqlite only (this run would be on ${flag ?? config.mode}, which keeps no file)`);
+      if (!entry.files) throw new UsageError(`--db applies to ${dbBackendsText()} only (this run would be on ${flag ?? config.mode}, which keeps no file)`);
       db = resolve(io.cwd, String(values.db));
-    } else if (backend === 'sqlite') {
-      if (flag) throw new UsageError('--backend sqlite needs --db FILE');
-      db = resolve(io.cwd, config.data_dir, config.sqlite.path);
+    } else if (entry.files) {
+      if (flag) throw new UsageError(`--backend ${backend} needs --db FILE`);
+      db = resolve(io.cwd, entry.files.path(config));
     }
     const loaded = loadScenario(String(values.scenario), io.cwd);
     // engine settings are checked now too (a bad value fails before the database is opened)

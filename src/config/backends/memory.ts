@@ -1,12 +1,28 @@
-/** DATABASE_MODE=in-memory: everything in this process, nothing kept. */
+/** `memory` (DATABASE_MODE=in-memory): every port in this process, nothing kept. */
 import { MemoryStateStore } from '../../adapters/memory/memory-state-store.ts';
 import { MemoryQueue } from '../../adapters/memory/memory-queue.ts';
 import { MemoryPersonaCache } from '../../adapters/memory/memory-persona-cache.ts';
 import { MemoryRunLog } from '../../adapters/memory/memory-run-log.ts';
-import type { BackendFactory } from './types.ts';
+import { classifierFor } from './classify.ts';
+import type { BuiltBackend } from './types.ts';
 
-export const memoryBackend: BackendFactory = {
+export const memoryBackend: BuiltBackend = {
+  kind: 'memory',
   mode: 'in-memory',
+  label: 'In-memory',
+  help: 'in this process: nothing is kept after it ends',
+  ports: ['state', 'queues', 'cache'],
+  capabilities: {
+    transactions: true,
+    durable: false,
+    multiWriter: false,
+    readOnly: false,
+    serverTime: false,
+    exactSearch: true,
+    streamingExport: true,
+  },
+  // it has no driver: only the shared reading (conflicts, BACKEND_UNAVAILABLE) applies
+  classify: classifierFor(() => undefined),
   describe: () => 'In-memory (nothing is kept after the app closes)',
   create: async ({ clock }) => ({
     state: new MemoryStateStore(),

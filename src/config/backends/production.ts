@@ -1,0 +1,52 @@
+/**
+ * `production` (DATABASE_MODE=production): Postgres for state, Redis for queues and the persona
+ * cache, Weaviate for persona memory. Declared so its settings are validated (and a config that
+ * names it says what is missing), but not built yet: it has no `create`, and the registry
+ * refuses to open it with a message naming what is available.
+ */
+import { z } from 'zod';
+import { classifierFor } from './classify.ts';
+import type { BackendEntry } from './types.ts';
+
+/** The `production` section of the config: each connection URL, checked by its scheme. */
+export const ProductionProfileSchema = z.strictObject({
+  postgres_url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
+  redis_url: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
+  weaviate_url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').optional(),
+});
+
+/** The production profile's connection settings: the environment variable and config field of each. */
+export const PRODUCTION_SETTINGS = [
+  { env: 'CHIMERA_POSTGRES_URL', field: 'postgres_url', required: true },
+  { env: 'CHIMERA_REDIS_URL', field: 'redis_url', required: true },
+  { env: 'CHIMERA_WEAVIATE_URL', field: 'weaviate_url', required: false },
+] as const;
+
+export const productionBackend: BackendEntry = {
+  kind: 'production',
+  mode: 'production',
+  label: 'Production',
+  help: 'Postgres, Redis and Weaviate (not built yet)',
+  section: { key: 'production', schema: ProductionProfileSchema, env: PRODUCTION_SETTINGS },
+  ports: ['state', 'queues', 'cache'],
+  capabilities: {
+    transactions: true,
+    durable: true,
+    multiWriter: true,
+    readOnly: false,
+    serverTime: true,
+    exactSearch: false,
+    streamingExport: true,
+  },
+  // Postgres and Redis codes are read here once their adapters exist
+  classify: classifierFor(() => undefined),
+  describe: (config) => `Production (Postgres ${config.production.postgres_url ?? '?'}, Redis ${config.production.redis_url ?? '?'})`,
+  check(config, source) {
+    const missing = PRODUCTION_SETTINGS.filter((s) => s.required && !config.production[s.field]);
+    if (!missing.length) return null;
+    return (
+      `${source === 'config' ? '' : `${source}: `}the production profile needs its connection settings: set ${missing.map((s) => s.env).join(' and ')} ` +
+      `(CHIMERA_WEAVIATE_URL is optional), or ${missing.map((s) => `production.${s.field}`).join(' and ')} in the config file`
+    );
+  },
+};
