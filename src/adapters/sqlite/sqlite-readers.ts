@@ -197,7 +197,9 @@ class SqliteStateReader implements StateReader {
     const from = decodeCursor('tasks', 'ss', query.cursor);
     const w = new Where();
     if (query.campaign_id !== undefined) w.add('t.campaign_id = ?', query.campaign_id);
-    if (typeof query.status === 'string') w.add('t.status = ?', query.status);
+    // the review list's status as a literal, so the planner can use the partial index tasks_escalated (0004)
+    if (query.status === 'ESC_HITL') w.add(`t.status = 'ESC_HITL'`);
+    else if (typeof query.status === 'string') w.add('t.status = ?', query.status);
     else if (query.status !== undefined) w.add('t.status IN (SELECT value FROM json_each(?))', JSON.stringify(query.status));
     if (from) w.add('(t.created_at, t.id) > (?, ?)', ...from);
     const rows = this.q.all<TaskRow>(`SELECT ${this.taskSelect} FROM ${this.taskFrom} ${w} ORDER BY t.created_at, t.id LIMIT ?`, [...w.params, limit + 1]);
