@@ -5,7 +5,7 @@
  * schema, and files that are missing, not SQLite or another application's are refused in one
  * line without a change.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,10 @@ import { InspectSession } from '../../src/app/inspect-session.ts';
 import { sqliteReaders } from '../../src/adapters/sqlite/sqlite-readers.ts';
 import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
+import { SQLITE_MIGRATIONS_DIR, loadMigrationFiles } from '../../src/adapters/sqlite/sqlite-migrations.ts';
+import { TASK_COLUMNS, auditToRow, taskToRow } from '../../src/adapters/sqlite/sqlite-rows.ts';
+import { sealAuditEvent } from '../../src/domain/audit.ts';
+import { tempDbPath } from '../sqlite/temp-db.ts';
 import type { Page, ReadRow } from '../../src/ports/readers.ts';
 import { fixtures } from '../support/fixtures.ts';
 import { folderState, inOwnFolder, stormRun } from '../sqlite/snapshot-support.ts';
@@ -27,6 +31,17 @@ async function all<T>(read: (cursor: string | null) => Promise<Page<T>>): Promis
     cursor = p.next_cursor;
   }
   throw new Error('walk did not end');
+}
+
+/** A folder holding the shipped migrations up to `version`. */
+function migrationsUpTo(version: number): string {
+  const dir = tempDbPath('migrations');
+  mkdirSync(dir);
+  for (const m of loadMigrationFiles().filter((x) => x.version <= version)) {
+    const f = `${String(m.version).padStart(4, '0')}_${m.name}.sql`;
+    copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(dir, f));
+  }
+  return dir;
 }
 
 const bad = (rows: readonly ReadRow<unknown>[]): string[] => rows.flatMap((r) => (r.ok ? [] : [r.problem]));
@@ -119,6 +134,34 @@ describe('inspect session over SQLite', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('reads a file of schema version 2 as it is (outputs in the task row, audit without chain_seq), without migrating it', async () => {
+    const file = inOwnFolder('inspect-v2', 'v2.db');
+    const f = fixtures(5);
+    const c = f.campaign();
+    const t = f.task(c.id, { status: 'COMPLETED', output_data: { skill_name: 'content_generation', confidence_score: 0.9 } });
+    const old = openSqliteDatabase(file, { migrationsDir: migrationsUpTo(2), commit: 'each' });
+    // rows as the version-2 adapter wrote them: the task's output in its own column, no chain_seq
+    const insert = (table: string, row: Record<string, unknown>): void => {
+      const cols = Object.keys(row);
+      old.db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((k) => row[k]));
+    };
+    insert('campaigns', { ...c });
+    const taskRow = taskToRow(t) as unknown as Record<string, unknown>;
+    insert('tasks', Object.fromEntries(TASK_COLUMNS.split(', ').map((k) => [k, taskRow[k]])));
+    const e = sealAuditEvent(null, f.audit({ campaign_id: c.id, entity_type: 'task', entity_id: t.id }), 1);
+    const { chain_seq: _chain, ...eventRow } = auditToRow(e);
+    insert('audit_log', eventRow);
+    await old.release();
+    const dir = dirname(file);
+    const before = folderState(dir);
+    const s = await InspectSession.open(() => sqliteReaders({ database: file }));
+    expect((await s.tasks()).items).toEqual([{ ok: true, value: t }]);
+    const one = await s.task(t.id);
+    expect(one?.history.items).toEqual([{ ok: true, value: { ...e, chain_seq: 0 } }]);
+    await s.close();
+    expect(folderState(dir)).toEqual(before);
   });
 
   it('refuses a missing file, a file that is not SQLite and another application’s database in one line, changing nothing', async () => {
