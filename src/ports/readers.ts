@@ -6,8 +6,9 @@
  * the previous page returned as `next_cursor` (absent or null: from the start) and a `limit`
  * (1..READ_LIMIT_MAX, DEFAULT_READ_LIMIT when absent), never an offset; filters run in the store
  * (SQL WHERE for SQLite). A page ends with `next_cursor: null` when nothing follows it. A cursor
- * is opaque and belongs to the list (and order) that made it; another list refuses it. Rows
- * written after a page was read appear on a later page when their key sorts after the cursor.
+ * is opaque and belongs to the list (and order) that made it; another list refuses it. On a
+ * live store, rows committed after a page was read appear on a later page when their key sorts
+ * after the cursor (a reader may also be a snapshot, which an adapter says in its docs).
  *
  * Data the studio did not write must not break a reader: a row that does not fit the expected
  * shape comes back as `{ ok: false, raw, problem }` in its place, never as a thrown error.
