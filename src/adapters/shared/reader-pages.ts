@@ -3,10 +3,14 @@
  * sort key, tagged with the list it belongs to), rows checked against the domain schemas
  * (a row that does not fit is returned marked, never thrown), and cutting a page.
  */
-import type { z } from 'zod';
 import { ValidationError } from '../../domain/errors.ts';
 import { formatIssues } from '../../domain/schemas.ts';
 import type { Page, ReadRow } from '../../ports/readers.ts';
+
+/** What a row is checked with: a domain schema (structurally, so this folder names no package). */
+export interface RowSchema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: Parameters<typeof formatIssues>[0] };
+}
 
 /** A sort key: its parts are strings or numbers, in the order the list sorts by. */
 export type SortKey = readonly (string | number)[];
@@ -39,7 +43,7 @@ export function decodeCursor(tag: string, shape: string, cursor: string | null |
 }
 
 /** The record `build` makes of `raw`, checked against `schema`; a row that does not fit comes back marked. */
-export function checkedRow<T>(schema: z.ZodType<T>, raw: unknown, build: (raw: never) => unknown = (r) => r): ReadRow<T> {
+export function checkedRow<T>(schema: RowSchema<T>, raw: unknown, build: (raw: never) => unknown = (r) => r): ReadRow<T> {
   let value: unknown;
   try {
     value = build(raw as never);
