@@ -30,8 +30,10 @@ export const ConfigSchema = z.strictObject({
        * 'each': every agent step is a commit during a simulation, every call outside one.
        */
       commit: z.enum(['batched', 'each']).default('batched'),
+      /** Open the file (and the persona memory beside it) for reading only: no owner lock, nothing written. */
+      read_only: z.boolean().default(false),
     })
-    .default({ path: 'chimera.db', commit: 'batched' }),
+    .default({ path: 'chimera.db', commit: 'batched', read_only: false }),
   memory: z
     .strictObject({
       adapter: z.enum(MEMORY_ADAPTERS).default('memory'),

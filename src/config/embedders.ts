@@ -93,13 +93,14 @@ export async function openPersonaMemoryAt(config: ChimeraConfig, dir: string, ct
     case 'memory':
       return new MemoryPersonaMemory();
     case 'exact': {
-      mkdirSync(dir, { recursive: true });
-      const rows = MemoryRowStore.open(memoryRowsPath(dir));
+      const readOnly = config.sqlite.read_only;
+      if (!readOnly) mkdirSync(dir, { recursive: true });
+      const rows = MemoryRowStore.open(memoryRowsPath(dir), { readOnly });
       const progress = ctx.onProgress;
       return ExactPersonaMemory.open(progress ? { rows, onProgress: (d, t) => progress('loading persona memory', d, t) } : { rows });
     }
     case 'hnsw':
-      return HnswPersonaMemory.open({ dir, ...config.memory.hnsw, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
+      return HnswPersonaMemory.open({ dir, ...config.memory.hnsw, readOnly: config.sqlite.read_only, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
     default:
       throw new ConfigError(`persona memory "${String(config.memory.adapter)}" is not available in this build`);
   }

@@ -51,7 +51,7 @@ function withoutNewSidecars<T>(file: string, fn: () => T): T {
 /** Reads the rows file at `rows` read-only with `fn`. */
 function readRows<T>(rows: string, fn: (store: MemoryRowStore) => T): T {
   return withoutNewSidecars(rows, () => {
-    const store = MemoryRowStore.open(rows, { readonly: true });
+    const store = MemoryRowStore.open(rows, { readOnly: true });
     try {
       return fn(store);
     } finally {

@@ -135,7 +135,11 @@ export function sealAuditEvent(head: ChainHead | null, draft: AuditDraft, seq: n
     e.timestamp !== undefined &&
     (e.details === null || (e.details !== undefined && (typeof e.details !== 'object' || sortedForJson(e.details) === e.details)));
   const hash = sha256Hex(plain ? JSON.stringify(e) : auditJson(e as unknown as Record<string, unknown>));
-  return { ...e, seq, hash } as AuditEvent;
+  // added after hashing (seq is not hashed), as properties rather than a spread copy: the hot path
+  const sealed = e as typeof e & { seq: number; hash: string };
+  sealed.seq = seq;
+  sealed.hash = hash;
+  return sealed as AuditEvent;
 }
 
 /** The heads of every chain, as a verifier leaves them (to go on verifying from there). */

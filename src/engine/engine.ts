@@ -197,6 +197,7 @@ export class SwarmEngine {
       config: this.config,
       scenario: this.scenario,
       personas: this.personaList,
+      embedder: this.ports.embedder.model_id,
       created_at: this.clock.iso(),
     };
   }

@@ -22,7 +22,8 @@ import type { EngineEvent } from './events.ts';
 const PAGE = 5000;
 
 /**
- * A resumed run must be the same run: seed, engine settings, scenario and personas as stored.
+ * A resumed run must be the same run: seed, engine settings, scenario, personas and embedding
+ * model as stored.
  * Throws a ValidationError naming the first setting that differs.
  */
 export function assertSameRun(stored: RunHeader, wanted: RunHeader): void {
@@ -31,7 +32,8 @@ export function assertSameRun(stored: RunHeader, wanted: RunHeader): void {
     (stored.seed !== wanted.seed ? `seed (stored ${stored.seed}, asked ${wanted.seed})` : null) ??
     scenarioDifference(stored.scenario, wanted.scenario) ??
     differs('', stored.config, wanted.config) ??
-    (stored.personas === undefined ? null : differs('personas', stored.personas, wanted.personas));
+    (stored.personas === undefined ? null : differs('personas', stored.personas, wanted.personas)) ??
+    (stored.embedder === undefined || stored.embedder === wanted.embedder ? null : `embedder (stored "${stored.embedder}", asked "${String(wanted.embedder)}")`);
   if (d) {
     throw new ValidationError(`this store holds another run: ${d}; resume with the same settings, or use a new database`);
   }

@@ -13,6 +13,8 @@ export interface RunHeader {
   readonly scenario: unknown;
   /** The personas the run was started with (runs written before this field have none). */
   readonly personas?: unknown;
+  /** The embedding model its vectors came from (runs written before this field have none). */
+  readonly embedder?: string;
   readonly created_at: string;
 }
 

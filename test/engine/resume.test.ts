@@ -13,6 +13,7 @@ import { VirtualClock } from '../../src/sim/clock.ts';
 import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import { engineConfigFor, loadScenario } from '../../src/scenarios/load.ts';
+import { HashingEmbedder } from '../../src/adapters/hashing/hashing-embedder.ts';
 
 /** The ports outlive the process; each life has its own clock, which the ports then follow. */
 class LifeClock implements Clock {
@@ -99,6 +100,8 @@ describe('resume after the engine dies', () => {
     await expect(engineOn(ports, clock.life, 5)).rejects.toThrow(/another run: seed \(stored 4, asked 5\)/);
     await expect(engineOn(ports, clock.life, 4, { workers: 7 })).rejects.toThrow(/another run: workers \(stored \d+, asked 7\)/);
     await expect(engineOn(ports, clock.life, 4, { faults: { transient_error: 0.5 } })).rejects.toThrow(/another run: faults\.transient_error \(stored [\d.]+, asked 0\.5\)/);
+    const otherModel: ComposedPorts = { ...ports, embedder: new HashingEmbedder(128) };
+    await expect(engineOn(otherModel, clock.life, 4)).rejects.toThrow(/another run: embedder \(stored "[^"]+", asked "[^"]+"\)/);
     await ports.close();
   });
 });

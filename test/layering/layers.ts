@@ -49,8 +49,8 @@ export const LAYERS: readonly Layer[] = [
     name: 'adapters/shared',
     dirs: ['src/adapters/shared'],
     may: [...CORE],
-    packages: [],
-    why: 'helpers shared by adapters use no technology (no npm package) and no adapter folder',
+    packages: ['better-sqlite3', 'node:fs', 'node:os', 'node:path'],
+    why: 'helpers shared by adapters use no adapter folder; the one package is better-sqlite3, for opening a SQLite file read-only without touching it (the SQLite adapters and the HNSW rows file both keep SQLite files)',
   },
   // every other folder under src/adapters is its own layer "adapters/<technology>" (see layerOf)
   { name: 'sim', dirs: ['src/sim'], may: [...CORE], why: 'src/sim implements the Clock port (virtual and system clocks), like an adapter' },

@@ -20,6 +20,7 @@ import { compareHits, matchesMemoryFilter, stripVector } from '../shared/memory-
 import { dot } from '../../domain/vectors.ts';
 import { MemoryRowStore, type StoredRow } from './hnsw-row-store.ts';
 import { checkIndexFile, writeSidecar, type IndexExpectation } from './hnsw-index-file.ts';
+import { ReadOnlyDatabaseError } from '../shared/sqlite-read-only.ts';
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -44,6 +45,11 @@ export interface HnswPersonaMemoryOptions extends HnswParams {
   readonly seed?: number;
   /** Scratch folder: nothing is saved, and the folder is removed on close (DATABASE_MODE=in-memory). */
   readonly ephemeral?: boolean;
+  /**
+   * Read only: creates and writes nothing (no folder, rows opened read-only, a stale or missing
+   * graph rebuilt in memory and not saved); upsert and delete are refused with ReadOnlyDatabaseError.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** How the index came up on open (for the app's status line and the tests). */
@@ -86,8 +92,8 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
 
   /** Opens the folder: loads the saved graph if it is sound and current, else rebuilds it from the rows. */
   static async open(opts: HnswPersonaMemoryOptions): Promise<HnswPersonaMemory> {
-    mkdirSync(opts.dir, { recursive: true });
-    const rows = MemoryRowStore.open(join(opts.dir, 'rows.sqlite'));
+    if (!opts.readOnly) mkdirSync(opts.dir, { recursive: true });
+    const rows = MemoryRowStore.open(join(opts.dir, 'rows.sqlite'), { readOnly: opts.readOnly ?? false });
     const m = new HnswPersonaMemory(rows, opts);
     try {
       await m.start();
@@ -141,7 +147,7 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
       return;
     }
     this.rebuild(reason);
-    this.save();
+    if (!this.opts.readOnly) this.save();
     this.report = { source: 'rebuilt', reason, load_ms: performance.now() - t0 };
   }
 
@@ -216,6 +222,7 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
   }
 
   async upsert(records: readonly MemoryRecord[]): Promise<void> {
+    if (this.opts.readOnly) throw new ReadOnlyDatabaseError(this.opts.dir, 'storing memories');
     if (records.length === 0) return;
     const first = records[0] as MemoryRecord;
     if (this.meta.size === 0 && (this.index === null || this.dims !== first.vector.length)) {
@@ -340,6 +347,7 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
   }
 
   async delete(ids: readonly string[]): Promise<number> {
+    if (this.opts.readOnly) throw new ReadOnlyDatabaseError(this.opts.dir, 'deleting memories');
     this.noteForeignWrites();
     const labels = this.rows.delete([...new Set(ids)]);
     this.seen = this.rows.generation();
@@ -363,14 +371,14 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
 
   /** Writes the graph and its sidecar if anything changed since the last save. */
   async flush(): Promise<void> {
-    if (this.dirty) this.save();
+    if (this.dirty && !this.opts.readOnly) this.save();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.dirty && !this.opts.ephemeral) this.save();
+      if (this.dirty && !this.opts.ephemeral && !this.opts.readOnly) this.save();
     } finally {
       this.rows.close();
       this.index = null;

@@ -8,8 +8,10 @@
  * is also the index's id map. `generation` goes up by one in the same transaction as every
  * change, which is how a saved index knows whether it is stale.
  */
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { BadDatabaseError } from '../../domain/errors.ts';
+import { ReadOnlyDatabaseError, openReadOnly, type ReadOnlyConnection } from '../shared/sqlite-read-only.ts';
 import type { MemoryCategory, PersonaMemory } from '../../domain/schemas.ts';
 import type { MemoryFilter, MemoryRecord } from '../../ports/persona-memory.ts';
 
@@ -79,7 +81,14 @@ export class MemoryRowStore {
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
+    /** Set when opened read-only: what closes the connection (and removes a temporary copy). */
+    private readonly reading: (() => void) | null = null,
   ) {}
+
+  /** Opened read-only: upsert and delete are refused with ReadOnlyDatabaseError. */
+  get readOnly(): boolean {
+    return this.reading !== null;
+  }
 
   /** A prepared statement, prepared once per store (preparing costs more than a small query). */
   private sql(text: string): Database.Statement {
@@ -90,17 +99,13 @@ export class MemoryRowStore {
 
   /**
    * Opens (creating if needed) the rows file; BadDatabaseError if it is not ours or not SQLite.
-   * `readonly` opens an existing file for reading only (a snapshot export), creating nothing.
+   * `readOnly`: creates and writes nothing (sqlite-read-only.ts); a missing or empty rows file
+   * reads as an empty store.
    */
-  static open(path: string, opts: { readonly?: boolean } = {}): MemoryRowStore {
+  static open(path: string, opts: { readOnly?: boolean } = {}): MemoryRowStore {
+    if (opts.readOnly) return MemoryRowStore.openReadOnly(path);
     let db: Database.Database | null = null;
     try {
-      if (opts.readonly) {
-        db = new Database(path, { readonly: true, fileMustExist: true });
-        const fmt = db.prepare(`SELECT value FROM meta WHERE key = 'format'`).get() as { value: string } | undefined;
-        if (fmt?.value !== FORMAT) throw new Error(`it has format ${fmt?.value ?? '(none)'}, this build reads format ${FORMAT}`);
-        return new MemoryRowStore(db, path);
-      }
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -115,6 +120,33 @@ export class MemoryRowStore {
     }
   }
 
+  private static openReadOnly(path: string): MemoryRowStore {
+    let size = 0;
+    try {
+      size = statSync(path).size;
+    } catch {
+      // missing: no memories kept yet
+    }
+    if (size === 0) {
+      // nothing on disk: an empty store in memory, so a search answers "no memories" and nothing is created
+      const db = new Database(':memory:');
+      db.exec(SCHEMA);
+      db.prepare(`INSERT INTO meta (key, value) VALUES ('format', ?), ('generation', '0')`).run(FORMAT);
+      return new MemoryRowStore(db, path, () => db.close());
+    }
+    let conn: ReadOnlyConnection | null = null;
+    try {
+      conn = openReadOnly(path, true); // no owner lock guards this file: a writer may be live
+      const fmt = conn.db.prepare(`SELECT value FROM meta WHERE key = 'format'`).get() as { value: string } | undefined;
+      if (!fmt || fmt.value !== FORMAT) throw new Error(`it has format ${fmt?.value ?? 'none'}, this build reads format ${FORMAT}`);
+      const c = conn;
+      return new MemoryRowStore(c.db, path, () => c.close());
+    } catch (e) {
+      conn?.close();
+      throw new BadDatabaseError(`persona memory rows ${path} cannot be used: ${(e as Error).message}`, { path });
+    }
+  }
+
   /** Bumped in the same transaction as every change. */
   generation(): number {
     return Number((this.sql(`SELECT value FROM meta WHERE key = 'generation'`).get() as { value: string }).value);
@@ -122,6 +154,7 @@ export class MemoryRowStore {
 
   /** Inserts or replaces rows by id, keeping an existing row's label; returns each record's label, in order. */
   upsert(records: readonly MemoryRecord[]): number[] {
+    if (this.reading) throw new ReadOnlyDatabaseError(this.path, 'storing memories');
     const stmt = this.sql(
       `INSERT INTO memories (id, persona_id, category, content, timestamp, model_id, vector) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET persona_id = excluded.persona_id, category = excluded.category, content = excluded.content,
@@ -140,6 +173,7 @@ export class MemoryRowStore {
 
   /** Deletes rows by id; returns the labels that existed. */
   delete(ids: readonly string[]): number[] {
+    if (this.reading) throw new ReadOnlyDatabaseError(this.path, 'deleting memories');
     const stmt = this.sql(`DELETE FROM memories WHERE id = ? RETURNING label`);
     return this.db.transaction(() => {
       const labels: number[] = [];
@@ -220,7 +254,9 @@ export class MemoryRowStore {
 
   /** Closes the file; the store is unusable afterwards. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    if (this.reading) this.reading();
+    else this.db.close();
   }
 
   private bump(): void {

@@ -136,23 +136,24 @@ class MemoryTx implements StateTransaction {
   private keys: string[] | null = null;
   private audit: AuditEvent[] | null = null;
   /** What each written campaign and task was when this unit first wrote it (undefined: absent). */
-  private readCampaigns: Map<string, Campaign | undefined> | null = null;
-  private readTasks: Map<string, Task | undefined> | null = null;
+  // flat [id, row, id, row, …] lists: a unit writes one or two rows, and a list costs less than a Map
+  private readCampaigns: (string | Campaign | undefined)[] | null = null;
+  private readTasks: (string | Task | undefined)[] | null = null;
   /** Each audit chain this unit appended to: the committed head it chained after, and its own head now. */
-  private readHeads: Map<string, ChainHead | undefined> | null = null;
-  private heads: Map<string, ChainHead> | null = null;
+  // [chain, committed head it chained after, its own head now, …]: most units append to one chain
+  private chains: (string | ChainHead | undefined)[] | null = null;
 
   constructor(private readonly base: MemoryStateData) {}
 
   private writeCampaign(id: string, next: Campaign): void {
     const overlay = (this.campaigns ??= new Map());
-    if (!overlay.has(id)) (this.readCampaigns ??= new Map()).set(id, this.base.campaigns.get(id));
+    if (!overlay.has(id)) (this.readCampaigns ??= []).push(id, this.base.campaigns.get(id));
     overlay.set(id, next);
   }
 
   private writeTask(id: string, next: Task): void {
     const overlay = (this.tasks ??= new Map());
-    if (!overlay.has(id)) (this.readTasks ??= new Map()).set(id, this.base.tasks.get(id));
+    if (!overlay.has(id)) (this.readTasks ??= []).push(id, this.base.tasks.get(id));
     overlay.set(id, next);
   }
 
@@ -216,18 +217,25 @@ class MemoryTx implements StateTransaction {
 
   async appendAudit(draft: AuditDraft): Promise<AuditEvent> {
     const chain = chainOf(draft);
-    if (!this.heads?.has(chain)) (this.readHeads ??= new Map()).set(chain, this.base.heads.get(chain));
-    const head = this.heads?.get(chain) ?? this.base.heads.get(chain) ?? null;
+    const chains = (this.chains ??= []);
+    let at = -1;
+    for (let i = 0; i < chains.length; i += 3) if (chains[i] === chain) at = i;
+    if (at < 0) {
+      at = chains.length;
+      const committed = this.base.heads.get(chain);
+      chains.push(chain, committed, committed);
+    }
     // seq (the store-wide position, not hashed) is final once the unit commits
-    const e = sealAuditEvent(head, draft, this.base.audit.length + (this.audit?.length ?? 0) + 1);
+    const e = sealAuditEvent((chains[at + 2] as ChainHead | undefined) ?? null, draft, this.base.audit.length + (this.audit?.length ?? 0) + 1);
     (this.audit ??= []).push(e);
-    (this.heads ??= new Map()).set(chain, { chain_seq: e.chain_seq, hash: e.hash });
+    chains[at + 2] = { chain_seq: e.chain_seq, hash: e.hash };
     return e;
   }
 
   async auditHeads(): Promise<Record<string, ChainHead>> {
     const all = new Map(this.base.heads);
-    if (this.heads) for (const [k, v] of this.heads) all.set(k, v);
+    const chains = this.chains ?? [];
+    for (let i = 0; i < chains.length; i += 3) all.set(chains[i] as string, chains[i + 2] as ChainHead);
     return Object.fromEntries(all);
   }
 
@@ -238,10 +246,13 @@ class MemoryTx implements StateTransaction {
    * events take their store-wide seq here. Synchronous, so no other unit commits in between.
    */
   commitIfCurrent(): boolean {
-    if (this.readCampaigns) for (const [k, v] of this.readCampaigns) if (this.base.campaigns.get(k) !== v) return false;
-    if (this.readTasks) for (const [k, v] of this.readTasks) if (this.base.tasks.get(k) !== v) return false;
+    const rc = this.readCampaigns;
+    if (rc) for (let i = 0; i < rc.length; i += 2) if (this.base.campaigns.get(rc[i] as string) !== rc[i + 1]) return false;
+    const rt = this.readTasks;
+    if (rt) for (let i = 0; i < rt.length; i += 2) if (this.base.tasks.get(rt[i] as string) !== rt[i + 1]) return false;
     if (this.keys) for (const k of this.keys) if (this.base.keys.has(k)) return false;
-    if (this.readHeads) for (const [k, v] of this.readHeads) if (this.base.heads.get(k) !== v) return false;
+    const ch = this.chains;
+    if (ch) for (let i = 0; i < ch.length; i += 3) if (this.base.heads.get(ch[i] as string) !== ch[i + 1]) return false;
     if (this.campaigns) for (const [k, v] of this.campaigns) this.base.campaigns.set(k, v);
     if (this.tasks) for (const [k, v] of this.tasks) this.base.tasks.set(k, v);
     if (this.keys) for (const k of this.keys) this.base.keys.add(k);
@@ -252,7 +263,7 @@ class MemoryTx implements StateTransaction {
         this.base.audit.push(e);
       }
     }
-    if (this.heads) for (const [k, v] of this.heads) this.base.heads.set(k, v);
+    if (ch) for (let i = 0; i < ch.length; i += 3) this.base.heads.set(ch[i] as string, ch[i + 2] as ChainHead);
     return true;
   }
 }

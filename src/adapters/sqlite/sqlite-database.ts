@@ -10,12 +10,14 @@
  * in one process therefore returns the same connection (reference-counted).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackendUnavailableError, BadDatabaseError } from '../../domain/errors.ts';
 import { Mutex } from '../../util/mutex.ts';
-import { checkSqliteFile } from './sqlite-file-check.ts';
+import { checkSqliteFile, type FileState } from './sqlite-file-check.ts';
+import { acquireOwnerLock, holderState, ownerLockPath, type AcquireOptions, type OwnerLock } from './sqlite-owner.ts';
+import { ReadOnlyDatabaseError, assertReadableFile, openReadOnly, type ReadOnlyConnection } from '../shared/sqlite-read-only.ts';
 import {
   MIGRATIONS_TABLE,
   applySqliteMigrations,
@@ -40,22 +42,83 @@ export interface SqliteOpenOptions {
   readonly migrationsDir?: string;
   /** 'batched' (default) or 'each'; see SqliteDatabase. */
   readonly commit?: CommitMode;
+  /**
+   * Read only: takes no owner lock and writes nothing (no file created, no migration, the `-wal`
+   * and `-shm` left as they are; see sqlite-read-only.ts); a missing or empty file, or one that
+   * needs a migration, is refused; every write is refused with ReadOnlyDatabaseError.
+   */
+  readonly readOnly?: boolean;
+  /** How an open to write takes the owner lock (tests only: the takeover's seams). */
+  readonly ownerLock?: AcquireOptions;
 }
 
+/** The files this process has open, by canonical path (read-only opens apart: `<path>\0ro`). */
 const open = new Map<string, SqliteDatabase>();
 
-/** Opens (or joins, when this process already has it open) the database at `file`. */
+/**
+ * Opens (or joins, when this process already has it open the same way) the database at `file`.
+ * An open to write takes the file's owner lock first: a file another process holds for writing is
+ * refused at once with DatabaseOwnedError naming the holder (sqlite-owner.ts).
+ */
 export function openSqliteDatabase(file: string, opts: SqliteOpenOptions = {}): SqliteDatabase {
-  const key = canonicalPath(file);
+  const path = canonicalPath(file);
+  const key = opts.readOnly ? `${path}\0ro` : path;
   const existing = open.get(key);
   if (existing) {
     existing.retain();
     return existing;
   }
-  const db = new SqliteDatabase(key, connect(key, opts), opts.commit ?? 'batched');
+  const db = opts.readOnly ? openForReading(path, key, opts) : openForWriting(path, key, opts);
   open.set(key, db);
   db.retain();
   return db;
+}
+
+function openForWriting(path: string, key: string, opts: SqliteOpenOptions): SqliteDatabase {
+  const state = checkSqliteFile(path);
+  if (state === 'sqlite') probeReadOnly(path, opts); // refusals first: a refused file gets no lock beside it
+  const owner = acquireOwnerLock(path, opts.ownerLock);
+  try {
+    return new SqliteDatabase(path, connect(path, state, opts), opts.commit ?? 'batched', { key, owner });
+  } catch (e) {
+    owner.release();
+    throw e;
+  }
+}
+
+function openForReading(path: string, key: string, opts: SqliteOpenOptions): SqliteDatabase {
+  assertReadableFile(path);
+  checkSqliteFile(path);
+  const conn = openReadOnly(path, writerMayBeLive(path));
+  try {
+    checkOwner(conn.db, path);
+    const pending = planMigrations(path, loadMigrationFiles(opts.migrationsDir), readAppliedMigrations(conn.db));
+    if (pending.length > 0) {
+      throw new BadDatabaseError(
+        `${path} needs ${pending.length} migration${pending.length === 1 ? '' : 's'} (${pending.map((m) => m.name).join(', ')}) before this app can read it, and a read-only open migrates nothing; open it once for writing (e.g. "chimera simulate --backend sqlite --db FILE") to migrate it. The file was not changed.`,
+        { file: path, problem: 'needs_migration', pending: pending.map((m) => m.name) },
+      );
+    }
+    return new SqliteDatabase(path, conn.db, 'batched', { key, readOnly: conn });
+  } catch (e) {
+    conn.close();
+    throw asBadFile(path, e);
+  }
+}
+
+/** False only when the file's owner lock shows that no writer holds it (free, or its holder is dead). */
+function writerMayBeLive(path: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(ownerLockPath(path), 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  try {
+    return holderState(JSON.parse(text) as Parameters<typeof holderState>[0]) !== 'dead';
+  } catch {
+    return true;
+  }
 }
 
 function canonicalPath(file: string): string {
@@ -115,9 +178,7 @@ function probeReadOnly(file: string, opts: SqliteOpenOptions): boolean {
   }
 }
 
-function connect(file: string, opts: SqliteOpenOptions): Database.Database {
-  const state = checkSqliteFile(file);
-  if (state === 'sqlite') probeReadOnly(file, opts);
+function connect(file: string, state: FileState, opts: SqliteOpenOptions): Database.Database {
   let db: Database.Database;
   try {
     db = new Database(file);
@@ -252,11 +313,22 @@ export class SqliteDatabase {
   /** Transaction control, prepared once (exec would parse the SQL on every call). */
   private readonly sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
 
+  /** Where this file sits in the map of open files (its canonical path; read-only opens apart). */
+  private readonly key: string;
+  /** The owner lock held while this process writes the file (null: read-only, or not through openSqliteDatabase). */
+  private readonly owner: OwnerLock | null;
+  /** The read-only connection (null: open to write). */
+  private readonly reading: ReadOnlyConnection | null;
+
   constructor(
     readonly file: string,
     readonly db: Database.Database,
     private readonly requestedCommit: CommitMode = 'batched',
+    how: { readonly key?: string; readonly owner?: OwnerLock; readonly readOnly?: ReadOnlyConnection } = {},
   ) {
+    this.key = how.key ?? file;
+    this.owner = how.owner ?? null;
+    this.reading = how.readOnly ?? null;
     this.sql = {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
@@ -281,17 +353,40 @@ export class SqliteDatabase {
     this.refs += 1;
   }
 
-  /** A port is done with the connection; the last one commits and closes it. */
+  /** Opened read-only: every write is refused with ReadOnlyDatabaseError. */
+  get readOnly(): boolean {
+    return this.reading !== null;
+  }
+
+  /** How a read-only open reached the data (null when open to write). */
+  get readOnlyWay(): ReadOnlyConnection['way'] | null {
+    return this.reading?.way ?? null;
+  }
+
+  /** Throws ReadOnlyDatabaseError naming `what` when the file is open read-only. */
+  assertWritable(what: string): void {
+    if (this.reading) throw new ReadOnlyDatabaseError(this.file, what);
+  }
+
+  /** A port is done with the connection; the last one commits and closes it, then releases the owner lock. */
   async release(): Promise<void> {
     this.refs -= 1;
     if (this.refs > 0 || this.closed) return;
     this.closed = true;
-    open.delete(this.file);
+    open.delete(this.key);
     await this.mutex.run(async () => undefined);
+    if (this.reading) {
+      this.reading.close();
+      return;
+    }
     try {
       this.commitBatch();
     } finally {
-      this.db.close();
+      try {
+        this.db.close();
+      } finally {
+        this.owner?.release();
+      }
     }
   }
 
@@ -325,7 +420,7 @@ export class SqliteDatabase {
    * never be committed.
    */
   flushPending(): void {
-    if (!this.db.inTransaction) return; // nothing is held outside a transaction
+    if (this.reading || !this.db.inTransaction) return; // nothing is held outside a transaction (nor ever when read-only)
     if (this.unitLost !== null) throw this.unitLost;
     if (this.unitOpen) {
       this.beforeWrite();
@@ -382,7 +477,7 @@ export class SqliteDatabase {
 
   /** Makes everything written so far durable now (a checkpoint; a no-op in `each` mode). */
   checkpoint(): void {
-    if (!this.unitOpen) this.commitBatch();
+    if (!this.unitOpen && !this.reading) this.commitBatch();
   }
 
   /**
@@ -392,6 +487,7 @@ export class SqliteDatabase {
   unitOfWork<T>(fn: () => Promise<T>, hooks?: UnitHooks): Promise<T> {
     if (this.inside()) return fn();
     this.assertOpen();
+    if (this.reading) return Promise.reject(new ReadOnlyDatabaseError(this.file, 'a transaction'));
     if (this.unheard) return Promise.reject(this.takeUnheard() as Error);
     this.busy += 1;
     return this.mutex.run(() => {
@@ -470,6 +566,7 @@ export class SqliteDatabase {
    * order with units of work; from inside a unit of work it becomes part of it.
    */
   run<T>(fn: () => T): Promise<T> {
+    if (this.reading) return Promise.reject(new ReadOnlyDatabaseError(this.file, 'a write'));
     if (this.inside()) {
       if (this.unitLost !== null) return Promise.reject(this.unitLost as Error);
       this.beforeWrite();
@@ -499,17 +596,24 @@ export class SqliteDatabase {
       try {
         return Promise.resolve(fn());
       } catch (e) {
-        return Promise.reject(e as Error);
+        return Promise.reject(this.readOnlyRefusal(e) as Error);
       }
     }
     this.busy += 1;
     return this.mutex.run(async () => {
       try {
         return fn();
+      } catch (e) {
+        throw this.readOnlyRefusal(e);
       } finally {
         this.busy -= 1;
       }
     });
+  }
+
+  /** SQLite's own refusal to write through a read-only connection, as the typed error (a backstop: writes are refused before they reach SQL). */
+  private readOnlyRefusal(e: unknown): unknown {
+    return this.reading && sqliteCode(e).startsWith('SQLITE_READONLY') ? new ReadOnlyDatabaseError(this.file, 'a statement') : e;
   }
 
   private batched<T>(fn: () => T): T {
@@ -582,7 +686,7 @@ export class SqliteDatabase {
   }
 
   private commitBatch(): void {
-    if (this.commitMode !== 'batched' || !this.db.open || !this.db.inTransaction) return;
+    if (this.reading || this.commitMode !== 'batched' || !this.db.open || !this.db.inTransaction) return;
     try {
       for (const p of this.pending) p.flush();
       this.sql.commit.run();

@@ -1,9 +1,11 @@
 /**
  * One adapter's hold on the shared database: retained when the adapter opens, released once
- * when it closes; calls after close are refused with BACKEND_UNAVAILABLE naming the port.
+ * when it closes; calls after close are refused with BACKEND_UNAVAILABLE naming the port, and
+ * writes through a read-only open with ReadOnlyDatabaseError naming the port.
  */
 import { BackendUnavailableError } from '../../domain/errors.ts';
 import type { SqliteDatabase } from './sqlite-database.ts';
+import { ReadOnlyDatabaseError } from '../shared/sqlite-read-only.ts';
 
 export class SqliteHandle {
   private closed = false;
@@ -23,6 +25,7 @@ export class SqliteHandle {
   /** Runs a write in the current unit of work (or batch). */
   write<R>(fn: () => R): Promise<R> {
     if (this.closed) return Promise.reject(new BackendUnavailableError(`${this.port} is closed`));
+    if (this.sdb.readOnly) return Promise.reject(new ReadOnlyDatabaseError(this.sdb.file, `a write to the ${this.port}`));
     return this.sdb.run(fn);
   }
 

@@ -19,6 +19,7 @@ import { MultiInsert } from './sqlite-multi-insert.ts';
 import { AUDIT_COLUMNS, TASK_COLUMNS, TASK_FROM, TASK_INSERT_COLUMNS, TASK_SELECT, hasOutput, readBack, toJson, taskColumn, rowToAudit, rowToCampaign, rowToTask, taskToRow, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
 import { prepareStatements, type Statements } from './sqlite-statements.ts';
 import { SqliteHandle } from './sqlite-handle.ts';
+import { ReadOnlyDatabaseError } from '../shared/sqlite-read-only.ts';
 
 const PATCHABLE = new Set<string>(['status', 'output_data', 'confidence_score', 'attempts', 'depends_on', 'input_data', 'updated_at']);
 const CAMPAIGN_PATCHABLE = new Set<string>(['status', 'title', 'goal', 'updated_at']);
@@ -39,6 +40,7 @@ export class SqliteStateStore implements StateStore {
 
   transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
     this.h.assertOpen();
+    if (this.sdb.readOnly) return Promise.reject(new ReadOnlyDatabaseError(this.sdb.file, 'a state store transaction'));
     return this.sdb.unitOfWork(() => fn(this.tx), this.tx);
   }
 

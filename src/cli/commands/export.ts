@@ -8,7 +8,7 @@ import { exportSnapshot, snapshotText } from '../snapshot.ts';
 import { sqliteMemoryRows } from '../../config/snapshot-files.ts';
 import { loadConfig, type ChimeraConfig } from '../../config/config.ts';
 import { BACKENDS } from '../../config/backends/index.ts';
-import { sqlitePath } from '../../config/backends/sqlite.ts';
+import { readOnlyConfig, sqlitePath } from '../../config/backends/sqlite.ts';
 import type { RawPorts } from '../../config/backends/types.ts';
 import { ConfigError } from '../../domain/errors.ts';
 import { VirtualClock } from '../../sim/clock.ts';
@@ -79,7 +79,7 @@ export const exportCommand: Command = {
     const target = backendTarget(values, io);
     if (target.file && !existsSync(target.file)) throw new ConfigError(`no database at ${target.file} (give an existing file with --db)`);
     const label = targetLabel(target);
-    const { ports, close } = await openTarget(target);
+    const { ports, close } = await openTarget({ ...target, config: readOnlyConfig(target.config) }); // reads only: no owner lock, nothing written
     const bar = new ProgressBar(io.stderr, 'export');
     try {
       const snap = await exportSnapshot(ports, String(values.backend), {

@@ -1,5 +1,6 @@
 /** `chimera memory search --persona ID [--category C] [--k N] "text" [--json]`: the k nearest memories to a text. */
 import { ModelMismatchError } from '../../domain/errors.ts';
+import { readOnlyConfig } from '../../config/backends/sqlite.ts';
 import { MEMORY_CATEGORIES, type MemoryCategory } from '../../domain/schemas.ts';
 import { UsageError, intFlag, personaFlag, type Command } from '../command.ts';
 import { MEMORY_FLAGS, MEMORY_FLAGS_USAGE, memoryConfig, openMemoryPorts } from './memory-options.ts';
@@ -26,7 +27,7 @@ export const memorySearchCommand: Command = {
     if (!text) throw new UsageError('give the text to search for');
     const k = intFlag(values, 'k', 1, 1000) ?? 5;
     const cats = categories(values);
-    const ports = await openMemoryPorts(memoryConfig(values, io), io, Boolean(values.json));
+    const ports = await openMemoryPorts(readOnlyConfig(memoryConfig(values, io)), io, Boolean(values.json)); // reads only: nothing written
     try {
       const stored = await ports.memory.model();
       if (stored && stored.model_id !== ports.embedder.model_id) {

@@ -1,6 +1,8 @@
 /**
  * DATABASE_MODE=sqlite: state, queues, persona cache and run log in one SQLite file
  * (config.sqlite.path, relative to config.data_dir unless absolute), sharing one connection.
+ * Opening it to write takes the file's owner lock (one writing process per file); with
+ * `sqlite.read_only` it is opened for reading only (src/adapters/sqlite/README.md).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -17,14 +19,24 @@ export function sqlitePath(config: ChimeraConfig): string {
   return isAbsolute(config.sqlite.path) ? config.sqlite.path : resolve(config.data_dir, config.sqlite.path);
 }
 
+/**
+ * The same config with the SQLite file (and the persona memory beside it) opened read-only: for
+ * commands that only read (`chimera export`, `chimera memory search`), which then neither take the
+ * file's owner lock nor write anything, and work beside a process that is writing it.
+ */
+export function readOnlyConfig(config: ChimeraConfig): ChimeraConfig {
+  return Object.freeze({ ...config, sqlite: Object.freeze({ ...config.sqlite, read_only: true }) });
+}
+
 /** The 'sqlite' profile: every port but persona memory and the embedder on one shared connection. */
 export const sqliteBackend: BackendFactory = {
   mode: 'sqlite',
-  describe: (config) => `SQLite (kept in ${sqlitePath(config)})`,
+  describe: (config) => `SQLite (kept in ${sqlitePath(config)}${config.sqlite.read_only ? ', read-only' : ''})`,
   create: async ({ config, clock }) => {
     const file = sqlitePath(config);
-    mkdirSync(dirname(file), { recursive: true });
-    const sdb = openSqliteDatabase(file, { commit: config.sqlite.commit });
+    const readOnly = config.sqlite.read_only;
+    if (!readOnly) mkdirSync(dirname(file), { recursive: true });
+    const sdb = openSqliteDatabase(file, { readOnly, commit: config.sqlite.commit });
     try {
       // each port holds a reference; the connection closes when the last port closes
       return {
