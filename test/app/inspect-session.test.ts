@@ -110,7 +110,7 @@ describe('inspect session over SQLite', () => {
       });
       sdb.checkpoint();
       const names = readdirSync(dir).sort();
-      expect(names).toEqual(['live.db', 'live.db-shm', 'live.db-wal']);
+      expect(names).toEqual(['live.db', 'live.db-shm', 'live.db-wal', 'live.db.owner']);
       const bytes = { db: readFileSync(file), wal: readFileSync(`${file}-wal`) };
       const readers = sqliteReaders({ database: file });
       expect(readers.modes.database).toBe('live');

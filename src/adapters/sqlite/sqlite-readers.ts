@@ -2,14 +2,13 @@
  * The readers (src/ports/readers.ts) over a Chimera SQLite file and the persona memory's
  * `rows.sqlite`, opened on their own read-only connection: no engine, no migrations, no writes.
  *
- * How a file is opened without changing it or its folder. SQLite's read-only open of a WAL-mode
- * file creates `-wal` and `-shm` beside it when they are missing, and leaves them behind. So:
- * - a `-wal` beside the file means a writer has it open (or was killed): the readers open the
- *   file read-only in place and see every commit as it lands (a live inspection);
- * - no `-wal` means no writer has it open: the readers take a copy of the file's bytes into
- *   memory (sqlite3_deserialize, with the header marked as a rollback-journal file so the copy
- *   needs no log) and read that snapshot. A writer that opens the file afterwards is not seen
- *   until the inspection is opened again. This costs the file's size in memory.
+ * How a file is opened without changing it or its folder: through the shared read-only opener
+ * (src/adapters/shared/sqlite-read-only.ts). When a writer may hold the file (its owner lock
+ * names a live process; for the rows file, which has no lock, whenever a `-wal` and `-shm` lie
+ * beside it) the readers read it in place and see each commit as it lands (a live inspection);
+ * otherwise they read a snapshot (the file's bytes in memory, or a private copy with its
+ * `-wal`), which a writer that opens the file afterwards does not change until the inspection
+ * is opened again. No migration is checked or run: an older file is read as it is.
  *
  * Every list is one SQL statement with the filters in its WHERE clause and the keyset in a
  * row-value comparison, `LIMIT limit + 1`. Rows are mapped with the adapter's own row mapping
@@ -19,7 +18,7 @@
  * output column, no `chain_seq` (before 0006) reads 0.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { BadDatabaseError } from '../../domain/errors.ts';
 import { AuditEventSchema, CampaignSchema, PersonaMemorySchema, TaskSchema, type AuditEvent, type Campaign, type PersonaMemory, type Task } from '../../domain/schemas.ts';
 import {
@@ -46,7 +45,9 @@ import {
 } from '../../ports/readers.ts';
 import { checkedRow, cutPage, decodeCursor, type SortKey } from '../shared/reader-pages.ts';
 import { traitsRow } from '../shared/reader-rows.ts';
+import { openReadOnly, type ReadOnlyConnection, type ReadOnlyWay } from '../shared/sqlite-read-only.ts';
 import { checkSqliteFile } from './sqlite-file-check.ts';
+import { holderState, ownerLockPath, type OwnerRecord } from './sqlite-owner.ts';
 import { CHIMERA_APPLICATION_ID } from './sqlite-database.ts';
 import { rowToAudit, rowToCampaign, rowToTask, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
 
@@ -58,26 +59,50 @@ export interface SqliteReaderFiles {
   readonly memoryRows?: string;
 }
 
-/** How a file was opened: live in place (a writer has it open) or as an in-memory snapshot. */
-export type SqliteReadMode = 'live' | 'snapshot';
+/** How a file was opened (src/adapters/shared/sqlite-read-only.ts): live in place, or a snapshot (an in-memory image, or a private copy with its log). */
+export type SqliteReadMode = ReadOnlyWay;
 
 /**
- * Opens `file` for reading without writing to it or its folder (see the file comment);
- * BadDatabaseError when it is missing or not a SQLite file.
+ * Whether a writer may hold `file`: its owner lock names a live process, or cannot be read.
+ * `null` when the file has no owner lock (the persona memory's rows file keeps none): then only
+ * what lies beside the file can tell. (sqlite-database.ts decides the same for its read-only
+ * opens; kept here so as not to change that file.)
  */
-export function openReadOnlySqlite(file: string): { db: Database.Database; mode: SqliteReadMode } {
+function ownerLive(file: string): boolean | null {
+  let text: string;
+  try {
+    text = readFileSync(ownerLockPath(file), 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : true;
+  }
+  try {
+    return holderState(JSON.parse(text) as OwnerRecord) !== 'dead';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Opens `file` for reading without writing to it or its folder (src/adapters/shared/
+ * sqlite-read-only.ts), live when a writer may hold it; BadDatabaseError when it is missing,
+ * empty or not a SQLite file. A live connection ends the read transaction the opener starts,
+ * so that every page sees the commits made before it (a page is one statement, consistent
+ * in itself; keyset paging needs nothing more).
+ */
+export function openReadOnlySqlite(file: string, opts: { ownerLock: boolean }): { db: Database.Database; mode: SqliteReadMode; close(): void } {
   if (!existsSync(file)) throw new BadDatabaseError(`${file} does not exist; nothing to inspect.`, { file, problem: 'missing' });
   if (checkSqliteFile(file) === 'new') throw new BadDatabaseError(`${file} is empty; nothing to inspect.`, { file, problem: 'empty' });
+  // without an owner lock to ask (or for a file that should have one and has none: a writer of an older build), a -wal beside it may be a writer's
+  const live = opts.ownerLock ? (ownerLive(file) ?? existsSync(`${file}-wal`)) : true;
+  let conn: ReadOnlyConnection;
   try {
-    if (existsSync(`${file}-wal`)) return { db: new Database(file, { readonly: true, fileMustExist: true }), mode: 'live' };
-    const bytes = readFileSync(file);
-    // bytes 18 and 19 are the write and read versions: 2 is WAL, which a deserialized copy cannot use
-    if (bytes[18] === 2) bytes[18] = 1;
-    if (bytes[19] === 2) bytes[19] = 1;
-    return { db: new Database(bytes, { readonly: true }), mode: 'snapshot' };
+    conn = openReadOnly(file, live);
   } catch (e) {
+    if (e instanceof BadDatabaseError) throw e;
     throw new BadDatabaseError(`${file} cannot be opened for reading: ${(e as Error).message}; the file was not changed.`, { file, problem: 'unreadable' });
   }
+  if (conn.db.inTransaction) conn.db.prepare('COMMIT').run();
+  return { db: conn.db, mode: conn.way, close: () => conn.close() };
 }
 
 /**
@@ -85,13 +110,13 @@ export function openReadOnlySqlite(file: string): { db: Database.Database; mode:
  * calls this with the profile's database path and, if it has one, the memory folder's rows file.
  */
 export function sqliteReaders(files: SqliteReaderFiles): Readers & { readonly modes: Readonly<Record<string, SqliteReadMode>> } {
-  const opened: Database.Database[] = [];
+  const opened: { close(): void }[] = [];
   const modes: Record<string, SqliteReadMode> = {};
   try {
     let parts: Partial<Readers> = {};
     if (files.database !== undefined) {
-      const { db, mode } = openReadOnlySqlite(files.database);
-      opened.push(db);
+      const { db, mode, close } = openReadOnlySqlite(files.database, { ownerLock: true });
+      opened.push({ close });
       modes.database = mode;
       checkChimera(db, files.database);
       const q = new Statements(db);
@@ -99,8 +124,8 @@ export function sqliteReaders(files: SqliteReaderFiles): Readers & { readonly mo
       parts = { state: new SqliteStateReader(q, audit), audit, queues: new SqliteQueueReader(q), personaCache: new SqlitePersonaCacheReader(q) };
     }
     if (files.memoryRows !== undefined) {
-      const { db, mode } = openReadOnlySqlite(files.memoryRows);
-      opened.push(db);
+      const { db, mode, close } = openReadOnlySqlite(files.memoryRows, { ownerLock: false });
+      opened.push({ close });
       modes.memoryRows = mode;
       parts = { ...parts, memory: new SqlitePersonaMemoryReader(new Statements(db)) };
     }
