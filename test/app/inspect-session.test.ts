@@ -136,6 +136,38 @@ describe('inspect session over SQLite', () => {
     }
   });
 
+  it('reads what a killed writer left (a -wal with commits, no -shm, no owner lock) from a private copy, changing nothing', async () => {
+    const src = inOwnFolder('inspect-killed-src', 'w.db');
+    const f = fixtures(9);
+    const sdb = openSqliteDatabase(src);
+    const store = new SqliteStateStore(sdb);
+    const dir = dirname(inOwnFolder('inspect-killed', 'x.db'));
+    const file = join(dir, 'killed.db');
+    try {
+      sdb.db.pragma('wal_autocheckpoint = 0'); // the commits stay in the -wal, as after a kill
+      const c = f.campaign();
+      await store.transaction(async (tx) => {
+        await tx.insertCampaign(c);
+        await tx.appendAudit(f.audit({ campaign_id: c.id }));
+      });
+      sdb.checkpoint();
+      // the files as a kill leaves them: the database and its log, no shared memory, no live owner
+      copyFileSync(src, file);
+      copyFileSync(`${src}-wal`, `${file}-wal`);
+      expect(readFileSync(`${file}-wal`).length).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+    const before = folderState(dir);
+    const readers = sqliteReaders({ database: file });
+    expect(readers.modes.database).toBe('copy');
+    const s = await InspectSession.open(readers);
+    expect((await s.campaigns()).items).toHaveLength(1);
+    expect((await s.audit()).items).toHaveLength(1);
+    await s.close();
+    expect(folderState(dir)).toEqual(before);
+  });
+
   it('reads a file of schema version 2 as it is (outputs in the task row, audit without chain_seq), without migrating it', async () => {
     const file = inOwnFolder('inspect-v2', 'v2.db');
     const f = fixtures(5);
