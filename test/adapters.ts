@@ -4,6 +4,7 @@
  * narrows the run, and `REQUIRE_ADAPTERS=memory,sqlite` makes an entry that cannot run here
  * fail the run instead of being skipped. The entry API is described in test/contract/README.md.
  */
+import type { AuditEvent, Campaign, Task } from '../src/domain/schemas.ts';
 import type { Clock } from '../src/ports/clock.ts';
 import type { Embedder } from '../src/ports/embedder.ts';
 import type { PersonaCache } from '../src/ports/persona-cache.ts';
@@ -11,21 +12,27 @@ import type { PersonaMemoryStore } from '../src/ports/persona-memory.ts';
 import type { WorkQueue } from '../src/ports/queue.ts';
 import type { RunLog } from '../src/ports/run-log.ts';
 import type { StateStore } from '../src/ports/state-store.ts';
+import type { Readers } from '../src/ports/readers.ts';
 import { MemoryStateData, MemoryStateStore } from '../src/adapters/memory/memory-state-store.ts';
 import { MemoryQueue, MemoryQueueData } from '../src/adapters/memory/memory-queue.ts';
 import { MemoryPersonaCache } from '../src/adapters/memory/memory-persona-cache.ts';
 import { MemoryPersonaMemory } from '../src/adapters/memory/memory-persona-memory.ts';
 import { MemoryRunLog, MemoryRunLogData } from '../src/adapters/memory/memory-run-log.ts';
 import { HashingEmbedder } from '../src/adapters/hashing/hashing-embedder.ts';
+import { memoryReaders } from '../src/adapters/memory/memory-readers.ts';
 import { EXTRA_ADAPTERS } from './adapters.extra.ts';
 
 /** The ports an entry can serve; a suite runs over the entries that list its port. */
-export const PORT_NAMES = ['state', 'queue', 'personaCache', 'memory', 'embedder', 'runLog'] as const;
+export const PORT_NAMES = ['state', 'queue', 'personaCache', 'memory', 'embedder', 'runLog', 'readers'] as const;
 export type PortName = (typeof PORT_NAMES)[number];
 
 /** The two queue objects of a backend (Ports.taskQueue, Ports.reviewQueue), kept apart in one namespace. */
 export const QUEUE_SPACES = ['task', 'review'] as const;
 export type QueueSpace = (typeof QUEUE_SPACES)[number];
+
+/** A stored record a readers test damages in place, as data another program might have written. */
+export const MALFORM_KINDS = ['campaign', 'task', 'audit', 'persona'] as const;
+export type MalformKind = (typeof MALFORM_KINDS)[number];
 
 /** What an entry can do beyond its ports, as data (suites branch on these, never on names). */
 export interface EntryCapabilities {
@@ -55,6 +62,14 @@ export interface AdapterContext {
   /** An embedder (needs no namespace: it keeps nothing). */
   embedder?(): Promise<Embedder>;
   runLog?(namespace: string): Promise<RunLog>;
+  /** The inspection readers (src/ports/readers.ts) on the namespace's stores: they see what was written there and committed. */
+  readers?(namespace: string): Promise<Readers>;
+  /**
+   * Damages one stored record behind the ports' back (the campaign, task or persona with id
+   * `key`, or the audit event with seq `key`) so that it no longer fits its schema, and makes
+   * that durable: for the readers suite's rows that were not written by the studio.
+   */
+  malform?(namespace: string, kind: MalformKind, key: string): Promise<void>;
   /** Makes what was written to `namespace` durable now, where the adapter batches writes (SQLite's batched commits). */
   checkpoint?(namespace: string): Promise<void>;
   /** After the suite's last test: drop what setup made, disconnect. */
@@ -93,7 +108,7 @@ function perNamespace<D>(make: () => D): { get(ns: string): D; drop(ns: string):
 /** The in-memory reference adapters: a namespace is a set of shared data objects in this process. */
 const memoryEntry: AdapterEntry = {
   name: 'memory',
-  ports: ['state', 'queue', 'personaCache', 'memory', 'runLog'],
+  ports: ['state', 'queue', 'personaCache', 'memory', 'runLog', 'readers'],
   capabilities: { reopens: true },
   setup: async () => {
     let n = 0;
@@ -117,6 +132,15 @@ const memoryEntry: AdapterEntry = {
       // one store per handle: persona memory has no shared-handle cases yet
       memory: async () => new MemoryPersonaMemory(),
       runLog: async (ns) => new MemoryRunLog(logs.get(ns)),
+      readers: async (ns) => memoryReaders({ state: state.get(ns), queues: queues.get(ns), personaCache: caches.get(ns) }),
+      malform: async (ns, kind, key) => {
+        const d = state.get(ns);
+        // records replaced by ones that break their schema (the store's maps hold whatever was put in)
+        if (kind === 'campaign') d.campaigns.set(key, { ...(d.campaigns.get(key) as Campaign), title: '' });
+        if (kind === 'task') d.tasks.set(key, { ...(d.tasks.get(key) as Task), depends_on: 'not a list' as unknown as string[] });
+        if (kind === 'audit') d.audit[Number(key) - 1] = { ...(d.audit[Number(key) - 1] as AuditEvent), hash: 'not hex' };
+        if (kind === 'persona') caches.get(ns).set(key, ['not', 'an', 'object'] as unknown as Record<string, string>);
+      },
     };
   },
 };

@@ -15,11 +15,13 @@ import type { PersonaMemoryStore } from '../../src/ports/persona-memory.ts';
 import type { WorkQueue } from '../../src/ports/queue.ts';
 import type { RunLog } from '../../src/ports/run-log.ts';
 import type { StateStore } from '../../src/ports/state-store.ts';
+import type { Readers } from '../../src/ports/readers.ts';
 import {
   REQUIRED_ADAPTERS,
   adaptersFor,
   type AdapterContext,
   type AdapterEntry,
+  type MalformKind,
   type PortName,
   type QueueSpace,
 } from '../adapters.ts';
@@ -37,6 +39,10 @@ export interface Harness {
   personaCache(namespace: string): Promise<PersonaCache>;
   memory(namespace: string): Promise<PersonaMemoryStore>;
   runLog(namespace: string): Promise<RunLog>;
+  /** The inspection readers on a namespace (closed after the test). */
+  readers(namespace: string): Promise<Readers>;
+  /** The entry's malform (test/adapters.ts): damages one stored record behind the ports' back. */
+  malform(namespace: string, kind: MalformKind, key: string): Promise<void>;
   /** An embedder for the whole suite: the caller closes it (in afterAll). */
   embedder(): Promise<Embedder>;
   /** The entry's checkpoint on `namespace`; false when it has none (nothing is held back). */
@@ -83,6 +89,8 @@ function harness(entry: AdapterEntry, ctx: () => AdapterContext): { h: Harness; 
     personaCache: async (ns) => closingOnce(await need(ctx().personaCache, 'personaCache').call(ctx(), ns), opened),
     memory: async (ns) => closingOnce(await need(ctx().memory, 'memory').call(ctx(), ns), opened),
     runLog: async (ns) => closingOnce(await need(ctx().runLog, 'runLog').call(ctx(), ns), opened),
+    readers: async (ns) => closingOnce(await need(ctx().readers, 'readers').call(ctx(), ns), opened),
+    malform: async (ns, kind, key) => need(ctx().malform, 'readers').call(ctx(), ns, kind, key),
     embedder: async () => need(ctx().embedder, 'embedder').call(ctx()),
     async checkpoint(ns) {
       const c = ctx();

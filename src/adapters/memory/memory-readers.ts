@@ -1,0 +1,241 @@
+/**
+ * The readers (src/ports/readers.ts) over in-memory stores: the reference model the SQLite
+ * readers are checked against. They read the shared data objects the in-memory ports write
+ * (MemoryStateData, MemoryQueueData, the persona cache's map) and never change them; each
+ * page sorts what passes the filter and starts after the cursor's key. Rows are checked
+ * against the domain schemas as the SQLite readers check theirs, so a record put into the
+ * data by hand that does not fit comes back marked.
+ */
+import {
+  AuditEventSchema,
+  CampaignSchema,
+  PersonaMemorySchema,
+  TaskSchema,
+  type AuditEvent,
+  type Campaign,
+  type PersonaMemory,
+  type Task,
+} from '../../domain/schemas.ts';
+import type { PersonaMemoryStore } from '../../ports/persona-memory.ts';
+import {
+  readLimit,
+  type AuditListQuery,
+  type AuditReader,
+  type CachedPersonaSummary,
+  type CampaignListQuery,
+  type MemoryListQuery,
+  type Page,
+  type PageRequest,
+  type PersonaCacheReader,
+  type PersonaMemoryReader,
+  type QueueItemView,
+  type QueueItemsQuery,
+  type QueueListQuery,
+  type QueueReader,
+  type QueueSummary,
+  type Readers,
+  type ReadRow,
+  type StateReader,
+  type TaskListQuery,
+  type TaskWithHistory,
+} from '../../ports/readers.ts';
+import { checkedRow, cutPage, decodeCursor, keyAfter, type SortKey } from '../shared/reader-pages.ts';
+import { traitsRow } from '../shared/reader-rows.ts';
+import type { MemoryStateData } from './memory-state-store.ts';
+import type { MemoryQueueData } from './memory-queue.ts';
+
+/** What a memory inspection reads: any of the in-memory stores' shared data. */
+export interface MemoryReaderSources {
+  readonly state?: MemoryStateData;
+  /** The queue objects by space name ('task', 'review'). */
+  readonly queues?: ReadonlyMap<string, MemoryQueueData<unknown>>;
+  readonly personaCache?: ReadonlyMap<string, unknown>;
+  readonly memory?: PersonaMemoryStore;
+}
+
+/** Readers over in-memory stores (nothing to release: close does nothing). */
+export function memoryReaders(src: MemoryReaderSources): Readers {
+  return {
+    kind: 'memory',
+    ...(src.state ? { state: new MemoryStateReader(src.state), audit: new MemoryAuditReader(src.state) } : {}),
+    ...(src.queues ? { queues: new MemoryQueueReader(src.queues) } : {}),
+    ...(src.personaCache ? { personaCache: new MemoryPersonaCacheReader(src.personaCache) } : {}),
+    ...(src.memory ? { memory: new MemoryPersonaMemoryReader(src.memory) } : {}),
+    close: async () => {},
+  };
+}
+
+/** A string part of a key from a raw record (a record put in by hand may have anything there). */
+const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
+const createdKey = (r: unknown): SortKey => [str((r as Task).created_at), str((r as Task).id)];
+
+/** The rows after `after` in `sorted` (sorted by `key`), up to limit + 1 of them. */
+function after<R>(sorted: readonly R[], key: (r: R) => SortKey, from: SortKey | null, limit: number): R[] {
+  const out: R[] = [];
+  for (const r of sorted) {
+    if (from && !keyAfter(key(r), from)) continue;
+    out.push(r);
+    if (out.length > limit) break;
+  }
+  return out;
+}
+
+function byKey<R>(key: (r: R) => SortKey): (a: R, b: R) => number {
+  return (a, b) => (keyAfter(key(a), key(b)) ? 1 : keyAfter(key(b), key(a)) ? -1 : 0);
+}
+
+class MemoryStateReader implements StateReader {
+  constructor(private readonly s: MemoryStateData) {}
+
+  async listCampaigns(q: CampaignListQuery = {}): Promise<Page<Campaign>> {
+    const limit = readLimit(q.limit);
+    const from = decodeCursor('campaigns', 'ss', q.cursor);
+    const rows = [...this.s.campaigns.values()].filter((c) => q.status === undefined || c.status === q.status).sort(byKey(createdKey));
+    return cutPage('campaigns', after(rows, createdKey, from, limit), limit, createdKey, (r) => checkedRow(CampaignSchema, r));
+  }
+
+  async listTasks(q: TaskListQuery = {}): Promise<Page<Task>> {
+    const limit = readLimit(q.limit);
+    const from = decodeCursor('tasks', 'ss', q.cursor);
+    const statuses = q.status === undefined ? null : typeof q.status === 'string' ? [q.status] : q.status;
+    const rows = [...this.s.tasks.values()]
+      .filter((t) => (q.campaign_id === undefined || t.campaign_id === q.campaign_id) && (!statuses || statuses.includes(t.status)))
+      .sort(byKey(createdKey));
+    return cutPage('tasks', after(rows, createdKey, from, limit), limit, createdKey, (r) => checkedRow(TaskSchema, r));
+  }
+
+  async getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null> {
+    const limit = readLimit(history_limit);
+    const t = this.s.tasks.get(id);
+    if (t === undefined) return null;
+    const history = await new MemoryAuditReader(this.s).list({ entity_id: id, order: 'oldest', limit });
+    return { task: checkedRow(TaskSchema, t), history };
+  }
+}
+
+/** Whether an audit record passes a query's filters (the SQL WHERE of the SQLite reader, in JavaScript). */
+function auditMatches(e: AuditEvent, q: AuditListQuery): boolean {
+  if (q.campaign_id !== undefined && e.campaign_id !== q.campaign_id) return false;
+  if (q.action !== undefined && e.action !== q.action) return false;
+  if (q.actor !== undefined && e.actor !== q.actor) return false;
+  if (q.entity_id !== undefined && e.entity_id !== q.entity_id) return false;
+  if (q.text !== undefined && q.text !== '') {
+    const details = e.details === undefined ? '' : JSON.stringify(e.details);
+    if (!str(e.entity_id).includes(q.text) && !str(e.action).includes(q.text) && !details.includes(q.text)) return false;
+  }
+  return true;
+}
+
+class MemoryAuditReader implements AuditReader {
+  constructor(private readonly s: MemoryStateData) {}
+
+  async list(q: AuditListQuery = {}): Promise<Page<AuditEvent>> {
+    const limit = readLimit(q.limit);
+    const newest = (q.order ?? 'newest') === 'newest';
+    const tag = newest ? 'audit-newest' : 'audit-oldest';
+    const from = decodeCursor(tag, 'n', q.cursor);
+    const log = this.s.audit;
+    // seq n lives at index n - 1
+    const rows: { seq: number; e: AuditEvent }[] = [];
+    const start = from ? (newest ? (from[0] as number) - 2 : (from[0] as number)) : newest ? log.length - 1 : 0;
+    for (let i = newest ? Math.min(start, log.length - 1) : Math.max(0, start); newest ? i >= 0 : i < log.length; newest ? i-- : i++) {
+      const e = log[i] as AuditEvent;
+      if (!auditMatches(e, q)) continue;
+      rows.push({ seq: i + 1, e });
+      if (rows.length > limit) break;
+    }
+    return cutPage(tag, rows, limit, (r) => [r.seq], (r) => checkedRow(AuditEventSchema, r.e));
+  }
+}
+
+type AnyQueue = NonNullable<ReturnType<MemoryQueueData<unknown>['qs']['get']>>;
+type AnyEntry = AnyQueue['waiting'][number];
+
+function itemView(e: AnyEntry): QueueItemView {
+  return {
+    id: e.id,
+    payload: e.payload,
+    attempts: e.attempts,
+    enqueued_at_ms: e.enqueued_at_ms,
+    available_at_ms: e.available_at_ms,
+    lease_id: e.lease?.lease_id ?? null,
+    consumer: e.lease?.consumer ?? null,
+    expires_at_ms: e.lease?.expires_at_ms ?? null,
+  };
+}
+
+const ok = <T,>(value: T): ReadRow<T> => ({ ok: true, value });
+
+class MemoryQueueReader implements QueueReader {
+  constructor(private readonly spaces: ReadonlyMap<string, MemoryQueueData<unknown>>) {}
+
+  async listQueues(q: QueueListQuery): Promise<Page<QueueSummary>> {
+    const limit = readLimit(q.limit);
+    const from = decodeCursor('queues', 'ss', q.cursor);
+    const all: { space: string; queue: string; q: AnyQueue }[] = [];
+    for (const [space, data] of this.spaces) for (const [queue, one] of data.qs) if (one.ids.size > 0) all.push({ space, queue, q: one });
+    const key = (r: { space: string; queue: string }): SortKey => [r.space, r.queue];
+    all.sort(byKey(key));
+    return cutPage('queues', after(all, key, from, limit), limit, key, (r) => {
+      let ready = 0;
+      let delayed = 0;
+      for (let i = r.q.head; i < r.q.waiting.length; i++) {
+        if ((r.q.waiting[i] as AnyEntry).available_at_ms <= q.now_ms) ready += 1;
+        else delayed += 1;
+      }
+      return ok({ space: r.space, queue: r.queue, depth: { ready, delayed, leased: r.q.leased.size } });
+    });
+  }
+
+  async items(q: QueueItemsQuery): Promise<Page<QueueItemView>> {
+    const limit = readLimit(q.limit);
+    const tag = q.state === 'leased' ? 'queue-leased' : 'queue-waiting';
+    const from = decodeCursor(tag, 'nn', q.cursor);
+    const one = this.spaces.get(q.space)?.qs.get(q.queue);
+    if (!one) return { items: [], next_cursor: null };
+    const leased = q.state === 'leased';
+    const key = (e: AnyEntry): SortKey => [leased ? (e.lease?.expires_at_ms ?? 0) : e.available_at_ms, e.seq];
+    const rows = leased ? [...one.leased.values()].sort(byKey(key)) : one.waiting.slice(one.head);
+    return cutPage(tag, after(rows, key, from, limit), limit, key, (e) => ok(itemView(e)));
+  }
+}
+
+class MemoryPersonaCacheReader implements PersonaCacheReader {
+  constructor(private readonly m: ReadonlyMap<string, unknown>) {}
+
+  async list(q: PageRequest = {}): Promise<Page<CachedPersonaSummary>> {
+    const limit = readLimit(q.limit);
+    const from = decodeCursor('personas', 's', q.cursor);
+    const ids = [...this.m.keys()].sort();
+    return cutPage('personas', after(ids, (id) => [id], from, limit), limit, (id) => [id], (id) => {
+      const t = traitsRow(this.m.get(id));
+      return t.ok ? ok({ persona_id: id, trait_count: Object.keys(t.value).length }) : { ok: false, raw: { persona_id: id, traits: this.m.get(id) }, problem: t.problem };
+    });
+  }
+
+  async get(persona_id: string): Promise<ReadRow<Record<string, string>> | null> {
+    return this.m.has(persona_id) ? traitsRow(this.m.get(persona_id)) : null;
+  }
+}
+
+const memoryKey = (m: PersonaMemory): SortKey => [str(m.timestamp), str(m.id)];
+
+/** Over the persona memory port: the in-memory store keeps no order, so a page sorts what passes the filter. */
+class MemoryPersonaMemoryReader implements PersonaMemoryReader {
+  constructor(private readonly store: PersonaMemoryStore) {}
+
+  async list(q: MemoryListQuery = {}): Promise<Page<PersonaMemory>> {
+    const limit = readLimit(q.limit);
+    const from = decodeCursor('memories', 'ss', q.cursor);
+    const rows = await this.store.list(filterOf(q));
+    return cutPage('memories', after(rows, memoryKey, from, limit), limit, memoryKey, (r) => checkedRow(PersonaMemorySchema, r));
+  }
+
+  async count(f: Omit<MemoryListQuery, 'cursor' | 'limit'> = {}): Promise<number> {
+    return this.store.count(filterOf(f));
+  }
+}
+
+function filterOf(q: Omit<MemoryListQuery, 'cursor' | 'limit'>): { persona_id?: string; categories?: MemoryListQuery['categories'] } {
+  return { ...(q.persona_id !== undefined ? { persona_id: q.persona_id } : {}), ...(q.categories !== undefined ? { categories: q.categories } : {}) };
+}

@@ -1,0 +1,118 @@
+/**
+ * A read-only session over stores the studio may not have written (a cluster another process
+ * runs): the readers of src/ports/readers.ts and nothing else. Opening one builds no engine,
+ * starts no run and writes nothing; it holds no port that can write, so nothing done through
+ * it can change a store.
+ *
+ * The composition root opens the readers for a backend (for SQLite, `sqliteReaders` of
+ * src/adapters/sqlite/sqlite-readers.ts with the database path and the memory folder's
+ * `rows.sqlite`; for the in-process memory backend, `memoryReaders` over its data) and hands
+ * them, or a function that opens them, to `InspectSession.open`. What a backend does not serve
+ * is absent from `serves`, and asking for it fails with a one-line error naming it.
+ */
+import { ValidationError } from '../domain/errors.ts';
+import type { AuditEvent, Campaign, PersonaMemory, Task } from '../domain/schemas.ts';
+import type {
+  AuditListQuery,
+  CachedPersonaSummary,
+  CampaignListQuery,
+  MemoryListQuery,
+  Page,
+  PageRequest,
+  QueueItemView,
+  QueueItemsQuery,
+  QueueListQuery,
+  QueueSummary,
+  Readers,
+  ReadRow,
+  TaskListQuery,
+  TaskWithHistory,
+} from '../ports/readers.ts';
+
+/** The stores an inspection can read, as data. */
+export const INSPECTABLE = ['state', 'audit', 'queues', 'personaCache', 'memory'] as const;
+export type Inspectable = (typeof INSPECTABLE)[number];
+
+export class InspectSession {
+  /** What this session's backend lets it read. */
+  readonly serves: readonly Inspectable[];
+  private closed = false;
+
+  private constructor(private readonly readers: Readers) {
+    this.serves = INSPECTABLE.filter((k) => readers[k] !== undefined);
+  }
+
+  /** A session on `readers` (or on what `open` returns); the session closes them. */
+  static async open(readers: Readers | (() => Readers | Promise<Readers>)): Promise<InspectSession> {
+    return new InspectSession(typeof readers === 'function' ? await readers() : readers);
+  }
+
+  /** The backend's name (`memory`, `sqlite`). */
+  get kind(): string {
+    return this.readers.kind;
+  }
+
+  /** Campaigns by (created_at, id). */
+  async campaigns(query?: CampaignListQuery): Promise<Page<Campaign>> {
+    return this.need('state').listCampaigns(query);
+  }
+
+  /** Tasks by (created_at, id), filtered by campaign and status. */
+  async tasks(query?: TaskListQuery): Promise<Page<Task>> {
+    return this.need('state').listTasks(query);
+  }
+
+  /** One task with the first page of its audit history, or null. */
+  async task(id: string, history_limit?: number): Promise<TaskWithHistory | null> {
+    return this.need('state').getTask(id, history_limit);
+  }
+
+  /** Audit events, filtered, newest or oldest first. */
+  async audit(query?: AuditListQuery): Promise<Page<AuditEvent>> {
+    return this.need('audit').list(query);
+  }
+
+  /** Queues with their depths at `now_ms`. */
+  async queues(query: QueueListQuery): Promise<Page<QueueSummary>> {
+    return this.need('queues').listQueues(query);
+  }
+
+  /** One queue's waiting or leased items. */
+  async queueItems(query: QueueItemsQuery): Promise<Page<QueueItemView>> {
+    return this.need('queues').items(query);
+  }
+
+  /** Cached personas with their trait counts. */
+  async personas(query?: PageRequest): Promise<Page<CachedPersonaSummary>> {
+    return this.need('personaCache').list(query);
+  }
+
+  /** One cached persona's traits, or null. */
+  async persona(persona_id: string): Promise<ReadRow<Record<string, string>> | null> {
+    return this.need('personaCache').get(persona_id);
+  }
+
+  /** Persona memories by (timestamp, id), filtered by persona and category. */
+  async memories(query?: MemoryListQuery): Promise<Page<PersonaMemory>> {
+    return this.need('memory').list(query);
+  }
+
+  /** How many persona memories pass the filter. */
+  async countMemories(filter?: Omit<MemoryListQuery, 'cursor' | 'limit'>): Promise<number> {
+    return this.need('memory').count(filter);
+  }
+
+  /** Releases the readers; the session is unusable afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.readers.close();
+  }
+
+  private need<K extends Inspectable>(what: K): NonNullable<Readers[K]> {
+    if (this.closed) throw new ValidationError('inspect session is closed');
+    const r = this.readers[what];
+    if (r === undefined) throw new ValidationError(`this inspection (${this.readers.kind}) cannot read ${what}: the backend serves no ${what} reader`);
+    return r as NonNullable<Readers[K]>;
+  }
+}

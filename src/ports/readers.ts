@@ -1,0 +1,172 @@
+/**
+ * The read side for inspection: what the studio uses to look at stores it did not write (a
+ * cluster another process runs), without building an engine and without writing anything.
+ *
+ * Every list is a page of a keyset walk pushed into the store: a request carries the `cursor`
+ * the previous page returned as `next_cursor` (absent or null: from the start) and a `limit`
+ * (1..READ_LIMIT_MAX, DEFAULT_READ_LIMIT when absent), never an offset; filters run in the store
+ * (SQL WHERE for SQLite). A page ends with `next_cursor: null` when nothing follows it. A cursor
+ * is opaque and belongs to the list (and order) that made it; another list refuses it. On a
+ * live store, rows committed after a page was read appear on a later page when their key sorts
+ * after the cursor (a reader may also be a snapshot, which an adapter says in its docs).
+ *
+ * Data the studio did not write must not break a reader: a row that does not fit the expected
+ * shape comes back as `{ ok: false, raw, problem }` in its place, never as a thrown error.
+ */
+import { ValidationError } from '../domain/errors.ts';
+import type { AuditEvent, Campaign, CampaignStatus, MemoryCategory, PersonaMemory, TaskStatus, Task } from '../domain/schemas.ts';
+import type { QueueDepth } from './queue.ts';
+
+/** The most rows one page may ask for. */
+export const READ_LIMIT_MAX = 1000;
+/** The page size when a request gives none. */
+export const DEFAULT_READ_LIMIT = 100;
+
+/** One row as read: the record, or the raw row and what is wrong with it. */
+export type ReadRow<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly raw: unknown; readonly problem: string };
+
+/** One page of a keyset walk. */
+export interface Page<T> {
+  readonly items: readonly ReadRow<T>[];
+  /** Where the next page starts, or null when this page is the last. */
+  readonly next_cursor: string | null;
+}
+
+/** What every list request carries. */
+export interface PageRequest {
+  /** The `next_cursor` of the previous page; absent or null for the first page. */
+  readonly cursor?: string | null;
+  /** At most this many rows (1..READ_LIMIT_MAX). */
+  readonly limit?: number;
+}
+
+export interface CampaignListQuery extends PageRequest {
+  readonly status?: CampaignStatus;
+}
+
+export interface TaskListQuery extends PageRequest {
+  readonly campaign_id?: string;
+  readonly status?: TaskStatus | readonly TaskStatus[];
+}
+
+export const AUDIT_ORDERS = ['newest', 'oldest'] as const;
+export type AuditOrder = (typeof AUDIT_ORDERS)[number];
+
+export interface AuditListQuery extends PageRequest {
+  readonly campaign_id?: string;
+  readonly action?: string;
+  readonly actor?: string;
+  readonly entity_id?: string;
+  /** A case-sensitive substring of the entity id, the action or the details' JSON text. */
+  readonly text?: string;
+  /** By seq: 'newest' first (the default) or 'oldest' first. */
+  readonly order?: AuditOrder;
+}
+
+/** A task and the first page of its audit history (oldest first; page on with AuditReader.list). */
+export interface TaskWithHistory {
+  readonly task: ReadRow<Task>;
+  readonly history: Page<AuditEvent>;
+}
+
+export interface StateReader {
+  /** Campaigns by (created_at, id), optionally of one status. */
+  listCampaigns(query?: CampaignListQuery): Promise<Page<Campaign>>;
+  /** Tasks by (created_at, id), optionally of one campaign and one or more statuses. */
+  listTasks(query?: TaskListQuery): Promise<Page<Task>>;
+  /** One task with its audit history (events whose entity is the task, oldest first, `history_limit` of them), or null. */
+  getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null>;
+}
+
+export interface AuditReader {
+  /** Audit events passing every filter given, by seq (newest first unless `order` is 'oldest'). */
+  list(query?: AuditListQuery): Promise<Page<AuditEvent>>;
+}
+
+export const QUEUE_ITEM_STATES = ['waiting', 'leased'] as const;
+export type QueueItemState = (typeof QUEUE_ITEM_STATES)[number];
+
+/** One queue and its depth at `now_ms`. */
+export interface QueueSummary {
+  /** The queue object it belongs to ('task' or 'review', as the backend names them). */
+  readonly space: string;
+  readonly queue: string;
+  readonly depth: QueueDepth;
+}
+
+/** One queue item as stored: waiting (lease fields null) or leased. */
+export interface QueueItemView {
+  readonly id: string;
+  readonly payload: unknown;
+  readonly attempts: number;
+  readonly enqueued_at_ms: number;
+  readonly available_at_ms: number;
+  readonly lease_id: string | null;
+  readonly consumer: string | null;
+  readonly expires_at_ms: number | null;
+}
+
+export interface QueueListQuery extends PageRequest {
+  /** The time depths are counted at (ready: available_at_ms ≤ now_ms; delayed: later). */
+  readonly now_ms: number;
+}
+
+export interface QueueItemsQuery extends PageRequest {
+  readonly space: string;
+  readonly queue: string;
+  /** 'waiting' in claim order (available_at_ms, enqueue order); 'leased' by (expires_at_ms, enqueue order). */
+  readonly state: QueueItemState;
+}
+
+export interface QueueReader {
+  /** Queues that hold any item, by (space, queue), each with its depth at `now_ms`. */
+  listQueues(query: QueueListQuery): Promise<Page<QueueSummary>>;
+  /** One queue's waiting or leased items, in claim or expiry order. */
+  items(query: QueueItemsQuery): Promise<Page<QueueItemView>>;
+}
+
+/** A cached persona and how many traits it has. */
+export interface CachedPersonaSummary {
+  readonly persona_id: string;
+  readonly trait_count: number;
+}
+
+export interface PersonaCacheReader {
+  /** Cached personas by id, each with its trait count. */
+  list(query?: PageRequest): Promise<Page<CachedPersonaSummary>>;
+  /** One persona's traits, or null when it is not cached. */
+  get(persona_id: string): Promise<ReadRow<Record<string, string>> | null>;
+}
+
+export interface MemoryListQuery extends PageRequest {
+  readonly persona_id?: string;
+  readonly categories?: readonly MemoryCategory[];
+}
+
+export interface PersonaMemoryReader {
+  /** Memories passing the filter, by (timestamp, id). */
+  list(query?: MemoryListQuery): Promise<Page<PersonaMemory>>;
+  /** How many memories pass the filter. */
+  count(filter?: Omit<MemoryListQuery, 'cursor' | 'limit'>): Promise<number>;
+}
+
+/** The readers one inspection opens; a store a backend does not have is absent. */
+export interface Readers {
+  readonly kind: string;
+  readonly state?: StateReader;
+  readonly audit?: AuditReader;
+  readonly queues?: QueueReader;
+  readonly personaCache?: PersonaCacheReader;
+  readonly memory?: PersonaMemoryReader;
+  /** Releases what the readers opened (never the stores they read). */
+  close(): Promise<void>;
+}
+
+/** The page size of a request, or a ValidationError naming the bad limit. */
+export function readLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_READ_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > READ_LIMIT_MAX) {
+    throw new ValidationError(`invalid limit ${limit}: must be an integer from 1 to ${READ_LIMIT_MAX}`);
+  }
+  return limit;
+}
