@@ -4,10 +4,9 @@
  * starts no run and writes nothing; it holds no port that can write, so nothing done through
  * it can change a store.
  *
- * The composition root opens the readers for a backend (for SQLite, `sqliteReaders` of
- * src/adapters/sqlite/sqlite-readers.ts with the database path and the memory folder's
- * `rows.sqlite`; for the in-process memory backend, `memoryReaders` over its data) and hands
- * them, or a function that opens them, to `InspectSession.open`. What a backend does not serve
+ * The composition root opens the readers for a config (`composeReaders` in src/config/compose.ts
+ * asks the backend's registry entry) and hands them, or a function that opens them, to
+ * `InspectSession.open`. What a backend does not serve
  * is absent from `serves`, and asking for it fails with a one-line error naming it.
  */
 import { ValidationError } from '../domain/errors.ts';
@@ -47,7 +46,7 @@ export class InspectSession {
     return new InspectSession(typeof readers === 'function' ? await readers() : readers);
   }
 
-  /** The backend's name (`memory`, `sqlite`). */
+  /** The backend's name (its registry kind). */
   get kind(): string {
     return this.readers.kind;
   }

@@ -6,6 +6,7 @@
 import { parseConfig, type ChimeraConfig } from './config.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Ports } from '../ports/index.ts';
+import type { Readers } from '../ports/readers.ts';
 import type { Embedder } from '../ports/embedder.ts';
 import { ConfigError } from '../domain/errors.ts';
 import { guardStateStore } from '../ports/guards/guarded-state-store.ts';
@@ -187,4 +188,15 @@ export async function composeScratchPorts(clock: Clock, embedder: Embedder): Pro
       for (const p of [raw.state, raw.taskQueue, raw.reviewQueue, raw.personaCache, raw.runLog, memory]) await p.close();
     },
   };
+}
+
+/**
+ * Readers over the store `config` points at, for inspection (src/app/inspect-session.ts): no
+ * engine, no lock, nothing written. A backend that cannot be inspected in this build is a
+ * ConfigError naming it.
+ */
+export function composeReaders(config: ChimeraConfig): Readers {
+  const backend = backendForMode(config.mode);
+  if (!backend?.readers) throw new ConfigError(`the ${config.mode} profile cannot be inspected in this build`);
+  return backend.readers(config);
 }

@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { InspectSession } from '../../src/app/inspect-session.ts';
+import { composeReaders } from '../../src/config/compose.ts';
+import { parseConfig } from '../../src/config/config.ts';
 import { sqliteReaders } from '../../src/adapters/sqlite/sqlite-readers.ts';
 import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
@@ -94,6 +96,20 @@ describe('inspect session over SQLite', () => {
     }
     await s.close();
     expect(folderState(dir)).toEqual(before);
+  });
+
+  it('opens through the composition root from a config alone (the registry entry says how), changing nothing', async () => {
+    const file = await stormRun(5, 8);
+    const dir = dirname(file);
+    const before = folderState(dir);
+    const s = await InspectSession.open(() => composeReaders(parseConfig({ mode: 'sqlite', data_dir: dir, sqlite: { path: file } })));
+    expect(s.kind).toBe('sqlite');
+    expect((await s.campaigns({ limit: 10 })).items.length).toBeGreaterThan(0);
+    const a = await s.audit({ limit: 5 });
+    expect(a.items.length).toBe(5);
+    await s.close();
+    expect(folderState(dir)).toEqual(before);
+    expect(() => composeReaders(parseConfig({ mode: 'in-memory' }))).toThrow(/in-memory profile cannot be inspected/);
   });
 
   it('reads a file a writer holds open in place, sees its commits, and changes neither the file, its log nor the folder listing', async () => {

@@ -5,7 +5,7 @@
  * `sqlite.read_only` it is opened for reading only (src/adapters/sqlite/README.md).
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ChimeraConfig } from '../config.ts';
 import { openSqliteDatabase } from '../../adapters/sqlite/sqlite-database.ts';
@@ -13,6 +13,7 @@ import { SqliteStateStore } from '../../adapters/sqlite/sqlite-state-store.ts';
 import { SqliteQueue } from '../../adapters/sqlite/sqlite-queue.ts';
 import { SqlitePersonaCache } from '../../adapters/sqlite/sqlite-persona-cache.ts';
 import { SqliteRunLog } from '../../adapters/sqlite/sqlite-run-log.ts';
+import { sqliteReaders } from '../../adapters/sqlite/sqlite-readers.ts';
 import { classifierFor } from './classify.ts';
 import type { BuiltBackend, ErrorClass } from './types.ts';
 
@@ -88,6 +89,8 @@ export const sqliteBackend: BuiltBackend = {
     fileName: 'chimera.db',
   },
   checkpoint: (config) => (config.sqlite.commit === 'each' ? 'step' : 'tick'),
+  // the file and the persona memory rows kept beside it (persona-memory/, as src/config/embedders.ts keeps them)
+  readers: (config) => sqliteReaders({ database: sqlitePath(config), memoryRows: join(dirname(sqlitePath(config)), 'persona-memory', 'rows.sqlite') }),
   create: async ({ config, clock }) => {
     const file = sqlitePath(config);
     const readOnly = config.sqlite.read_only;

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { ChimeraConfig } from '../config.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Ports } from '../../ports/index.ts';
+import type { Readers } from '../../ports/readers.ts';
 
 export interface BackendContext {
   readonly config: ChimeraConfig;
@@ -100,6 +101,11 @@ export interface BackendEntry {
   checkpoint?(config: ChimeraConfig): 'tick' | 'step';
   /** Opens every port it serves on one connection. Absent: declared, validated, not built yet. */
   create?(ctx: BackendContext): Promise<RawPorts>;
+  /**
+   * Readers over the store a config points at, for inspection: they build no engine, take no
+   * lock and write nothing. Absent: this backend cannot be inspected in this build.
+   */
+  readers?(config: ChimeraConfig): Readers;
 }
 
 /** An entry that is built. */
