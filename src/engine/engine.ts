@@ -9,7 +9,7 @@ import { ChimeraError, ValidationError } from '../domain/errors.ts';
 import type { AuditDraft, Campaign, Persona, PersonaMemory, Task, TaskStatus, WorkerTaskInput, WorkerTaskOutput } from '../domain/schemas.ts';
 import { personaMemories, personaTraits } from '../domain/persona.ts';
 import type { Ports } from '../ports/index.ts';
-import type { Lease, WorkQueue } from '../ports/queue.ts';
+import type { Lease } from '../ports/queue.ts';
 import type { RunHeader } from '../ports/run-log.ts';
 import { SeededRng, auditIdFor } from '../domain/seeded-rng.ts';
 import type { EngineConfig, Scenario, ScenarioCampaign } from './config.ts';
@@ -20,6 +20,7 @@ import { personaViewFromTraits, type PersonaView } from './persona-view.ts';
 import type { SkillOutcome } from './skills.ts';
 import { assertSameRun, resumeByReplay } from './recovery.ts';
 import * as units from './transactions.ts';
+import { Coordination } from './coordination.ts';
 import type { AgentHost } from './agents/host.ts';
 import * as operator from './agents/operator.ts';
 import * as planner from './agents/planner.ts';
@@ -124,7 +125,8 @@ export class SwarmEngine implements AgentHost {
   /** Campaign ids in creation order. */
   readonly campaignOrder: string[] = [];
   /** The same campaigns' mirrors, in the same order (the claim loop walks them every turn). */
-  private readonly mirrorOrder: CampaignMirror[] = [];
+  /** @internal (agents) */
+  readonly mirrorOrder: CampaignMirror[] = [];
   stepNo = 0;
   tickNo = 0;
   finished: FinishReason | null = null;
@@ -154,7 +156,6 @@ export class SwarmEngine implements AgentHost {
   operatorDone = 0;
   private current: EngineEvent[] = [];
   private currentAgent = 'system';
-  private readonly lease_ms: number;
   private readonly personaList: readonly Persona[];
   /** @internal (agents) */
   readonly timer: PhaseTimer | undefined;
@@ -172,12 +173,8 @@ export class SwarmEngine implements AgentHost {
    * have expired; a sweep that could find nothing changes nothing, so skipping it changes no
    * outcome, only the cost of a turn every tick.
    */
-  /** @internal (agents) */
-  readonly leases = new Map<object, number>();
-  /** @internal (agents) */
-  readonly taskHint = new Set<string>();
-  /** @internal (agents) */
-  readonly reviewHint = new Set<string>();
+  /** @internal (agents) The single-process coordination of simulation mode (hints, the leases it took). */
+  readonly coord: Coordination;
 
   private constructor(init: EngineInit) {
     this.config = init.config;
@@ -189,7 +186,7 @@ export class SwarmEngine implements AgentHost {
     this.checkpointEachStep = init.checkpoint === 'step';
     this.rng = new SeededRng(init.config.seed, 'run');
     this.log = new EventLog({ keep: init.keepEvents ?? true });
-    this.lease_ms = init.config.lease_ticks * init.config.tick_ms;
+    this.coord = new Coordination(init.config.lease_ticks * init.config.tick_ms);
     const c = init.config;
     const add = (id: string, kind: AgentKind, capacity: number) =>
       this.agents.push({ id, kind, capacity, actions: 0, offset: 0, busy: null, last: 'idle' });
@@ -510,15 +507,15 @@ export class SwarmEngine implements AgentHost {
   private mayAct(a: AgentState): boolean {
     switch (a.kind) {
       case 'worker':
-        return a.busy ? this.tickNo >= a.busy.until_tick : this.taskHint.size > 0;
+        return a.busy ? this.tickNo >= a.busy.until_tick : this.coord.taskHint.size > 0;
       case 'judge':
-        return a.busy ? this.tickNo >= a.busy.until_tick : this.reviewHint.size > 0;
+        return a.busy ? this.tickNo >= a.busy.until_tick : this.coord.reviewHint.size > 0;
       case 'operator': {
         const next = this.scenario.operator[this.operatorDone];
         return next !== undefined && next.tick <= this.tickNo;
       }
       case 'housekeeper':
-        return this.soonestLease() <= this.clock.now_ms() || housekeeper.anchorDue(this);
+        return this.coord.soonestLease() <= this.clock.now_ms() || housekeeper.anchorDue(this);
       default:
         return true;
     }
@@ -592,7 +589,7 @@ export class SwarmEngine implements AgentHost {
       items.push({ id, payload: { task_id: id, skill_name: t.skill_name, params: t.params, persona_id: m.persona_id } });
     }
     const n = await this.ports.taskQueue.enqueue(m.taskQueue, items);
-    if (n > 0) this.taskHint.add(m.id);
+    if (n > 0) this.coord.taskHint.add(m.id);
     if (log && n > 0) this.emit('task.enqueued', { campaign_id: m.id, data: { count: n, first: ids[0] } });
   }
 
@@ -673,65 +670,6 @@ export class SwarmEngine implements AgentHost {
 
   // ---------------------------------------------------------------- workers
 
-  /**
-   * Claims the next item for agent `a` from the queues of active campaigns, round-robin from
-   * where it last found work, skipping queues the hint knows to be empty.
-   */
-  /** @internal (agents) */
-  async claimNext<T>(
-    a: AgentState,
-    queue: WorkQueue<T>,
-    hint: Set<string>,
-    which: 'taskQueue' | 'reviewQueue',
-  ): Promise<{ m: CampaignMirror; lease: Lease<T> } | null> {
-    const order = this.mirrorOrder;
-    const n = order.length;
-    for (let k = 0; k < n; k++) {
-      let idx = a.offset + k;
-      if (idx >= n) idx %= n;
-      const m = order[idx] as CampaignMirror;
-      const id = m.id;
-      if (m.status !== 'ACTIVE' || !hint.has(id)) continue;
-      const lease = await queue.claim(m[which], a.id, this.lease_ms);
-      if (lease) this.leases.set(lease, lease.expires_at_ms);
-      if (!lease) {
-        await this.maybeClearHint(hint, queue.depth(m[which]), id);
-        continue;
-      }
-      a.offset = idx + 1;
-      return { m, lease };
-    }
-    return null;
-  }
-
-  /** When the first lease on this run's queues expires (Infinity when none is held). */
-  /** @internal (agents) */
-  soonestLease(): number {
-    let soonest = Infinity;
-    for (const at of this.leases.values()) if (at < soonest) soonest = at;
-    return soonest;
-  }
-
-  /** Acknowledges a lease this engine holds (and forgets it). */
-  /** @internal (agents) */
-  ack<T>(queue: WorkQueue<T>, lease: Lease<T>): Promise<boolean> {
-    this.leases.delete(lease);
-    return queue.ack(lease.queue, lease.lease_id);
-  }
-
-  /** Puts a held item back on its queue after `delay_ms` (and forgets the lease). */
-  /** @internal (agents) */
-  retryLease<T>(queue: WorkQueue<T>, lease: Lease<T>, delay_ms: number): Promise<{ attempts: number } | null> {
-    this.leases.delete(lease);
-    return queue.retry(lease.queue, lease.lease_id, { delay_ms });
-  }
-
-  /** Clears a queue hint unless items are only waiting out a delay. */
-  private async maybeClearHint(hint: Set<string>, depth: Promise<{ ready: number; delayed: number }>, id: string): Promise<void> {
-    const d = await depth;
-    if (d.ready === 0 && d.delayed === 0) hint.delete(id);
-  }
-
   // ---------------------------------------------------------------- judges
 
   /** The one commit path for a decision on a task (judge or human). */
@@ -805,7 +743,7 @@ export class SwarmEngine implements AgentHost {
 
   /** @internal The leases this engine knows of and the agents' busy state, for recovery to re-point at another store. */
   heldLeases(): { leases: Map<object, number>; agents: AgentState[] } {
-    return { leases: this.leases, agents: this.agents };
+    return { leases: this.coord.leases, agents: this.agents };
   }
 
   /**

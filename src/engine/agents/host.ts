@@ -7,11 +7,11 @@
 import type { SeededRng } from '../../domain/seeded-rng.ts';
 import type { Task, TaskStatus } from '../../domain/schemas.ts';
 import type { Ports } from '../../ports/index.ts';
-import type { Lease, WorkQueue } from '../../ports/queue.ts';
 import type { EngineConfig, Scenario } from '../config.ts';
-import type { AgentState, EngineClock, PhaseTimer } from '../engine.ts';
+import type { EngineClock, PhaseTimer } from '../engine.ts';
 import type { EventType } from '../events.ts';
 import type { CampaignMirror } from '../mirror.ts';
+import type { Coordination } from '../coordination.ts';
 import type { PersonaView } from '../persona-view.ts';
 import type { DecisionOutcome, UnitContext } from '../transactions.ts';
 
@@ -31,11 +31,10 @@ export interface AgentHost {
   readonly personas: Map<string, PersonaView>;
   /** Content pieces per campaign, from the scenario (or the UI's new campaign). */
   readonly scenarioPieces: Map<string, number>;
-  /** Campaigns whose task (review) queue may hold claimable items: a hint, never the truth. */
-  readonly taskHint: Set<string>;
-  readonly reviewHint: Set<string>;
-  /** The leases this engine knows of and when they expire. */
-  readonly leases: Map<object, number>;
+  /** The campaigns' mirrors in creation order (the claim loop walks them). */
+  readonly mirrorOrder: readonly CampaignMirror[];
+  /** The single-process coordination of simulation mode: queue hints and the leases this engine took. */
+  readonly coord: Coordination;
   operatorDone: number;
   conflicts: number;
   auditSinceAnchor: number;
@@ -46,10 +45,6 @@ export interface AgentHost {
   mirror(id: string): CampaignMirror;
   persona(id: string): Promise<PersonaView>;
   enqueueTasks(m: CampaignMirror, ids: readonly string[], log?: boolean): Promise<void>;
-  claimNext<T>(a: AgentState, queue: WorkQueue<T>, hint: Set<string>, which: 'taskQueue' | 'reviewQueue'): Promise<{ m: CampaignMirror; lease: Lease<T> } | null>;
-  ack<T>(queue: WorkQueue<T>, lease: Lease<T>): Promise<boolean>;
-  retryLease<T>(queue: WorkQueue<T>, lease: Lease<T>, delay_ms: number): Promise<{ attempts: number } | null>;
-  soonestLease(): number;
   commitDecision(
     m: CampaignMirror,
     task_id: string,

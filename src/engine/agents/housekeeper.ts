@@ -28,17 +28,17 @@ export async function anchorTurn(h: AgentHost, a: AgentState): Promise<boolean> 
 /** The housekeeper's turn: redeliver what lapsed (when a lease it knows of may have), else anchor when due. */
 export async function housekeeperTurn(h: AgentHost, a: AgentState): Promise<boolean> {
   const now = h.clock.now_ms();
-  if (h.soonestLease() > now) return anchorDue(h) ? anchorTurn(h, a) : false;
+  if (h.coord.soonestLease() > now) return anchorDue(h) ? anchorTurn(h, a) : false;
   // what expired is redelivered now (or was already acked): forget it either way
-  for (const [l, at] of h.leases) if (at <= now) h.leases.delete(l);
+  h.coord.forgetExpired(now);
   const redelivered: string[] = [];
   for (const id of h.campaignOrder) {
     const m = h.campaigns.get(id) as CampaignMirror;
     if (m.status === 'COMPLETED' || m.status === 'PLANNING') continue;
     const t = await h.ports.taskQueue.redeliverExpired(m.taskQueue);
     const r = await h.ports.reviewQueue.redeliverExpired(m.reviewQueue);
-    if (t.length) h.taskHint.add(id);
-    if (r.length) h.reviewHint.add(id);
+    if (t.length) h.coord.taskHint.add(id);
+    if (r.length) h.coord.reviewHint.add(id);
     redelivered.push(...t, ...r);
   }
   if (!redelivered.length) return anchorDue(h) ? anchorTurn(h, a) : false;

@@ -9,7 +9,7 @@ import type { CampaignMirror } from '../mirror.ts';
 import type { AgentHost } from './host.ts';
 
 export async function judgeClaim(h: AgentHost, a: AgentState): Promise<boolean> {
-  const got = await h.claimNext(a, h.ports.reviewQueue, h.reviewHint, 'reviewQueue');
+  const got = await h.coord.claimNext(h.mirrorOrder, a, h.ports.reviewQueue, 'reviewQueue');
   if (!got) return false;
   await review(h, a, got.m, got.lease);
   return true;
@@ -34,7 +34,7 @@ export async function review(h: AgentHost, a: AgentState, m: CampaignMirror, lea
   const c = await h.ports.state.getCampaign(m.id);
   const task = await h.ports.state.getTask(task_id);
   if (!c || !task || task.status !== 'PROCESSING') {
-    await h.ack(h.ports.reviewQueue, lease);
+    await h.coord.ack(h.ports.reviewQueue, lease);
     h.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: task?.status ?? 'missing', stage: 'review' } });
     a.last = 'skipped a duplicate output';
     return;
@@ -61,7 +61,7 @@ export async function judgeCommitDeliberated(h: AgentHost, a: AgentState): Promi
   const m = h.mirror(b.campaign_id);
   const task = await h.ports.state.getTask(b.task_id);
   if (!task || task.status !== 'PROCESSING') {
-    await h.ack(h.ports.reviewQueue, b.lease);
+    await h.coord.ack(h.ports.reviewQueue, b.lease);
     h.emit('task.duplicate', { campaign_id: m.id, task_id: b.task_id, data: { status: task?.status ?? 'missing', stage: 'commit' } });
     return true;
   }
@@ -81,7 +81,7 @@ export async function commitVerdict(h: AgentHost, a: AgentState, m: CampaignMirr
         output: lease.item.payload,
         judge: { score: verdict.score, route: verdict.route, reasons: verdict.reasons, similarity: verdict.similarity, memories: verdict.memories, sensitive_topics: verdict.sensitive_topics, unsafe_words: verdict.unsafe_words },
       }, verdict.score, 'judge.decided', { escalation: verdict.escalation, reasons: verdict.reasons });
-      await h.ack(h.ports.reviewQueue, lease);
+      await h.coord.ack(h.ports.reviewQueue, lease);
       if (outcome === 'duplicate') {
         h.emit('task.duplicate', { campaign_id: m.id, task_id: task.id, data: { stage: 'idempotency' } });
         return;
@@ -100,15 +100,15 @@ export async function commitVerdict(h: AgentHost, a: AgentState, m: CampaignMirr
       const fresh = await h.ports.state.getCampaign(m.id);
       h.emit('occ.conflict', { campaign_id: m.id, task_id: task.id, data: { read_version: version, actual_version: fresh?.state_version ?? null } });
       if (!fresh || fresh.status !== 'ACTIVE') {
-        await h.retryLease(h.ports.reviewQueue, lease, h.config.tick_ms);
-        h.reviewHint.add(m.id);
+        await h.coord.retryLease(h.ports.reviewQueue, lease, h.config.tick_ms);
+        h.coord.reviewHint.add(m.id);
         h.emit('judge.deferred', { campaign_id: m.id, task_id: task.id, data: { campaign_status: fresh?.status ?? 'missing' } });
         a.last = `deferred ${task.id.slice(0, 8)}: campaign ${fresh?.status}`;
         return;
       }
       const freshTask = await h.ports.state.getTask(task.id);
       if (!freshTask || freshTask.status !== 'PROCESSING') {
-        await h.ack(h.ports.reviewQueue, lease);
+        await h.coord.ack(h.ports.reviewQueue, lease);
         h.emit('task.duplicate', { campaign_id: m.id, task_id: task.id, data: { stage: 'reread' } });
         return;
       }
@@ -118,8 +118,8 @@ export async function commitVerdict(h: AgentHost, a: AgentState, m: CampaignMirr
     }
   }
   // others keep committing on this campaign: hand the output back for later instead of failing the run
-  await h.retryLease(h.ports.reviewQueue, lease, h.config.tick_ms);
-  h.reviewHint.add(m.id);
+  await h.coord.retryLease(h.ports.reviewQueue, lease, h.config.tick_ms);
+  h.coord.reviewHint.add(m.id);
   h.emit('judge.deferred', { campaign_id: m.id, task_id: task.id, data: { reason: 'conflicts', attempts: 5 } });
   a.last = `deferred ${task.id.slice(0, 8)}: kept conflicting`;
 }

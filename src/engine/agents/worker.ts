@@ -8,7 +8,7 @@ import * as units from '../transactions.ts';
 import type { AgentHost } from './host.ts';
 
 export async function workerClaim(h: AgentHost, a: AgentState): Promise<boolean> {
-  const got = await h.claimNext(a, h.ports.taskQueue, h.taskHint, 'taskQueue');
+  const got = await h.coord.claimNext(h.mirrorOrder, a, h.ports.taskQueue, 'taskQueue');
   if (!got) return false;
   await startWork(h, a, got.m, got.lease);
   return true;
@@ -18,7 +18,7 @@ export async function startWork(h: AgentHost, a: AgentState, m: CampaignMirror, 
   const task_id = lease.item.payload.task_id;
   const claimed = await units.claimTask(h.ports.state, h.unitContext, { campaign_id: m.id, task_id });
   if ('duplicate' in claimed) {
-    await h.ack(h.ports.taskQueue, lease);
+    await h.coord.ack(h.ports.taskQueue, lease);
     h.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: claimed.duplicate, stage: 'claim' } });
     a.last = 'skipped a duplicate delivery';
     return;
@@ -44,8 +44,8 @@ export async function workerFinish(h: AgentHost, a: AgentState): Promise<boolean
   let outcome = b.outcome;
   if (outcome.kind === 'transient') {
     if (b.attempt < h.config.retry.max_attempts) {
-      const r = await h.retryLease(h.ports.taskQueue, b.lease, h.config.retry.backoff_ticks * h.config.tick_ms);
-      h.taskHint.add(m.id);
+      const r = await h.coord.retryLease(h.ports.taskQueue, b.lease, h.config.retry.backoff_ticks * h.config.tick_ms);
+      h.coord.taskHint.add(m.id);
       if (!r) {
         h.emit('task.lease_lost', { campaign_id: m.id, task_id: b.task_id, data: { stage: 'retry' } });
         a.last = 'lost a lease';
@@ -64,8 +64,8 @@ export async function workerFinish(h: AgentHost, a: AgentState): Promise<boolean
       ? { task_id: b.task_id, skill_name: b.lease.item.payload.skill_name, result: outcome.result, confidence_score: outcome.confidence, reasoning: outcome.reasoning }
       : { task_id: b.task_id, skill_name: b.lease.item.payload.skill_name, result: { text: '', error: outcome.reason }, confidence_score: 0, reasoning: `worker error: ${outcome.reason}` };
   await h.ports.reviewQueue.enqueue(m.reviewQueue, [{ id: `${b.task_id}:${b.attempt}`, payload: output }]);
-  h.reviewHint.add(m.id);
-  const held = await h.ack(h.ports.taskQueue, b.lease);
+  h.coord.reviewHint.add(m.id);
+  const held = await h.coord.ack(h.ports.taskQueue, b.lease);
   if (!held) h.emit('task.lease_lost', { campaign_id: m.id, task_id: b.task_id, data: { stage: 'ack' } });
   h.emit('task.output', {
     campaign_id: m.id,
