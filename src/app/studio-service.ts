@@ -5,6 +5,12 @@
  * the channel's schema and returns the result, or throws a ChimeraError whose code crosses
  * the bridge.
  *
+ * The handlers live with their namespace in src/app/studio/ (sim-, campaigns-, review-,
+ * memory-, audit-, metrics-, backend-, settings-channels.ts), each built from a small context
+ * (studio/context.ts); the session type and what the namespaces do with a session are in
+ * studio/session.ts. This file keeps what they share: the session's lifecycle (open, replace,
+ * recover, scrub, close), the exclusive lock, background runs and the status read-out.
+ *
  * One session at a time: a Simulation on the active backend profile. A new run, a backend
  * switch or a timeline scrub closes it and opens the next. The service is an instance owned by
  * whoever starts it (server, Electron's core process, tests), never a global.
@@ -12,44 +18,32 @@
  * Long runs go in chunks: each chunk runs for a few milliseconds, then yields to the event
  * loop (setImmediate), so requests keep being served while a run is in progress.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadConfig, type ChimeraConfig } from '../config/config.ts';
 import { composePorts } from '../config/compose.ts';
-import { backendByKind, backendKinds, backends, configForBackend, defaultBackend, isBuilt, profileConfig, readOnlyView } from '../config/backends/index.ts';
-import { ChimeraError, ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
-import { verifyAuditChain, GENESIS_HASH, type AuditHeads } from '../domain/audit.ts';
-import type { AuditEvent, Task } from '../domain/schemas.ts';
-import { reviewQueueName, taskQueueName } from '../ports/queue.ts';
-import { ScenarioSchema } from '../engine/config.ts';
-import type { EngineEvent } from '../engine/events.ts';
+import { backendByKind, configForBackend } from '../config/backends/index.ts';
+import { ChimeraError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { GENESIS_HASH } from '../domain/audit.ts';
 import { VirtualClock } from '../sim/clock.ts';
-import { engineConfigFor, listScenarios, loadPersona, loadScenario, type LoadedScenario } from '../scenarios/load.ts';
+import { loadScenario, type LoadedScenario } from '../scenarios/load.ts';
 import { Mutex } from '../util/mutex.ts';
 import { Simulation, type RunFileHeader } from './simulation.ts';
-import { loadStudioScenario } from './studio-scenarios.ts';
 import { replay } from './replay.ts';
 import { MetricsFold } from './studio-metrics.ts';
 import { SettingsFile } from './studio-settings.ts';
 import { CHANNELS, parseArgs, isChannelName, type ChannelName, type ChimeraHandlers, type ParsedArgsOf, type ResultOf } from '../shared/contract.ts';
-import type {
-  AuditPage,
-  AuditRow,
-  AuditVerificationView,
-  BackendProfile,
-  BackendStatus,
-  CampaignView,
-  DagView,
-  EngineEventView,
-  FaultRates,
-  PushMessage,
-  ReviewItem,
-  SimStatus,
-  TaskRow,
-  TaskStatus,
-} from '../shared/types.ts';
-import { BACKEND_KINDS, STATUS_LETTERS, TASK_STATUSES, type BackendKind } from '../shared/types.ts';
+import type { BackendProfile, FaultRates, PushMessage, SimStatus } from '../shared/types.ts';
+import type { StudioContext } from './studio/context.ts';
+import { inMemoryProfile, readStoredRun, stepOnce, type RunRequest, type Session, type SessionRun } from './studio/session.ts';
+import { simChannels } from './studio/sim-channels.ts';
+import { campaignsChannels } from './studio/campaigns-channels.ts';
+import { reviewChannels } from './studio/review-channels.ts';
+import { memoryChannels } from './studio/memory-channels.ts';
+import { auditChannels } from './studio/audit-channels.ts';
+import { metricsChannels } from './studio/metrics-channels.ts';
+import { backendChannels } from './studio/backend-channels.ts';
+import { settingsChannels } from './studio/settings-channels.ts';
 
 export const DEFAULT_SCENARIO = 'review-queue';
 /** How long one run chunk may hold the event loop. */
@@ -60,25 +54,6 @@ export interface StudioServiceOptions {
   readonly config?: ChimeraConfig;
   /** Receives pushed updates (the server broadcasts them over WebSocket). */
   readonly onPush?: (msg: PushMessage) => void;
-}
-
-interface Session {
-  readonly sim: Simulation;
-  readonly profile: BackendProfile;
-  readonly metrics: MetricsFold;
-  replayed_from: number | null;
-  /** Audit rows read so far (the chain is append-only) and the verification up to them. */
-  audit: AuditEvent[];
-  verification: AuditVerificationView;
-  /** Where the verification of `audit` stands (to extend it over what comes next). */
-  auditHeads: AuditHeads | null;
-  lastSampledTick: number;
-}
-
-interface RunRequest {
-  readonly until_tick?: number;
-  readonly until_escalated?: boolean;
-  readonly max_steps?: number;
 }
 
 export class StudioService {
@@ -100,6 +75,28 @@ export class StudioService {
     this.config = config;
     this.settings = new SettingsFile(resolve(config.data_dir));
     if (onPush) this.listeners.add(onPush);
+    // what the namespaces' handlers may use of the service (see src/app/studio/context.ts)
+    const ctx: StudioContext = {
+      config: this.config,
+      settings: this.settings,
+      current: () => this.current(),
+      exclusive: (fn) => this.exclusive(fn),
+      status: () => this.status(),
+      replaceSession: (profile, run) => this.replaceSession(profile, run),
+      scrub: (step) => this.scrub(step),
+      startRun: (req) => this.startRun(req),
+      stopRun: () => this.stopRun(),
+    };
+    this.handlers = {
+      ...simChannels(ctx),
+      ...campaignsChannels(ctx),
+      ...reviewChannels(ctx),
+      ...memoryChannels(ctx),
+      ...auditChannels(ctx),
+      ...metricsChannels(ctx),
+      ...backendChannels(ctx),
+      ...settingsChannels(ctx),
+    };
   }
 
   /** Opens the service and its first session (the saved backend profile and run settings). */
@@ -155,265 +152,8 @@ export class StudioService {
     return this.invoke(channel, args) as Promise<ResultOf<C>>;
   }
 
-  readonly handlers: ChimeraHandlers = {
-    'sim/status': async () => this.status(),
-    'sim/scenarios': async () => ({
-      scenarios: listScenarios().map((name) => {
-        const l = loadScenario(name);
-        const c = engineConfigFor(l.scenario);
-        return { name, description: l.scenario.description, personas: l.scenario.personas, workers: c.workers, seed: c.seed, faults: c.faults, human_enabled: c.human.enabled };
-      }),
-    }),
-    'sim/open': async (a) =>
-      this.exclusive(async () => {
-        const s = this.current();
-        // a shipped scenario or a file inside the data folder, never any path (see studio-scenarios.ts)
-        const loaded = loadStudioScenario(a.scenario, this.config.data_dir);
-        const base = engineConfigFor(loaded.scenario);
-        const overrides: Record<string, unknown> = { seed: a.seed };
-        if (a.workers !== undefined) overrides.workers = a.workers;
-        if (a.faults) overrides.faults = a.faults;
-        if (a.human_enabled !== undefined) overrides.human = { ...base.human, enabled: a.human_enabled };
-        await this.replaceSession(s.profile, { loaded, overrides, fresh: true });
-        const c = this.current().sim.engineConfig;
-        this.settings.update({ last_run: { scenario: loaded.scenario.name, seed: c.seed, workers: c.workers, faults: c.faults } });
-        return this.status();
-      }),
-    'sim/step': async (a) =>
-      this.exclusive(async () => {
-        const s = this.current();
-        const out: EngineEventView[] = [];
-        for (let i = 0; i < (a.count ?? 1); i++) {
-          const r = await this.stepOnce(s);
-          if (!r) break;
-          out.push(...r.events);
-        }
-        await s.sim.engine.flush();
-        return { status: this.status(), events: out.slice(-200) };
-      }),
-    'sim/tick': async () =>
-      this.exclusive(async () => {
-        const s = this.current();
-        const start = s.sim.engine.tickNo;
-        let steps = 0;
-        while (!s.sim.engine.finished && s.sim.engine.tickNo === start) {
-          if (!(await this.stepOnce(s))) break;
-          steps += 1;
-        }
-        await s.sim.engine.flush();
-        return { status: this.status(), steps };
-      }),
-    'sim/run': async (a) => {
-      await this.stopRun();
-      this.startRun(a);
-      return this.status();
-    },
-    'sim/pause': async () => {
-      await this.stopRun();
-      return this.status();
-    },
-    'sim/speed': async (a) => {
-      this.settings.update({ speed: a.steps_per_s });
-      return this.status();
-    },
-    'sim/events': async (a) => {
-      const all = this.current().sim.engine.log.all();
-      const after = a.after_step ?? 0;
-      const limit = a.limit ?? 500;
-      let lo = 0;
-      let hi = all.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if ((all[mid] as EngineEvent).step <= after) lo = mid + 1;
-        else hi = mid;
-      }
-      const events: EngineEvent[] = [];
-      for (let i = lo; i < all.length && events.length < limit; i++) {
-        const e = all[i] as EngineEvent;
-        if (!a.type || e.type === a.type) events.push(e);
-      }
-      return { total: all.length, events };
-    },
-    'sim/scrub': async (a) => this.exclusive(async () => this.scrub(a.step)),
-    'sim/swarm': async () => {
-      const s = this.current();
-      const queues = [];
-      for (const id of s.sim.engine.campaignOrder) {
-        const c = await s.sim.ports.state.getCampaign(id);
-        queues.push({
-          campaign_id: id,
-          title: c?.title ?? id,
-          task_queue: await s.sim.ports.taskQueue.depth(taskQueueName(id)),
-          review_queue: await s.sim.ports.reviewQueue.depth(reviewQueueName(id)),
-        });
-      }
-      return { agents: s.sim.engine.agentStates(), queues };
-    },
-
-    'campaigns/list': async () => {
-      const s = this.current();
-      const out: CampaignView[] = [];
-      for (const c of await s.sim.ports.state.listCampaigns()) out.push({ ...c, counts: await s.sim.ports.state.countTasks(c.id) });
-      return { campaigns: out };
-    },
-    'campaigns/create': async (a) =>
-      this.exclusive(async () => {
-        const s = this.current();
-        const before = new Set(s.sim.engine.campaignOrder);
-        await this.command(s, { type: 'campaign.create', title: a.title, goal: a.goal, persona_id: a.persona_id, ...(a.content_pieces ? { content_pieces: a.content_pieces } : {}) });
-        const id = s.sim.engine.campaignOrder.find((x) => !before.has(x));
-        return { campaign: id ? await this.campaignView(s, id) : null, status: this.status() };
-      }),
-    'campaigns/pause': async (a) =>
-      this.exclusive(async () => {
-        const s = this.current();
-        await this.withConflictMessage(s, a.campaign_id, a.expected_version, () =>
-          this.command(s, { type: 'campaign.pause', campaign_id: a.campaign_id, expected_version: a.expected_version }),
-        );
-        return { campaign: await this.campaignView(s, a.campaign_id) };
-      }),
-    'campaigns/resume': async (a) =>
-      this.exclusive(async () => {
-        const s = this.current();
-        await this.withConflictMessage(s, a.campaign_id, a.expected_version, () =>
-          this.command(s, { type: 'campaign.resume', campaign_id: a.campaign_id, expected_version: a.expected_version }),
-        );
-        return { campaign: await this.campaignView(s, a.campaign_id) };
-      }),
-    'campaigns/tasks': async (a) => {
-      const s = this.current();
-      await this.requireCampaign(s, a.campaign_id);
-      const counts = await s.sim.ports.state.countTasks(a.campaign_id);
-      const total = a.status ? counts[a.status] : TASK_STATUSES.reduce((n, st) => n + counts[st], 0);
-      const tasks = await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id, ...(a.status ? { status: a.status } : {}), offset: a.offset, limit: a.limit });
-      return { total, offset: a.offset, tasks: tasks.map(taskRow) };
-    },
-    'campaigns/dag': async (a) => {
-      const s = this.current();
-      await this.requireCampaign(s, a.campaign_id);
-      const tasks = await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id });
-      const index = new Map<string, number>();
-      tasks.forEach((t, i) => index.set(t.id, i));
-      const skills: string[] = [];
-      const skillIndex = new Map<string, number>();
-      const skill_of: number[] = [];
-      const dep_start: number[] = [0];
-      const dep_list: number[] = [];
-      let statuses = '';
-      for (const t of tasks) {
-        let k = skillIndex.get(t.skill_name);
-        if (k === undefined) {
-          k = skills.push(t.skill_name) - 1;
-          skillIndex.set(t.skill_name, k);
-        }
-        skill_of.push(k);
-        statuses += STATUS_LETTERS[t.status as TaskStatus];
-        for (const d of t.depends_on) {
-          const j = index.get(d);
-          if (j !== undefined) dep_list.push(j);
-        }
-        dep_start.push(dep_list.length);
-      }
-      const view: DagView = { campaign_id: a.campaign_id, count: tasks.length, skills, skill_of, statuses, dep_start, dep_list };
-      return view;
-    },
-
-    'review/list': async (a) => ({ items: await this.reviewItems(a.campaign_id) }),
-    'review/decide': async (a) =>
-      this.exclusive(async () => {
-        const s = this.current();
-        const task = await s.sim.ports.state.getTask(a.task_id);
-        if (!task) throw new NotFoundError('task', a.task_id);
-        await this.withConflictMessage(s, task.campaign_id, a.expected_version, () =>
-          this.command(s, {
-            type: 'human.decide',
-            task_id: a.task_id,
-            decision: a.decision,
-            ...(a.edited_text ? { edited_text: a.edited_text } : {}),
-            expected_version: a.expected_version,
-            reviewer: 'studio-user',
-          }),
-        );
-        return { status: this.status() };
-      }),
-
-    'memory/personas': async () => {
-      const s = this.current();
-      const ids = [...new Set([...s.sim.loaded.personas.map((p) => p.id), ...(await s.sim.ports.personaCache.list())])].sort();
-      const personas = [];
-      for (const id of ids) personas.push({ id, memories: await s.sim.ports.memory.count({ persona_id: id }) });
-      return { personas };
-    },
-    'memory/search': async (a) => {
-      const s = this.current();
-      const [vector] = await s.sim.ports.embedder.embed([a.query]);
-      const hits = await s.sim.ports.memory.search({
-        vector: vector as Float32Array,
-        k: a.k ?? 10,
-        ...(a.persona_id ? { persona_id: a.persona_id } : {}),
-        ...(a.categories?.length ? { categories: a.categories } : {}),
-      });
-      return {
-        hits: hits.map((h) => ({ ...h.memory, score: Math.round(h.score * 10_000) / 10_000 })),
-        model_id: s.sim.ports.embedder.model_id,
-        exact: s.sim.ports.memory.capabilities.exact,
-      };
-    },
-    'memory/add': async (a) =>
-      this.exclusive(async () => {
-        const s = this.current();
-        if (!(await s.sim.ports.personaCache.get(a.persona_id)) && !s.sim.loaded.personas.some((p) => p.id === a.persona_id)) {
-          throw new ValidationError(`persona_id: unknown persona "${a.persona_id}"`);
-        }
-        const [vector] = await s.sim.ports.embedder.embed([a.content]);
-        const id = `studio-${randomUUID()}`;
-        const timestamp = s.sim.engine.now();
-        await s.sim.ports.memory.upsert([
-          { id, persona_id: a.persona_id, content: a.content, category: a.category, timestamp, vector: vector as Float32Array, model_id: s.sim.ports.embedder.model_id },
-        ]);
-        // a person's action, so it goes on the audit trail (outside the engine: a replay does not repeat it)
-        await s.sim.ports.state.transaction(async (tx) => {
-          await tx.appendAudit({
-            id: randomUUID(),
-            actor: 'studio-user',
-            action: 'memory.added',
-            entity_type: 'memory',
-            entity_id: id,
-            campaign_id: null,
-            before_status: null,
-            after_status: null,
-            state_version: null,
-            timestamp,
-            details: { persona_id: a.persona_id, category: a.category, chars: a.content.length },
-          });
-        });
-        return { id };
-      }),
-
-    'audit/list': async (a) => this.auditPage(a),
-    'metrics/series': async () => {
-      const s = this.current();
-      s.metrics.update(s.sim.engine.log.all());
-      return s.metrics.view(s.sim.engine.tickNo);
-    },
-
-    'backend/status': async () => this.backendStatus(),
-    'backend/switch': async (a) =>
-      this.exclusive(async () => {
-        const profile = this.profileFor(a.kind, a.name ?? null);
-        await this.replaceSession(profile, null);
-        this.settings.update({ backend: profile });
-        return this.backendStatus();
-      }),
-
-    'settings/get': async () => this.settings.get(),
-    'settings/set': async (a) => {
-      const patch: Record<string, unknown> = {};
-      if (a.theme !== undefined) patch.theme = a.theme;
-      if (a.speed !== undefined) patch.speed = a.speed;
-      return this.settings.update(patch);
-    },
-  };
+  /** Every channel's handler, built per namespace in src/app/studio/*-channels.ts over this service's context. */
+  readonly handlers: ChimeraHandlers;
 
   // ---------------------------------------------------------------- sessions
 
@@ -467,19 +207,6 @@ export class StudioService {
     return this.lock.run(fn);
   }
 
-  /** The profile a user picked: a backend that keeps a file keeps each named profile in a folder of its own. */
-  private profileFor(kind: BackendProfile['kind'], name: string | null): BackendProfile {
-    const entry = backendByKind(kind, 'kind');
-    if (!isBuilt(entry)) throw new ValidationError(`kind: the ${kind} backend is not available in this build`);
-    if (!entry.files) return { kind, name: null, path: null };
-    if (!name) throw new ValidationError(`name: a ${kind} profile needs a name`);
-    return { kind, name, path: profileConfig(this.config, kind, join(this.profilesDir(), name)).file };
-  }
-
-  private profilesDir(): string {
-    return join(resolve(this.config.data_dir), 'profiles');
-  }
-
   private configFor(profile: BackendProfile): ChimeraConfig {
     // persona memory must outlive the process on a durable profile, so those use the exact
     // adapter, whose rows sit in persona-memory/ beside the profile's store
@@ -488,7 +215,7 @@ export class StudioService {
     return { ...this.config, memory };
   }
 
-  private async replaceSession(profile: BackendProfile, run: { loaded: LoadedScenario; overrides: Record<string, unknown>; fresh: boolean } | null): Promise<void> {
+  private async replaceSession(profile: BackendProfile, run: SessionRun): Promise<void> {
     await this.stopRunLocked();
     const old = this.session;
     this.session = null;
@@ -507,7 +234,7 @@ export class StudioService {
     this.push({ type: 'changed', what: 'session' });
   }
 
-  private async openSession(profile: BackendProfile, run: { loaded: LoadedScenario; overrides: Record<string, unknown>; fresh: boolean } | null): Promise<void> {
+  private async openSession(profile: BackendProfile, run: SessionRun): Promise<void> {
     const config = this.configFor(profile);
     const last = this.settings.get().last_run;
     let loaded: LoadedScenario;
@@ -605,46 +332,6 @@ export class StudioService {
 
   // ---------------------------------------------------------------- stepping and runs
 
-  private async stepOnce(s: Session) {
-    const r = await s.sim.step();
-    if (s.sim.engine.tickNo !== s.lastSampledTick || s.sim.engine.finished) await this.sampleDepths(s);
-    return r;
-  }
-
-  private async sampleDepths(s: Session): Promise<void> {
-    let task = 0;
-    let review = 0;
-    for (const id of s.sim.engine.campaignOrder) {
-      const t = await s.sim.ports.taskQueue.depth(taskQueueName(id));
-      const r = await s.sim.ports.reviewQueue.depth(reviewQueueName(id));
-      task += t.ready + t.delayed + t.leased;
-      review += r.ready + r.delayed + r.leased;
-    }
-    // the sample belongs to the tick that just ended
-    const tick = s.sim.engine.finished ? s.sim.engine.tickNo : Math.max(0, s.sim.engine.tickNo - 1);
-    s.metrics.sample(tick, task, review);
-    s.lastSampledTick = s.sim.engine.tickNo;
-  }
-
-  private async command(s: Session, cmd: Parameters<Simulation['command']>[0]): Promise<void> {
-    await s.sim.command(cmd);
-    await s.sim.engine.flush();
-  }
-
-  /** A stale state_version becomes a CONFLICT that says what was read and what is there now. */
-  private async withConflictMessage(s: Session, campaign_id: string, expected: number, fn: () => Promise<void>): Promise<void> {
-    try {
-      await fn();
-    } catch (e) {
-      if (!(e instanceof ConflictError)) throw e;
-      const c = await s.sim.ports.state.getCampaign(campaign_id);
-      throw new ConflictError(
-        `campaign "${c?.title ?? campaign_id}" changed since you read it (you read state_version ${expected}, it is now ${c?.state_version ?? '?'}); nothing was written — re-read and decide again`,
-        { entity: 'campaign', id: campaign_id, expected, actual: c?.state_version },
-      );
-    }
-  }
-
   private startRun(req: RunRequest): void {
     const gen = ++this.runGeneration;
     this.running = true;
@@ -677,7 +364,7 @@ export class StudioService {
           if (req.until_tick !== undefined && e.tickNo >= req.until_tick) return true;
           if (req.max_steps !== undefined && steps >= req.max_steps) return true;
           if (req.until_escalated && s.sim.fold.hitl.size > escalatedAtStart) return true;
-          if (!(await this.stepOnce(s))) return true;
+          if (!(await stepOnce(s))) return true;
           steps += 1;
           if (speed === 0 && performance.now() - t0 > CHUNK_MS) break;
         }
@@ -755,124 +442,6 @@ export class StudioService {
     };
   }
 
-  private async requireCampaign(s: Session, id: string) {
-    const c = await s.sim.ports.state.getCampaign(id);
-    if (!c) throw new NotFoundError('campaign', id);
-    return c;
-  }
-
-  private async campaignView(s: Session, id: string): Promise<CampaignView> {
-    const c = await this.requireCampaign(s, id);
-    return { ...c, counts: await s.sim.ports.state.countTasks(id) };
-  }
-
-  private async reviewItems(campaign_id?: string): Promise<ReviewItem[]> {
-    const s = this.current();
-    const tasks = await s.sim.ports.state.listTasks({ status: 'ESC_HITL', ...(campaign_id ? { campaign_id } : {}), limit: 500 });
-    const campaigns = new Map<string, { title: string; state_version: number; persona_id: string }>();
-    const out: ReviewItem[] = [];
-    for (const t of tasks) {
-      let c = campaigns.get(t.campaign_id);
-      if (!c) {
-        const got = await s.sim.ports.state.getCampaign(t.campaign_id);
-        c = { title: got?.title ?? t.campaign_id, state_version: got?.state_version ?? 1, persona_id: got?.persona_id ?? '' };
-        campaigns.set(t.campaign_id, c);
-      }
-      const od = (t.output_data ?? {}) as {
-        output?: { result?: { text?: string }; reasoning?: string; confidence_score?: number };
-        judge?: { score?: number; reasons?: string[]; sensitive_topics?: string[]; memories?: { id: string; category: string; score: number }[] };
-      };
-      const memories = [];
-      for (const m of od.judge?.memories ?? []) {
-        const got = await s.sim.ports.memory.get(m.id);
-        memories.push({ id: m.id, category: m.category, score: m.score, content: got?.content ?? null });
-      }
-      out.push({
-        task_id: t.id,
-        campaign_id: t.campaign_id,
-        campaign_title: c.title,
-        state_version: c.state_version,
-        persona_id: c.persona_id,
-        skill_name: t.skill_name,
-        text: od.output?.result?.text ?? '',
-        reasoning: od.output?.reasoning ?? '',
-        worker_confidence: od.output?.confidence_score ?? null,
-        score: od.judge?.score ?? t.confidence_score,
-        reasons: od.judge?.reasons ?? [],
-        sensitive_topics: od.judge?.sensitive_topics ?? [],
-        memories,
-      });
-    }
-    return out;
-  }
-
-  private async auditPage(a: ParsedArgsOf<'audit/list'>): Promise<AuditPage> {
-    const s = this.current();
-    // read what is new since the last call and extend the verification over it
-    const prevSeq = s.audit.length;
-    for (;;) {
-      const page = await s.sim.ports.state.readAudit({ after_seq: s.audit.length, limit: 10_000 });
-      if (page.length === 0) break;
-      for (const e of page) s.audit.push(e);
-    }
-    if (s.audit.length > prevSeq && s.verification.ok) {
-      const v = verifyAuditChain(s.audit.slice(prevSeq), s.auditHeads);
-      s.auditHeads = v.heads;
-      s.verification = { ok: v.ok, checked: s.verification.checked + v.checked, broken_at: v.broken_at, reason: v.reason, head_hash: v.head_hash };
-    }
-    const text = a.text?.toLowerCase();
-    const filtered = s.audit.filter(
-      (e) =>
-        (!a.campaign_id || e.campaign_id === a.campaign_id) &&
-        (!a.action || e.action === a.action) &&
-        (!a.actor || e.actor === a.actor) &&
-        (!text || e.entity_id.includes(text) || e.action.includes(text) || JSON.stringify(e.details ?? '').toLowerCase().includes(text)),
-    );
-    // newest first
-    const events: AuditRow[] = [];
-    for (let i = filtered.length - 1 - a.offset; i >= 0 && events.length < a.limit; i--) events.push(filtered[i] as AuditRow);
-    return {
-      total: filtered.length,
-      events,
-      verification: s.verification,
-      actions: [...new Set(s.audit.map((e) => e.action))].sort(),
-      actors: [...new Set(s.audit.map((e) => e.actor))].sort(),
-    };
-  }
-
-  private async backendStatus(): Promise<BackendStatus> {
-    const s = this.current();
-    // the named profiles of every backend that keeps a file, found by their files
-    const profiles: { kind: BackendKind; name: string; path: string; bytes: number }[] = [];
-    const dir = this.profilesDir();
-    if (existsSync(dir)) {
-      for (const name of readdirSync(dir).sort()) {
-        for (const kind of backendKinds({ built: true })) {
-          const path = profileConfig(this.config, kind, join(dir, name)).file;
-          if (path && existsSync(path)) profiles.push({ kind: wireKind(kind), name, path, bytes: statSync(path).size });
-        }
-      }
-    }
-    const caps = s.sim.ports.backend.capabilities;
-    return {
-      active: s.profile,
-      description: s.replayed_from !== null ? `In-memory replay (rebuilt to step ${s.replayed_from})` : s.sim.ports.description,
-      capabilities: {
-        transactions: caps.transactions,
-        durable: caps.durable,
-        memory_exact: s.sim.ports.memory.capabilities.exact,
-        memory_durable: s.sim.ports.memory.capabilities.durable,
-      },
-      notices: [...s.sim.ports.notices, ...(this.settings.notice ? [this.settings.notice] : [])],
-      data_dir: resolve(this.config.data_dir),
-      sqlite_profiles: profiles,
-      kinds: backendKinds({ built: true }).map(wireKind),
-      backends: backends()
-        .filter(isBuilt)
-        .map((b) => ({ kind: wireKind(b.kind), label: b.label, help: b.help, file_name: b.files?.fileName ?? null, capabilities: { ...b.capabilities } })),
-    };
-  }
-
   // ---------------------------------------------------------------- shutdown
 
   async close(): Promise<void> {
@@ -889,52 +458,4 @@ export class StudioService {
     });
     this.listeners.clear();
   }
-}
-
-function taskRow(t: Task): TaskRow {
-  return {
-    id: t.id,
-    campaign_id: t.campaign_id,
-    role: t.role,
-    skill_name: t.skill_name,
-    status: t.status as TaskStatus,
-    confidence_score: t.confidence_score,
-    attempts: t.attempts,
-    depends_on: t.depends_on,
-    branch: t.branch,
-    replans: t.replans,
-    updated_at: t.updated_at,
-  };
-}
-
-/** The run a profile's store holds (its scenario, personas and engine settings), or null; `config` points at the store. */
-async function readStoredRun(config: ChimeraConfig, file: string): Promise<{ loaded: LoadedScenario; config: Record<string, unknown> } | null> {
-  // only reads: a read-only open (where the backend has one) takes no lock and writes nothing; a
-  // store from an older version (which a read-only open does not migrate) is opened as the session will open it
-  const ports = await composePorts(readOnlyView(config), new VirtualClock()).catch((e: unknown) => {
-    if ((e as ChimeraError).details && ((e as ChimeraError).details as { problem?: unknown }).problem === 'needs_migration') return composePorts(config, new VirtualClock());
-    throw e;
-  });
-  try {
-    const run = await ports.runLog.loadRun();
-    if (!run) return null;
-    const scenario = ScenarioSchema.parse(run.header.scenario);
-    return {
-      loaded: { scenario, personas: scenario.personas.map((p) => loadPersona(p)), source: file },
-      config: run.header.config as Record<string, unknown>,
-    };
-  } finally {
-    await ports.close();
-  }
-}
-
-/** The profile of the default backend (everything in this process): the app's fallback. */
-function inMemoryProfile(): BackendProfile {
-  return { kind: wireKind(defaultBackend().kind), name: null, path: null };
-}
-
-/** A registry backend as the wire names it (src/shared keeps a copy of the names; a test keeps them equal). */
-function wireKind(kind: string): BackendKind {
-  if (!(BACKEND_KINDS as readonly string[]).includes(kind)) throw new ChimeraError('INTERNAL', `backend "${kind}" has no name on the wire (add it to BACKEND_KINDS in src/shared/types.ts)`);
-  return kind as BackendKind;
 }

@@ -1,0 +1,108 @@
+/** The 'campaigns/…' channels: list, create, pause and resume campaigns; page a campaign's tasks; its task DAG. */
+import { NotFoundError } from '../../domain/errors.ts';
+import type { Task } from '../../domain/schemas.ts';
+import type { CampaignView, DagView, TaskRow, TaskStatus } from '../../shared/types.ts';
+import { STATUS_LETTERS, TASK_STATUSES } from '../../shared/types.ts';
+import type { NamespaceHandlers, StudioContext } from './context.ts';
+import { command, withConflictMessage, type Session } from './session.ts';
+
+type CampaignsContext = Pick<StudioContext, 'current' | 'exclusive' | 'status'>;
+
+export function campaignsChannels(ctx: CampaignsContext): NamespaceHandlers<'campaigns'> {
+  return {
+    'campaigns/list': async () => {
+      const s = ctx.current();
+      const out: CampaignView[] = [];
+      for (const c of await s.sim.ports.state.listCampaigns()) out.push({ ...c, counts: await s.sim.ports.state.countTasks(c.id) });
+      return { campaigns: out };
+    },
+    'campaigns/create': async (a) =>
+      ctx.exclusive(async () => {
+        const s = ctx.current();
+        const before = new Set(s.sim.engine.campaignOrder);
+        await command(s, { type: 'campaign.create', title: a.title, goal: a.goal, persona_id: a.persona_id, ...(a.content_pieces ? { content_pieces: a.content_pieces } : {}) });
+        const id = s.sim.engine.campaignOrder.find((x) => !before.has(x));
+        return { campaign: id ? await campaignView(s, id) : null, status: ctx.status() };
+      }),
+    'campaigns/pause': async (a) =>
+      ctx.exclusive(async () => {
+        const s = ctx.current();
+        await withConflictMessage(s, a.campaign_id, a.expected_version, () =>
+          command(s, { type: 'campaign.pause', campaign_id: a.campaign_id, expected_version: a.expected_version }),
+        );
+        return { campaign: await campaignView(s, a.campaign_id) };
+      }),
+    'campaigns/resume': async (a) =>
+      ctx.exclusive(async () => {
+        const s = ctx.current();
+        await withConflictMessage(s, a.campaign_id, a.expected_version, () =>
+          command(s, { type: 'campaign.resume', campaign_id: a.campaign_id, expected_version: a.expected_version }),
+        );
+        return { campaign: await campaignView(s, a.campaign_id) };
+      }),
+    'campaigns/tasks': async (a) => {
+      const s = ctx.current();
+      await requireCampaign(s, a.campaign_id);
+      const counts = await s.sim.ports.state.countTasks(a.campaign_id);
+      const total = a.status ? counts[a.status] : TASK_STATUSES.reduce((n, st) => n + counts[st], 0);
+      const tasks = await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id, ...(a.status ? { status: a.status } : {}), offset: a.offset, limit: a.limit });
+      return { total, offset: a.offset, tasks: tasks.map(taskRow) };
+    },
+    'campaigns/dag': async (a) => {
+      const s = ctx.current();
+      await requireCampaign(s, a.campaign_id);
+      const tasks = await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id });
+      const index = new Map<string, number>();
+      tasks.forEach((t, i) => index.set(t.id, i));
+      const skills: string[] = [];
+      const skillIndex = new Map<string, number>();
+      const skill_of: number[] = [];
+      const dep_start: number[] = [0];
+      const dep_list: number[] = [];
+      let statuses = '';
+      for (const t of tasks) {
+        let k = skillIndex.get(t.skill_name);
+        if (k === undefined) {
+          k = skills.push(t.skill_name) - 1;
+          skillIndex.set(t.skill_name, k);
+        }
+        skill_of.push(k);
+        statuses += STATUS_LETTERS[t.status as TaskStatus];
+        for (const d of t.depends_on) {
+          const j = index.get(d);
+          if (j !== undefined) dep_list.push(j);
+        }
+        dep_start.push(dep_list.length);
+      }
+      const view: DagView = { campaign_id: a.campaign_id, count: tasks.length, skills, skill_of, statuses, dep_start, dep_list };
+      return view;
+    },
+  };
+}
+
+async function requireCampaign(s: Session, id: string) {
+  const c = await s.sim.ports.state.getCampaign(id);
+  if (!c) throw new NotFoundError('campaign', id);
+  return c;
+}
+
+async function campaignView(s: Session, id: string): Promise<CampaignView> {
+  const c = await requireCampaign(s, id);
+  return { ...c, counts: await s.sim.ports.state.countTasks(id) };
+}
+
+function taskRow(t: Task): TaskRow {
+  return {
+    id: t.id,
+    campaign_id: t.campaign_id,
+    role: t.role,
+    skill_name: t.skill_name,
+    status: t.status as TaskStatus,
+    confidence_score: t.confidence_score,
+    attempts: t.attempts,
+    depends_on: t.depends_on,
+    branch: t.branch,
+    replans: t.replans,
+    updated_at: t.updated_at,
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * What a namespace's channel handlers get from the StudioService: a small, explicit context
+ * (the session accessor, the exclusive lock, the status read-out, …). Each `*-channels.ts`
+ * module exports one builder taking the part of this context it uses and returning the
+ * handlers of its namespace (`'sim/…'`, `'campaigns/…'`, …), typed by the contract; the
+ * service spreads them into one ChimeraHandlers map, so a channel left out or misnamed fails
+ * the type-check.
+ */
+import type { ChimeraConfig } from '../../config/config.ts';
+import type { ChannelName, ChimeraHandlers } from '../../shared/contract.ts';
+import type { BackendProfile, SimStatus } from '../../shared/types.ts';
+import type { SettingsFile } from '../studio-settings.ts';
+import type { RunRequest, Session, SessionRun } from './session.ts';
+
+/** The handlers of one channel namespace, e.g. NamespaceHandlers<'sim'> has every 'sim/…' channel. */
+export type NamespaceHandlers<NS extends string> = Pick<ChimeraHandlers, Extract<ChannelName, `${NS}/${string}`>>;
+
+export interface StudioContext {
+  /** App config; its data_dir holds settings and the file profiles. */
+  readonly config: ChimeraConfig;
+  readonly settings: SettingsFile;
+  /** The open session; BACKEND_UNAVAILABLE when there is none or the service is closed. */
+  current(): Session;
+  /** Runs fn with the engine to itself (no run chunk or other command in between). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  status(): SimStatus;
+  /** Inside the lock: closes the session and opens the next (falls back to in-memory if that fails). */
+  replaceSession(profile: BackendProfile, run: SessionRun): Promise<void>;
+  /** Inside the lock: rebuilds the run up to `step` on a fresh in-memory backend and continues from there. */
+  scrub(step: number): Promise<SimStatus>;
+  /** Starts a background run (the previous one stopped first with stopRun). */
+  startRun(req: RunRequest): void;
+  /** Stops the background run and waits for its last chunk. */
+  stopRun(): Promise<void>;
+}
