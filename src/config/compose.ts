@@ -129,13 +129,7 @@ export async function composePorts(
   const others = PORT_GROUPS.filter((g) => entries[g] !== main).map((g) => `${g} on ${entries[g].describe(config)}`);
   let closed = false;
   const ports: ComposedPorts = {
-    state: guardStateStore(raw.state),
-    taskQueue: raw.taskQueue,
-    reviewQueue: raw.reviewQueue,
-    personaCache: raw.personaCache,
-    runLog: raw.runLog,
-    memory,
-    embedder,
+    ...guardedPorts(raw, memory, embedder),
     notices,
     description: others.length ? `${main.describe(config)}; ${others.join('; ')}` : main.describe(config),
     backend: composedBackend(config, entries),
@@ -177,13 +171,7 @@ export async function composeScratchPorts(clock: Clock, embedder: Embedder): Pro
   const raw = await requireAvailableMode(config).create({ config, clock });
   const memory = guardPersonaMemory(await createPersonaMemory(config, { config, clock }));
   return {
-    state: guardStateStore(raw.state),
-    taskQueue: raw.taskQueue,
-    reviewQueue: raw.reviewQueue,
-    personaCache: raw.personaCache,
-    runLog: raw.runLog,
-    memory,
-    embedder,
+    ...guardedPorts(raw, memory, embedder),
     async close() {
       for (const p of [raw.state, raw.taskQueue, raw.reviewQueue, raw.personaCache, raw.runLog, memory]) await p.close();
     },
@@ -199,4 +187,17 @@ export function composeReaders(config: ChimeraConfig): Readers {
   const backend = backendForMode(config.mode);
   if (!backend?.readers) throw new ConfigError(`the ${config.mode} profile cannot be inspected in this build`);
   return backend.readers(config);
+}
+
+/** The ports of a profile as the engine gets them: the state store behind its guard (persona memory comes guarded). */
+function guardedPorts(raw: RawPorts, memory: Ports['memory'], embedder: Ports['embedder']): Ports {
+  return {
+    state: guardStateStore(raw.state),
+    taskQueue: raw.taskQueue,
+    reviewQueue: raw.reviewQueue,
+    personaCache: raw.personaCache,
+    runLog: raw.runLog,
+    memory,
+    embedder,
+  };
 }
