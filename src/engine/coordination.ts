@@ -26,7 +26,19 @@ export class Coordination {
    */
   readonly leases = new Map<object, number>();
 
-  constructor(private readonly lease_ms: number) {}
+  /**
+   * `live`: other processes share the queues, so nothing here is known: every queue may hold
+   * work (no hints) and lapsed leases are swept every round (no lease map decides).
+   */
+  constructor(
+    private readonly lease_ms: number,
+    readonly live = false,
+  ) {}
+
+  /** Whether a queue of this kind may hold claimable work (always, in live mode). */
+  mayClaim(which: 'taskQueue' | 'reviewQueue'): boolean {
+    return this.live || (which === 'taskQueue' ? this.taskHint : this.reviewHint).size > 0;
+  }
 
   /**
    * Claims the next item for `a` from the queues of active campaigns, round-robin from where it
@@ -45,7 +57,7 @@ export class Coordination {
       if (idx >= n) idx %= n;
       const m = order[idx] as CampaignMirror;
       const id = m.id;
-      if (m.status !== 'ACTIVE' || !hint.has(id)) continue;
+      if (m.status !== 'ACTIVE' || (!this.live && !hint.has(id))) continue;
       const lease = await queue.claim(m[which], a.id, this.lease_ms);
       if (!lease) {
         // clear the hint unless items are only waiting out a delay
@@ -62,6 +74,7 @@ export class Coordination {
 
   /** When the first lease on this run's queues expires (Infinity when none is held). */
   soonestLease(): number {
+    if (this.live) return -Infinity; // swept every round
     let soonest = Infinity;
     for (const at of this.leases.values()) if (at < soonest) soonest = at;
     return soonest;

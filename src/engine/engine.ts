@@ -11,7 +11,7 @@ import { personaMemories, personaTraits } from '../domain/persona.ts';
 import type { Ports } from '../ports/index.ts';
 import type { Lease } from '../ports/queue.ts';
 import type { RunHeader } from '../ports/run-log.ts';
-import { SeededRng, auditIdFor } from '../domain/seeded-rng.ts';
+import { SeededRng, auditIdFor, uuidFromKey } from '../domain/seeded-rng.ts';
 import type { EngineConfig, Scenario, ScenarioCampaign } from './config.ts';
 import { EventLog, type EngineEvent, type EventType } from './events.ts';
 import type { Verdict } from './judge.ts';
@@ -114,6 +114,13 @@ export interface EngineInit {
   readonly scratch?: () => Promise<Ports & { close(): Promise<void> }>;
   /** How often the run log records a checkpoint: at the end of every tick (default) or after every step. */
   readonly checkpoint?: 'tick' | 'step';
+  /**
+   * Live mode: any number of engines share the stores. Time is the ports' clock (the engine never
+   * moves it); campaign ids are namespaced by `run_id`; mirrors are re-read from the store every
+   * round; no queue hints or lease map (coordination.ts); completion is decided inside the
+   * decision's unit of work; no run log, no replay. Absent: simulation mode.
+   */
+  readonly live?: { readonly run_id: string };
 }
 
 export class SwarmEngine implements AgentHost {
@@ -173,8 +180,10 @@ export class SwarmEngine implements AgentHost {
    * have expired; a sweep that could find nothing changes nothing, so skipping it changes no
    * outcome, only the cost of a turn every tick.
    */
-  /** @internal (agents) The single-process coordination of simulation mode (hints, the leases it took). */
+  /** @internal (agents) The single-process coordination of simulation mode (hints, the leases it took); inert in live mode. */
   readonly coord: Coordination;
+  /** Live mode (see EngineInit.live), or null in simulation mode. */
+  readonly live: { readonly run_id: string } | null;
 
   private constructor(init: EngineInit) {
     this.config = init.config;
@@ -186,7 +195,8 @@ export class SwarmEngine implements AgentHost {
     this.checkpointEachStep = init.checkpoint === 'step';
     this.rng = new SeededRng(init.config.seed, 'run');
     this.log = new EventLog({ keep: init.keepEvents ?? true });
-    this.coord = new Coordination(init.config.lease_ticks * init.config.tick_ms);
+    this.live = init.live ?? null;
+    this.coord = new Coordination(init.config.lease_ticks * init.config.tick_ms, this.live !== null);
     const c = init.config;
     const add = (id: string, kind: AgentKind, capacity: number) =>
       this.agents.push({ id, kind, capacity, actions: 0, offset: 0, busy: null, last: 'idle' });
@@ -304,9 +314,12 @@ export class SwarmEngine implements AgentHost {
         if (turns >= 1_000_000) throw new Error('engine made no progress in 1,000,000 turns');
         if (this.finished) return;
         if (this.cursor >= this.agents.length) {
+          const idle = this.actionsThisTick === 0;
           await this.endTick();
           // a step skips idle ticks; it must not run past until_tick while doing so
           if (until_tick !== undefined && this.tickNo >= until_tick) return;
+          // live: a round in which nothing here could act hands control back (others may bring work)
+          if (this.live && idle) return;
           continue;
         }
         const a = this.agents[this.cursor] as AgentState;
@@ -400,16 +413,18 @@ export class SwarmEngine implements AgentHost {
 
   private async endTick(): Promise<void> {
     const idle = this.actionsThisTick === 0;
+    if (this.live) await this.refreshMirrors();
     if (this.campaignOrder.length > 0 && this.campaignOrder.every((id) => this.campaigns.get(id)?.status === 'COMPLETED')) {
       this.finished = 'completed';
-    } else if (idle && !(await this.hasPendingWork())) {
+    } else if (!this.live && idle && !(await this.hasPendingWork())) {
+      // (live: other processes may still bring work; only completion or max_ticks ends a round of runs)
       this.finished = 'quiescent';
     } else if (this.tickNo + 1 >= this.config.max_ticks) {
       this.finished = 'max_ticks';
     }
     if (!this.finished) {
       this.tickNo += 1;
-      this.clock.set(this.clock.now_ms() + this.config.tick_ms);
+      if (!this.live) this.clock.set(this.clock.now_ms() + this.config.tick_ms);
       this.cursor = 0;
       this.actionsThisTick = 0;
       for (const a of this.agents) a.actions = 0;
@@ -439,6 +454,7 @@ export class SwarmEngine implements AgentHost {
   async flush(): Promise<void> {
     if (this.broken) throw this.broken;
     const { events, lines } = this.log.drain();
+    if (this.live) return; // a live run keeps no run log: its history is the audit log
     try {
       await this.ports.runLog.append(events, this.progress(), lines);
     } catch (e) {
@@ -507,9 +523,9 @@ export class SwarmEngine implements AgentHost {
   private mayAct(a: AgentState): boolean {
     switch (a.kind) {
       case 'worker':
-        return a.busy ? this.tickNo >= a.busy.until_tick : this.coord.taskHint.size > 0;
+        return a.busy ? this.tickNo >= a.busy.until_tick : this.coord.mayClaim('taskQueue');
       case 'judge':
-        return a.busy ? this.tickNo >= a.busy.until_tick : this.coord.reviewHint.size > 0;
+        return a.busy ? this.tickNo >= a.busy.until_tick : this.coord.mayClaim('reviewQueue');
       case 'operator': {
         const next = this.scenario.operator[this.operatorDone];
         return next !== undefined && next.tick <= this.tickNo;
@@ -631,7 +647,29 @@ export class SwarmEngine implements AgentHost {
 
   /** The id of the n-th campaign of this run. */
   private campaignId(n: number): string {
-    return this.rng.fork(`campaign-${n}`).uuid();
+    return this.live ? uuidFromKey(this.config.seed, `${this.live.run_id}/campaign-${n}`) : this.rng.fork(`campaign-${n}`).uuid();
+  }
+
+  /**
+   * Live mode: the store is the truth about campaigns and their tasks, whoever wrote them. Every
+   * round the mirrors are read again (a human's escalation tick is kept for tasks still waiting).
+   */
+  private async refreshMirrors(): Promise<void> {
+    for (const c of await this.ports.state.listCampaigns()) {
+      const m = CampaignMirror.fromStore(c, await this.ports.state.listTasks({ campaign_id: c.id }), this.tickNo);
+      const old = this.campaigns.get(c.id);
+      if (!old) {
+        this.addMirror(m);
+        if (!this.scenarioPieces.has(c.id)) this.scenarioPieces.set(c.id, 3);
+        continue;
+      }
+      for (const [id, t] of m.tasks) {
+        const was = old.tasks.get(id);
+        if (t.status === 'ESC_HITL' && was?.escalated_tick != null) t.escalated_tick = was.escalated_tick;
+      }
+      this.campaigns.set(c.id, m);
+      this.mirrorOrder[this.campaignOrder.indexOf(c.id)] = m;
+    }
   }
 
   private async createCampaign(sc: ScenarioCampaign): Promise<Campaign> {
@@ -686,7 +724,7 @@ export class SwarmEngine implements AgentHost {
     expected_status: TaskStatus = 'PROCESSING',
   ): Promise<units.DecisionOutcome> {
     const lastOutstanding = route === 'COMPLETED' && m.outstanding === 1 && m.tasks.get(task_id)?.status !== 'COMPLETED';
-    return units.decide(this.ports.state, this.unitContext, { campaign_id: m.id, task_id, version, route, output_data, score, action, details, expected_status, lastOutstanding });
+    return units.decide(this.ports.state, this.unitContext, { campaign_id: m.id, task_id, version, route, output_data, score, action, details, expected_status, lastOutstanding, live: this.live !== null });
   }
 
   /** @internal (agents) */
@@ -752,6 +790,12 @@ export class SwarmEngine implements AgentHost {
    * seed on scratch ports up to its last checkpoint and checked against the store (recovery.ts).
    */
   static async create(init: EngineInit): Promise<SwarmEngine> {
+    if (init.live) {
+      // live: no run to resume; the shared stores are the state
+      const e = new SwarmEngine(init);
+      await e.start({ headerWritten: true });
+      return e;
+    }
     const existing = await init.ports.runLog.loadRun();
     if (!existing) {
       const e = new SwarmEngine(init);

@@ -87,10 +87,11 @@ export function setCampaignStatus(
   );
 }
 
-/** A campaign's plan: the planner task and the worker tasks, and the campaign becomes ACTIVE. */
-export function plan(state: StateStore, u: UnitContext, a: { campaign_id: string; planner: Task; tasks: readonly Task[] }): Promise<Campaign> {
+/** A campaign's plan: the planner task and the worker tasks, and the campaign becomes ACTIVE (null: it was planned already). */
+export function plan(state: StateStore, u: UnitContext, a: { campaign_id: string; planner: Task; tasks: readonly Task[] }): Promise<Campaign | null> {
   return retryingUnit(state, async (tx) => {
     const cur = await campaignIn(tx, a.campaign_id);
+    if (cur.status !== 'PLANNING') return null; // another planner (live mode) planned it first
     await tx.insertTasks([a.planner, ...a.tasks]);
     const next = await bump(tx, u, cur, 'ACTIVE');
     await tx.appendAudit(
@@ -100,10 +101,16 @@ export function plan(state: StateStore, u: UnitContext, a: { campaign_id: string
   });
 }
 
-/** A failed task's replacement on the same branch, with its dependents re-pointed at it. */
-export function replan(state: StateStore, u: UnitContext, a: { campaign_id: string; failed: Task; replacement: Task; dependents: readonly string[] }): Promise<void> {
+/** A failed task's replacement on the same branch, with its dependents re-pointed at it (false: it was re-planned already). */
+export function replan(
+  state: StateStore,
+  u: UnitContext,
+  a: { campaign_id: string; failed: Task; replacement: Task; dependents: readonly string[]; live?: boolean },
+): Promise<boolean> {
   return retryingUnit(state, async (tx) => {
     const cur = await campaignIn(tx, a.campaign_id);
+    // live mode: another planner may have replaced it first (with its own replacement)
+    if (a.live && (await tx.campaignTasks(a.campaign_id)).some((t) => t.supersedes === a.failed.id)) return false;
     await tx.insertTasks([a.replacement]);
     for (const d of a.dependents) {
       const dt = await tx.getTask(d);
@@ -113,6 +120,7 @@ export function replan(state: StateStore, u: UnitContext, a: { campaign_id: stri
     await tx.appendAudit(
       u.audit({ action: 'task.replanned', entity_type: 'task', entity_id: a.replacement.id, campaign_id: a.campaign_id, before_status: null, after_status: 'PENDING', state_version: next.state_version, details: { supersedes: a.failed.id, branch: a.failed.branch, replans: a.replacement.replans } }),
     );
+    return true;
   });
 }
 
@@ -176,6 +184,8 @@ export async function decide(
     details: Record<string, unknown>;
     expected_status: TaskStatus;
     lastOutstanding: boolean;
+    /** Live mode: whether this is the last open task is read in the unit, not taken from a mirror. */
+    live?: boolean;
   },
 ): Promise<DecisionOutcome> {
   try {
@@ -184,8 +194,9 @@ export async function decide(
       if (!task) throw new ValidationError(`task ${a.task_id} vanished`);
       const key = `${task.idempotency_key}:${a.expected_status === 'PROCESSING' ? 'judged' : 'human'}`;
       const c = await campaignIn(tx, a.campaign_id);
+      const last = a.live ? a.route === 'COMPLETED' && (await openWorkerTasks(tx, a.campaign_id, a.task_id)) === 0 : a.lastOutstanding;
       // a paused campaign (a human may decide during a pause) completes when it is resumed
-      const completesCampaign = a.lastOutstanding && c.status === 'ACTIVE';
+      const completesCampaign = last && c.status === 'ACTIVE';
       const next = await tx.updateCampaign(a.campaign_id, a.version, { updated_at: u.iso(), ...(completesCampaign ? { status: 'COMPLETED' as const } : {}) });
       if (!(await tx.claimIdempotencyKey(key))) throw new DuplicateCommit();
       const written = await tx.updateTask(a.task_id, { status: a.route, output_data: a.output_data, confidence_score: a.score, updated_at: u.iso() }, a.expected_status);
@@ -219,6 +230,15 @@ export function anchorAudit(state: StateStore, u: UnitContext, a: { tick: number
     );
     return Object.keys(sorted).length;
   });
+}
+
+/** The campaign's worker tasks still open (neither COMPLETED nor FAILED and replaced), `except` one, as the unit reads them. */
+async function openWorkerTasks(tx: StateTransaction, campaign_id: string, except: string): Promise<number> {
+  const tasks = await tx.campaignTasks(campaign_id);
+  const superseded = new Set(tasks.map((t) => t.supersedes).filter((x): x is string => x !== null));
+  let open = 0;
+  for (const t of tasks) if (t.role === 'WORKER' && t.id !== except && t.status !== 'COMPLETED' && !(t.status === 'FAILED' && superseded.has(t.id))) open += 1;
+  return open;
 }
 
 class DuplicateCommit extends Error {}

@@ -40,6 +40,8 @@ export interface StateTransaction {
   getCampaign(id: string): Promise<Campaign | null>;
   /** The task as this unit of work sees it. */
   getTask(id: string): Promise<Task | null>;
+  /** Every task of one campaign as this unit of work sees it, by (created_at, id): for decisions that depend on the whole DAG (completion in live mode). */
+  campaignTasks(campaign_id: string): Promise<Task[]>;
   /** Inserts a new campaign (state_version 1); DuplicateError if the id exists. */
   insertCampaign(campaign: Campaign): Promise<void>;
   /**

@@ -25,6 +25,7 @@ function interfering(inner: StateStore, rng: SeededRng, rate: number, counter: {
   const wrap = (tx: StateTransaction): StateTransaction => ({
     getCampaign: (id) => tx.getCampaign(id),
     getTask: (id) => tx.getTask(id),
+    campaignTasks: (id) => tx.campaignTasks(id),
     insertCampaign: (c) => tx.insertCampaign(c),
     insertTasks: (t) => tx.insertTasks(t),
     claimIdempotencyKey: (k) => tx.claimIdempotencyKey(k),

@@ -173,6 +173,13 @@ class MemoryTx implements StateTransaction {
     return this.task(id);
   }
 
+  async campaignTasks(campaign_id: string): Promise<Task[]> {
+    const all = new Map<string, Task>();
+    for (const t of this.base.tasks.values()) if (t.campaign_id === campaign_id) all.set(t.id, t);
+    if (this.tasks) for (const t of this.tasks.values()) if (t.campaign_id === campaign_id) all.set(t.id, t);
+    return [...all.values()].sort(byCreatedThenId);
+  }
+
   async insertCampaign(campaign: Campaign): Promise<void> {
     if (this.campaign(campaign.id)) throw new DuplicateError('campaign', campaign.id);
     this.writeCampaign(campaign.id, { ...campaign });

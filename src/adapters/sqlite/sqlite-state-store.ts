@@ -365,6 +365,12 @@ class SqliteTx implements StateTransaction, UnitHooks, PendingWrites {
     return this.task(id);
   }
 
+  async campaignTasks(campaign_id: string): Promise<Task[]> {
+    this.sdb.flushPending(); // the rows then hold what this batch wrote
+    const sql = `SELECT ${TASK_SELECT} FROM ${TASK_FROM} WHERE t.campaign_id = ? ORDER BY t.created_at, t.id`;
+    return (this.db.prepare(sql).all(campaign_id) as TaskRow[]).map(rowToTask);
+  }
+
   private holdCampaign(id: string, d: DirtyCampaign): void {
     const prev = this.dirtyCampaigns.get(id);
     this.dirtyCampaigns.set(id, d);

@@ -23,6 +23,8 @@ export interface AgentHost {
   readonly rng: SeededRng;
   readonly timer: PhaseTimer | undefined;
   readonly tickNo: number;
+  /** Live mode (other engines share the stores), or null in simulation mode. */
+  readonly live: { readonly run_id: string } | null;
   /** What the units of work (transactions.ts) need: audit drafts and the time. */
   readonly unitContext: UnitContext;
   readonly campaigns: Map<string, CampaignMirror>;

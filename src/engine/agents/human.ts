@@ -7,6 +7,7 @@ import * as units from '../transactions.ts';
 import type { CampaignMirror } from '../mirror.ts';
 import type { AgentHost } from './host.ts';
 
+/** The simulated reviewer's turn: the first escalated task whose delay has passed, decided with seeded odds. */
 export async function humanTurn(h: AgentHost, a: AgentState): Promise<boolean> {
   for (const id of h.campaignOrder) {
     const m = h.campaigns.get(id) as CampaignMirror;
@@ -17,7 +18,15 @@ export async function humanTurn(h: AgentHost, a: AgentState): Promise<boolean> {
       const r = h.rng.fork(`human/${tid}/${t.replans}`).next();
       const odds = h.config.human;
       const decision = r < odds.approve ? 'approve' : r < odds.approve + odds.edit ? 'edit' : 'reject';
-      await humanDecide(h, tid, decision, null, 'simulated-reviewer');
+      try {
+        await humanDecide(h, tid, decision, null, 'simulated-reviewer');
+      } catch (e) {
+        // live mode: another process's reviewer decided it since this mirror was read
+        if (!(e instanceof ChimeraError && e.code === 'ILLEGAL_TRANSITION')) throw e;
+        m.setStatus(tid, 'PROCESSING', h.tickNo); // off the review list; the next refresh reads what it became
+        h.emit('task.duplicate', { campaign_id: m.id, task_id: tid, data: { stage: 'human' } });
+        return true;
+      }
       a.last = `${decision}d ${tid.slice(0, 8)}`;
       return true;
     }

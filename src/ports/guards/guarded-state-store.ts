@@ -49,6 +49,9 @@ class GuardedTx implements StateTransaction {
   getTask(id: string): Promise<Task | null> {
     return this.inner.getTask(id);
   }
+  campaignTasks(campaign_id: string): Promise<Task[]> {
+    return this.inner.campaignTasks(campaign_id);
+  }
   async insertCampaign(campaign: Campaign): Promise<void> {
     const c = parseOrThrow(CampaignSchema, campaign, 'campaign');
     if (c.state_version !== 1) throw new ValidationError(`invalid campaign: a new campaign starts at state_version 1, got ${c.state_version}`);
