@@ -1,7 +1,8 @@
 /**
  * Every entry that serves a state store and queues, against the in-memory reference under
  * seeded random operations (the operations live in differential.contract.ts). The reference
- * itself is not compared with itself.
+ * itself is not compared with itself. The assertions live in differential.contract.ts; this
+ * file runs them over every such entry in test/adapters.ts, as the other contract runners do.
  */
 import { adaptersFor } from '../adapters.ts';
 import { describeAdapter } from './run.ts';
