@@ -10,13 +10,13 @@
  * in one process therefore returns the same connection (reference-counted).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackendUnavailableError, BadDatabaseError } from '../../domain/errors.ts';
 import { Mutex } from '../../util/mutex.ts';
 import { checkSqliteFile, type FileState } from './sqlite-file-check.ts';
-import { acquireOwnerLock, holderState, ownerLockPath, type AcquireOptions, type OwnerLock } from './sqlite-owner.ts';
+import { acquireOwnerLock, ownerLive, type AcquireOptions, type OwnerLock } from './sqlite-owner.ts';
 import { ReadOnlyDatabaseError, assertReadableFile, openReadOnly, type ReadOnlyConnection } from '../shared/sqlite-read-only.ts';
 import {
   MIGRATIONS_TABLE,
@@ -89,7 +89,8 @@ function openForWriting(path: string, key: string, opts: SqliteOpenOptions): Sql
 function openForReading(path: string, key: string, opts: SqliteOpenOptions): SqliteDatabase {
   assertReadableFile(path);
   checkSqliteFile(path);
-  const conn = openReadOnly(path, writerMayBeLive(path));
+  // a writer of this build holds the lock while the file is open: no lock file means no writer
+  const conn = openReadOnly(path, ownerLive(path) ?? false);
   try {
     checkOwner(conn.db, path);
     const pending = planMigrations(path, loadMigrationFiles(opts.migrationsDir), readAppliedMigrations(conn.db));
@@ -103,21 +104,6 @@ function openForReading(path: string, key: string, opts: SqliteOpenOptions): Sql
   } catch (e) {
     conn.close();
     throw asBadFile(path, e);
-  }
-}
-
-/** False only when the file's owner lock shows that no writer holds it (free, or its holder is dead). */
-function writerMayBeLive(path: string): boolean {
-  let text: string;
-  try {
-    text = readFileSync(ownerLockPath(path), 'utf8');
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ENOENT';
-  }
-  try {
-    return holderState(JSON.parse(text) as Parameters<typeof holderState>[0]) !== 'dead';
-  } catch {
-    return true;
   }
 }
 

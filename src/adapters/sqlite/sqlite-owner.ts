@@ -301,3 +301,22 @@ function remember(path: string, record: OwnerRecord): OwnerLock {
   }
   return l;
 }
+
+/**
+ * What the owner lock beside `file` says of a writer: true when it names a live process (or
+ * cannot be read: assume one), false when its holder is dead, null when there is no lock file.
+ * Read-only opens ask it to choose how to read a file without touching it.
+ */
+export function ownerLive(file: string): boolean | null {
+  let text: string;
+  try {
+    text = readFileSync(ownerLockPath(file), 'utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : true;
+  }
+  try {
+    return holderState(JSON.parse(text) as OwnerRecord) !== 'dead';
+  } catch {
+    return true;
+  }
+}

@@ -17,7 +17,7 @@
  * Older files are read as they are: no `task_outputs` (before 0003) reads the task's own
  * output column, no `chain_seq` (before 0006) reads 0.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { BadDatabaseError } from '../../domain/errors.ts';
 import { AuditEventSchema, CampaignSchema, PersonaMemorySchema, TaskSchema, type AuditEvent, type Campaign, type PersonaMemory, type Task } from '../../domain/schemas.ts';
@@ -47,7 +47,7 @@ import { checkedRow, cutPage, decodeCursor, type SortKey } from '../shared/reade
 import { traitsRow } from '../shared/reader-rows.ts';
 import { openReadOnly, type ReadOnlyConnection, type ReadOnlyWay } from '../shared/sqlite-read-only.ts';
 import { checkSqliteFile } from './sqlite-file-check.ts';
-import { holderState, ownerLockPath, type OwnerRecord } from './sqlite-owner.ts';
+import { ownerLive } from './sqlite-owner.ts';
 import { CHIMERA_APPLICATION_ID } from './sqlite-database.ts';
 import { rowToAudit, rowToCampaign, rowToTask, type AuditRow, type CampaignRow, type TaskRow } from './sqlite-rows.ts';
 
@@ -61,26 +61,6 @@ export interface SqliteReaderFiles {
 
 /** How a file was opened (src/adapters/shared/sqlite-read-only.ts): live in place, or a snapshot (an in-memory image, or a private copy with its log). */
 export type SqliteReadMode = ReadOnlyWay;
-
-/**
- * Whether a writer may hold `file`: its owner lock names a live process, or cannot be read.
- * `null` when the file has no owner lock (the persona memory's rows file keeps none): then only
- * what lies beside the file can tell. (sqlite-database.ts decides the same for its read-only
- * opens; kept here so as not to change that file.)
- */
-function ownerLive(file: string): boolean | null {
-  let text: string;
-  try {
-    text = readFileSync(ownerLockPath(file), 'utf8');
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : true;
-  }
-  try {
-    return holderState(JSON.parse(text) as OwnerRecord) !== 'dead';
-  } catch {
-    return true;
-  }
-}
 
 /**
  * Opens `file` for reading without writing to it or its folder (src/adapters/shared/
