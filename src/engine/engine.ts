@@ -723,8 +723,9 @@ export class SwarmEngine implements AgentHost {
     details: Record<string, unknown>,
     expected_status: TaskStatus = 'PROCESSING',
   ): Promise<units.DecisionOutcome> {
-    const lastOutstanding = route === 'COMPLETED' && m.outstanding === 1 && m.tasks.get(task_id)?.status !== 'COMPLETED';
-    return units.decide(this.ports.state, this.unitContext, { campaign_id: m.id, task_id, version, route, output_data, score, action, details, expected_status, lastOutstanding, live: this.live !== null });
+    // live: other engines decide too, so only the unit can tell whether this is the last open task
+    const lastOutstanding = this.live ? null : route === 'COMPLETED' && m.outstanding === 1 && m.tasks.get(task_id)?.status !== 'COMPLETED';
+    return units.decide(this.ports.state, this.unitContext, { campaign_id: m.id, task_id, version, route, output_data, score, action, details, expected_status, lastOutstanding });
   }
 
   /** @internal (agents) */
@@ -779,10 +780,6 @@ export class SwarmEngine implements AgentHost {
     return this.clock.now_ms();
   }
 
-  /** @internal The leases this engine knows of and the agents' busy state, for recovery to re-point at another store. */
-  heldLeases(): { leases: Map<object, number>; agents: AgentState[] } {
-    return { leases: this.coord.leases, agents: this.agents };
-  }
 
   /**
    * Starts a new run, or resumes the run already in the ports' run log: the same run or nothing

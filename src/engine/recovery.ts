@@ -226,7 +226,8 @@ async function reconcileMemory(scratch: Ports, durable: Ports): Promise<void> {
  * lapsed and was handed on (its holder will find it lost) gets a stand-in id no store hands out.
  */
 async function rebind(engine: SwarmEngine, durable: Ports): Promise<void> {
-  const { leases, agents } = engine.heldLeases();
+  const leases = engine.coord.leases;
+  const agents = engine.agents;
   const identity = (l: Lease<unknown>) => `${l.queue}\u0000${l.item.id}\u0000${l.item.attempts}\u0000${l.consumer}\u0000${l.expires_at_ms}`;
   const stored = new Map<string, Lease<unknown>>();
   for (const id of engine.campaignOrder) {

@@ -183,9 +183,8 @@ export async function decide(
     action: string;
     details: Record<string, unknown>;
     expected_status: TaskStatus;
-    lastOutstanding: boolean;
-    /** Live mode: whether this is the last open task is read in the unit, not taken from a mirror. */
-    live?: boolean;
+    /** Whether this decides the campaign's last open task, as the caller's mirror knows; null: read it in the unit (live mode). */
+    lastOutstanding: boolean | null;
   },
 ): Promise<DecisionOutcome> {
   try {
@@ -194,7 +193,7 @@ export async function decide(
       if (!task) throw new ValidationError(`task ${a.task_id} vanished`);
       const key = `${task.idempotency_key}:${a.expected_status === 'PROCESSING' ? 'judged' : 'human'}`;
       const c = await campaignIn(tx, a.campaign_id);
-      const last = a.live ? a.route === 'COMPLETED' && (await openWorkerTasks(tx, a.campaign_id, a.task_id)) === 0 : a.lastOutstanding;
+      const last = a.lastOutstanding ?? (a.route === 'COMPLETED' && (await openWorkerTasks(tx, a.campaign_id, a.task_id)) === 0);
       // a paused campaign (a human may decide during a pause) completes when it is resumed
       const completesCampaign = last && c.status === 'ACTIVE';
       const next = await tx.updateCampaign(a.campaign_id, a.version, { updated_at: u.iso(), ...(completesCampaign ? { status: 'COMPLETED' as const } : {}) });
