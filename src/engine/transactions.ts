@@ -167,8 +167,8 @@ export type DecisionOutcome = { outcome: 'ok' | 'completed' | 'duplicate'; writt
 /**
  * The one commit of a decision on a task (the Judge's or a human's), on the campaign version
  * the decider read (`version`: a conflict is the caller's to handle). The idempotency key
- * makes a redelivered decision commit at most once ('duplicate'); `lastOutstanding` completes
- * the campaign in the same unit when it is active.
+ * makes a redelivered decision commit at most once ('duplicate'); the campaign's last open task
+ * completes the campaign in the same unit when it is active (`lastOutstanding`: the caller's mirror says; null: read in the unit).
  */
 export async function decide(
   state: StateStore,
