@@ -5,7 +5,7 @@
  * schema, and files that are missing, not SQLite or another application's are refused in one
  * line without a change.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -15,10 +15,9 @@ import { parseConfig } from '../../src/config/config.ts';
 import { sqliteReaders } from '../../src/adapters/sqlite/sqlite-readers.ts';
 import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
 import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
-import { SQLITE_MIGRATIONS_DIR, loadMigrationFiles } from '../../src/adapters/sqlite/sqlite-migrations.ts';
 import { TASK_COLUMNS, auditToRow, taskToRow } from '../../src/adapters/sqlite/sqlite-rows.ts';
 import { sealAuditEvent } from '../../src/domain/audit.ts';
-import { tempDbPath } from '../sqlite/temp-db.ts';
+import { migrationsUpTo } from '../sqlite/temp-db.ts';
 import type { Page, ReadRow } from '../../src/ports/readers.ts';
 import { fixtures } from '../support/fixtures.ts';
 import { folderState, inOwnFolder, stormRun } from '../sqlite/snapshot-support.ts';
@@ -33,17 +32,6 @@ async function all<T>(read: (cursor: string | null) => Promise<Page<T>>): Promis
     cursor = p.next_cursor;
   }
   throw new Error('walk did not end');
-}
-
-/** A folder holding the shipped migrations up to `version`. */
-function migrationsUpTo(version: number): string {
-  const dir = tempDbPath('migrations');
-  mkdirSync(dir);
-  for (const m of loadMigrationFiles().filter((x) => x.version <= version)) {
-    const f = `${String(m.version).padStart(4, '0')}_${m.name}.sql`;
-    copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(dir, f));
-  }
-  return dir;
 }
 
 const bad = (rows: readonly ReadRow<unknown>[]): string[] => rows.flatMap((r) => (r.ok ? [] : [r.problem]));

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { SeededRng } from '../../src/domain/seeded-rng.ts';
+import { sink } from '../support/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SEED = Number(process.env.CHIMERA_FUZZ_SEED ?? 20261128);
@@ -29,17 +30,6 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (k !== 'DATABASE_MODE' && !k.startsWith('CHIMERA_')) env[k] = v;
   return { ...env, ...extra };
-}
-
-function sink(): NodeJS.WritableStream & { text: string } {
-  const s = {
-    text: '',
-    write(chunk: string | Uint8Array) {
-      s.text += String(chunk);
-      return true;
-    },
-  };
-  return s as unknown as NodeJS.WritableStream & { text: string };
 }
 
 interface Result {

@@ -13,20 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { TINY_MODEL_ID, writeTinyModel } from '../../bench/support/tiny-model.ts';
 import { tempDir } from './semantic-entries.ts';
+import { sink } from '../support/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ARIA = join(ROOT, 'examples/personas/aria.soul.md');
-
-function sink(): NodeJS.WritableStream & { text: string } {
-  const s = {
-    text: '',
-    write(chunk: string | Uint8Array) {
-      s.text += String(chunk);
-      return true;
-    },
-  };
-  return s as unknown as NodeJS.WritableStream & { text: string };
-}
 
 let cwd: string;
 async function chimera(...argv: string[]): Promise<{ code: number; out: string; err: string }> {

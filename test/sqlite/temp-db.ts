@@ -1,5 +1,6 @@
 /** Fresh SQLite files for tests, in one temporary folder per process, removed at exit. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { SQLITE_MIGRATIONS_DIR, loadMigrationFiles } from '../../src/adapters/sqlite/sqlite-migrations.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,4 +16,15 @@ export function tempDbPath(label = 'db'): string {
   }
   n += 1;
   return join(dir, `${label}-${n}.sqlite`);
+}
+
+/** A folder holding the shipped migrations up to `version` (an older build's schema). */
+export function migrationsUpTo(version: number): string {
+  const dir = tempDbPath('migrations');
+  mkdirSync(dir);
+  for (const m of loadMigrationFiles().filter((x) => x.version <= version)) {
+    const f = `${String(m.version).padStart(4, '0')}_${m.name}.sql`;
+    copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(dir, f));
+  }
+  return dir;
 }

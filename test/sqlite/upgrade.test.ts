@@ -2,28 +2,15 @@
  * A database written by an older schema (only the first migrations applied) opens with this
  * build, is migrated forward in place and reads back exactly as it was written.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openSqliteDatabase } from '../../src/adapters/sqlite/sqlite-database.ts';
-import { SQLITE_MIGRATIONS_DIR, loadMigrationFiles } from '../../src/adapters/sqlite/sqlite-migrations.ts';
+import { loadMigrationFiles } from '../../src/adapters/sqlite/sqlite-migrations.ts';
 import { SqliteQueue } from '../../src/adapters/sqlite/sqlite-queue.ts';
 import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
 import { TASK_COLUMNS, taskToRow } from '../../src/adapters/sqlite/sqlite-rows.ts';
 import { fixtures } from '../support/fixtures.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
-import { tempDbPath } from './temp-db.ts';
-
-/** A folder holding the shipped migrations up to `version`. */
-function migrationsUpTo(version: number): string {
-  const dir = tempDbPath('migrations');
-  mkdirSync(dir);
-  for (const m of loadMigrationFiles().filter((x) => x.version <= version)) {
-    const f = `${String(m.version).padStart(4, '0')}_${m.name}.sql`;
-    copyFileSync(join(SQLITE_MIGRATIONS_DIR, f), join(dir, f));
-  }
-  return dir;
-}
+import { migrationsUpTo, tempDbPath } from './temp-db.ts';
 
 describe('sqlite: upgrading a database of schema version 1', () => {
   it('keeps every queue item: order, attempts, leases and delays; enqueue and ack go on after it', async () => {

@@ -10,3 +10,15 @@ export async function cli(args: string[], cwd = process.cwd()): Promise<{ code: 
   const code = await main(args, { stdout: out, stderr: err, env: { ...process.env, DATABASE_MODE: '' }, cwd });
   return { code, stdout, stderr };
 }
+
+/** A stream that keeps what is written to it (for the CLI's io in-process). */
+export function sink(): NodeJS.WritableStream & { text: string } {
+  const s = {
+    text: '',
+    write(chunk: string | Uint8Array) {
+      s.text += String(chunk);
+      return true;
+    },
+  };
+  return s as unknown as NodeJS.WritableStream & { text: string };
+}
