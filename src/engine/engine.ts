@@ -653,11 +653,15 @@ export class SwarmEngine implements AgentHost {
   /**
    * Live mode: the store is the truth about campaigns and their tasks, whoever wrote them. Every
    * round the mirrors are read again (a human's escalation tick is kept for tasks still waiting).
+   * A COMPLETED campaign never changes again, so its tasks are not read again (nor at all, when
+   * it was already completed when this engine first saw it: nothing here will act on it).
    */
   private async refreshMirrors(): Promise<void> {
     for (const c of await this.ports.state.listCampaigns()) {
-      const m = CampaignMirror.fromStore(c, await this.ports.state.listTasks({ campaign_id: c.id }), this.tickNo);
       const old = this.campaigns.get(c.id);
+      if (c.status === 'COMPLETED' && old?.status === 'COMPLETED') continue;
+      const tasks = c.status === 'COMPLETED' && !old ? [] : await this.ports.state.listTasks({ campaign_id: c.id });
+      const m = CampaignMirror.fromStore(c, tasks, this.tickNo);
       if (!old) {
         this.addMirror(m);
         if (!this.scenarioPieces.has(c.id)) this.scenarioPieces.set(c.id, 3);

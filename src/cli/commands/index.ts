@@ -7,6 +7,7 @@ import { importCommand } from './import.ts';
 import { memoryImportCommand } from './memory-import.ts';
 import { memorySearchCommand } from './memory-search.ts';
 import { memoryReindexCommand } from './memory-reindex.ts';
+import { workerCommand } from './worker.ts';
 
 export const COMMANDS: Command[] = [
   simulateCommand,
@@ -16,4 +17,5 @@ export const COMMANDS: Command[] = [
   memoryImportCommand,
   memorySearchCommand,
   memoryReindexCommand,
+  workerCommand,
 ];

@@ -9,6 +9,9 @@ import { ProgressBar } from '../progress.ts';
 import { UsageError, intFlag, type Command } from '../command.ts';
 import { formatSummary } from './format.ts';
 import { dbBackendsText } from './export.ts';
+import { runLive } from '../../app/live.ts';
+import { liveEngineSettings, requireSharedBackend } from './live-options.ts';
+import type { CliIo } from '../command.ts';
 
 const FAULTS = Object.keys(FaultsSchema.shape);
 
@@ -21,11 +24,15 @@ export const simulateCommand: Command = {
       `  chimera simulate [--backend ${backendChoicesText()}] [--db FILE] [--seed N] [--scenario NAME|FILE]`,
       '                   [--workers N] [--judges N] [--ticks N | --until-done] [--fault NAME=RATE ...]',
       '                   [--out RUNFILE] [--config FILE] [--json]',
+      '  chimera simulate --live [--backend production] [--run-id ID] [--scenario NAME|FILE] [--workers N]',
+      '                   [--judges N] [--seed N] [--lease-ms N] [--deadline-s N] [--json]',
       `  faults: ${FAULTS.join(', ')}`,
       '  backends:',
       ...backendHelpLines(),
       '  --ticks N stops at tick N. Without --backend, DATABASE_MODE (or the config file) picks the profile.',
       '  With a backend that keeps a file (--db FILE), a run already in the file is resumed.',
+      '  --live plans the scenario\'s campaigns in shared stores and drives them, with any running',
+      '  `chimera worker` processes, until every one is completed (wall-clock time, no run log).',
     ].join('\n');
   },
   options: {
@@ -39,6 +46,10 @@ export const simulateCommand: Command = {
     'until-done': { type: 'boolean', default: false },
     fault: { type: 'string', multiple: true },
     out: { type: 'string' },
+    live: { type: 'boolean', default: false },
+    'run-id': { type: 'string' },
+    'lease-ms': { type: 'string' },
+    'deadline-s': { type: 'string' },
     config: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -48,6 +59,8 @@ export const simulateCommand: Command = {
       throw new UsageError(`--backend must be one of ${backendKinds().join(', ')}, got "${flag}"`);
     }
     if (values.ticks !== undefined && values['until-done']) throw new UsageError('give --ticks N or --until-done, not both');
+    if (values.live) return simulateLive(values, io, flag);
+    for (const f of ['run-id', 'lease-ms', 'deadline-s']) if (values[f] !== undefined) throw new UsageError(`--${f} applies to --live runs only`);
     const engine: Record<string, unknown> = {};
     const seed = intFlag(values, 'seed', 0, 2 ** 31 - 1);
     if (seed !== undefined) engine.seed = seed;
@@ -109,3 +122,46 @@ export const simulateCommand: Command = {
     }
   },
 };
+
+/** `simulate --live`: plans the scenario in shared stores and drives it with any running workers. */
+async function simulateLive(values: Record<string, unknown>, io: CliIo, flag: string | undefined): Promise<number> {
+  for (const f of ['db', 'out', 'ticks', 'fault']) if (values[f] !== undefined) throw new UsageError(`--${f} does not apply to --live runs (they keep no run file and stop when their campaigns complete)`);
+  const engine = liveEngineSettings(values);
+  const seed = intFlag(values, 'seed', 0, 2 ** 31 - 1);
+  if (seed !== undefined) engine.seed = seed;
+  const deadline = intFlag(values, 'deadline-s', 1, 7 * 24 * 3600);
+  const run_id = values['run-id'] === undefined ? `live-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${process.pid}` : String(values['run-id']);
+  const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
+  const config = loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) });
+  requireAvailableMode(config);
+  requireSharedBackend(config, 'simulate --live');
+  const loaded = loadScenario(String(values.scenario), io.cwd);
+  engineConfigFor(loaded.scenario, engine);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  const bar = new ProgressBar(io.stderr, 'live', !values.json && Boolean(io.stderr.isTTY));
+  try {
+    const summary = await runLive({
+      config,
+      role: 'driver',
+      run_id,
+      scenario: loaded,
+      engine,
+      signal: stop.signal,
+      ...(deadline !== undefined ? { deadline_ms: deadline * 1000 } : {}),
+      onProgress: (p) => bar.update(p.completed, Math.max(p.campaigns, 1), `campaigns · ${p.claimed} claimed here · ${p.decided} decided here`, performance.now()),
+    });
+    bar.done();
+    io.stdout.write(
+      values.json
+        ? JSON.stringify(summary) + '\n'
+        : `live run ${summary.run_id}: ${summary.ended}, ${summary.completed}/${summary.campaigns} campaigns completed in ${(summary.elapsed_ms / 1000).toFixed(1)} s; here: ${summary.claimed} tasks claimed, ${summary.decided} decisions; memory: ${summary.memory_backend}\n`,
+    );
+    return summary.ended === 'completed' ? 0 : 1;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
