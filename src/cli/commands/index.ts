@@ -8,6 +8,7 @@ import { memoryImportCommand } from './memory-import.ts';
 import { memorySearchCommand } from './memory-search.ts';
 import { memoryReindexCommand } from './memory-reindex.ts';
 import { workerCommand } from './worker.ts';
+import { inspectCommand } from './inspect.ts';
 
 export const COMMANDS: Command[] = [
   simulateCommand,
@@ -18,4 +19,5 @@ export const COMMANDS: Command[] = [
   memorySearchCommand,
   memoryReindexCommand,
   workerCommand,
+  inspectCommand,
 ];

@@ -4,7 +4,7 @@
  * Opening it to write takes the file's owner lock (one writing process per file); with
  * `sqlite.read_only` it is opened for reading only (src/adapters/sqlite/README.md).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ChimeraConfig } from '../config.ts';
@@ -90,7 +90,11 @@ export const sqliteBackend: BuiltBackend = {
   },
   checkpoint: (config) => (config.sqlite.commit === 'each' ? 'step' : 'tick'),
   // the file and the persona memory rows kept beside it (persona-memory/, as src/config/embedders.ts keeps them)
-  readers: (config) => sqliteReaders({ database: sqlitePath(config), memoryRows: join(dirname(sqlitePath(config)), 'persona-memory', 'rows.sqlite') }),
+  // (a store whose run kept no memories has no rows file: its readers then have no memory part)
+  readers: (config) => {
+    const memoryRows = join(dirname(sqlitePath(config)), 'persona-memory', 'rows.sqlite');
+    return sqliteReaders({ database: sqlitePath(config), ...(existsSync(memoryRows) ? { memoryRows } : {}) });
+  },
   create: async ({ config, clock }) => {
     const file = sqlitePath(config);
     const readOnly = config.sqlite.read_only;

@@ -1,0 +1,220 @@
+/**
+ * `chimera inspect`: reads any backend's stores from the terminal, always read-only (the
+ * inspection readers of src/ports/readers.ts: they take no lock and hold nothing that writes).
+ *
+ *   chimera inspect campaigns|tasks|queues|cache|memories|audit [--campaign ID] [--status S] [--limit N] [--json]
+ *   chimera inspect queue NAME [--leased]
+ *   chimera inspect task ID
+ *   chimera inspect audit --verify
+ *
+ * `--json` prints one JSON object. A row that does not fit the expected shape is printed marked
+ * (`!` and what is wrong), never dropped and never fatal.
+ */
+import { resolve } from 'node:path';
+import { loadConfig, type ChimeraConfig } from '../../config/config.ts';
+import { backendByKind, backendChoicesText, backendForMode, backendKinds, configForBackend, readOnlyView } from '../../config/backends/index.ts';
+import { composeReaders } from '../../config/compose.ts';
+import { InspectSession } from '../../app/inspect-session.ts';
+import { verifyAuditChain, type AuditHeads } from '../../domain/audit.ts';
+import { CAMPAIGN_STATUSES, TASK_STATUSES, type AuditEvent } from '../../domain/schemas.ts';
+import { READ_LIMIT_MAX, type Page, type ReadRow } from '../../ports/readers.ts';
+import { UsageError, intFlag, type CliIo, type Command } from '../command.ts';
+
+const WHATS = ['campaigns', 'tasks', 'queues', 'queue', 'cache', 'memories', 'audit', 'task'] as const;
+type What = (typeof WHATS)[number];
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'Read a backend\'s campaigns, tasks, queues, cache, memories or audit log (read-only)',
+  get usage() {
+    return [
+      '  chimera inspect campaigns|tasks|queues|cache|memories|audit [--campaign ID] [--status S] [--persona ID]',
+      '                  [--limit N] [--cursor C] [--json]',
+      '  chimera inspect queue NAME [--leased]      one queue\'s waiting (or leased) items',
+      '  chimera inspect task ID                    one task with its audit history',
+      '  chimera inspect audit --verify             every audit chain verified, per campaign',
+      `  common: [--backend ${backendChoicesText()}] [--db FILE] [--config FILE]`,
+      '  Always read-only: nothing is written, no lock is taken. --json prints one JSON object.',
+    ].join('\n');
+  },
+  allowPositionals: true,
+  options: {
+    backend: { type: 'string' },
+    db: { type: 'string' },
+    config: { type: 'string' },
+    campaign: { type: 'string' },
+    status: { type: 'string' },
+    persona: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+    leased: { type: 'boolean', default: false },
+    verify: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+  async run({ values, positionals }, io) {
+    const [whatArg, arg, ...extra] = positionals;
+    if (!whatArg) throw new UsageError(`say what to inspect: ${WHATS.join(', ')}`);
+    if (!(WHATS as readonly string[]).includes(whatArg)) throw new UsageError(`cannot inspect "${whatArg}": one of ${WHATS.join(', ')}`);
+    const what = whatArg as What;
+    const needsArg = what === 'queue' || what === 'task';
+    if (needsArg && !arg) throw new UsageError(`inspect ${what} needs a ${what === 'queue' ? 'queue NAME (e.g. task_queue:<campaign id>)' : 'task ID'}`);
+    if (!needsArg && arg !== undefined) throw new UsageError(`inspect ${what} takes no argument, got "${arg}"`);
+    if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    if (values.verify && what !== 'audit') throw new UsageError('--verify applies to inspect audit only');
+    if (values.leased && what !== 'queue') throw new UsageError('--leased applies to inspect queue only');
+    const limit = intFlag(values, 'limit', 1, READ_LIMIT_MAX) ?? 50;
+    const status = values.status === undefined ? undefined : String(values.status);
+    if (status !== undefined) {
+      const allowed: readonly string[] = what === 'campaigns' ? CAMPAIGN_STATUSES : what === 'tasks' ? TASK_STATUSES : [];
+      if (!allowed.length) throw new UsageError('--status applies to inspect campaigns and inspect tasks only');
+      if (!allowed.includes(status)) throw new UsageError(`--status must be one of ${allowed.join(', ')}, got "${status}"`);
+    }
+    const config = inspectConfig(values, io);
+    const session = await InspectSession.open(() => composeReaders(config));
+    try {
+      const out = await inspect(session, what, arg, { limit, status, values });
+      io.stdout.write(values.json ? JSON.stringify({ backend: session.kind, what, ...out.json }) + '\n' : out.text.join('\n') + '\n');
+      return out.exit;
+    } finally {
+      await session.close();
+    }
+  },
+};
+
+/** The config to read: --backend (else the config's mode) with --db, made read-only. */
+function inspectConfig(values: Record<string, unknown>, io: CliIo): ChimeraConfig {
+  const flag = values.backend === undefined ? undefined : String(values.backend);
+  if (flag !== undefined && !backendKinds().includes(flag)) throw new UsageError(`--backend must be one of ${backendKinds().join(', ')}, got "${flag}"`);
+  const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
+  const base = loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) });
+  const entry = backendForMode(base.mode);
+  if (!entry.readers) throw new UsageError(`the ${entry.kind} backend ${entry.capabilities.durable ? 'cannot be inspected in this build' : 'keeps nothing outside the process that ran it: nothing to inspect'} (use --backend ${backendKinds().filter((k) => backendByKind(k).readers && backendByKind(k).capabilities.durable).join(' or ')})`);
+  let config = base;
+  if (values.db !== undefined) {
+    if (!entry.files) throw new UsageError(`--db applies to backends that keep a file; ${entry.kind} keeps none`);
+    config = configForBackend(base, entry.kind, resolve(io.cwd, String(values.db)));
+  } else if (entry.files) config = configForBackend(base, entry.kind, resolve(io.cwd, entry.files.path(base)));
+  return readOnlyView(config);
+}
+
+interface Output {
+  readonly text: string[];
+  readonly json: Record<string, unknown>;
+  readonly exit: number;
+}
+
+interface Opts {
+  readonly limit: number;
+  readonly status: string | undefined;
+  readonly values: Record<string, unknown>;
+}
+
+const short = (id: string | null | undefined): string => (id ? (id.length > 12 ? `${id.slice(0, 8)}…` : id) : '-');
+
+/** A page's rows as lines (bad rows marked) and as JSON (bad rows as {ok:false, raw, problem}). */
+function pageOut<T>(page: Page<T>, title: string, line: (v: T) => string): Output {
+  const text = [title];
+  for (const r of page.items) text.push(r.ok ? `  ${line(r.value)}` : `! ${r.problem} · ${JSON.stringify(r.raw).slice(0, 160)}`);
+  if (!page.items.length) text.push('  (none)');
+  if (page.next_cursor) text.push(`  … more: --cursor ${page.next_cursor}`);
+  return { text, json: { items: page.items.map(rowJson), next_cursor: page.next_cursor }, exit: 0 };
+}
+
+const rowJson = <T,>(r: ReadRow<T>): unknown => (r.ok ? r.value : { ok: false, problem: r.problem, raw: r.raw });
+
+async function inspect(s: InspectSession, what: What, arg: string | undefined, o: Opts): Promise<Output> {
+  const cursor = o.values.cursor === undefined ? null : String(o.values.cursor);
+  const campaign_id = o.values.campaign === undefined ? undefined : String(o.values.campaign);
+  const persona_id = o.values.persona === undefined ? undefined : String(o.values.persona);
+  switch (what) {
+    case 'campaigns': {
+      const page = await s.campaigns({ cursor, limit: o.limit, ...(o.status ? { status: o.status as never } : {}) });
+      return pageOut(page, 'campaigns (created_at, id):', (c) => `${c.id}  ${c.status.padEnd(9)} v${c.state_version}  ${c.created_at}  ${c.title}`);
+    }
+    case 'tasks': {
+      const page = await s.tasks({ cursor, limit: o.limit, ...(campaign_id ? { campaign_id } : {}), ...(o.status ? { status: o.status as never } : {}) });
+      return pageOut(page, 'tasks (created_at, id):', (t) => `${t.id}  ${t.role.padEnd(7)} ${t.status.padEnd(10)} campaign ${short(t.campaign_id)}  ${t.skill_name ?? ''}${t.confidence_score == null ? '' : `  confidence ${t.confidence_score}`}`);
+    }
+    case 'task': {
+      const r = await s.task(arg as string, o.limit);
+      if (!r) return { text: [`no task ${arg}`], json: { task: null }, exit: 1 };
+      const text = r.task.ok ? [JSON.stringify(r.task.value, null, 2)] : [`! ${r.task.problem}`, JSON.stringify(r.task.raw, null, 2)];
+      text.push('audit history (oldest first):');
+      for (const e of r.history.items) text.push(e.ok ? `  #${e.value.seq} ${e.value.timestamp} ${e.value.actor} ${e.value.action} ${e.value.before_status ?? ''}→${e.value.after_status ?? ''}` : `! ${e.problem}`);
+      return { text, json: { task: rowJson(r.task), history: r.history.items.map(rowJson), history_next_cursor: r.history.next_cursor }, exit: 0 };
+    }
+    case 'queues': {
+      const page = await s.queues({ cursor, limit: o.limit, now_ms: Date.now() });
+      return pageOut(page, 'queues (ready / delayed / leased):', (q) => `${q.queue}  ${q.depth.ready} / ${q.depth.delayed} / ${q.depth.leased}  (${q.space})`);
+    }
+    case 'queue': {
+      const name = arg as string;
+      const space = name.startsWith('review_queue:') ? 'review' : 'task';
+      const state = o.values.leased ? 'leased' : 'waiting';
+      const page = await s.queueItems({ space, queue: name, state, cursor, limit: o.limit });
+      const now = Date.now();
+      return pageOut(page, `${name}: ${state} items${state === 'leased' ? ' (holder, expiry)' : ' (claim order)'}:`, (i) =>
+        `${i.id}  attempts ${i.attempts}${i.consumer ? `  held by ${i.consumer}, expires in ${(((i.expires_at_ms ?? now) - now) / 1000).toFixed(1)} s` : ''}  ${JSON.stringify(i.payload).slice(0, 100)}`,
+      );
+    }
+    case 'cache': {
+      if (persona_id) {
+        const r = await s.persona(persona_id);
+        if (!r) return { text: [`persona_cache:${persona_id} is not cached`], json: { persona_id, traits: null }, exit: 1 };
+        const text = r.ok ? [`persona_cache:${persona_id}`, ...Object.entries(r.value).map(([k, v]) => `  ${k}: ${v}`)] : [`! ${r.problem}`, JSON.stringify(r.raw)];
+        return { text, json: { persona_id, traits: rowJson(r) }, exit: 0 };
+      }
+      const page = await s.personas({ cursor, limit: o.limit });
+      return pageOut(page, 'persona_cache:{persona_id} (traits):', (p) => `${p.persona_id}  ${p.trait_count} traits`);
+    }
+    case 'memories': {
+      const page = await s.memories({ cursor, limit: o.limit, ...(persona_id ? { persona_id } : {}) });
+      return pageOut(page, 'PersonaMemory (timestamp, id):', (m) => `${m.id}  ${m.persona_id}  ${m.category.padEnd(12)} ${m.timestamp}  ${m.content.replace(/\s+/g, ' ').slice(0, 80)}`);
+    }
+    case 'audit': {
+      if (o.values.verify) return verifyAll(s);
+      const page = await s.audit({ cursor, limit: o.limit, ...(campaign_id ? { campaign_id } : {}) });
+      return pageOut(page, 'audit log (newest first):', (e) => `#${e.seq} ${e.timestamp}  ${e.actor.padEnd(12)} ${e.action.padEnd(20)} ${e.entity_type} ${short(e.entity_id)}  ${e.before_status ?? ''}→${e.after_status ?? ''}`);
+    }
+  }
+}
+
+/** Walks the whole audit log oldest first, verifying every chain page by page; reports per chain. */
+async function verifyAll(s: InspectSession): Promise<Output> {
+  let heads: AuditHeads | null = null;
+  let cursor: string | null = null;
+  const per = new Map<string, { events: number; ok: boolean }>();
+  let checked = 0;
+  let broken: { seq: number; reason: string } | null = null;
+  let malformed = 0;
+  do {
+    const page: Page<AuditEvent> = await s.audit({ order: 'oldest', limit: READ_LIMIT_MAX, cursor });
+    const events: AuditEvent[] = [];
+    for (const r of page.items) {
+      if (r.ok) events.push(r.value);
+      else malformed += 1;
+    }
+    for (const e of events) {
+      const k = e.campaign_id ?? '(run)';
+      const c = per.get(k) ?? { events: 0, ok: true };
+      c.events += 1;
+      per.set(k, c);
+    }
+    const v = verifyAuditChain(events, heads);
+    checked += v.checked;
+    if (!v.ok) {
+      const at = events.find((e) => e.seq === v.broken_at);
+      broken = { seq: v.broken_at ?? -1, reason: v.reason ?? 'broken' };
+      const c = per.get(at?.campaign_id ?? '(run)');
+      if (c) c.ok = false;
+      break;
+    }
+    heads = v.heads;
+    cursor = page.next_cursor;
+  } while (cursor);
+  const ok = !broken && malformed === 0;
+  const text = [`audit chains: ${ok ? 'verified' : 'NOT verified'} · ${checked} events · ${per.size} chains${malformed ? ` · ${malformed} malformed rows` : ''}`];
+  for (const [k, c] of per) text.push(`  ${c.ok ? 'ok ' : 'BAD'} ${k}  ${c.events} events`);
+  if (broken) text.push(`  broken at seq ${broken.seq}: ${broken.reason}`);
+  return { text, json: { ok, checked, malformed, broken, chains: Object.fromEntries(per) }, exit: ok ? 0 : 1 };
+}
