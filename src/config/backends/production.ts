@@ -13,6 +13,16 @@ export const ProductionProfileSchema = z.strictObject({
   postgres_url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
   redis_url: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
   weaviate_url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').optional(),
+  /** The Postgres schema that holds the seed's tables and ours (tests and side-by-side deployments use their own). */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)').default('public'),
+  /** Prepended to every Redis key (the seed's layout has none: Chimera's own services read unprefixed keys). */
+  redis_prefix: z.string().regex(/^[A-Za-z0-9_:.{}-]{0,64}$/, 'must be up to 64 letters, digits or _ : . { } -').default(''),
+  /** Where the task and review queues live: Redis lists (the seed's layout) or a Postgres table (SKIP LOCKED). */
+  queues: z.enum(['redis', 'postgres']).default('redis'),
+  /** Postgres statement_timeout for every statement of the profile's pool. */
+  statement_timeout_ms: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Open for reading only: Postgres read-only transactions, Redis read commands, Weaviate reads (chimera inspect). */
+  read_only: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(false),
 });
 
 /** The production profile's connection settings: the environment variable and config field of each. */
@@ -20,6 +30,10 @@ export const PRODUCTION_SETTINGS = [
   { env: 'CHIMERA_POSTGRES_URL', field: 'postgres_url', required: true },
   { env: 'CHIMERA_REDIS_URL', field: 'redis_url', required: true },
   { env: 'CHIMERA_WEAVIATE_URL', field: 'weaviate_url', required: false },
+  { env: 'CHIMERA_POSTGRES_SCHEMA', field: 'schema', required: false },
+  { env: 'CHIMERA_REDIS_PREFIX', field: 'redis_prefix', required: false },
+  { env: 'CHIMERA_QUEUES', field: 'queues', required: false },
+  { env: 'CHIMERA_READ_ONLY', field: 'read_only', required: false },
 ] as const;
 
 export const productionBackend: BackendEntry = {
