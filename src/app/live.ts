@@ -120,7 +120,7 @@ export async function runLive(opts: LiveOptions): Promise<LiveSummary> {
       personas: loaded.personas,
       config: engineConfig,
       keepEvents: false,
-      live: { run_id: opts.run_id },
+      live: { run_id: opts.run_id, process: consumer },
     });
     const onEvent = (e: EngineEvent) => {
       if (e.type === 'campaign.created' && e.campaign_id) own.push(e.campaign_id);

@@ -33,6 +33,8 @@ export class Coordination {
   constructor(
     private readonly lease_ms: number,
     readonly live = false,
+    /** Live mode: what names this process in a lease's consumer (`<process>/<agent>`), so holders in many processes stay apart. */
+    private readonly process_name = '',
   ) {}
 
   /** Whether a queue of this kind may hold claimable work (always, in live mode). */
@@ -58,7 +60,7 @@ export class Coordination {
       const m = order[idx] as CampaignMirror;
       const id = m.id;
       if (m.status !== 'ACTIVE' || (!this.live && !hint.has(id))) continue;
-      const lease = await queue.claim(m[which], a.id, this.lease_ms);
+      const lease = await queue.claim(m[which], this.process_name ? `${this.process_name}/${a.id}` : a.id, this.lease_ms);
       if (!lease) {
         // clear the hint unless items are only waiting out a delay
         const d = await queue.depth(m[which]);

@@ -120,7 +120,7 @@ export interface EngineInit {
    * round; no queue hints or lease map (coordination.ts); completion is decided inside the
    * decision's unit of work; no run log, no replay. Absent: simulation mode.
    */
-  readonly live?: { readonly run_id: string };
+  readonly live?: { readonly run_id: string; /** Names this process in its leases' consumers (e.g. host:pid). */ readonly process?: string };
 }
 
 export class SwarmEngine implements AgentHost {
@@ -196,7 +196,7 @@ export class SwarmEngine implements AgentHost {
     this.rng = new SeededRng(init.config.seed, 'run');
     this.log = new EventLog({ keep: init.keepEvents ?? true });
     this.live = init.live ?? null;
-    this.coord = new Coordination(init.config.lease_ticks * init.config.tick_ms, this.live !== null);
+    this.coord = new Coordination(init.config.lease_ticks * init.config.tick_ms, this.live !== null, init.live?.process ?? '');
     const c = init.config;
     const add = (id: string, kind: AgentKind, capacity: number) =>
       this.agents.push({ id, kind, capacity, actions: 0, offset: 0, busy: null, last: 'idle' });
