@@ -42,6 +42,8 @@ export interface LiveOptions {
   readonly deadline_ms?: number;
   /** Steps per round before the loop looks at the signal and the store again. */
   readonly round_steps?: number;
+  /** Called once the stores are open and the engine is built, before the first round. */
+  readonly onReady?: (info: { consumer: string; backends: Readonly<Record<string, string>>; memory_backend: string }) => void;
   /** Opens the ports (tests pass their own namespaces); default: the config's profile. */
   readonly open?: (clock: SystemClock) => Promise<ComposedPorts>;
 }
@@ -122,6 +124,7 @@ export async function runLive(opts: LiveOptions): Promise<LiveSummary> {
       keepEvents: false,
       live: { run_id: opts.run_id, process: consumer },
     });
+    opts.onReady?.({ consumer, backends: { ...ports.backend.ports }, memory_backend: ports.memory.kind });
     const onEvent = (e: EngineEvent) => {
       if (e.type === 'campaign.created' && e.campaign_id) own.push(e.campaign_id);
       else if (e.type === 'task.claimed') counts.claimed += 1;

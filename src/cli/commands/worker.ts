@@ -49,8 +49,16 @@ export const workerCommand: Command = {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
     try {
-      if (!values.json) io.stderr.write(`worker ${process.pid}: serving live campaigns (SIGTERM or Ctrl-C stops)\n`);
-      const summary = await runLive({ config, role: 'worker', run_id: 'worker', scenario: loaded, engine, signal: stop.signal });
+      const summary = await runLive({
+        config,
+        role: 'worker',
+        run_id: 'worker',
+        scenario: loaded,
+        engine,
+        signal: stop.signal,
+        // on stderr even with --json (stdout then holds only the summary): the moment it serves
+        onReady: (r) => io.stderr.write(`worker ${r.consumer}: serving live campaigns on ${Object.values(r.backends).join('+')} (memory: ${r.memory_backend}); SIGTERM or Ctrl-C stops\n`),
+      });
       io.stdout.write(
         values.json
           ? JSON.stringify(summary) + '\n'

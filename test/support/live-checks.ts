@@ -1,0 +1,37 @@
+/**
+ * What a finished live run must show, whoever ran its engines: every worker task completed (or
+ * failed and superseded by a re-plan), each decision committed once, each campaign completed
+ * once, every audit chain and anchor verifying, and no item or lease left in any queue.
+ */
+import { expect } from 'vitest';
+import { verifyAuditChain } from '../../src/domain/audit.ts';
+import type { Ports } from '../../src/ports/index.ts';
+import { reviewQueueName, taskQueueName } from '../../src/ports/queue.ts';
+
+export async function expectLiveRunSound(ports: Pick<Ports, 'state' | 'taskQueue' | 'reviewQueue'>, campaign_ids?: readonly string[]): Promise<{ tasks: number; audit: number }> {
+  const { state } = ports;
+  const campaigns = (await state.listCampaigns()).filter((c) => !campaign_ids || campaign_ids.includes(c.id));
+  expect(campaigns.length).toBeGreaterThan(0);
+  expect(campaigns.filter((c) => c.status !== 'COMPLETED').map((c) => `${c.id}:${c.status}`)).toEqual([]);
+  const ids = new Set(campaigns.map((c) => c.id));
+  const tasks = (await state.listTasks()).filter((t) => ids.has(t.campaign_id));
+  const superseded = new Set(tasks.map((t) => t.supersedes).filter(Boolean));
+  const open = tasks.filter((t) => t.role === 'WORKER' && t.status !== 'COMPLETED' && !(t.status === 'FAILED' && superseded.has(t.id)));
+  expect(open.map((t) => `${t.id}:${t.status}`)).toEqual([]);
+  const audit = await state.readAudit();
+  expect(verifyAuditChain(audit)).toMatchObject({ ok: true, checked: audit.length });
+  const decided = new Map<string, number>();
+  for (const e of audit) {
+    if (e.action !== 'judge.decided' && e.action !== 'human.decided') continue;
+    const k = `${e.action}:${e.entity_id}`;
+    decided.set(k, (decided.get(k) ?? 0) + 1);
+  }
+  expect([...decided].filter(([, n]) => n > 1)).toEqual([]);
+  const completions = audit.filter((e) => e.action === 'campaign.completed' && e.campaign_id && ids.has(e.campaign_id));
+  expect(completions.length).toBe(campaigns.length);
+  for (const c of campaigns) {
+    expect(await ports.taskQueue.depth(taskQueueName(c.id)), taskQueueName(c.id)).toEqual({ ready: 0, delayed: 0, leased: 0 });
+    expect(await ports.reviewQueue.depth(reviewQueueName(c.id)), reviewQueueName(c.id)).toEqual({ ready: 0, delayed: 0, leased: 0 });
+  }
+  return { tasks: tasks.length, audit: audit.length };
+}
