@@ -42,6 +42,8 @@ export interface LiveOptions {
   readonly deadline_ms?: number;
   /** Steps per round before the loop looks at the signal and the store again. */
   readonly round_steps?: number;
+  /** Called when a lost connection made the run build its engine again (the n-th time). */
+  readonly onRetry?: (e: Error, n: number) => void;
   /** Called once the stores are open and the engine is built, before the first round. */
   readonly onReady?: (info: { consumer: string; backends: Readonly<Record<string, string>>; memory_backend: string }) => void;
   /** Opens the ports (tests pass their own namespaces); default: the config's profile. */
@@ -59,6 +61,8 @@ export interface LiveProgress {
   readonly claimed: number;
   readonly decided: number;
   readonly conflicts: number;
+  /** Engines built again after lost connections. */
+  readonly rebuilds: number;
 }
 
 export interface LiveSummary extends LiveProgress {
@@ -92,6 +96,23 @@ function asWorker(loaded: LoadedScenario): LoadedScenario {
   return { ...loaded, scenario: { ...loaded.scenario, campaigns: [], operator: [] } };
 }
 
+/** How many times a run builds its engine again after lost connections before it gives up. */
+const MAX_REBUILDS = 50;
+
+/** Runs `fn` again on transient storage errors (bounded, with backoff). */
+async function withRetries<T>(fn: () => Promise<T>, ports: ComposedPorts, opts: LiveOptions, counts: { rebuilds: number }): Promise<T> {
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (ports.backend.classify(e) !== 'transient' || counts.rebuilds >= MAX_REBUILDS || opts.signal?.aborted) throw e;
+      counts.rebuilds += 1;
+      opts.onRetry?.(e as Error, counts.rebuilds);
+      await sleep(Math.min(2000, 50 * 2 ** Math.min(counts.rebuilds, 6)), opts.signal);
+    }
+  }
+}
+
 /** Runs one live engine until its role is done or it is stopped; returns what it did. */
 export async function runLive(opts: LiveOptions): Promise<LiveSummary> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/.test(opts.run_id)) {
@@ -103,31 +124,26 @@ export async function runLive(opts: LiveOptions): Promise<LiveSummary> {
   const ports = opts.open ? await opts.open(clock) : await composePorts(opts.config, clock);
   const started = performance.now();
   const consumer = `${hostname()}:${process.pid}`;
-  const own: string[] = [];
-  const counts = { steps: 0, rounds: 0, idle_rounds: 0, claimed: 0, decided: 0, conflicts: 0 };
+  let own: readonly string[] = [];
+  const counts = { steps: 0, rounds: 0, idle_rounds: 0, claimed: 0, decided: 0, conflicts: 0, rebuilds: 0 };
   let completed = 0;
   let ended: LiveSummary['ended'] = 'stopped';
+  // the engine never moves a live clock (EngineInit.live); set() exists for simulation mode only
+  const engineClock = {
+    now_ms: () => clock.now_ms(),
+    iso: () => clock.iso(),
+    set: () => {
+      throw new Error('a live run runs on the wall clock');
+    },
+  };
+  const build = (scenario: LoadedScenario['scenario']) =>
+    SwarmEngine.create({ ports, clock: engineClock, scenario, personas: loaded.personas, config: engineConfig, keepEvents: false, live: { run_id: opts.run_id, process: consumer } });
   try {
-    const engine = await SwarmEngine.create({
-      ports,
-      // the engine never moves a live clock (EngineInit.live); set() exists for simulation mode only
-      clock: {
-        now_ms: () => clock.now_ms(),
-        iso: () => clock.iso(),
-        set: () => {
-          throw new Error('a live run runs on the wall clock');
-        },
-      },
-      scenario: loaded.scenario,
-      personas: loaded.personas,
-      config: engineConfig,
-      keepEvents: false,
-      live: { run_id: opts.run_id, process: consumer },
-    });
+    let engine = await withRetries(() => build(loaded.scenario), ports, opts, counts);
+    own = engine.ownCampaigns;
     opts.onReady?.({ consumer, backends: { ...ports.backend.ports }, memory_backend: ports.memory.kind });
     const onEvent = (e: EngineEvent) => {
-      if (e.type === 'campaign.created' && e.campaign_id) own.push(e.campaign_id);
-      else if (e.type === 'task.claimed') counts.claimed += 1;
+      if (e.type === 'task.claimed') counts.claimed += 1;
       else if (e.type === 'judge.decided' || e.type === 'human.decided') counts.decided += 1;
       else if (e.type === 'occ.conflict') counts.conflicts += 1;
     };
@@ -137,15 +153,33 @@ export async function runLive(opts: LiveOptions): Promise<LiveSummary> {
     for (;;) {
       if (opts.signal?.aborted) break;
       const before = engine.stepNo;
-      await engine.run({
-        max_steps: opts.round_steps ?? 200,
-        shouldStop: () => opts.signal?.aborted === true,
-        onStep: (r) => {
-          for (const e of r.events) onEvent(e);
-        },
-      });
+      try {
+        await engine.run({
+          max_steps: opts.round_steps ?? 200,
+          shouldStop: () => opts.signal?.aborted === true,
+          onStep: (r) => {
+            for (const e of r.events) onEvent(e);
+          },
+        });
+        counts.steps += engine.stepNo - before;
+      } catch (e) {
+        // a lost connection (a killed backend, a restarted server): the engine refuses to go on
+        // after a failed write (its view may be ahead of the store), so a new one is built from
+        // the store. What the old one held comes back when its leases lapse; its committed work
+        // is in the store; the campaigns it created are taken up again (same run id, same ids);
+        // operator actions not yet done are kept, at the same distance in ticks.
+        if (ports.backend.classify(e) !== 'transient' || counts.rebuilds >= MAX_REBUILDS) throw e;
+        counts.rebuilds += 1;
+        counts.steps += engine.stepNo - before;
+        opts.onRetry?.(e as Error, counts.rebuilds);
+        await sleep(Math.min(2000, 50 * 2 ** Math.min(counts.rebuilds, 6)), opts.signal);
+        const old = engine;
+        const rest = loaded.scenario.operator.slice(old.operatorDone).map((a) => ({ ...a, tick: Math.max(0, a.tick - old.tickNo) }));
+        engine = await withRetries(() => build({ ...loaded.scenario, operator: rest }), ports, opts, counts);
+        own = engine.ownCampaigns;
+        continue;
+      }
       counts.rounds += 1;
-      counts.steps += engine.stepNo - before;
       if (opts.role === 'driver' && own.length > 0) {
         completed = 0;
         for (const id of own) if ((await ports.state.getCampaign(id))?.status === 'COMPLETED') completed += 1;
@@ -177,7 +211,7 @@ export async function runLive(opts: LiveOptions): Promise<LiveSummary> {
       ...progress(),
       backends: { ...ports.backend.ports },
       memory_backend: ports.memory.kind,
-      campaign_ids: own,
+      campaign_ids: [...own],
     };
   } finally {
     await ports.close();

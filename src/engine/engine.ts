@@ -131,6 +131,12 @@ export class SwarmEngine implements AgentHost {
   readonly campaigns = new Map<string, CampaignMirror>();
   /** Campaign ids in creation order. */
   readonly campaignOrder: string[] = [];
+  /**
+   * The campaigns this engine created (from its scenario or a command), in order: the operator's
+   * `campaign: n` is the n-th of these. In simulation mode the same as campaignOrder; in live mode
+   * campaignOrder also holds campaigns other processes created.
+   */
+  readonly ownCampaigns: string[] = [];
   /** The same campaigns' mirrors, in the same order (the claim loop walks them every turn). */
   /** @internal (agents) */
   readonly mirrorOrder: CampaignMirror[] = [];
@@ -678,8 +684,21 @@ export class SwarmEngine implements AgentHost {
 
   private async createCampaign(sc: ScenarioCampaign): Promise<Campaign> {
     const now = this.clock.iso();
+    const id = this.campaignId(this.ownCampaigns.length);
+    if (this.live) {
+      // live: a driver started again with the same run id (or rebuilt after a lost connection)
+      // finds the campaigns it created before and takes them up instead of creating them twice
+      const stored = await this.ports.state.getCampaign(id);
+      if (stored) {
+        this.ownCampaigns.push(id);
+        if (!this.campaigns.has(id)) this.addMirror(CampaignMirror.fromStore(stored, await this.ports.state.listTasks({ campaign_id: id }), this.tickNo));
+        this.scenarioPieces.set(id, sc.content_pieces);
+        this.emit('campaign.created', { campaign_id: id, data: { title: stored.title, persona_id: stored.persona_id, adopted: true } });
+        return stored;
+      }
+    }
     const c: Campaign = {
-      id: this.campaignId(this.campaignOrder.length),
+      id,
       title: sc.title,
       goal: sc.goal,
       status: 'PLANNING',
@@ -689,6 +708,7 @@ export class SwarmEngine implements AgentHost {
       persona_id: sc.persona,
     };
     await units.createCampaign(this.ports.state, this.unitContext, c);
+    this.ownCampaigns.push(c.id);
     this.addMirror(new CampaignMirror(c.id, c.persona_id, c.goal, 'PLANNING', c.created_at));
     this.scenarioPieces.set(c.id, sc.content_pieces);
     this.emit('campaign.created', { campaign_id: c.id, data: { title: c.title, persona_id: c.persona_id } });

@@ -30,6 +30,8 @@ export interface AgentHost {
   readonly campaigns: Map<string, CampaignMirror>;
   /** Campaign ids in creation order. */
   readonly campaignOrder: readonly string[];
+  /** The campaigns this engine created, in order (the operator's `campaign: n`). */
+  readonly ownCampaigns: readonly string[];
   readonly personas: Map<string, PersonaView>;
   /** Content pieces per campaign, from the scenario (or the UI's new campaign). */
   readonly scenarioPieces: Map<string, number>;

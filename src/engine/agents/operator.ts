@@ -5,7 +5,7 @@ export async function operatorTurn(h: AgentHost): Promise<boolean> {
   const next = h.scenario.operator[h.operatorDone];
   if (!next || next.tick > h.tickNo) return false;
   h.operatorDone += 1;
-  const id = h.campaignOrder[next.campaign];
+  const id = h.ownCampaigns[next.campaign];
   if (!id) {
     h.emit('campaign.paused', { data: { skipped: `no campaign #${next.campaign}` } });
     return true;
