@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { classifierFor } from './classify.ts';
-import type { BackendEntry } from './types.ts';
+import type { BackendEntry, ErrorClass } from './types.ts';
 
 /** The `production` section of the config: each connection URL, checked by its scheme. */
 export const ProductionProfileSchema = z.strictObject({
@@ -36,6 +36,42 @@ export const PRODUCTION_SETTINGS = [
   { env: 'CHIMERA_READ_ONLY', field: 'read_only', required: false },
 ] as const;
 
+/** What Postgres SQLSTATEs, Redis replies and socket codes mean for the caller. */
+function productionCode(code: string): ErrorClass | undefined {
+  // Postgres: connection exceptions (08…), an operator's intervention (57P01 terminate, 57P02/03
+  // crash and cannot connect now), too many connections, a statement timeout
+  if (/^08/.test(code) || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300' || code === '57014') return 'transient';
+  if (code === '40001' || code === '40P01') return 'conflict';
+  if (code === '28P01' || code === '28000' || code === '42501') return 'auth';
+  if (code === '53100') return 'disk_full';
+  // sockets (either server)
+  if (['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'EAI_AGAIN'].includes(code)) return 'transient';
+  if (code === 'ENOTFOUND') return 'fatal';
+  // Redis replies (by their first word)
+  if (code === 'LOADING' || code === 'BUSY' || code === 'TRYAGAIN' || code === 'CLUSTERDOWN' || code === 'MASTERDOWN') return 'transient';
+  if (code === 'NOAUTH' || code === 'WRONGPASS' || code === 'NOPERM') return 'auth';
+  if (code === 'OOM') return 'disk_full';
+  return undefined;
+}
+
+const byCode = classifierFor(productionCode);
+
+/** Drivers that report a lost connection without a code (pg's "Connection terminated", ioredis's "Connection is closed."). */
+const LOST_CONNECTION = /connection terminated|connection is closed|not queryable|socket hang up|stream isn't writeable|max retries per request|reached the max retries|ECONNRESET|ECONNREFUSED|server closed the connection|terminating connection|LOADING /i;
+
+function classifyProduction(e: unknown): ErrorClass | null {
+  const c = byCode(e);
+  if (c !== null && c !== 'fatal') return c;
+  // the message, and its cause's, for drivers that give no code
+  for (let x: unknown = e, depth = 0; x && depth < 4; x = (x as { cause?: unknown }).cause, depth++) {
+    const msg = (x as { message?: unknown }).message;
+    if (typeof msg === 'string' && LOST_CONNECTION.test(msg)) return 'transient';
+    const name = (x as { name?: unknown }).name;
+    if (name === 'MaxRetriesPerRequestError') return 'transient';
+  }
+  return c;
+}
+
 export const productionBackend: BackendEntry = {
   kind: 'production',
   mode: 'production',
@@ -52,8 +88,7 @@ export const productionBackend: BackendEntry = {
     exactSearch: false,
     streamingExport: true,
   },
-  // Postgres and Redis codes are read here once their adapters exist
-  classify: classifierFor(() => undefined),
+  classify: classifyProduction,
   describe: (config) => `Production (Postgres ${config.production.postgres_url ?? '?'}, Redis ${config.production.redis_url ?? '?'})`,
   check(config, source) {
     const missing = PRODUCTION_SETTINGS.filter((s) => s.required && !config.production[s.field]);
