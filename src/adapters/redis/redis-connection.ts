@@ -6,10 +6,12 @@
  * - Reconnects after a lost connection (a `CLIENT KILL`, a restarted server) for as long as the
  *   connection is open, with a capped, jittered exponential backoff (base_ms · 2^n, at most
  *   max_ms, then × 0.5..1). Only the first connect gives up: after connect_timeout_ms.
- * - A command issued while disconnected waits for the reconnect in the client's queue and
- *   fails after command_timeout_ms, as does one the server does not answer in time. A command
- *   in flight when the connection drops fails at once (it may or may not have run: the queue's
- *   leases make that safe, a lapsed lease is redelivered).
+ * - A command issued while disconnected fails at once (code REDIS_OFFLINE) rather than waiting
+ *   in a queue to be sent who knows when: the caller decides whether to retry, and waitReady()
+ *   waits for the reconnect. A command the server does not answer within command_timeout_ms
+ *   fails (REDIS_TIMEOUT); one in flight when the connection drops fails at once
+ *   (REDIS_CONNECTION_LOST): it may or may not have run, which the queue's leases make safe
+ *   (a lease nobody heard of lapses and is redelivered).
  * - Every error is a BackendUnavailableError naming `host:port`, the command and its key, with
  *   `details.code` (a Node errno such as ECONNREFUSED, a Redis error prefix such as WRONGPASS
  *   or NOSCRIPT, or REDIS_TIMEOUT / REDIS_CLOSED); never the URL's password.
@@ -96,10 +98,15 @@ export class RedisConnection {
       url: opts.url,
       name: opts.client_name ?? 'chimera-studio',
       commandOptions: { timeout: opts.command_timeout_ms ?? 10_000 },
+      disableOfflineQueue: true,
       socket: {
         connectTimeout: Math.min(connect_ms, 5_000),
         reconnectStrategy: (retries: number, cause: Error) => {
           if (conn?.closed) return false;
+          // the server answered and refused us (WRONGPASS, NOAUTH, a bad db index): trying again will not help
+          if (!conn?.readyOnce && cause instanceof ErrorReply) {
+            return new BackendUnavailableError(`redis ${endpoint}: the server refused the connection: ${cause.message}`, { endpoint, code: codeOf(cause) ?? 'ERR' });
+          }
           if (!conn?.readyOnce && Date.now() - started >= connect_ms) {
             return new BackendUnavailableError(`redis ${endpoint}: cannot connect within ${connect_ms} ms (${cause.message})`, {
               endpoint,
@@ -124,8 +131,15 @@ export class RedisConnection {
     try {
       await client.connect();
     } catch (e) {
-      await client.destroy();
+      try {
+        client.destroy();
+      } catch {
+        // already closed by the failed connect
+      }
       if (e instanceof BackendUnavailableError) throw e;
+      // our reconnect strategy's verdict on the first connect, wrapped by node-redis
+      const original = (e as { originalError?: unknown }).originalError;
+      if (original instanceof BackendUnavailableError) throw original;
       throw c.wrap(e, 'connect', '');
     }
     return conn;
@@ -134,6 +148,24 @@ export class RedisConnection {
   /** Whether the socket is up now (false while reconnecting). */
   get ready(): boolean {
     return this.client.isReady;
+  }
+
+  /** Resolves once the connection is up (at once when it is), or rejects after `timeout_ms`. */
+  waitReady(timeout_ms = this.timeout_ms): Promise<void> {
+    if (this.client.isReady) return Promise.resolve();
+    this.usable('waitReady', '');
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.client.off('ready', done);
+        reject(new BackendUnavailableError(`redis ${this.endpoint}: not connected within ${timeout_ms} ms${this.lastError ? ` (${this.lastError})` : ''}`, { endpoint: this.endpoint, code: 'REDIS_OFFLINE' }));
+      }, timeout_ms);
+      this.client.on('ready', done);
+    });
   }
 
   /** One more port shares this connection; each calls release() once. */
@@ -172,7 +204,8 @@ export class RedisConnection {
     const m = this.client.multi();
     for (const a of cmds) m.addCommand(a.map(String));
     try {
-      return (await m.exec()) as unknown as Reply[];
+      // node-redis gives MULTI no command timeout: this deadline is ours
+      return (await deadline(m.exec(), this.timeout_ms)) as unknown as Reply[];
     } catch (e) {
       throw this.wrap(e, `MULTI (${cmds.map((c) => c[0]).join(' ')})`, key);
     }
@@ -216,8 +249,9 @@ export class RedisConnection {
   /** The error a failed command becomes: what failed, where, and the driver's code. */
   private wrap(e: unknown, what: string, key: string): Error {
     const err = e as Error;
-    const timedOut = err?.name === 'TimeoutError' || err?.constructor?.name === 'TimeoutError';
-    const code = timedOut ? 'REDIS_TIMEOUT' : (codeOf(err) ?? 'REDIS_ERROR');
+    const kind = err?.constructor?.name ?? err?.name;
+    const timedOut = kind === 'TimeoutError' || err?.name === 'TimeoutError';
+    const code = timedOut ? 'REDIS_TIMEOUT' : (DRIVER_CODES[kind ?? ''] ?? codeOf(err) ?? 'REDIS_ERROR');
     const state = this.client.isReady ? '' : ` (disconnected, reconnecting${this.lastError ? `: ${this.lastError}` : ''})`;
     const why = timedOut ? `no answer within ${this.timeout_ms} ms` : err?.message ?? String(e);
     return new BackendUnavailableError(`redis ${this.endpoint}: ${what}${key ? ` ${key}` : ''} failed: ${why}${state}`, {
@@ -225,6 +259,28 @@ export class RedisConnection {
       code,
     });
   }
+}
+
+/** node-redis's own errors, by class name, as codes. */
+const DRIVER_CODES: Readonly<Record<string, string>> = {
+  ClientOfflineError: 'REDIS_OFFLINE',
+  ClientClosedError: 'REDIS_CLOSED',
+  SocketClosedUnexpectedlyError: 'REDIS_CONNECTION_LOST',
+  ConnectionTimeoutError: 'REDIS_CONNECT_TIMEOUT',
+  SocketTimeoutError: 'REDIS_TIMEOUT',
+};
+
+/** `p`, or a TimeoutError after `ms`. */
+function deadline<R>(p: Promise<R>, ms: number): Promise<R> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const e = new Error(`no answer within ${ms} ms`);
+      e.name = 'TimeoutError';
+      reject(e);
+    }, ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 /** A Node errno (ECONNREFUSED) or a Redis error's prefix (WRONGPASS, NOAUTH, WRONGTYPE, NOSCRIPT). */

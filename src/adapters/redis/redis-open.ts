@@ -29,6 +29,8 @@ export interface RedisStores {
   personaCache(): PersonaCache;
   /** Inspection readers of the queues (of `spaces`, default task and review) and the persona cache. */
   readers(spaces?: readonly string[]): Readers;
+  /** Resolves once the connection is up (at once when it is): after a REDIS_OFFLINE error, before trying again. */
+  waitReady(timeout_ms?: number): Promise<void>;
   /** Releases the factory's hold on the connection (ports made from it keep it until they close). */
   close(): Promise<void>;
 }
@@ -42,6 +44,7 @@ export async function openRedis(opts: OpenRedisOptions): Promise<RedisStores> {
     endpoint: conn.endpoint,
     queue: <T,>(space: string, clock: Clock) => new RedisQueue<T>(conn, clock, { space, prefix, ...(opts.onDeadLetter ? { onDeadLetter: opts.onDeadLetter } : {}) }),
     personaCache: () => new RedisPersonaCache(conn, { prefix }),
+    waitReady: (timeout_ms) => conn.waitReady(timeout_ms),
     readers: (spaces) => redisReaders(conn, { prefix, ...(spaces ? { spaces } : {}) }),
     close: async () => {
       if (closed) return;

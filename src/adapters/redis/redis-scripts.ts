@@ -155,6 +155,8 @@ redis.call('ZREM', LEASES, r[3])
 redis.call('HDEL', LEASE, ARGV[1])
 redis.call('HDEL', HELD, r[1])
 redis.call('HDEL', META, r[1])
+-- the last item gone: the order counter goes too (nothing is left to order against)
+if redis.call('EXISTS', META, K) == 0 then redis.call('DEL', SEQ) end
 return 1
 `,
 );
