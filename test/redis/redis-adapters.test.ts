@@ -14,6 +14,7 @@ import { VirtualClock } from '../../src/sim/clock.ts';
 import { redisUnavailable, testRedisPrefix, testRedisUrl } from '../support/servers.ts';
 import { freePort, startEmbeddedRedis } from '../support/embedded-servers.ts';
 import { RedisRaw } from './redis-raw.ts';
+import { INSPECTOR_COMMANDS } from '../../src/adapters/redis/redis-readers.ts';
 
 const why = await redisUnavailable();
 const CID = '00000000-0000-4000-8000-0000000000c1';
@@ -357,5 +358,54 @@ describe.skipIf(why !== null)(`redis adapters${why ? ` (skipped: ${why})` : ''}`
     expect((tls as Error).message).toMatch(new RegExp(`^redis ${u.hostname.replace(/\./g, '\\.')}:${u.port || 6379}: `));
     expect((tls as Error).message).not.toContain('s3cret');
     await expect(openRedis({ url: 'http://127.0.0.1:6379' })).rejects.toThrow(/invalid Redis URL scheme http:/);
+  });
+});
+
+describe.skipIf(why !== null)(`redis readers as a read-only ACL user${why ? ` (skipped: ${why})` : ''}`, () => {
+  it('read everything with INSPECTOR_COMMANDS and nothing else; a write is refused', async () => {
+    const url = testRedisUrl();
+    const raw = await RedisRaw.connect(url);
+    const prefix = testRedisPrefix('chimera-acl');
+    const user = `chimera-inspector-${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    const writer = await openRedis({ url, prefix });
+    const clock = new VirtualClock();
+    try {
+      const q = writer.queue<TaskInput>('task', clock);
+      await q.enqueue(TQ, [1, 2, 3].map((n) => ({ id: `a${n}`, payload: task(n) })));
+      await q.claim(TQ, 'w', 1000);
+      const cache = writer.personaCache();
+      await cache.set('aria', { name: 'Aria' });
+      await cache.set('empty', {});
+      const keyRules = [`~${prefix}*`, `~{${prefix}*`];
+      await raw.client.sendCommand(['ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, ...keyRules, ...INSPECTOR_COMMANDS.map((c) => `+${c}`)]);
+      const u = new URL(url);
+      u.username = user;
+      u.password = password;
+      const inspector = await openRedis({ url: u.toString(), prefix });
+      try {
+        const r = inspector.readers();
+        const listed = await r.queues!.listQueues({ now_ms: clock.now_ms() });
+        expect(listed.items).toEqual([{ ok: true, value: { space: 'task', queue: TQ, depth: { ready: 2, delayed: 0, leased: 1 } } }]);
+        expect((await r.queues!.items({ space: 'task', queue: TQ, state: 'waiting' })).items.map((x) => x.ok && x.value.id)).toEqual(['a2', 'a3']);
+        expect((await r.queues!.items({ space: 'task', queue: TQ, state: 'leased' })).items.map((x) => x.ok && x.value.consumer)).toEqual(['w']);
+        expect((await r.personaCache!.list()).items).toEqual([
+          { ok: true, value: { persona_id: 'aria', trait_count: 1 } },
+          { ok: true, value: { persona_id: 'empty', trait_count: 0 } },
+        ]);
+        expect(await r.personaCache!.get('aria')).toEqual({ ok: true, value: { name: 'Aria' } });
+        await r.close();
+        // the same user cannot change anything: a claim is a script, a set is HSET
+        await expect(inspector.queue<TaskInput>('task', clock).claim(TQ, 'x', 1000)).rejects.toThrow(/NOPERM/);
+        await expect(inspector.personaCache().set('aria', { name: 'x' })).rejects.toThrow(/NOPERM|EXECABORT/);
+      } finally {
+        await inspector.close();
+      }
+    } finally {
+      await raw.client.sendCommand(['ACL', 'DELUSER', user]);
+      await writer.close();
+      await raw.deletePrefix(prefix);
+      await raw.close();
+    }
   });
 });

@@ -99,6 +99,8 @@ export class RedisConnection {
       name: opts.client_name ?? 'chimera-studio',
       commandOptions: { timeout: opts.command_timeout_ms ?? 10_000 },
       disableOfflineQueue: true,
+      // no CLIENT SETINFO: one command less for an ACL user to need (CLIENT SETNAME names us)
+      disableClientInfo: true,
       socket: {
         connectTimeout: Math.min(connect_ms, 5_000),
         reconnectStrategy: (retries: number, cause: Error) => {

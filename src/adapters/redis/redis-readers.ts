@@ -32,6 +32,12 @@ import { listQueueNames, readDepth, readLeased, readWaiting } from './redis-queu
 import { hashReply, listPersonaIds } from './redis-persona-cache.ts';
 import { queueKeys } from './redis-keys.ts';
 
+/**
+ * Every command the readers (and a connection's set-up) send: what an ACL user for a read-only
+ * inspector needs, besides read access to the keys (README.md shows the ACL SETUSER line).
+ */
+export const INSPECTOR_COMMANDS = ['scan', 'type', 'exists', 'get', 'llen', 'lrange', 'zcount', 'zcard', 'zrange', 'hmget', 'hgetall', 'multi', 'exec', 'discard', 'ping', 'client|setname'] as const;
+
 export interface RedisReadersOptions {
   readonly prefix?: string;
   /** The queue spaces to list (default ['task', 'review']). */
