@@ -186,7 +186,7 @@ describe.skipIf(why !== null)(`redis adapters${why ? ` (skipped: ${why})` : ''}`
   it('concurrent consumers on several connections: each item is leased by exactly one until its lease lapses', async () => {
     await fresh();
     const clock = new VirtualClock();
-    const N = 400;
+    const N = 600; // more than one enqueue script's chunk (500)
     const producer = track((await open()).queue<TaskInput>('task', clock));
     await producer.enqueue(TQ, Array.from({ length: N }, (_, i) => ({ id: `i${i}`, payload: task(i) })));
     const consumers: WorkQueue<TaskInput>[] = [];

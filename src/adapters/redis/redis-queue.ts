@@ -17,6 +17,8 @@ import { ACK, CLAIM, ENQUEUE, PURGE, REDELIVER, RETRY } from './redis-scripts.ts
 
 /** Garbage elements one claim script moves to the dead list before it hands control back. */
 const MAX_DEAD_PER_CALL = 500;
+/** Items one enqueue script takes. */
+const ENQUEUE_CHUNK = 500;
 /** Ready elements redeliverExpired walks past from the head to put older redelivered items in their place. */
 const MAX_WALK = 1000;
 
@@ -184,10 +186,16 @@ export class RedisQueue<T> implements WorkQueue<T> {
 
   async enqueue(queue: string, items: readonly { id: string; payload: T }[], opts: { delay_ms?: number } = {}): Promise<number> {
     const k = this.keys(queue);
-    if (!items.length) return 0;
-    const argv: (string | number)[] = [this.clock.now_ms(), Math.max(0, opts.delay_ms ?? 0)];
-    for (const it of items) argv.push(it.id, encodeElement(it.id, it.payload));
-    return Number(await this.conn.script(ENQUEUE, k.all, argv));
+    const now = this.clock.now_ms();
+    const delay = Math.max(0, opts.delay_ms ?? 0);
+    let added = 0;
+    // one script per chunk, so a large batch does not hold the server for long (each chunk is atomic, the batch is not)
+    for (let i = 0; i < items.length; i += ENQUEUE_CHUNK) {
+      const argv: (string | number)[] = [now, delay];
+      for (const it of items.slice(i, i + ENQUEUE_CHUNK)) argv.push(it.id, encodeElement(it.id, it.payload));
+      added += Number(await this.conn.script(ENQUEUE, k.all, argv));
+    }
+    return added;
   }
 
   async claim(queue: string, consumer: string, lease_ms: number): Promise<Lease<T> | null> {
