@@ -4,7 +4,7 @@
  * leases across several clients, a killed connection, a restarted server, the hash-tag slots,
  * and errors that name the server without its password.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedis, type RedisStores } from '../../src/adapters/redis/redis-open.ts';
 import { queueKeys, personaKeys } from '../../src/adapters/redis/redis-keys.ts';
@@ -22,6 +22,8 @@ const TQ = taskQueueName(CID);
 const RQ = reviewQueueName(CID);
 type TaskInput = { task_id: string; skill_name: string; params: Record<string, unknown>; persona_id: string };
 const task = (n: number): TaskInput => ({ task_id: `t-${n}`, skill_name: 'content_generation', params: { n, tags: [] }, persona_id: 'aria' });
+
+const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 
 /** A key's Redis Cluster slot: CRC16 (XMODEM) of its hash tag (or the whole key) mod 16384. */
 function keySlot(key: string): number {
@@ -224,20 +226,25 @@ describe.skipIf(why !== null)(`redis adapters${why ? ` (skipped: ${why})` : ''}`
     const dead: [string, number][] = [];
     const s = await open({ onDeadLetter: (queue, n) => dead.push([queue, n]) });
     const q = track(s.queue<TaskInput>('task', clock)) as unknown as RedisQueue<TaskInput>;
-    await raw.client.lPush(`${prefix}${TQ}`, ['{"task_id": "t-1", oops', JSON.stringify(task(2)), 'NaN?', '']);
+    // 'NaN' and '0x1F' are numbers to Redis's Lua JSON decoder, not to JSON.parse
+    await raw.client.lPush(`${prefix}${TQ}`, ['{"task_id": "t-1", oops', JSON.stringify(task(2)), 'NaN?', '', 'NaN', '0x1F']);
     // the readers show the garbage marked, in its place
     const r = track(s.readers());
     const rows = (await r.queues!.items({ space: 'task', queue: TQ, state: 'waiting' })).items;
-    expect(rows.map((x) => (x.ok ? x.value.id : `bad: ${String(x.raw)}`))).toEqual(['bad: {"task_id": "t-1", oops', 't-2', 'bad: NaN?', 'bad: ']);
+    expect(rows.map((x) => (x.ok ? x.value.id : `bad: ${String(x.raw)}`))).toEqual(['bad: {"task_id": "t-1", oops', 't-2', 'bad: NaN?', 'bad: ', 'bad: NaN', 'bad: 0x1F']);
     const l = await q.claim(TQ, 'w', 100);
     expect(l?.item.id).toBe('t-2');
     expect(await q.claim(TQ, 'w', 100)).toBeNull();
     expect(dead).toEqual([
       [TQ, 1],
       [TQ, 2],
+      [TQ, 1],
+      [TQ, 1],
     ]);
     const letters = await q.deadLetters(TQ, 10);
-    expect(letters.map((d) => [d.raw, d.problem])).toEqual([
+    expect(letters.map((d) => [d.raw.replace(/,"_chimera_id".*$/, ''), d.problem.replace(/ \(.*/, '')])).toEqual([
+      ['{"_chimera_id":"sha1:' + sha1('0x1F') + '","_chimera_value":0x1F}', 'not JSON'],
+      ['{"_chimera_id":"sha1:' + sha1('NaN') + '","_chimera_value":NaN}', 'not JSON'],
       ['', 'not JSON'],
       ['NaN?', 'not JSON'],
       ['{"task_id": "t-1", oops', 'not JSON'],

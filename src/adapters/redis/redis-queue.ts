@@ -13,7 +13,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { decodeElement, encodeElement, parseMeta, type Decoded, type Meta } from './redis-elements.ts';
 import { checkKeyPart, queueKeys, queueNameOf, queuePatterns, type QueueKeys } from './redis-keys.ts';
-import { ACK, CLAIM, ENQUEUE, PURGE, REDELIVER, RETRY } from './redis-scripts.ts';
+import { ACK, BURY, CLAIM, ENQUEUE, PURGE, REDELIVER, RETRY } from './redis-scripts.ts';
 
 /** Garbage elements one claim script moves to the dead list before it hands control back. */
 const MAX_DEAD_PER_CALL = 500;
@@ -210,8 +210,14 @@ export class RedisQueue<T> implements WorkQueue<T> {
         return null;
       }
       const d = decodeElement(String(el));
+      if (!d.ok) {
+        // Lua's decoder took it, JavaScript's does not: out of the queue with it, and on to the next
+        await this.conn.script(BURY, k.all, [lease_id, d.problem, this.clock.now_ms()]);
+        this.opts.onDeadLetter?.(queue, 1);
+        continue;
+      }
       const m = parseMeta(String(meta)) as Meta;
-      return { queue, lease_id, consumer, expires_at_ms: Number(exp), item: itemOf<T>(id, d.ok ? d.payload : null, m) };
+      return { queue, lease_id, consumer, expires_at_ms: Number(exp), item: itemOf<T>(id, d.payload, m) };
     }
   }
 

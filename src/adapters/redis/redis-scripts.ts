@@ -161,6 +161,28 @@ return 1
 `,
 );
 
+/**
+ * ARGV: lease_id, problem, now_ms. Moves a leased element to the dead list: for an element Lua's
+ * JSON decoder took but JavaScript's refuses (cjson accepts NaN, Infinity and hex numbers).
+ * Returns 1 when the lease was held.
+ */
+export const BURY = luaScript(
+  'bury',
+  `${PRELUDE}
+local rec = redis.call('HGET', LEASE, ARGV[1])
+if not rec then return 0 end
+local r = cjson.decode(rec)
+local el = redis.call('HGET', HELD, r[1])
+redis.call('ZREM', LEASES, r[3])
+redis.call('HDEL', LEASE, ARGV[1])
+redis.call('HDEL', HELD, r[1])
+redis.call('HDEL', META, r[1])
+if el then redis.call('LPUSH', DEAD, cjson.encode({ raw = el, problem = ARGV[2], dead_at_ms = tonumber(ARGV[3]) })) end
+if redis.call('EXISTS', META, K) == 0 then redis.call('DEL', SEQ) end
+return 1
+`,
+);
+
 /** ARGV: now_ms, lease_id, delay_ms. Returns the item's attempts after the release, or -1 when the lease is not held. */
 export const RETRY = luaScript(
   'retry',
