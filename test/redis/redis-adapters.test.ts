@@ -68,6 +68,8 @@ describe.skipIf(why !== null)(`redis adapters${why ? ` (skipped: ${why})` : ''}`
     raw = await RedisRaw.connect(url);
   });
   afterAll(async () => {
+    await fresh();
+    await raw.deletePrefix(prefix);
     await raw.close();
   });
   const fresh = async (): Promise<void> => {
