@@ -37,11 +37,24 @@ export async function startEmbeddedPostgres(dir: string): Promise<{ url: string;
   return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, stop: () => server.stop() };
 }
 
-export async function startEmbeddedRedis(port?: number): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+/**
+ * A redis-server of its own (no persistence: redis-memory-server passes `--save ''`). `restart()`
+ * starts it again on the same port after `stop()`: a second startEmbeddedRedis(port) in the same
+ * process would get another port, since get-port keeps a port it handed out locked for 15 s.
+ */
+export async function startEmbeddedRedis(port?: number): Promise<{ url: string; port: number; stop(): Promise<void>; restart(): Promise<void> }> {
   const p = port ?? (await freePort());
   const server = new RedisMemoryServer({ instance: { port: p, ip: '127.0.0.1' }, binary: { systemBinary: process.env.REDISMS_SYSTEM_BINARY || '/usr/bin/redis-server' } });
   await server.start();
   const host = await server.getHost();
   const actual = await server.getPort();
-  return { url: `redis://${host}:${actual}`, port: actual, stop: async () => void (await server.stop()) };
+  return {
+    url: `redis://${host}:${actual}`,
+    port: actual,
+    stop: async () => void (await server.stop()),
+    restart: async () => {
+      await server.start();
+      if ((await server.getPort()) !== actual) throw new Error(`embedded Redis restarted on port ${await server.getPort()}, not ${actual}`);
+    },
+  };
 }
