@@ -361,20 +361,19 @@ class PgTx implements StateTransaction {
     const chain = chainOf(draft);
     let st = this.chains.get(chain);
     if (!st) {
-      // the chain's head row, made on its first event, locked until this unit ends
-      const r = await this.q<{ chain_seq: number; hash: string }>(
-        `INSERT INTO audit_heads (chain, chain_seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain RETURNING chain_seq, hash`,
+      // the chain's head row, made on its first event, locked until this unit ends; and (once) the last committed seq
+      const r = await this.q<{ chain_seq: number; hash: string; last_seq: number }>(
+        `INSERT INTO audit_heads (chain, chain_seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain
+         RETURNING chain_seq, hash, (SELECT last_seq FROM audit_counter WHERE slot = 1) AS last_seq`,
         [chain, GENESIS_HASH],
       );
-      const h = r.rows[0] as { chain_seq: number; hash: string };
+      const h = r.rows[0] as { chain_seq: number; hash: string; last_seq: number };
       st = { head: h.chain_seq > 0 ? { chain_seq: h.chain_seq, hash: h.hash } : null };
       this.chains.set(chain, st);
-    }
-    if (this.seqBase === null) {
-      this.seqBase = (await this.q<{ last_seq: number }>(`SELECT last_seq FROM audit_counter WHERE slot = 1`)).rows[0]?.last_seq ?? 0;
+      this.seqBase ??= h.last_seq;
     }
     // provisional seq: final (and set on this object) when the unit commits
-    const e = sealAuditEvent(st.head, draft, this.seqBase + this.events.length + 1);
+    const e = sealAuditEvent(st.head, draft, (this.seqBase ?? 0) + this.events.length + 1);
     this.events.push(e);
     st.head = { chain_seq: e.chain_seq, hash: e.hash };
     return e;
@@ -388,20 +387,32 @@ class PgTx implements StateTransaction {
 
   private finalSeqs: number[] = [];
 
-  /** The unit's audit events get their seq and are written, with their chains' heads (the last statements before COMMIT). */
+  /**
+   * The unit's audit events get their seq and are written, with their chains' heads: one
+   * statement, the last before COMMIT (the counter's row stays locked only until then).
+   */
   async beforeCommit(): Promise<void> {
-    if (this.events.length === 0) return;
-    const chains = [...this.chains].filter(([, st]) => st.head !== null) as [string, { head: ChainHead }][];
-    await this.q(
-      `UPDATE audit_heads h SET chain_seq = v.chain_seq, hash = v.hash FROM unnest($1::text[], $2::int4[], $3::text[]) AS v(chain, chain_seq, hash) WHERE h.chain = v.chain`,
-      [chains.map(([c]) => c), chains.map(([, s]) => s.head.chain_seq), chains.map(([, s]) => s.head.hash)],
-    );
     const n = this.events.length;
-    const last = (await this.q<{ last_seq: number }>(`UPDATE audit_counter SET last_seq = last_seq + $1 WHERE slot = 1 RETURNING last_seq`, [n])).rows[0]?.last_seq as number;
-    this.finalSeqs = this.events.map((_, i) => last - n + 1 + i);
-    const rows = this.events.map((e, i) => auditValues({ ...e, seq: this.finalSeqs[i] as number }));
-    const ins = unnestInsert('audit_log', AUDIT_COLUMNS, AUDIT_TYPES, rows);
-    await this.q(ins.text, ins.values);
+    if (n === 0) return;
+    const chains = [...this.chains].filter(([, st]) => st.head !== null) as [string, { head: ChainHead }][];
+    const cols = AUDIT_COLUMNS.slice(1);
+    const rows = this.events.map((e) => auditValues(e).slice(1));
+    const arrays = cols.map((_, i) => rows.map((r) => r[i] ?? null));
+    const params = AUDIT_TYPES.slice(1).map((t, i) => `$${i + 5}::${t}[]`);
+    const r = await this.q<{ seq: number }>(
+      `WITH heads AS (
+         UPDATE audit_heads h SET chain_seq = v.chain_seq, hash = v.hash
+         FROM unnest($1::text[], $2::int4[], $3::text[]) AS v(chain, chain_seq, hash) WHERE h.chain = v.chain
+       ), counter AS (
+         UPDATE audit_counter SET last_seq = last_seq + $4 WHERE slot = 1 RETURNING last_seq
+       )
+       INSERT INTO audit_log (${AUDIT_COLUMNS.join(', ')})
+       SELECT counter.last_seq - $4 + v.ord, ${cols.map((c) => `v.${c}`).join(', ')}
+       FROM counter, unnest(${params.join(', ')}) WITH ORDINALITY AS v(${cols.join(', ')}, ord)
+       RETURNING seq`,
+      [chains.map(([c]) => c), chains.map(([, st]) => st.head.chain_seq), chains.map(([, st]) => st.head.hash), n, ...arrays],
+    );
+    this.finalSeqs = r.rows.map((x) => x.seq).sort((a, b) => a - b);
   }
 
   /** COMMIT succeeded: the events this unit handed out take their final seq. */
