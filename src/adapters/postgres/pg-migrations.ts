@@ -49,10 +49,15 @@ export async function migratePostgres(pool: PgPool, shipped: readonly MigrationF
   const seen = await readApplied((t, v) => pool.query(t, v), schema);
   if (planMigrations(target, shipped, seen, 'schema').length === 0) return { applied: [], latest: shipped.length };
   const client = await pool.connect();
+  // a connection that dies under the migration fails its statement; its 'error' event must not crash the process
+  const onError = (): void => {};
+  client.on('error', onError);
   let broken: unknown = undefined;
   try {
     await client.query('BEGIN');
     try {
+      // a migration may take longer than the pool's statement timeout; the lock wait too
+      await client.query(`SET LOCAL statement_timeout = 0`);
       await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`chimera_migrations:${schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${s}.${PG_MIGRATIONS_TABLE} (
@@ -77,6 +82,7 @@ export async function migratePostgres(pool: PgPool, shipped: readonly MigrationF
     broken = e;
     throw describePgError(e, pool.where);
   } finally {
+    client.removeListener('error', onError);
     client.release(isConnectionError(broken) ? (broken as Error) : undefined);
   }
 }
