@@ -175,6 +175,12 @@ describe.skipIf(unavailable !== null)(`postgres adapters${unavailable ? ` (skipp
     expect(back?.confidence_score).toBe(0.1 + 0.7);
     expect(back?.created_at).toBe('2026-03-04T05:06:07.000Z');
     expect((await store.getCampaign(c.id))?.created_at).toBe('2026-03-04T05:06:07.089Z');
+    // what jsonb cannot hold is a typed refusal, and the unit leaves nothing
+    const nul = f.task(c.id, { input_data: { text: 'a\u0000b' } });
+    const refused = await store.transaction((tx) => tx.insertTasks([nul])).catch((e: unknown) => e);
+    expect((refused as ChimeraError).code).toBe('VALIDATION');
+    expect((refused as Error).message).toMatch(/refused a value/);
+    expect(await store.getTask(nul.id)).toBeNull();
     // a service that rewrites the jsonb wins over our text twin
     await admin.query(`UPDATE "${s}".tasks SET input_data = '{"rewritten": true}' WHERE id = $1`, [t.id]);
     expect((await store.getTask(t.id))?.input_data).toEqual({ rewritten: true });

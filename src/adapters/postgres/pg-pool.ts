@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { BackendUnavailableError, ChimeraError, ConfigError } from '../../domain/errors.ts';
+import { BackendUnavailableError, ChimeraError, ConfigError, ValidationError } from '../../domain/errors.ts';
 
 /** TLS for the connection. Without it the URL's `sslmode` (if any) applies. */
 export interface PgSsl {
@@ -120,6 +120,8 @@ export function describePgError(e: unknown, where: string): unknown {
   if (code === '57014') return fail(`a statement was cancelled by the statement timeout (${msg})`);
   if (code === '25P03') return fail(`the transaction was ended by the idle-in-transaction timeout (${msg})`);
   if (isConnectionError(e)) return fail(`the connection was lost or could not be made (${msg})`);
+  // data exceptions: a value the column cannot hold (jsonb refuses \u0000 in strings, varchar(20) a longer status)
+  if (typeof code === 'string' && code.startsWith('22')) return new ValidationError(`Postgres at ${where} refused a value: ${msg}`, { endpoint: where, code });
   return e;
 }
 
