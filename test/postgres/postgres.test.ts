@@ -184,6 +184,10 @@ describe.skipIf(unavailable !== null)(`postgres adapters${unavailable ? ` (skipp
     // a service that rewrites the jsonb wins over our text twin
     await admin.query(`UPDATE "${s}".tasks SET input_data = '{"rewritten": true}' WHERE id = $1`, [t.id]);
     expect((await store.getTask(t.id))?.input_data).toEqual({ rewritten: true });
+    // a damaged twin does not break reads either
+    await admin.query(`UPDATE "${s}".tasks SET input_json = '{not json' WHERE id = $1`, [t.id]);
+    expect((await store.getTask(t.id))?.input_data).toEqual({ rewritten: true });
+    expect((await pgReaders(pool(s)).state!.listTasks()).items[0]).toMatchObject({ ok: true });
   });
 
   it('enforces the statement timeout, and says where in a typed error', async () => {

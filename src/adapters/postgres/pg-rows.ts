@@ -6,6 +6,7 @@
  * jsonb column, so key order and numbers come back as written; a row written with only the
  * seed's columns reads its jsonb.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { ValidationError } from '../../domain/errors.ts';
 import type { AuditEvent, Campaign, Task } from '../../domain/schemas.ts';
 
@@ -69,18 +70,16 @@ export function rowToCampaign(r: CampaignRow): Campaign {
   } as Campaign;
 }
 
-/** A jsonb column read through its text twin while the twin still says the same. */
-const jsonCol = (col: string, twin: string): string =>
-  `CASE WHEN ${twin} IS NOT NULL AND ${col} IS NOT NULL AND ${twin}::jsonb = ${col} THEN ${twin} ELSE ${col}::text END AS ${col}`;
-
-/** The columns of a task as read (usable in SELECT … FROM tasks and in RETURNING). */
+/** The columns of a task as read (usable in SELECT … FROM tasks and in RETURNING): each jsonb column as text beside its text twin. */
 export const TASK_SELECT = [
   'id',
   'campaign_id',
   'role',
   'skill_name',
-  jsonCol('input_data', 'input_json'),
-  jsonCol('output_data', 'output_json'),
+  'input_data::text AS input_data',
+  'input_json',
+  'output_data::text AS output_data',
+  'output_json',
   'confidence_score',
   'status',
   'attempts',
@@ -93,13 +92,34 @@ export const TASK_SELECT = [
   'updated_at',
 ].join(', ');
 
+/**
+ * A jsonb column's value: its text twin's (key order and number forms as the studio wrote
+ * them) while the twin still says the same as the jsonb (a service that rewrote the jsonb,
+ * or a damaged twin, loses to the jsonb). NULL reads as undefined.
+ */
+export function jsonOf(jsonb: string | null, twin: string | null | undefined): unknown {
+  if (jsonb === null) return undefined;
+  const value = JSON.parse(jsonb) as unknown;
+  if (twin === null || twin === undefined) return value;
+  let written: unknown;
+  try {
+    written = JSON.parse(twin);
+  } catch {
+    return value;
+  }
+  // jsonb equality ignores key order, as isDeepStrictEqual does for plain objects
+  return isDeepStrictEqual(written, value) ? written : value;
+}
+
 export interface TaskRow {
   id: string;
   campaign_id: string | null;
   role: string | null;
   skill_name: string | null;
   input_data: string | null;
+  input_json?: string | null;
   output_data: string | null;
+  output_json?: string | null;
   confidence_score: number | null;
   status: string | null;
   attempts: number;
@@ -120,8 +140,8 @@ export function rowToTask(r: TaskRow): Task {
     campaign_id: r.campaign_id,
     role: r.role,
     skill_name: r.skill_name,
-    input_data: fromJson(r.input_data),
-    output_data: fromJson(r.output_data) ?? null,
+    input_data: jsonOf(r.input_data, r.input_json),
+    output_data: jsonOf(r.output_data, r.output_json) ?? null,
     confidence_score: r.confidence_score,
     status: r.status,
     attempts: r.attempts,
