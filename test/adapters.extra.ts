@@ -6,5 +6,6 @@ import type { AdapterEntry } from './adapters.ts';
 import { sqliteEntry } from './sqlite/sqlite-entry.ts';
 import { SEMANTIC_ENTRIES } from './semantic/semantic-entries.ts';
 import { redisEntry } from './redis/redis-entry.ts';
+import { postgresEntry } from './postgres/postgres-entry.ts';
 
-export const EXTRA_ADAPTERS: AdapterEntry[] = [sqliteEntry, ...SEMANTIC_ENTRIES, redisEntry];
+export const EXTRA_ADAPTERS: AdapterEntry[] = [sqliteEntry, ...SEMANTIC_ENTRIES, redisEntry, postgresEntry];

@@ -5,5 +5,6 @@ import { sqliteSuite } from './sqlite.ts';
 import { memorySuite } from './memory.ts';
 import { uiSuite } from './ui.ts';
 import { redisClientSuite } from './redis-client.ts';
+import { postgresSuite } from './postgres.ts';
 
-export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite];

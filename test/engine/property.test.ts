@@ -131,7 +131,7 @@ function propertySuite(h: Harness): void {
     expect(runs).toBe(RUNS);
     // every step of every sequence was checked, not only the ends of commands
     expect(checks).toBeGreaterThan(runs * 20);
-  });
+  }, RUNS * 20_000); // a server backend (Postgres: every check is a dozen round trips) takes several seconds a sequence
 }
 
 await forEachAdapter(['state', 'queue', 'personaCache', 'runLog'], 'engine property', propertySuite);

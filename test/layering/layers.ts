@@ -49,7 +49,7 @@ export const LAYERS: readonly Layer[] = [
     name: 'adapters/shared',
     dirs: ['src/adapters/shared'],
     may: [...CORE],
-    packages: ['better-sqlite3', 'node:fs', 'node:os', 'node:path'],
+    packages: ['better-sqlite3', 'node:crypto', 'node:fs', 'node:os', 'node:path'],
     why: 'helpers shared by adapters use no adapter folder; the one package is better-sqlite3, for opening a SQLite file read-only without touching it (the SQLite adapters and the HNSW rows file both keep SQLite files)',
   },
   // every other folder under src/adapters is its own layer "adapters/<technology>" (see layerOf)

@@ -1,0 +1,267 @@
+/**
+ * The readers (src/ports/readers.ts) over a Chimera schema in Postgres: inspection without an
+ * engine, without migrations and without writing anything. Every list is one statement with
+ * its filters in the WHERE clause and the keyset in a row comparison (`(created_at, id) > ($1,
+ * $2)`, `seq < $1`, …), `LIMIT limit + 1`, served by the schema's indexes: no OFFSET, however
+ * deep the page. Each page is its own statement, so it sees what was committed before it (a
+ * live reader, not a snapshot). Rows are mapped with the adapter's row mapping and checked
+ * against the domain schemas; a row that does not fit (written with only the seed's columns,
+ * or damaged) comes back marked with its raw columns, never thrown. Rows with no created_at (a
+ * seed-only task written before our default existed) sort after the others.
+ */
+import { BadDatabaseError, ValidationError } from '../../domain/errors.ts';
+import { AuditEventSchema, CampaignSchema, TaskSchema, type AuditEvent, type Campaign, type Task } from '../../domain/schemas.ts';
+import {
+  readLimit,
+  type AuditListQuery,
+  type AuditReader,
+  type CachedPersonaSummary,
+  type CampaignListQuery,
+  type Page,
+  type PageRequest,
+  type PersonaCacheReader,
+  type QueueItemView,
+  type QueueItemsQuery,
+  type QueueListQuery,
+  type QueueReader,
+  type QueueSummary,
+  type Readers,
+  type ReadRow,
+  type StateReader,
+  type TaskListQuery,
+  type TaskWithHistory,
+} from '../../ports/readers.ts';
+import { checkedRow, cutPage, decodeCursor, type SortKey } from '../shared/reader-pages.ts';
+import { traitsRow } from '../shared/reader-rows.ts';
+import { acquirePgPool, type PgConnectOptions, type PgPool } from './pg-pool.ts';
+import { AUDIT_COLUMNS, CAMPAIGN_SELECT, TASK_SELECT, isUuid, isoFromPg, rowToAudit, rowToCampaign, rowToTask, type AuditRow, type CampaignRow, type TaskRow } from './pg-rows.ts';
+
+/** Readers on `pool`'s schema; `close()` releases the pool reference it was given. */
+export function pgReaders(pool: PgPool): Readers {
+  const audit = new PgAuditReader(pool);
+  let closed = false;
+  return {
+    kind: 'postgres',
+    state: new PgStateReader(pool, audit),
+    audit,
+    queues: new PgQueueReader(pool),
+    personaCache: new PgPersonaCacheReader(pool),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.release();
+    },
+  };
+}
+
+/** Readers on a deployment's schema (its pool shared with the process's other users); BadDatabaseError when the schema has no Chimera tables. */
+export async function openPgReaders(opts: PgConnectOptions): Promise<Readers> {
+  const pool = acquirePgPool(opts);
+  try {
+    const r = await pool.query<{ present: boolean }>(`SELECT to_regclass('campaigns') IS NOT NULL AND to_regclass('audit_log') IS NOT NULL AS present`);
+    if (!r.rows[0]?.present) {
+      throw new BadDatabaseError(`Postgres ${pool.where} has no Chimera tables (run the studio against it once to migrate it); nothing was read or changed.`, {
+        endpoint: pool.where,
+        problem: 'not migrated',
+      });
+    }
+    return pgReaders(pool);
+  } catch (e) {
+    await pool.release();
+    throw e;
+  }
+}
+
+/** WHERE parts with numbered parameters, built in order. */
+class Where {
+  readonly parts: string[] = [];
+  readonly params: unknown[] = [];
+  /** Adds `sql`, in which `?` stands for each of `params` in turn. */
+  add(sql: string, ...params: unknown[]): this {
+    let i = 0;
+    this.parts.push(sql.replace(/\?/g, () => `$${this.params.length + ++i}`));
+    this.params.push(...params);
+    return this;
+  }
+  /** The next parameter's placeholder, for LIMIT. */
+  next(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+  toString(): string {
+    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
+  }
+}
+
+const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
+
+/** The keyset condition after a (created_at, id) cursor; '' stands for a NULL created_at (those sort last). */
+function afterCreated(w: Where, tag: string, from: SortKey | null): void {
+  if (!from) return;
+  const [at, id] = from as [string, string];
+  if (!isUuid(id) || (at !== '' && !TS.test(at))) throw new ValidationError(`invalid cursor for ${tag}: pass a next_cursor this list returned`);
+  if (at === '') w.add('(created_at IS NULL AND id > ?::uuid)', id);
+  else w.add('((created_at, id) > (?::timestamp, ?::uuid) OR created_at IS NULL)', at, id);
+}
+
+const createdKey = (r: { created_at: string | null; id: string }): SortKey => [isoFromPg(r.created_at) ?? '', r.id];
+
+class PgStateReader implements StateReader {
+  constructor(
+    private readonly pool: PgPool,
+    private readonly audit: PgAuditReader,
+  ) {}
+
+  async listCampaigns(query: CampaignListQuery = {}): Promise<Page<Campaign>> {
+    const limit = readLimit(query.limit);
+    const from = decodeCursor('campaigns', 'ss', query.cursor);
+    const w = new Where();
+    if (query.status !== undefined) w.add('status = ?', query.status);
+    afterCreated(w, 'campaigns', from);
+    const rows = (await this.pool.query<CampaignRow>(`SELECT ${CAMPAIGN_SELECT} FROM campaigns ${w} ORDER BY created_at, id LIMIT ${w.next(limit + 1)}`, w.params)).rows;
+    return cutPage('campaigns', rows, limit, createdKey, (r) => checkedRow(CampaignSchema, r, rowToCampaign));
+  }
+
+  async listTasks(query: TaskListQuery = {}): Promise<Page<Task>> {
+    const limit = readLimit(query.limit);
+    const from = decodeCursor('tasks', 'ss', query.cursor);
+    if (query.campaign_id !== undefined && !isUuid(query.campaign_id)) return { items: [], next_cursor: null };
+    const w = new Where();
+    if (query.campaign_id !== undefined) w.add('campaign_id = ?::uuid', query.campaign_id);
+    if (query.status !== undefined) w.add('status = ANY(?::text[])', typeof query.status === 'string' ? [query.status] : [...query.status]);
+    afterCreated(w, 'tasks', from);
+    const rows = (await this.pool.query<TaskRow>(`SELECT ${TASK_SELECT} FROM tasks ${w} ORDER BY created_at, id LIMIT ${w.next(limit + 1)}`, w.params)).rows;
+    return cutPage('tasks', rows, limit, createdKey, (r) => checkedRow(TaskSchema, r, rowToTask));
+  }
+
+  async getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null> {
+    const limit = readLimit(history_limit);
+    if (!isUuid(id)) return null;
+    const row = (await this.pool.query<TaskRow>(`SELECT ${TASK_SELECT} FROM tasks WHERE id = $1`, [id])).rows[0];
+    if (!row) return null;
+    const history = await this.audit.list({ entity_id: id, order: 'oldest', limit });
+    return { task: checkedRow(TaskSchema, row, rowToTask), history };
+  }
+}
+
+class PgAuditReader implements AuditReader {
+  constructor(private readonly pool: PgPool) {}
+
+  async list(q: AuditListQuery = {}): Promise<Page<AuditEvent>> {
+    const limit = readLimit(q.limit);
+    const newest = (q.order ?? 'newest') === 'newest';
+    const tag = newest ? 'audit-newest' : 'audit-oldest';
+    const from = decodeCursor(tag, 'n', q.cursor);
+    const w = new Where();
+    if (q.campaign_id !== undefined) w.add('campaign_id = ?', q.campaign_id);
+    if (q.action !== undefined) w.add('action = ?', q.action);
+    if (q.actor !== undefined) w.add('actor = ?', q.actor);
+    if (q.entity_id !== undefined) w.add('entity_id = ?', q.entity_id);
+    if (q.text !== undefined && q.text !== '') w.add(`(strpos(entity_id, ?) > 0 OR strpos(action, ?) > 0 OR strpos(coalesce(details, ''), ?) > 0)`, q.text, q.text, q.text);
+    if (from) w.add(newest ? 'seq < ?' : 'seq > ?', from[0]);
+    const sql = `SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_log ${w} ORDER BY seq ${newest ? 'DESC' : 'ASC'} LIMIT ${w.next(limit + 1)}`;
+    const rows = (await this.pool.query<AuditRow>(sql, w.params)).rows;
+    return cutPage(tag, rows, limit, (r) => [r.seq], (r) => checkedRow(AuditEventSchema, r, rowToAudit));
+  }
+}
+
+const ok = <T,>(value: T): ReadRow<T> => ({ ok: true, value });
+
+interface ItemRow {
+  id: string;
+  payload: string | null;
+  attempts: number;
+  enqueued_at_ms: number;
+  available_at_ms: number;
+  lease_id: string | null;
+  consumer: string | null;
+  expires_at_ms: number | null;
+  seq: number;
+}
+
+class PgQueueReader implements QueueReader {
+  constructor(private readonly pool: PgPool) {}
+
+  async listQueues(q: QueueListQuery): Promise<Page<QueueSummary>> {
+    const limit = readLimit(q.limit);
+    const from = decodeCursor('queues', 'ss', q.cursor);
+    const w = new Where();
+    if (from) w.add(`(space COLLATE "C" > ? OR (space = ? AND queue COLLATE "C" > ?))`, from[0], from[0], from[1]);
+    const now = w.next(q.now_ms);
+    const rows = (
+      await this.pool.query<{ space: string; queue: string; ready: number; delayed: number; leased: number }>(
+        `SELECT space, queue,
+           count(*) FILTER (WHERE lease_id IS NULL AND available_at_ms <= ${now})::int AS ready,
+           count(*) FILTER (WHERE lease_id IS NULL AND available_at_ms > ${now})::int AS delayed,
+           count(*) FILTER (WHERE lease_id IS NOT NULL)::int AS leased
+         FROM queue_items ${w} GROUP BY space, queue ORDER BY space COLLATE "C", queue COLLATE "C" LIMIT ${w.next(limit + 1)}`,
+        w.params,
+      )
+    ).rows;
+    return cutPage('queues', rows, limit, (r) => [r.space, r.queue], (r) => ok({ space: r.space, queue: r.queue, depth: { ready: r.ready, delayed: r.delayed, leased: r.leased } }));
+  }
+
+  async items(q: QueueItemsQuery): Promise<Page<QueueItemView>> {
+    const limit = readLimit(q.limit);
+    const leased = q.state === 'leased';
+    const tag = leased ? 'queue-leased' : 'queue-waiting';
+    const from = decodeCursor(tag, 'nn', q.cursor);
+    const time = leased ? 'expires_at_ms' : 'available_at_ms';
+    const w = new Where().add('space = ?', q.space).add('queue = ?', q.queue).add(leased ? 'lease_id IS NOT NULL' : 'lease_id IS NULL');
+    if (from) w.add(`(${time}, seq) > (?::float8, ?::int8)`, from[0], from[1]);
+    const rows = (
+      await this.pool.query<ItemRow>(
+        `SELECT id, payload, attempts, enqueued_at_ms, available_at_ms, lease_id, consumer, expires_at_ms, seq FROM queue_items ${w} ORDER BY ${time}, seq LIMIT ${w.next(limit + 1)}`,
+        w.params,
+      )
+    ).rows;
+    return cutPage(tag, rows, limit, (r) => [leased ? (r.expires_at_ms ?? 0) : r.available_at_ms, r.seq], (r) => {
+      try {
+        return ok({
+          id: r.id,
+          payload: r.payload === null ? undefined : (JSON.parse(r.payload) as unknown),
+          attempts: r.attempts,
+          enqueued_at_ms: r.enqueued_at_ms,
+          available_at_ms: r.available_at_ms,
+          lease_id: r.lease_id,
+          consumer: r.consumer,
+          expires_at_ms: r.expires_at_ms,
+        });
+      } catch (e) {
+        return { ok: false, raw: r, problem: `payload is not JSON: ${(e as Error).message}` };
+      }
+    });
+  }
+}
+
+/** Traits read from their JSON text, marked when the text is not JSON or not an object of strings. */
+function traitsOf(text: string): ReadRow<Record<string, string>> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, raw: text, problem: `traits are not JSON: ${(e as Error).message}` };
+  }
+  return traitsRow(v);
+}
+
+class PgPersonaCacheReader implements PersonaCacheReader {
+  constructor(private readonly pool: PgPool) {}
+
+  async list(q: PageRequest = {}): Promise<Page<CachedPersonaSummary>> {
+    const limit = readLimit(q.limit);
+    const from = decodeCursor('personas', 's', q.cursor);
+    const w = new Where();
+    if (from) w.add('persona_id COLLATE "C" > ?', from[0]);
+    const rows = (await this.pool.query<{ persona_id: string; traits: string }>(`SELECT persona_id, traits FROM persona_cache ${w} ORDER BY persona_id COLLATE "C" LIMIT ${w.next(limit + 1)}`, w.params)).rows;
+    return cutPage('personas', rows, limit, (r) => [r.persona_id], (r) => {
+      const t = traitsOf(r.traits);
+      return t.ok ? ok({ persona_id: r.persona_id, trait_count: Object.keys(t.value).length }) : { ok: false, raw: { persona_id: r.persona_id, traits: r.traits }, problem: t.problem };
+    });
+  }
+
+  async get(persona_id: string): Promise<ReadRow<Record<string, string>> | null> {
+    const row = (await this.pool.query<{ traits: string }>(`SELECT traits FROM persona_cache WHERE persona_id = $1`, [persona_id])).rows[0];
+    return row ? traitsOf(row.traits) : null;
+  }
+}
