@@ -5,5 +5,6 @@
 import type { AdapterEntry } from './adapters.ts';
 import { sqliteEntry } from './sqlite/sqlite-entry.ts';
 import { SEMANTIC_ENTRIES } from './semantic/semantic-entries.ts';
+import { WEAVIATE_ENTRIES } from './weaviate/weaviate-entry.ts';
 
-export const EXTRA_ADAPTERS: AdapterEntry[] = [sqliteEntry, ...SEMANTIC_ENTRIES];
+export const EXTRA_ADAPTERS: AdapterEntry[] = [sqliteEntry, ...SEMANTIC_ENTRIES, ...WEAVIATE_ENTRIES];
