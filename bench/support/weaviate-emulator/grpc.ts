@@ -217,7 +217,11 @@ export async function startGrpc(o: GrpcOptions): Promise<GrpcServer> {
         throw new ServerError(Status.UNAVAILABLE, 'connection dropped');
       }
       if (fault?.mode === 'status') throw new ServerError(fault.status ?? Status.UNAVAILABLE, `emulated fault on ${target}`);
-      if (fault?.mode === 'slow') await wait(fault.delay_ms ?? 1000, ctx.signal);
+      if (fault?.mode === 'slow') {
+        await wait(fault.delay_ms ?? 1000, ctx.signal).catch(() => {
+          throw new ServerError(Status.CANCELLED, 'the client gave up');
+        });
+      }
       if (auth && o.apiKey !== undefined && ctx.metadata.get('authorization') !== `Bearer ${o.apiKey}`) {
         throw new ServerError(Status.UNAUTHENTICATED, 'anonymous access not enabled, please provide an auth scheme such as OIDC');
       }

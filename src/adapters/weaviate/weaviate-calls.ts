@@ -39,7 +39,7 @@ export function classify(e: unknown): Failure {
   if (VECTOR_LENGTH.test(message)) return { kind: 'vector-length', status: null, detail: message };
   if (name === 'WeaviateUnexpectedStatusCodeError' && typeof err.code === 'number') {
     const s = err.code;
-    const kind: FailureKind = s === 502 || s === 503 || s === 504 || s === 429 ? 'transient' : s === 404 ? 'not-found' : s === 401 || s === 403 ? 'auth' : s === 422 || s === 400 ? 'invalid' : s >= 500 ? 'transient' : 'other';
+    const kind: FailureKind = s === 502 || s === 503 || s === 504 || s === 429 ? 'transient' : s === 404 ? 'not-found' : s === 401 || s === 403 ? 'auth' : s === 422 || s === 400 ? 'invalid' : 'other';
     return { kind, status: `HTTP ${s}`, detail: message };
   }
   const grpc = GRPC_STATUS.exec(message)?.[1];

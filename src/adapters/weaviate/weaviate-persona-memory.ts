@@ -22,7 +22,7 @@ import { dot } from '../../domain/vectors.ts';
 import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import { byTimestampThenId, matchesMemoryFilter, TopK } from '../shared/memory-helpers.ts';
 import { call, DEFAULT_RETRY, redactUrl, type CallSite, type RetryPolicy } from './weaviate-calls.ts';
-import { ADDED_PROPERTIES, checkClassName, classDefinition, memoryUuid, PERSONA_MEMORY_CLASS, propertyDefinition } from './weaviate-schema.ts';
+import { ADDED_PROPERTIES, checkClassName, classDefinition, memoryUuid, PERSONA_MEMORY_CLASS, propertyConfig } from './weaviate-schema.ts';
 
 export interface WeaviateMemoryOptions {
   /** REST endpoint, e.g. http://localhost:8080 or https://weaviate.example.com (https = TLS for REST and gRPC). */
@@ -179,7 +179,7 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
     for (const p of ADDED_PROPERTIES) {
       if (have.has(p.name)) continue;
       await this.run(this.rest(`${path}/properties`, `add property ${p.name}`), () =>
-        this.client.collections.use(this.className).config.addProperty(propertyDefinition(p) as never),
+        this.client.collections.use(this.className).config.addProperty(propertyConfig(p) as never),
       );
     }
   }
@@ -236,17 +236,24 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
   async search(q: MemoryQuery): Promise<MemoryHit[]> {
     if (q.categories !== undefined && q.categories.length === 0) return [];
     const oversample = this.opts.oversample ?? 2;
-    const limit = Math.min(MAX_CANDIDATES, Math.max(Math.ceil(q.k * oversample), q.k + 32));
-    const res = await this.run(this.grpc('Search', 'search'), () =>
-      this.collection.query.nearVector(Array.from(q.vector), {
-        limit,
-        filters: this.filterOf(q),
-        includeVector: true,
-        returnMetadata: ['distance'],
-        returnProperties: [...RETURNED],
-      }),
-    );
-    return rescore(q, objects(res), (o) => this.toMemory(o));
+    let limit = Math.min(MAX_CANDIDATES, Math.max(Math.ceil(q.k * oversample), q.k + 32));
+    for (;;) {
+      const res = await this.run(this.grpc('Search', 'search'), () =>
+        this.collection.query.nearVector(Array.from(q.vector), {
+          limit,
+          filters: this.filterOf(q),
+          includeVector: true,
+          returnMetadata: ['distance'],
+          returnProperties: [...RETURNED],
+        }),
+      );
+      const { hits, boundaryTied } = rescore(q, objects(res), (o) => this.toMemory(o));
+      // Weaviate ranks in float32 and breaks ties its own way: while the last candidate it sent
+      // could still tie with (or, by rounding, beat) our k-th, a memory with a smaller id may lie
+      // beyond the list, so ask for more
+      if (!boundaryTied || res.objects.length < limit || limit >= MAX_CANDIDATES) return hits;
+      limit = Math.min(MAX_CANDIDATES, limit * 4);
+    }
   }
 
   async get(id: string): Promise<PersonaMemory | null> {
@@ -329,21 +336,30 @@ function vectorOf(o: Obj): number[] | undefined {
   return Array.isArray(v) ? (v as number[]) : undefined;
 }
 
+/** How close (in cosine) Weaviate's float32 ranking and ours may disagree. */
+const RANK_SLACK = 1e-5;
+
 /**
  * Re-scores Weaviate's candidates with the exact adapter's cosine (domain dot, the same norms
- * and the same division) and keeps the k best by (score desc, id asc).
+ * and the same division) and keeps the k best by (score desc, id asc). `boundaryTied`: the
+ * worst candidate scores within RANK_SLACK of the k-th best, so unseen memories might belong.
  */
-export function rescore(q: MemoryQuery, objects: readonly Obj[], toMemory: (o: Obj) => PersonaMemory): MemoryHit[] {
+export function rescore(q: MemoryQuery, objects: readonly Obj[], toMemory: (o: Obj) => PersonaMemory): { hits: MemoryHit[]; boundaryTied: boolean } {
   const qv = q.vector;
   const qn = Math.sqrt(dot(qv, qv)) || 1;
   const top = new TopK<{ id: string; memory: PersonaMemory }>(q.k);
+  let worst = Infinity;
   for (const o of objects) {
     const raw = vectorOf(o);
     if (!raw) throw new BadDatabaseError(`Weaviate returned object ${o.uuid} without its vector`);
     const v = Float32Array.from(raw);
     const n = Math.sqrt(dot(v, v));
     const memory = toMemory(o);
-    top.offer({ id: memory.id, memory }, n === 0 ? 0 : dot(qv, v) / (qn * n));
+    const score = n === 0 ? 0 : dot(qv, v) / (qn * n);
+    if (score < worst) worst = score;
+    top.offer({ id: memory.id, memory }, score);
   }
-  return top.result().map(([h, score]) => ({ memory: h.memory, score }));
+  const hits = top.result().map(([h, score]) => ({ memory: h.memory, score }));
+  const kth = hits.length === q.k ? (hits[hits.length - 1] as MemoryHit).score : -Infinity;
+  return { hits, boundaryTied: objects.length > 0 && worst >= kth - RANK_SLACK };
 }

@@ -41,6 +41,12 @@ export function propertyDefinition(p: { name: string; dataType: readonly string[
   return FIELD_TOKENIZED.has(p.name) ? { name: p.name, dataType: [...p.dataType], tokenization: 'field' } : { name: p.name, dataType: [...p.dataType] };
 }
 
+/** The same property in weaviate-client v3's shape (`config.addProperty`: one data type, not a list). */
+export function propertyConfig(p: { name: string; dataType: readonly string[] }): { name: string; dataType: string; tokenization?: string } {
+  const { dataType, ...rest } = propertyDefinition(p) as { name: string; dataType: string[]; tokenization?: string };
+  return { ...rest, dataType: dataType[0] as string };
+}
+
 /** The class as created when absent: no server-side vectoriser (vectors come from our embedder), cosine HNSW. */
 export function classDefinition(className: string): Record<string, unknown> {
   return {
