@@ -193,6 +193,8 @@ export interface GrpcOptions {
 export interface GrpcServer {
   /** The port clients connect to (a TCP relay in front of the gRPC server, so connections can be dropped). */
   readonly port: number;
+  /** Bytes through the relay since start (HTTP/2 framing included): client → server, server → client. */
+  readonly wire: { up_bytes: number; down_bytes: number };
   close(): Promise<void>;
 }
 
@@ -271,7 +273,7 @@ export async function startGrpc(o: GrpcOptions): Promise<GrpcServer> {
       if (c.dims !== 0 && q.length !== c.dims) {
         throw new EmulatedError(500, `explorer: get class: vector search: object vector search at index ${c.def.class.toLowerCase()}: shard: vector search: KnnSearchByVectorMaxDist: vector lengths don't match: ${q.length} vs ${c.dims}`);
       }
-      rows = c.sorted()
+      rows = [...c.objects.values()]
         .filter((o) => matches(req.filters, o))
         .map((o) => ({ o, distance: cosineDistance(q, o.vector) }))
         .sort((a, b) => (a.distance as number) - (b.distance as number) || (a.o.uuid < b.o.uuid ? -1 : 1));
@@ -364,6 +366,7 @@ export async function startGrpc(o: GrpcOptions): Promise<GrpcServer> {
   } as never);
   const innerPort = await server.listen('127.0.0.1:0');
 
+  const wire = { up_bytes: 0, down_bytes: 0 };
   // the relay: one upstream connection per client connection; a "drop" fault destroys them all
   const relay: TcpServer = createTcpServer((client) => {
     const upstream = connect(innerPort, '127.0.0.1');
@@ -377,12 +380,15 @@ export async function startGrpc(o: GrpcOptions): Promise<GrpcServer> {
     };
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
+    client.on('data', (b: Buffer) => (wire.up_bytes += b.length));
+    upstream.on('data', (b: Buffer) => (wire.down_bytes += b.length));
     client.pipe(upstream);
     upstream.pipe(client);
   });
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
   return {
     port: (relay.address() as AddressInfo).port,
+    wire,
     close: async () => {
       dropAll();
       await new Promise<void>((resolve) => relay.close(() => resolve()));

@@ -23,6 +23,8 @@ export interface WeaviateEmulator {
   /** The REST base URL, e.g. http://127.0.0.1:41234 */
   readonly url: string;
   readonly grpcPort: number;
+  /** Bytes through the gRPC port so far (HTTP/2 framing included). */
+  readonly grpcWire: { readonly up_bytes: number; readonly down_bytes: number };
   readonly store: Store;
   readonly log: CallLog;
   /** Makes the next calls of one target fail (see FaultRule). */
@@ -46,6 +48,7 @@ export async function startWeaviateEmulator(opts: EmulatorOptions = {}): Promise
   return {
     url: `http://127.0.0.1:${rest.port}`,
     grpcPort: grpc.port,
+    grpcWire: grpc.wire,
     store,
     log,
     fault: (rule) => log.addFault(rule),

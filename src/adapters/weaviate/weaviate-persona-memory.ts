@@ -233,21 +233,22 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
     return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Filters.and(...parts);
   }
 
+  /** The nearVector call's arguments for a query and a candidate count (exposed for the benchmark). */
+  searchArgs(q: MemoryQuery, limit: number) {
+    return {
+      vector: Array.from(q.vector),
+      opts: { limit, filters: this.filterOf(q), includeVector: true as const, returnMetadata: ['distance' as const], returnProperties: [...RETURNED] },
+    };
+  }
+
   async search(q: MemoryQuery): Promise<MemoryHit[]> {
     if (q.categories !== undefined && q.categories.length === 0) return [];
     const oversample = this.opts.oversample ?? 2;
-    let limit = Math.min(MAX_CANDIDATES, Math.max(Math.ceil(q.k * oversample), q.k + 32));
+    let limit = candidateCount(q.k, oversample);
     for (;;) {
-      const res = await this.run(this.grpc('Search', 'search'), () =>
-        this.collection.query.nearVector(Array.from(q.vector), {
-          limit,
-          filters: this.filterOf(q),
-          includeVector: true,
-          returnMetadata: ['distance'],
-          returnProperties: [...RETURNED],
-        }),
-      );
-      const { hits, boundaryTied } = rescore(q, objects(res), (o) => this.toMemory(o));
+      const { vector, opts } = this.searchArgs(q, limit);
+      const res = await this.run(this.grpc('Search', 'search'), () => this.collection.query.nearVector(vector, opts));
+      const { hits, boundaryTied } = rescore(q, objects(res), (o) => readMemory(o, this.className));
       // Weaviate ranks in float32 and breaks ties its own way: while the last candidate it sent
       // could still tie with (or, by rounding, beat) our k-th, a memory with a smaller id may lie
       // beyond the list, so ask for more
@@ -259,7 +260,7 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
   async get(id: string): Promise<PersonaMemory | null> {
     const uuid = memoryUuid(id);
     const o = await this.run(this.grpc('Search', 'get'), () => this.collection.query.fetchObjectById(uuid, { returnProperties: [...RETURNED] }));
-    return o ? this.toMemory(o as unknown as Obj) : null;
+    return o ? readMemory(o as unknown as Obj, this.className) : null;
   }
 
   async list(filter: MemoryFilter = {}, limit = Infinity, offset = 0): Promise<PersonaMemory[]> {
@@ -270,7 +271,7 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
       const res = await this.run(this.grpc('Search', 'list'), () => this.collection.query.fetchObjects({ limit: page, after, returnProperties: [...RETURNED] }));
       const got = objects(res);
       for (const o of got) {
-        const m = this.toMemory(o);
+        const m = readMemory(o, this.className);
         if (matchesMemoryFilter(m, filter)) out.push(m);
       }
       if (got.length < page) break;
@@ -313,21 +314,26 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
     this.closed = true;
     await this.client.close();
   }
+}
 
-  /** Validates one object read back: data another program wrote is checked, never trusted. */
-  private toMemory(o: Obj): PersonaMemory {
-    const p = o.properties;
-    const id = typeof p.memory_id === 'string' && p.memory_id ? p.memory_id : o.uuid;
-    const ts = p.timestamp instanceof Date ? p.timestamp : typeof p.timestamp === 'string' ? new Date(p.timestamp) : null;
-    const category = p.category as MemoryCategory;
-    if (typeof p.persona_id !== 'string' || typeof p.content !== 'string' || !MEMORY_CATEGORIES.includes(category) || !ts || Number.isNaN(ts.getTime())) {
-      throw new BadDatabaseError(
-        `Weaviate object ${o.uuid} in class ${this.className} is not a persona memory (persona_id, content, category ${MEMORY_CATEGORIES.join('|')}, timestamp date expected)`,
-        { class: this.className, uuid: o.uuid },
-      );
-    }
-    return { id, persona_id: p.persona_id, content: p.content, category, timestamp: ts.toISOString() };
+/** Validates one object read back: data another program wrote is checked, never trusted. */
+export function readMemory(o: Obj, className: string): PersonaMemory {
+  const p = o.properties;
+  const id = typeof p.memory_id === 'string' && p.memory_id ? p.memory_id : o.uuid;
+  const ts = p.timestamp instanceof Date ? p.timestamp : typeof p.timestamp === 'string' ? new Date(p.timestamp) : null;
+  const category = p.category as MemoryCategory;
+  if (typeof p.persona_id !== 'string' || typeof p.content !== 'string' || !MEMORY_CATEGORIES.includes(category) || !ts || Number.isNaN(ts.getTime())) {
+    throw new BadDatabaseError(
+      `Weaviate object ${o.uuid} in class ${className} is not a persona memory (persona_id, content, category ${MEMORY_CATEGORIES.join('|')}, timestamp date expected)`,
+      { class: className, uuid: o.uuid },
+    );
   }
+  return { id, persona_id: p.persona_id, content: p.content, category, timestamp: ts.toISOString() };
+}
+
+/** Candidates asked of Weaviate for k: max(k × oversample, k + 32), at most 10 000. */
+export function candidateCount(k: number, oversample: number): number {
+  return Math.min(MAX_CANDIDATES, Math.max(Math.ceil(k * oversample), k + 32));
 }
 
 /** The stored vector of a returned object (the default, unnamed vector). */
@@ -352,7 +358,7 @@ export function rescore(q: MemoryQuery, objects: readonly Obj[], toMemory: (o: O
   for (const o of objects) {
     const raw = vectorOf(o);
     if (!raw) throw new BadDatabaseError(`Weaviate returned object ${o.uuid} without its vector`);
-    const v = Float32Array.from(raw);
+    const v = new Float32Array(raw);
     const n = Math.sqrt(dot(v, v));
     const memory = toMemory(o);
     const score = n === 0 ? 0 : dot(qv, v) / (qn * n);
