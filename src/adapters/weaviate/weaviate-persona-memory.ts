@@ -41,8 +41,10 @@ export interface WeaviateMemoryOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Candidates asked of Weaviate per search: max(k × oversample, k + 32), at most 10 000 (default 2). */
   readonly oversample?: number;
-  /** Objects per BatchObjects request (default 200). */
+  /** Objects per BatchObjects request (default 500). */
   readonly batchSize?: number;
+  /** BatchObjects requests in flight at once during one upsert (default 4). */
+  readonly batchConcurrency?: number;
   /** Objects per cursor page in list() (default 500). */
   readonly pageSize?: number;
   /** Extra headers (e.g. for a proxy); never logged. */
@@ -190,24 +192,33 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
     const other = records.find((r) => r.model_id !== model);
     if (other) throw new ModelMismatchError(`memories ${records[0]?.id} and ${other.id} were embedded with "${model}" and "${other.model_id}": one batch holds one model`);
     await this.checkModel(model);
-    const size = this.opts.batchSize ?? 200;
-    for (let i = 0; i < records.length; i += size) {
-      const chunk = records.slice(i, i + size);
-      const objects = chunk.map((r) => ({
-        id: memoryUuid(r.id),
-        properties: { memory_id: r.id, persona_id: r.persona_id, content: r.content, category: r.category, timestamp: r.timestamp, model_id: r.model_id },
-        vectors: Array.from(r.vector),
-      }));
-      const site = this.grpc('BatchObjects', 'upsert');
-      const res = await this.run(site, () => this.collection.data.insertMany(objects));
-      if (res.hasErrors) {
-        const [index, err] = Object.entries(res.errors)[0] as [string, { message: string }];
-        const rec = chunk[Number(index)];
-        // a per-object error is Weaviate's verdict on that object, not a transport failure: reported, not retried
-        await call(site, { ...this.policy, attempts: 1 }, this.timeoutMs, () =>
-          Promise.reject(Object.assign(new Error(`memory ${rec?.id ?? index}: ${err.message} (${Object.keys(res.errors).length} of ${chunk.length} objects refused)`), { name: 'WeaviateBatchObjectError' })),
-        );
-      }
+    const size = this.opts.batchSize ?? 500;
+    const chunks: MemoryRecord[][] = [];
+    for (let i = 0; i < records.length; i += size) chunks.push(records.slice(i, i + size));
+    // weaviate-client serializes a batch one object per timer tick and polls for the result every
+    // 500 ms, so one batch at a time caps an import near 1,000 objects/s: several run at once
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) await this.writeChunk(chunks[next++] as MemoryRecord[]);
+    };
+    await Promise.all(Array.from({ length: Math.min(chunks.length, this.opts.batchConcurrency ?? 4) }, worker));
+  }
+
+  private async writeChunk(chunk: readonly MemoryRecord[]): Promise<void> {
+    const objects = chunk.map((r) => ({
+      id: memoryUuid(r.id),
+      properties: { memory_id: r.id, persona_id: r.persona_id, content: r.content, category: r.category, timestamp: r.timestamp, model_id: r.model_id },
+      vectors: Array.from(r.vector),
+    }));
+    const site = this.grpc('BatchObjects', 'upsert');
+    const res = await this.run(site, () => this.collection.data.insertMany(objects));
+    if (res.hasErrors) {
+      const [index, err] = Object.entries(res.errors)[0] as [string, { message: string }];
+      const rec = chunk[Number(index)];
+      // a per-object error is Weaviate's verdict on that object, not a transport failure: reported, not retried
+      await call(site, { ...this.policy, attempts: 1 }, this.timeoutMs, () =>
+        Promise.reject(Object.assign(new Error(`memory ${rec?.id ?? index}: ${err.message} (${Object.keys(res.errors).length} of ${chunk.length} objects refused)`), { name: 'WeaviateBatchObjectError' })),
+      );
     }
   }
 
@@ -361,6 +372,8 @@ export function rescore(q: MemoryQuery, objects: readonly Obj[], toMemory: (o: O
     const v = new Float32Array(raw);
     const n = Math.sqrt(dot(v, v));
     const memory = toMemory(o);
+    // the filter again, here: a class made elsewhere may tokenize persona_id by words
+    if (!matchesMemoryFilter(memory, q)) continue;
     const score = n === 0 ? 0 : dot(qv, v) / (qn * n);
     if (score < worst) worst = score;
     top.offer({ id: memory.id, memory }, score);
