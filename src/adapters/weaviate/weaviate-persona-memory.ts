@@ -358,27 +358,29 @@ const RANK_SLACK = 1e-5;
 
 /**
  * Re-scores Weaviate's candidates with the exact adapter's cosine (domain dot, the same norms
- * and the same division) and keeps the k best by (score desc, id asc). `boundaryTied`: the
- * worst candidate scores within RANK_SLACK of the k-th best, so unseen memories might belong.
+ * and the same division) and keeps the k best by (score desc, id asc); only those are read in
+ * full (validated, timestamp formatted). `boundaryTied`: the worst candidate scores within
+ * RANK_SLACK of the k-th best, so unseen memories might belong.
  */
 export function rescore(q: MemoryQuery, objects: readonly Obj[], toMemory: (o: Obj) => PersonaMemory): { hits: MemoryHit[]; boundaryTied: boolean } {
   const qv = q.vector;
   const qn = Math.sqrt(dot(qv, qv)) || 1;
-  const top = new TopK<{ id: string; memory: PersonaMemory }>(q.k);
+  const top = new TopK<{ id: string; o: Obj }>(q.k);
   let worst = Infinity;
   for (const o of objects) {
+    const p = o.properties;
+    // the filter again, here: a class made elsewhere may tokenize persona_id by words
+    if (q.persona_id !== undefined && p.persona_id !== q.persona_id) continue;
+    if (q.categories !== undefined && !q.categories.includes(p.category as MemoryCategory)) continue;
     const raw = vectorOf(o);
     if (!raw) throw new BadDatabaseError(`Weaviate returned object ${o.uuid} without its vector`);
     const v = new Float32Array(raw);
     const n = Math.sqrt(dot(v, v));
-    const memory = toMemory(o);
-    // the filter again, here: a class made elsewhere may tokenize persona_id by words
-    if (!matchesMemoryFilter(memory, q)) continue;
     const score = n === 0 ? 0 : dot(qv, v) / (qn * n);
     if (score < worst) worst = score;
-    top.offer({ id: memory.id, memory }, score);
+    top.offer({ id: typeof p.memory_id === 'string' && p.memory_id ? p.memory_id : o.uuid, o }, score);
   }
-  const hits = top.result().map(([h, score]) => ({ memory: h.memory, score }));
+  const hits = top.result().map(([h, score]) => ({ memory: toMemory(h.o), score }));
   const kth = hits.length === q.k ? (hits[hits.length - 1] as MemoryHit).score : -Infinity;
   return { hits, boundaryTied: objects.length > 0 && worst >= kth - RANK_SLACK };
 }
