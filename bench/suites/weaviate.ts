@@ -105,8 +105,14 @@ export const weaviateSuite: BenchSuite = {
         return { build_us: round((build / count) * 1000, 2), parse_us: round((parse / count) * 1000, 2) };
       };
       perQuery(3);
-      const ours = perQuery(quick ? 3 : 10);
-      log(`our code per query: build ${ours.build_us} µs, parse + re-score ${limit} candidates ${ours.parse_us} µs`);
+      // rounds over every query; the least-disturbed round (min) is the code's cost on a busy VM
+      const rounds = Array.from({ length: quick ? 3 : 9 }, () => perQuery(1));
+      const pick = (key: 'build_us' | 'parse_us') => {
+        const xs = rounds.map((r) => r[key]).sort((a, b) => a - b);
+        return { min: xs[0] as number, median: percentile(xs, 50) };
+      };
+      const ours = { build_us: pick('build_us'), parse_us: pick('parse_us') };
+      log(`our code per query: build ${JSON.stringify(ours.build_us)} µs, parse + re-score ${limit} candidates ${JSON.stringify(ours.parse_us)} µs`);
 
       // 2. batch bytes per memory: the marginal gRPC bytes between a 500- and a 1000-memory batch
       const sizes = [500, 1000];
