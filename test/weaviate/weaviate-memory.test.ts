@@ -248,6 +248,15 @@ describe('weaviate persona memory: faults', () => {
     expect(emu.log.attempts('grpc Search')).toBe(1);
   });
 
+  it('nothing listening: a clear error naming both endpoints, after the bounded retries', async () => {
+    const gone = await startWeaviateEmulator();
+    const { url, grpcPort } = gone;
+    await gone.close();
+    const e = await errOf(openWeaviateMemory({ url, grpcPort, className: testClassName(), timeoutMs: 1_000, retry: { attempts: 2, base_delay_ms: 1 } }));
+    expect(e.code).toBe('BACKEND_UNAVAILABLE');
+    expect(e.message).toContain(`Weaviate connect at ${url}/v1/meta and grpc://127.0.0.1:${grpcPort} (health) failed after 2 attempts`);
+  });
+
   it('the emulator records a call it does not serve (and the teardown would fail on it)', async () => {
     const res = await fetch(`${emu.url}/v1/nodes`);
     expect(res.status).toBe(404);
