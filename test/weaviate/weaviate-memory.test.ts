@@ -211,6 +211,7 @@ describe('weaviate persona memory: faults', () => {
     expect(e.code).toBe('BACKEND_UNAVAILABLE');
     expect(e.message).toContain(`${emu.url}/v1/schema/${className}`);
     expect(e.message).toContain('after 4 attempts');
+    expect(e.details).toMatchObject({ code: 'WEAVIATE_TRANSIENT', status: 'HTTP 503', attempts: 4 });
     expect(emu.log.attempts('GET /v1/schema/{class}')).toBe(4);
   });
 
@@ -221,6 +222,7 @@ describe('weaviate persona memory: faults', () => {
     expect(e.code).toBe('BACKEND_UNAVAILABLE');
     expect(e.message).toMatch(/Weaviate count \(class PersonaMemory_t\w+\) at grpc:\/\/127\.0\.0\.1:\d+ weaviate\.v1\.Weaviate\/Aggregate timed out after 200 ms/);
     expect(emu.log.attempts('grpc Aggregate')).toBe(1);
+    expect(e.details).toMatchObject({ code: 'WEAVIATE_TIMEOUT' });
   });
 
   it('a delete (not safe to repeat: its count would be wrong) is reported, not retried', async () => {

@@ -66,6 +66,15 @@ export function classify(e: unknown): Failure {
   return { kind: 'other', status: null, detail: message };
 }
 
+/**
+ * The driver code a failure's error carries in `details.code`, for the backend registry's
+ * classifier: WEAVIATE_TRANSIENT and WEAVIATE_TIMEOUT may succeed later, WEAVIATE_AUTH needs
+ * credentials, the rest are fatal.
+ */
+export function weaviateErrorCode(kind: FailureKind): string {
+  return `WEAVIATE_${kind.toUpperCase().replace('-', '_')}`;
+}
+
 /** Removes user:password from a URL before it is shown. */
 export function redactUrl(url: string): string {
   try {
@@ -107,7 +116,8 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function failureError(site: CallSite, f: Failure, attempts: number, timeoutMs: number): ChimeraError {
   const where = `Weaviate ${site.op} at ${site.endpoint}`;
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-  const details = { endpoint: site.endpoint, op: site.op, status: f.status, attempts };
+  // `code` is what the composition root's error classifier reads (src/config/backends/classify.ts)
+  const details = { code: weaviateErrorCode(f.kind), endpoint: site.endpoint, op: site.op, status: f.status, attempts };
   switch (f.kind) {
     case 'timeout':
       return new BackendUnavailableError(`${where} timed out after ${timeoutMs} ms${tries}`, details);
