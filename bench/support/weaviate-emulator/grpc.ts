@@ -234,7 +234,8 @@ export async function startGrpc(o: GrpcOptions): Promise<GrpcServer> {
           log.recordUnknown(`gRPC ${method}: ${e.message}`);
           throw new ServerError(Status.UNIMPLEMENTED, `the emulator does not serve ${method} with ${e.message}`);
         }
-        if (e instanceof EmulatedError) throw new ServerError(e.httpStatus === 422 ? Status.INVALID_ARGUMENT : Status.INTERNAL, e.message);
+        // Weaviate's handlers return plain Go errors (fmt.Errorf), which grpc-go sends as UNKNOWN with the message
+        if (e instanceof EmulatedError) throw new ServerError(Status.UNKNOWN, e.message);
         throw e;
       }
     };
