@@ -7,5 +7,6 @@ import { sqliteEntry } from './sqlite/sqlite-entry.ts';
 import { SEMANTIC_ENTRIES } from './semantic/semantic-entries.ts';
 import { redisEntry } from './redis/redis-entry.ts';
 import { postgresEntry } from './postgres/postgres-entry.ts';
+import { WEAVIATE_ENTRIES } from './weaviate/weaviate-entry.ts';
 
-export const EXTRA_ADAPTERS: AdapterEntry[] = [sqliteEntry, ...SEMANTIC_ENTRIES, redisEntry, postgresEntry];
+export const EXTRA_ADAPTERS: AdapterEntry[] = [sqliteEntry, ...SEMANTIC_ENTRIES, redisEntry, postgresEntry, ...WEAVIATE_ENTRIES];

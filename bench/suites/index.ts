@@ -6,5 +6,6 @@ import { memorySuite } from './memory.ts';
 import { uiSuite } from './ui.ts';
 import { redisClientSuite } from './redis-client.ts';
 import { postgresSuite } from './postgres.ts';
+import { weaviateSuite } from './weaviate.ts';
 
-export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite];
