@@ -236,6 +236,8 @@ class PgTx implements StateTransaction {
   private readonly events: AuditEvent[] = [];
   /** The last committed seq when the unit first appended (its events' provisional numbers follow it). */
   private seqBase: number | null = null;
+  /** The seqs the unit's events took in its last statement (theirs once COMMIT succeeds). */
+  private finalSeqs: number[] = [];
   private readonly q: Query;
 
   constructor(client: pg.PoolClient) {
@@ -384,8 +386,6 @@ class PgTx implements StateTransaction {
     for (const [chain, st] of this.chains) if (st.head) all.set(chain, st.head);
     return Object.fromEntries(all);
   }
-
-  private finalSeqs: number[] = [];
 
   /**
    * The unit's audit events get their seq and are written, with their chains' heads: one
