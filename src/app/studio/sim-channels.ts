@@ -7,7 +7,10 @@ import { loadStudioScenario } from '../studio-scenarios.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
 import { stepOnce } from './session.ts';
 
-type SimContext = Pick<StudioContext, 'config' | 'settings' | 'current' | 'exclusive' | 'status' | 'replaceSession' | 'scrub' | 'startRun' | 'stopRun'>;
+type SimContext = Pick<
+  StudioContext,
+  'config' | 'settings' | 'current' | 'exclusive' | 'status' | 'replaceSession' | 'scrub' | 'startRun' | 'stopRun' | 'branches' | 'switchBranch' | 'stateAt' | 'setBreakpoints'
+>;
 
 export function simChannels(ctx: SimContext): NamespaceHandlers<'sim'> {
   return {
@@ -90,6 +93,10 @@ export function simChannels(ctx: SimContext): NamespaceHandlers<'sim'> {
       return { total: all.length, events };
     },
     'sim/scrub': async (a) => ctx.exclusive(async () => ctx.scrub(a.step)),
+    'sim/branches': async () => ({ branches: ctx.branches() }),
+    'sim/branch': async (a) => ctx.exclusive(async () => ctx.switchBranch(a.id)),
+    'sim/stepstate': async (a) => ctx.stateAt(a.step, a.campaign_id),
+    'sim/breakpoints': async (a) => ctx.setBreakpoints(a.breakpoints),
     'sim/swarm': async () => {
       const s = ctx.current();
       const queues = [];
