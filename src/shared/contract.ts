@@ -94,7 +94,13 @@ export const CHANNELS = {
   'sim/pause': ch<SimStatus>()(Empty, true),
   'sim/speed': ch<SimStatus>()(z.strictObject({ steps_per_s: z.number().min(0).max(1_000_000) }), true),
   'sim/events': ch<EventPage>()(
-    z.strictObject({ after_step: z.int().min(0).optional(), limit: z.int().min(1).max(10_000).optional(), type: z.string().max(64).optional() }),
+    z.strictObject({
+      after_step: z.int().min(0).optional(),
+      limit: z.int().min(1).max(10_000).optional(),
+      type: z.string().max(64).optional(),
+      // one task's history (the steps that touched it)
+      task_id: id.optional(),
+    }),
   ),
   'sim/scrub': ch<SimStatus>()(z.strictObject({ step: z.int().min(0) }), true),
   'sim/swarm': ch<SwarmView>()(Empty),

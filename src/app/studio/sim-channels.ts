@@ -88,7 +88,7 @@ export function simChannels(ctx: SimContext): NamespaceHandlers<'sim'> {
       const events: EngineEvent[] = [];
       for (let i = lo; i < all.length && events.length < limit; i++) {
         const e = all[i] as EngineEvent;
-        if (!a.type || e.type === a.type) events.push(e);
+        if ((!a.type || e.type === a.type) && (!a.task_id || e.task_id === a.task_id)) events.push(e);
       }
       return { total: all.length, events };
     },
