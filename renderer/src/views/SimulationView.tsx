@@ -274,7 +274,7 @@ export function SimulationView() {
         <ol className="events" aria-label="Recent events">
           {[...(events.data?.events ?? [])].slice(-40).reverse().map((e, i) => (
             <li key={`${e.step}-${i}`}>
-              <button type="button" className="linklike num mono" onClick={() => setInspect(e.step)} aria-label={`Show state at step ${e.step}`} aria-current={inspect === e.step ? 'step' : undefined}>
+              <button type="button" className="linklike num mono" onClick={() => setInspect(e.step)} aria-label={`Inspect step ${e.step}`} aria-current={inspect === e.step ? 'step' : undefined}>
                 #{e.step}
               </button>{' '}
               <span className="muted">t{e.tick}</span> <b>{e.agent}</b> <span className={`ev ev-${e.type.replace('.', '-')}`}>{e.type}</span>{' '}

@@ -4,7 +4,7 @@
  * was at any step (campaigns, queues, task graph, review queue, and what the step did: its
  * agent's input and output and the Judge's reasons).
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useChannel, useStudio } from '../lib/studio.tsx';
 import {
   BREAK_AGENTS,
@@ -40,7 +40,7 @@ export function BranchesPanel() {
     return (
       <ul className="branches">
         {kids.map((b) => (
-          <li key={b.id} data-testid="branch" data-active={b.active ? 'yes' : 'no'}>
+          <li key={b.id} data-testid="branch" data-branch={b.label} data-active={b.active ? 'yes' : 'no'}>
             <span className={b.active ? 'branch active' : 'branch'}>
               <b>{b.label}</b>{' '}
               <span className="muted small">
@@ -80,9 +80,20 @@ const same = (a: Breakpoint, b: Breakpoint) => JSON.stringify(a) === JSON.string
 
 export function BreakpointsPanel() {
   const { api, act, status } = useStudio();
-  const bps = status?.extras?.breakpoints ?? [];
+  // what was just set shows at once; the core's list takes over when it answers
+  const [pending, setPending] = useState<readonly Breakpoint[] | null>(null);
+  const server = status?.extras?.breakpoints;
+  useEffect(() => {
+    if (pending && JSON.stringify(server) === JSON.stringify(pending)) setPending(null);
+  }, [pending, server]);
+  const bps = pending ?? server ?? [];
   const [skill, setSkill] = useState('');
-  const set = (next: readonly Breakpoint[]) => void act(() => api['sim/breakpoints']({ breakpoints: [...next] }));
+  const set = (next: readonly Breakpoint[]) => {
+    setPending(next);
+    void act(() => api['sim/breakpoints']({ breakpoints: [...next] })).then((r) => {
+      if (!r) setPending(null);
+    });
+  };
   const toggle = (b: Breakpoint, on: boolean) => set(on ? [...bps.filter((x) => !same(x, b)), b] : bps.filter((x) => !same(x, b)));
   const has = (b: Breakpoint) => bps.some((x) => same(x, b));
   const addSkill = (e: FormEvent) => {
