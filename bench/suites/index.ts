@@ -4,5 +4,6 @@ import { coreSuite } from './core.ts';
 import { sqliteSuite } from './sqlite.ts';
 import { memorySuite } from './memory.ts';
 import { uiSuite } from './ui.ts';
+import { timetravelSuite } from './timetravel.ts';
 
-export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, timetravelSuite];

@@ -95,6 +95,10 @@ describe('time travel', () => {
       ['orig', false, null],
       ['orig-at-30', true, 30],
     ]);
+    // the reopened branch has its whole history: the state at a step before the fork, and a branch of the branch
+    expect((await again.service.call('sim/stepstate', { step: 20 })).source).toBe('replay');
+    expect(await again.service.call('sim/scrub', { step: 33 })).toMatchObject({ step: 33, backend: 'sqlite' });
+    expect((await again.service.call('backend/status', {})).active.name).toBe('orig-at-30-at-33');
   });
 
   it('shows the state at a past step as the run held it then, with the step’s input, output and the Judge’s reasons', async () => {

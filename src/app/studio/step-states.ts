@@ -23,6 +23,14 @@ import type { RunFileHeader, Simulation } from '../simulation.ts';
 
 /** How many replayed copies stay parked for jumps. */
 export const PARKED = 4;
+/**
+ * Stepping backwards: a copy can only go forwards, so a step back finds no copy just before it
+ * and re-executes from further back; on the way it keeps the states of this many steps before
+ * the one asked, so the next steps back are read from there.
+ */
+export const BACK_WINDOW = 16;
+/** States kept for steps back (each a few KB to a few hundred KB with a large task graph). */
+const VIEW_CACHE = 64;
 
 /** The run file header of a session's run (what a replay needs besides the events). */
 export function headerOf(sim: Simulation): RunFileHeader {
@@ -69,6 +77,9 @@ export class StepStates {
   private parked: Replayer[] = [];
   private ahead: { copy: Replayer; next: StepResult | null; at: number } | null = null;
   private closed = false;
+  /** States of past steps read on the way (a step's past never changes within a session), by step and campaign asked. */
+  private readonly views = new Map<string, StepStateView>();
+  private lastAsked: number | null = null;
 
   /** `config`: the app config the copies are composed with (in memory), as the session's own. */
   constructor(
@@ -140,13 +151,39 @@ export class StepStates {
       const view = await readState(this.sim.ports, this.sim.engine.campaignOrder, step, this.sim.engine.tickNo, events, campaign_id);
       return { ...view, first_step: first, last_step: last, source: 'live', from_step: null, elapsed_ms: performance.now() - t0 };
     }
-    const { copy, from } = await this.copyAt(step);
+    const key = `${step}:${campaign_id ?? ''}`;
+    const backwards = this.lastAsked !== null && step < this.lastAsked;
+    this.lastAsked = step;
+    const cached = this.views.get(key);
+    if (cached) return { ...cached, last_step: last, elapsed_ms: performance.now() - t0 };
+    // going backwards: stop on the way at the steps just before, and keep their states
+    const window = backwards ? Math.max(first, step - BACK_WINDOW) : step;
+    const { copy, from } = await this.copyAt(window);
     try {
-      const view = await readState(copy.sim.ports, copy.sim.engine.campaignOrder, step, copy.sim.engine.tickNo, events, campaign_id);
-      return { ...view, first_step: first, last_step: last, source: 'replay', from_step: from, elapsed_ms: performance.now() - t0 };
+      for (;;) {
+        const at = copy.step;
+        const view: StepStateView = {
+          ...(await readState(copy.sim.ports, copy.sim.engine.campaignOrder, at, copy.sim.engine.tickNo, eventsOfStep(log, at), campaign_id)),
+          first_step: first,
+          last_step: last,
+          source: 'replay',
+          from_step: from,
+          elapsed_ms: 0,
+        };
+        if (at === step) return { ...view, elapsed_ms: performance.now() - t0 };
+        this.remember(`${at}:${campaign_id ?? ''}`, view);
+        await copy.advanceTo(at + 1);
+        if (copy.detail || copy.step !== at + 1) throw new ChimeraError('INTERNAL', `could not rebuild step ${at + 1}: ${copy.detail ?? `it stopped at step ${copy.step}`}`);
+      }
     } finally {
       await this.park(copy);
     }
+  }
+
+  private remember(key: string, view: StepStateView): void {
+    this.views.delete(key);
+    this.views.set(key, view);
+    if (this.views.size > VIEW_CACHE) this.views.delete(this.views.keys().next().value as string);
   }
 
   /**
