@@ -167,6 +167,24 @@ describe('time travel', () => {
     await plain.service.call('sim/run', {});
     await untilStatus(plain.service, (x) => !x.running && x.finished !== null);
     expect(s.service.status().summary.eventLogSha256).toBe(plain.service.status().summary.eventLogSha256);
+    // on a conflict and on a re-plan (storm has both): each stops on the step that did it
+    expect(plain.service.status().summary.conflicts).toBeGreaterThan(0);
+    expect(plain.service.status().summary.replans).toBeGreaterThan(0);
+    for (const [bp, type] of [
+      [{ kind: 'conflict' }, 'occ.conflict'],
+      [{ kind: 'route', route: 'replan' }, 'task.replanned'],
+    ] as const) {
+      const o = await storm();
+      await o.service.call('sim/speed', { steps_per_s: 0 });
+      await o.service.call('sim/breakpoints', { breakpoints: [bp] });
+      await o.service.call('sim/run', {});
+      await untilStatus(o.service, (x) => !x.running);
+      const at = o.service.status();
+      expect(at.finished).toBeNull();
+      expect(at.extras.stop_reason).toMatch(bp.kind === 'conflict' ? /breakpoint on conflict/ : /breakpoint on re-plan/);
+      const evs = (await o.service.call('sim/events', { after_step: at.step - 1 })).events;
+      expect(evs.some((e) => e.type === type)).toBe(true);
+    }
   });
 
   it('says a run waits on human decisions, and goes on by itself once they are made', async () => {

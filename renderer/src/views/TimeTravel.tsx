@@ -345,7 +345,7 @@ function DagSummary({ dag, step }: { dag: DagView; step: number }) {
 }
 
 /** Every step that touched a task; each opens the state at that step. */
-function TaskHistory({ task_id, current, onPick }: { task_id: string; current: number; onPick: (step: number) => void }) {
+export function TaskHistory({ task_id, current, onPick }: { task_id: string; current: number; onPick: (step: number) => void }) {
   const h = useChannel('sim/events', { task_id, limit: 500 }, { live: false });
   return (
     <ol className="events" aria-label={`History of task ${task_id.slice(0, 8)}`}>
