@@ -558,10 +558,10 @@ export class StudioService {
   // ---------------------------------------------------------------- read-outs
 
   /** How many human decisions a finished run waits on (a run that stopped with only escalated items left and no simulated reviewer), or 0. */
-  private waitingOnHumans(s: Session): number {
+  private waitingOnHumans(s: Session, hitlPending?: number): number {
     const e = s.sim.engine;
     if (e.finished !== 'quiescent' || s.sim.engineConfig.human.enabled) return 0;
-    return s.sim.summary().hitlPending;
+    return hitlPending ?? s.sim.summary().hitlPending;
   }
 
   status(): SimStatus {
@@ -605,7 +605,7 @@ export class StudioService {
         branch_id: this.activeBranch?.id ?? '',
         breakpoints: this.breakpoints,
         stop_reason: this.stopReason,
-        waiting_on_humans: this.waitingOnHumans(s),
+        waiting_on_humans: this.waitingOnHumans(s, sum.hitlPending),
         resume_after_humans: this.resumeAfterHumans !== null,
       },
     };
