@@ -5,7 +5,9 @@
  * CHIMERA_SKIP_E2E=1 skips it on purpose (as test/ui/e2e.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKIP_E2E } from '../../bench/support/browser.ts';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, SKIP_E2E } from '../../bench/support/browser.ts';
 import { TEST_MS, WAIT, openE2E, untilStep, view, type E2E } from './e2e-support.ts';
 import { untilStatus } from './timetravel-support.ts';
 
@@ -59,6 +61,9 @@ describe.skipIf(SKIP_E2E)('time travel in the UI (headless Chromium)', () => {
       await row.getByText(c.status, { exact: true }).waitFor(WAIT);
     }
     await page.getByRole('heading', { name: `Waiting for human review then (${reviewThen})` }).waitFor(WAIT);
+    const shots = join(ROOT, 'test-artifacts', 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    await page.getByRole('region', { name: `State at step ${at}` }).screenshot({ path: join(shots, 'timetravel-state.png') });
     // the session did not move
     expect(studio.service.status().step).toBe(at + 30);
     // one step back

@@ -155,7 +155,8 @@ export class StepStates {
     const backwards = this.lastAsked !== null && step < this.lastAsked;
     this.lastAsked = step;
     const cached = this.views.get(key);
-    if (cached) return { ...cached, last_step: last, elapsed_ms: performance.now() - t0 };
+    // (as it was first rebuilt: where from and how long it took)
+    if (cached) return { ...cached, last_step: last };
     // going backwards: stop on the way at the steps just before, and keep their states
     const window = backwards ? Math.max(first, step - BACK_WINDOW) : step;
     const { copy, from } = await this.copyAt(window);
@@ -170,7 +171,11 @@ export class StepStates {
           from_step: from,
           elapsed_ms: 0,
         };
-        if (at === step) return { ...view, elapsed_ms: performance.now() - t0 };
+        if (at === step) {
+          const done = { ...view, elapsed_ms: performance.now() - t0 };
+          this.remember(key, done);
+          return done;
+        }
         this.remember(`${at}:${campaign_id ?? ''}`, view);
         await copy.advanceTo(at + 1);
         if (copy.detail || copy.step !== at + 1) throw new ChimeraError('INTERNAL', `could not rebuild step ${at + 1}: ${copy.detail ?? `it stopped at step ${copy.step}`}`);
