@@ -7,5 +7,6 @@ import { uiSuite } from './ui.ts';
 import { redisClientSuite } from './redis-client.ts';
 import { postgresSuite } from './postgres.ts';
 import { weaviateSuite } from './weaviate.ts';
+import { timetravelSuite } from './timetravel.ts';
 
-export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite, timetravelSuite];

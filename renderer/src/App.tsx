@@ -12,6 +12,7 @@ import { AuditView } from './views/AuditView.tsx';
 import { MetricsView } from './views/MetricsView.tsx';
 import { BackendView } from './views/BackendView.tsx';
 import type { Theme } from '../../src/shared/types.ts';
+import { runStateText } from './lib/run-state.ts';
 
 export const VIEWS = [
   { id: 'simulation', label: 'Simulation' },
@@ -69,7 +70,7 @@ export function App() {
         <div className="brand">Chimera Studio</div>
         <div className="runstate" aria-live="polite" data-testid="runstate">
           <span className={`dot ${status?.running ? 'on' : ''}`} aria-hidden="true" />
-          {status ? `${status.scenario} · step ${status.step} · tick ${status.tick} · ${status.running ? 'running' : status.finished ? `finished (${status.finished})` : 'paused'} · ${status.backend}` : 'connecting…'}
+          {status ? `${status.scenario} · step ${status.step} · tick ${status.tick} · ${runStateText(status)} · ${status.backend}` : 'connecting…'}
         </div>
         <div className="topbar-right">
           {connection !== 'open' && (

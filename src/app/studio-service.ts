@@ -19,21 +19,21 @@
  * loop (setImmediate), so requests keep being served while a run is in progress.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfig, type ChimeraConfig } from '../config/config.ts';
 import { composePorts } from '../config/compose.ts';
-import { backendByKind, configForBackend } from '../config/backends/index.ts';
+import { backendByKind, configForBackend, profileConfig } from '../config/backends/index.ts';
 import { ChimeraError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { GENESIS_HASH } from '../domain/audit.ts';
 import { VirtualClock } from '../sim/clock.ts';
 import { loadScenario, type LoadedScenario } from '../scenarios/load.ts';
 import { Mutex } from '../util/mutex.ts';
-import { Simulation, type RunFileHeader } from './simulation.ts';
-import { replay } from './replay.ts';
+import { Simulation } from './simulation.ts';
+import { Replayer } from './replay.ts';
 import { MetricsFold } from './studio-metrics.ts';
 import { SettingsFile } from './studio-settings.ts';
 import { CHANNELS, parseArgs, isChannelName, type ChannelName, type ChimeraHandlers, type ParsedArgsOf, type ResultOf } from '../shared/contract.ts';
-import type { BackendProfile, FaultRates, PushMessage, SimStatus } from '../shared/types.ts';
+import type { BackendProfile, BranchView, Breakpoint, FaultRates, PushMessage, SimStatus, StepStateView } from '../shared/types.ts';
 import type { StudioContext } from './studio/context.ts';
 import { inMemoryProfile, readStoredRun, stepOnce, type RunRequest, type Session, type SessionRun } from './studio/session.ts';
 import { simChannels } from './studio/sim-channels.ts';
@@ -44,6 +44,9 @@ import { auditChannels } from './studio/audit-channels.ts';
 import { metricsChannels } from './studio/metrics-channels.ts';
 import { backendChannels } from './studio/backend-channels.ts';
 import { settingsChannels } from './studio/settings-channels.ts';
+import { Branches, type BranchRecord } from './studio/branches.ts';
+import { StepStates, firstStep, headerOf } from './studio/step-states.ts';
+import { agentKind, matchBefore, matchOn } from './studio/breakpoints.ts';
 
 export const DEFAULT_SCENARIO = 'review-queue';
 /** How long one run chunk may hold the event loop. */
@@ -70,10 +73,23 @@ export class StudioService {
   private statusSeq = Date.now() * 1000;
   private readonly listeners = new Set<(msg: PushMessage) => void>();
   private closed = false;
+  /** Every branch of the run's history (studio/branches.ts) and the one the session is. */
+  private readonly branches: Branches;
+  private activeBranch: BranchRecord | null = null;
+  /** The session's run at any step (studio/step-states.ts), made on first use. */
+  private steps: StepStates | null = null;
+  private breakpoints: readonly Breakpoint[] = [];
+  /** Why the last run stopped before it was asked to, shown until the next run or step. */
+  private stopReason: string | null = null;
+  /** The step a "before an agent kind" breakpoint stopped before (the next run takes that step). */
+  private pausedBefore: number | null = null;
+  /** A run that stopped waiting only on human decisions: it goes on once they are made. */
+  private resumeAfterHumans: RunRequest | null = null;
 
   private constructor(config: ChimeraConfig, onPush?: (msg: PushMessage) => void) {
     this.config = config;
     this.settings = new SettingsFile(resolve(config.data_dir));
+    this.branches = new Branches(resolve(config.data_dir));
     if (onPush) this.listeners.add(onPush);
     // what the namespaces' handlers may use of the service (see src/app/studio/context.ts)
     const ctx: StudioContext = {
@@ -86,6 +102,10 @@ export class StudioService {
       scrub: (step) => this.scrub(step),
       startRun: (req) => this.startRun(req),
       stopRun: () => this.stopRun(),
+      branches: () => this.branchList(),
+      switchBranch: (id) => this.switchBranch(id),
+      stateAt: (step, campaign_id) => this.stateAt(step, campaign_id),
+      setBreakpoints: (bps) => this.setBreakpoints(bps),
     };
     this.handlers = {
       ...simChannels(ctx),
@@ -144,6 +164,12 @@ export class StudioService {
       throw this.isStorageFailure(e) ? await this.recover(e) : e;
     }
     if (CHANNELS[channel].mutates) this.push({ type: 'changed', what: channel.startsWith('settings/') ? 'settings' : 'data' });
+    // a run that waited only on people goes on once a decision (or anything else) gave it work
+    const waiting = this.resumeAfterHumans;
+    if (waiting && CHANNELS[channel].mutates && !this.running && this.session && !this.session.sim.engine.finished) {
+      this.resumeAfterHumans = null;
+      this.startRun(waiting);
+    }
     return result;
   }
 
@@ -178,7 +204,7 @@ export class StudioService {
     const s = this.session;
     const cls = s?.sim.ports.backend.classify(e) ?? null;
     const why = `${cls === 'disk_full' ? 'disk full: ' : cls === 'auth' ? 'permission denied: ' : ''}${(e as Error).message}`;
-    if (!s || !s.sim.ports.backend.capabilities.durable || s.replayed_from !== null) {
+    if (!s || !s.sim.ports.backend.capabilities.durable) {
       return e instanceof ChimeraError ? e : new ChimeraError('BACKEND_UNAVAILABLE', why);
     }
     return this.exclusive(async () => {
@@ -219,11 +245,7 @@ export class StudioService {
     await this.stopRunLocked();
     const old = this.session;
     this.session = null;
-    if (old) {
-      // a session whose storage failed may fail to flush and close too: the new one opens anyway
-      await old.sim.engine.flush().catch(() => undefined);
-      await old.sim.close().catch(() => undefined);
-    }
+    if (old) await this.shelve(old);
     try {
       await this.openSession(profile, run);
     } catch (e) {
@@ -275,64 +297,167 @@ export class StudioService {
       engine: overrides,
       config,
     });
+    this.session = this.newSession(sim, profile, null, null);
+    const info = { scenario: sim.loaded.scenario.name, seed: sim.engineConfig.seed, step: sim.engine.stepNo };
+    this.activeBranch = profile.path !== null ? this.branches.forFile(profile, info, !!run?.fresh) : this.branches.newMemory(profile, info, null, null);
+  }
+
+  private newSession(sim: Simulation, profile: BackendProfile, replayed_from: number | null, depths: MetricsFold['depths'] | null): Session {
     const metrics = new MetricsFold();
+    if (depths) metrics.depths = depths;
     metrics.update(sim.engine.log.all());
-    this.session = {
+    return {
       sim,
       profile,
       metrics,
-      replayed_from: null,
+      replayed_from,
       audit: [],
       verification: { ok: true, checked: 0, broken_at: null, reason: null, head_hash: GENESIS_HASH },
       auditHeads: null,
-      lastSampledTick: -1,
+      lastSampledTick: depths ? sim.engine.tickNo : -1,
     };
   }
 
-  /** Rebuilds the run up to `step` on a fresh in-memory backend and continues from there. */
+  /**
+   * Closes a session that another replaces, keeping its branch: a file branch is in its file; an
+   * in-memory one keeps its run (settings and event log) to be rebuilt when switched back to. An
+   * in-memory run that never went past its start-up has nothing to keep and leaves the list.
+   */
+  private async shelve(old: Session): Promise<void> {
+    this.stopReason = null;
+    this.pausedBefore = null;
+    this.resumeAfterHumans = null;
+    const steps = this.steps;
+    this.steps = null;
+    await steps?.close();
+    // a session whose storage failed may fail to flush and close too: the new one opens anyway
+    await old.sim.engine.flush().catch(() => undefined);
+    const rec = this.activeBranch;
+    this.activeBranch = null;
+    if (rec) {
+      rec.step = old.sim.engine.stepNo;
+      if (old.profile.path === null) {
+        const events = old.sim.engine.log.all();
+        if (rec.parent === null && old.sim.engine.stepNo <= firstStep(events) && !this.branches.hasChildren(rec.id)) this.branches.remove(rec.id);
+        else rec.stored = { header: headerOf(old.sim), events, depths: old.metrics.depths };
+      }
+      this.branches.update(rec);
+    }
+    await old.sim.close().catch(() => undefined);
+  }
+
+  /**
+   * Replays the run up to `step` as a new branch and continues from there; the branch it came
+   * from is kept (sim/branches). The new branch stays on the backend of the old one: in memory,
+   * or a new file profile beside the original (`<name>-at-<step>`) for a backend that keeps one.
+   */
   private async scrub(step: number): Promise<SimStatus> {
     await this.stopRunLocked();
     const s = this.current();
     const last = s.sim.engine.stepNo;
     if (step > last) throw new ValidationError(`step: the run has ${last} steps; cannot scrub to ${step}`);
+    const first = firstStep(s.sim.engine.log.all());
+    if (step < first) throw new ValidationError(`step: steps 1–${first} are the run's start-up (personas and campaigns loaded); the earliest step to replay to is ${first}`);
     await s.sim.engine.flush();
-    const header: RunFileHeader = {
-      format: 'chimera-run',
-      version: 1,
-      seed: s.sim.engineConfig.seed,
-      backend: s.sim.backend,
-      scenario: s.sim.loaded.scenario,
-      personas: s.sim.loaded.personas,
-      config: s.sim.engineConfig,
-    };
-    const r = await replay({ header, events: [...s.sim.engine.log.all()], summary: null }, { to: step });
-    if (r.divergedAt !== null) {
+    const file = { header: headerOf(s.sim), events: [...s.sim.engine.log.all()] };
+    const parent = this.activeBranch;
+    let profile: BackendProfile = inMemoryProfile();
+    if (s.profile.path !== null && s.profile.name !== null) profile = this.branchProfile(s.profile, step);
+    if (profile.path !== null) mkdirSync(resolve(profile.path, '..'), { recursive: true });
+    const r = await Replayer.open(file, { config: this.configFor(profile), backend: profile.kind, ...(profile.path ? { db: profile.path } : {}) });
+    try {
+      await r.advanceTo(step);
+      if (r.detail) throw new ChimeraError('INTERNAL', `the replay diverged from the recording: ${r.detail}`);
+      if (r.step !== step) throw new ChimeraError('INTERNAL', `the replay stopped at step ${r.step}, not ${step}`);
+      await r.sim.engine.flush();
+    } catch (e) {
       await r.sim.close();
-      throw new ChimeraError('INTERNAL', `the replay diverged from the recording: ${r.detail}`);
+      if (profile.path !== null) rmSync(resolve(profile.path, '..'), { recursive: true, force: true });
+      throw e;
     }
     const depths = s.metrics.depths.filter((d) => d.tick <= r.sim.engine.tickNo);
     this.session = null;
-    await s.sim.close();
-    const metrics = new MetricsFold();
-    metrics.depths = depths;
-    metrics.update(r.sim.engine.log.all());
-    this.session = {
-      sim: r.sim,
-      profile: inMemoryProfile(),
-      metrics,
-      replayed_from: r.sim.engine.stepNo,
-      audit: [],
-      verification: { ok: true, checked: 0, broken_at: null, reason: null, head_hash: GENESIS_HASH },
-      auditHeads: null,
-      lastSampledTick: r.sim.engine.tickNo,
-    };
+    await this.shelve(s);
+    this.session = this.newSession(r.sim, profile, r.sim.engine.stepNo, depths);
+    const info = { scenario: r.sim.loaded.scenario.name, seed: r.sim.engineConfig.seed, step: r.sim.engine.stepNo };
+    if (profile.path !== null && parent) {
+      this.activeBranch = this.branches.newFile(profile, info, parent, step);
+      this.settings.update({ backend: profile });
+    } else {
+      this.activeBranch = this.branches.newMemory(profile, info, parent, step);
+      if (s.profile.path !== null) this.settings.update({ backend: profile });
+    }
     this.push({ type: 'changed', what: 'session' });
+    return this.status();
+  }
+
+  /** A new file profile for a branch of `of` at `step`: `<name>-at-<step>` (made unique), beside the original. */
+  private branchProfile(of: BackendProfile, step: number): BackendProfile {
+    const dir = join(resolve(this.config.data_dir), 'profiles');
+    const suffix = `-at-${step}`;
+    const base = `${(of.name ?? 'run').slice(0, 64 - suffix.length - 4)}${suffix}`;
+    for (let n = 1; ; n++) {
+      const name = n === 1 ? base : `${base}-${n}`;
+      if (existsSync(join(dir, name))) continue;
+      return { kind: of.kind, name, path: profileConfig(this.config, of.kind, join(dir, name)).file };
+    }
+  }
+
+  private branchList(): BranchView[] {
+    const s = this.current();
+    return this.branches.list(this.activeBranch?.id ?? null, s.sim.engine.stepNo);
+  }
+
+  /** Makes another branch the session: a file branch reopens its file; an in-memory one is rebuilt by replaying its run. */
+  private async switchBranch(id: string): Promise<SimStatus> {
+    const target = this.branches.get(id);
+    if (!target) throw new NotFoundError('branch', id);
+    if (target === this.activeBranch) return this.status();
+    if (target.profile.path !== null) {
+      await this.replaceSession(target.profile, null);
+      this.settings.update({ backend: target.profile });
+      return this.status();
+    }
+    const stored = target.stored;
+    if (!stored) throw new ChimeraError('INTERNAL', `branch ${id} has no run to rebuild`);
+    await this.stopRunLocked();
+    const r = await Replayer.open(stored, { config: this.configFor(target.profile) });
+    await r.advanceTo(Infinity);
+    if (r.detail) {
+      await r.sim.close();
+      throw new ChimeraError('INTERNAL', `rebuilding branch "${target.label}" diverged from its log: ${r.detail}`);
+    }
+    const old = this.session;
+    this.session = null;
+    if (old) await this.shelve(old);
+    this.session = this.newSession(r.sim, target.profile, null, stored.depths);
+    target.stored = null;
+    this.activeBranch = target;
+    this.settings.update({ backend: target.profile });
+    this.push({ type: 'changed', what: 'session' });
+    return this.status();
+  }
+
+  private stepStates(): StepStates {
+    const s = this.current();
+    this.steps ??= new StepStates(s.sim, this.configFor(inMemoryProfile()));
+    return this.steps;
+  }
+
+  private stateAt(step: number, campaign_id?: string): Promise<StepStateView> {
+    return this.stepStates().at(step, campaign_id);
+  }
+
+  private setBreakpoints(bps: readonly Breakpoint[]): SimStatus {
+    this.breakpoints = bps;
     return this.status();
   }
 
   // ---------------------------------------------------------------- stepping and runs
 
   private startRun(req: RunRequest): void {
+    this.stopReason = null;
+    this.resumeAfterHumans = null;
     const gen = ++this.runGeneration;
     this.running = true;
     this.pushStatus(true);
@@ -359,18 +484,45 @@ export class StudioService {
         const t0 = performance.now();
         // at a set speed a chunk is a tenth of a second's worth of steps
         const budget = speed > 0 ? Math.max(1, Math.round(speed / 10)) : Infinity;
+        const bps = this.breakpoints;
+        const before = bps.some((b) => b.kind === 'agent');
         for (let n = 0; n < budget; n++) {
           if (e.finished) return true;
           if (req.until_tick !== undefined && e.tickNo >= req.until_tick) return true;
           if (req.max_steps !== undefined && steps >= req.max_steps) return true;
-          if (req.until_escalated && s.sim.fold.hitl.size > escalatedAtStart) return true;
-          if (!(await stepOnce(s))) return true;
+          if (req.until_escalated && s.sim.fold.hitl.size > escalatedAtStart) {
+            this.stopReason = `stopped at step ${e.stepNo}: the Judge escalated a task to human review`;
+            return true;
+          }
+          // a breakpoint before an agent kind: see the next step on a copy one step ahead (the
+          // run goes past the one it stopped before when asked to go on)
+          if (before && this.pausedBefore !== e.stepNo) {
+            const next = await this.stepStates().lookahead();
+            const why = next ? matchBefore(bps, agentKind(e.agents, next.agent), next.agent, next.step) : null;
+            if (why) {
+              this.pausedBefore = e.stepNo;
+              this.stopReason = `paused at step ${e.stepNo}: ${why}`;
+              return true;
+            }
+          }
+          const r = await stepOnce(s);
+          if (!r) return true;
+          this.pausedBefore = null;
           steps += 1;
+          const on = bps.length ? matchOn(bps, r.events) : null;
+          if (on) {
+            this.stopReason = `paused at step ${r.step}: ${on}`;
+            return true;
+          }
           if (speed === 0 && performance.now() - t0 > CHUNK_MS) break;
         }
         await e.flush();
         return false;
       });
+      // a run that ends waiting only on people goes on by itself once they decide
+      if (stop && gen === this.runGeneration && this.session?.sim.engine.finished && this.waitingOnHumans(this.session) > 0) {
+        this.resumeAfterHumans = { ...req, ...(req.max_steps !== undefined ? { max_steps: Math.max(1, req.max_steps - steps) } : {}) };
+      }
       this.pushStatus(false);
       if (stop || gen !== this.runGeneration) {
         if (this.session) await this.exclusive(() => this.session?.sim.engine.flush() ?? Promise.resolve());
@@ -382,6 +534,7 @@ export class StudioService {
   }
 
   private async stopRun(): Promise<void> {
+    this.resumeAfterHumans = null;
     this.runGeneration += 1;
     // not running from now on, so the loop's last pushed status already says so
     this.running = false;
@@ -390,6 +543,7 @@ export class StudioService {
 
   /** Inside the lock: ask the loop to stop; it sees the new generation at its next chunk. */
   private async stopRunLocked(): Promise<void> {
+    this.resumeAfterHumans = null;
     this.runGeneration += 1;
     this.running = false;
   }
@@ -402,6 +556,13 @@ export class StudioService {
   }
 
   // ---------------------------------------------------------------- read-outs
+
+  /** How many human decisions a finished run waits on (a run that stopped with only escalated items left and no simulated reviewer), or 0. */
+  private waitingOnHumans(s: Session, hitlPending?: number): number {
+    const e = s.sim.engine;
+    if (e.finished !== 'quiescent' || s.sim.engineConfig.human.enabled) return 0;
+    return hitlPending ?? s.sim.summary().hitlPending;
+  }
 
   status(): SimStatus {
     const s = this.current();
@@ -439,6 +600,14 @@ export class StudioService {
       },
       replayed_from: s.replayed_from,
       seq: this.statusSeq,
+      extras: {
+        first_step: firstStep(s.sim.engine.log.all()),
+        branch_id: this.activeBranch?.id ?? '',
+        breakpoints: this.breakpoints,
+        stop_reason: this.stopReason,
+        waiting_on_humans: this.waitingOnHumans(s, sum.hitlPending),
+        resume_after_humans: this.resumeAfterHumans !== null,
+      },
     };
   }
 
@@ -451,6 +620,8 @@ export class StudioService {
       this.closed = true;
       const s = this.session;
       this.session = null;
+      await this.steps?.close();
+      this.steps = null;
       if (s) {
         await s.sim.engine.flush().catch(() => undefined);
         await s.sim.close();

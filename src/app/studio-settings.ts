@@ -16,7 +16,8 @@ const DEFAULT_KIND = z.enum(BACKEND_KINDS).parse(defaultBackend().kind);
 
 const SettingsSchema = z.object({
   theme: z.enum(THEMES).default('system'),
-  speed: z.number().min(0).max(1_000_000).default(0),
+  // a speed a person can follow (Pause reachable on a short run); "Max" is one choice away
+  speed: z.number().min(0).max(1_000_000).default(10),
   backend: z
     .object({ kind: z.enum(BACKEND_KINDS), name: z.string().nullable().default(null), path: z.string().nullable().default(null) })
     .default({ kind: DEFAULT_KIND, name: null, path: null }),

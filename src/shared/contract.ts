@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type {
   AuditPage,
   BackendStatus,
+  BranchView,
   CampaignView,
   DagView,
   EventPage,
@@ -22,11 +23,12 @@ import type {
   ScenarioInfo,
   Settings,
   SimStatus,
+  StepStateView,
   SwarmView,
   TaskPage,
 } from './types.ts';
 import type { WireError } from './errors.ts';
-import { BACKEND_KINDS, MEMORY_CATEGORIES, TASK_STATUSES, THEMES } from './types.ts';
+import { BACKEND_KINDS, BREAK_AGENTS, BREAK_ROUTES, MEMORY_CATEGORIES, TASK_STATUSES, THEMES } from './types.ts';
 import { PersonaIdSchema } from './persona-id.ts';
 
 const rate = z.number().min(0).max(1);
@@ -47,6 +49,14 @@ const profileName = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'profile name: letters, digits, "-" and "_" only');
+
+/** A breakpoint (see Breakpoint in types.ts). */
+export const BreakpointArg = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('agent'), agent: z.enum(BREAK_AGENTS) }),
+  z.strictObject({ kind: z.literal('task_type'), skill: z.string().trim().min(1, 'skill is empty').max(100) }),
+  z.strictObject({ kind: z.literal('route'), route: z.enum(BREAK_ROUTES) }),
+  z.strictObject({ kind: z.literal('conflict') }),
+]);
 
 interface Channel<A extends z.ZodType, R> {
   readonly args: A;
@@ -84,10 +94,21 @@ export const CHANNELS = {
   'sim/pause': ch<SimStatus>()(Empty, true),
   'sim/speed': ch<SimStatus>()(z.strictObject({ steps_per_s: z.number().min(0).max(1_000_000) }), true),
   'sim/events': ch<EventPage>()(
-    z.strictObject({ after_step: z.int().min(0).optional(), limit: z.int().min(1).max(10_000).optional(), type: z.string().max(64).optional() }),
+    z.strictObject({
+      after_step: z.int().min(0).optional(),
+      limit: z.int().min(1).max(10_000).optional(),
+      type: z.string().max(64).optional(),
+      // one task's history (the steps that touched it)
+      task_id: id.optional(),
+    }),
   ),
   'sim/scrub': ch<SimStatus>()(z.strictObject({ step: z.int().min(0) }), true),
   'sim/swarm': ch<SwarmView>()(Empty),
+  // time travel: every branch a replay started, switching between them, the state at any step, breakpoints
+  'sim/branches': ch<{ branches: BranchView[] }>()(Empty),
+  'sim/branch': ch<SimStatus>()(z.strictObject({ id: z.string().min(1).max(300) }), true),
+  'sim/stepstate': ch<StepStateView>()(z.strictObject({ step: z.int().min(0), campaign_id: id.optional() })),
+  'sim/breakpoints': ch<SimStatus>()(z.strictObject({ breakpoints: z.array(BreakpointArg).max(50) }), true),
 
   // ---------------------------------------------------------------- campaigns
   'campaigns/list': ch<{ campaigns: CampaignView[] }>()(Empty),

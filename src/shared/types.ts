@@ -143,6 +143,8 @@ export interface SimStatus {
   readonly replayed_from: number | null;
   /** Increases with every snapshot; the UI keeps the newest (pushes and replies can cross). */
   readonly seq: number;
+  /** Time travel, breakpoints and waiting on people (see RunExtras). */
+  readonly extras: RunExtras;
 }
 
 export interface EngineEventView {
@@ -308,3 +310,91 @@ export type PushMessage =
   | { readonly type: 'status'; readonly status: SimStatus }
   | { readonly type: 'changed'; readonly what: 'session' | 'data' | 'settings' }
   | { readonly type: 'error'; readonly error: { code: string; message: string } };
+
+// ---------------------------------------------------------------- time travel (branches, state at a step, breakpoints)
+
+/** One branch of the run's history: the run as first opened, or a replay of another branch from a step. */
+export interface BranchView {
+  readonly id: string;
+  readonly label: string;
+  /** The branch it was replayed from, or null for a run started anew. */
+  readonly parent: string | null;
+  /** The step of the parent it starts from, or null. */
+  readonly forked_at: number | null;
+  readonly backend: BackendKind;
+  /** The file profile that holds it (SQLite), or null (in memory: kept while the app runs). */
+  readonly profile_name: string | null;
+  readonly scenario: string;
+  readonly seed: number;
+  /** The last step it holds. */
+  readonly step: number;
+  readonly active: boolean;
+}
+
+/** Agent kinds a breakpoint can stop before. */
+export const BREAK_AGENTS = ['planner', 'worker', 'judge', 'human', 'housekeeper'] as const;
+export type BreakAgent = (typeof BREAK_AGENTS)[number];
+/** Routes a breakpoint can stop on: the Judge (or a person) escalates, rejects, or the Planner re-plans. */
+export const BREAK_ROUTES = ['escalate', 'reject', 'replan'] as const;
+export type BreakRoute = (typeof BREAK_ROUTES)[number];
+
+/**
+ * Where a run pauses: before the next action of an agent kind; on a worker claiming a task of a
+ * skill (task type); on a route; on an optimistic-concurrency conflict.
+ */
+export type Breakpoint =
+  | { readonly kind: 'agent'; readonly agent: BreakAgent }
+  | { readonly kind: 'task_type'; readonly skill: string }
+  | { readonly kind: 'route'; readonly route: BreakRoute }
+  | { readonly kind: 'conflict' };
+
+/** A task as it was at a step: what went in, what came out, and the Judge's verdict on it. */
+export interface StepTaskView {
+  readonly id: string;
+  readonly campaign_id: string;
+  readonly skill_name: string;
+  readonly status: TaskStatus;
+  readonly attempts: number;
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly judge: { readonly score: number | null; readonly route: string | null; readonly reasons: readonly string[] } | null;
+}
+
+/** The run as it was at one step: the state after it, and what the step itself did. */
+export interface StepStateView {
+  readonly step: number;
+  readonly tick: number;
+  /** The earliest step a run can be rebuilt at (the steps the run starts with), and the last it has. */
+  readonly first_step: number;
+  readonly last_step: number;
+  /** The agent that acted at this step (e.g. worker-1, judge-0, ui), or null at the start. */
+  readonly agent: string | null;
+  readonly events: readonly EngineEventView[];
+  /** The tasks this step touched, as they were after it. */
+  readonly tasks: readonly StepTaskView[];
+  readonly campaigns: readonly CampaignView[];
+  readonly queues: readonly QueueView[];
+  /** What waited for human review then. */
+  readonly review: readonly { readonly task_id: string; readonly campaign_id: string; readonly skill_name: string; readonly score: number | null }[];
+  /** The task graph of `campaign_id` (asked, or the step's, or the first) then, or null without campaigns. */
+  readonly dag: DagView | null;
+  /** How it was rebuilt: 'live' (the session's own step), or replayed from the copy parked at `from_step`. */
+  readonly source: 'live' | 'replay';
+  readonly from_step: number | null;
+  readonly elapsed_ms: number;
+}
+
+/** What a run status says beyond SimStatus's first fields (time travel, breakpoints, waiting on people). */
+export interface RunExtras {
+  /** The earliest step the timeline can rebuild (the run's own start-up steps come first). */
+  readonly first_step: number;
+  /** The active branch's id (see sim/branches). */
+  readonly branch_id: string;
+  readonly breakpoints: readonly Breakpoint[];
+  /** Why the last run stopped before it was asked to (a breakpoint, an escalation), or null. */
+  readonly stop_reason: string | null;
+  /** The run waits only on human decisions: their number (0 otherwise). It goes on by itself once they decide, if it was running. */
+  readonly waiting_on_humans: number;
+  /** A run asked to go on once people decide. */
+  readonly resume_after_humans: boolean;
+}

@@ -238,7 +238,9 @@ describe.skipIf(SKIP_E2E)(`UI end to end in headless Chromium${SKIP_E2E ? ' (ski
     await serviceStatus((s) => s.speed === 0);
     await page.getByRole('button', { name: /^Run R/ }).click();
     await page.getByTestId('runstate').filter({ hasText: 'finished' }).waitFor(WAIT);
-    await page.getByRole('button', { name: /^Step/ }).and(page.locator(':not([disabled])')).waitFor(WAIT);
+    // a finished run: Step is off, and the view says why
+    await page.getByRole('button', { name: /^Step/ }).and(page.locator('[disabled]')).waitFor(WAIT);
+    await page.getByTestId('run-reason').filter({ hasText: 'The run is finished: every campaign completed' }).waitFor(WAIT);
     expect(studio.service.status()).toMatchObject({ scenario: 'storm', seed: 7, finished: 'completed' });
     await shot('simulation-storm');
 
@@ -354,6 +356,8 @@ describe.skipIf(SKIP_E2E)(`UI end to end in headless Chromium${SKIP_E2E ? ' (ski
     await view('Backend');
     await page.getByLabel('Profile name').fill('e2e');
     await page.getByRole('button', { name: 'Switch to SQLite profile' }).click();
+    // the in-memory run is in no file: the switch asks first
+    await page.getByRole('button', { name: 'Switch anyway' }).click();
     await page.getByTestId('active-backend').filter({ hasText: 'SQLite “e2e”' }).waitFor(WAIT);
     await view('Campaigns');
     await page.getByLabel('Title').fill('Kept across restarts');

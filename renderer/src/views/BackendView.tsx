@@ -4,14 +4,22 @@ import type { BackendChoiceView, BackendKind } from '../../../src/shared/types.t
 import { useChannel, useStudio } from '../lib/studio.tsx';
 
 export function BackendView() {
-  const { api, act, toast } = useStudio();
+  const { api, act, toast, status } = useStudio();
   const b = useChannel('backend/status', {});
   const [name, setName] = useState('studio');
+  // switching away from an in-memory run that went past its start-up asks first: it is in no file
+  const [asking, setAsking] = useState<{ kind: BackendKind; profile?: string } | null>(null);
+  const unsaved = !!status && status.backend === 'memory' && status.step > (status.extras?.first_step ?? 0);
   const d = b.data;
   // the backends come from the core's registry: none is named here
   const choices: readonly BackendChoiceView[] = d?.backends ?? [];
   const label = (kind: BackendKind) => choices.find((c) => c.kind === kind)?.label ?? kind;
-  const switchTo = async (kind: BackendKind, profile?: string) => {
+  const switchTo = async (kind: BackendKind, profile?: string, confirmed = false) => {
+    if (unsaved && !confirmed) {
+      setAsking({ kind, ...(profile ? { profile } : {}) });
+      return;
+    }
+    setAsking(null);
     const r = await act(() => api['backend/switch']({ kind, ...(profile ? { name: profile } : {}) }));
     if (r) toast('info', `Switched to ${r.description}`);
   };
@@ -40,6 +48,20 @@ export function BackendView() {
               {n}
             </p>
           ))}
+        </div>
+      )}
+      {asking && (
+        <div className="panel notice confirm" role="alertdialog" aria-labelledby="unsaved-h" aria-describedby="unsaved-d">
+          <b id="unsaved-h">The in-memory run is not saved</b>
+          <span id="unsaved-d">
+            Its {status?.step ?? 0} steps are in no file: after the switch it stays under Simulation → Branches until the app closes, then it is gone.
+          </span>
+          <button type="button" className="primary" onClick={() => void switchTo(asking.kind, asking.profile, true)}>
+            Switch anyway
+          </button>
+          <button type="button" onClick={() => setAsking(null)}>
+            Cancel
+          </button>
         </div>
       )}
       <div className="cols">

@@ -1,10 +1,11 @@
-/** Campaigns: the list (status, state_version, task counts), create, pause/resume, and each campaign's tasks. */
+/** Campaigns: the list (status, state_version, task counts), create, pause/resume, and each campaign's tasks (each task's history, and the run at any of its steps). */
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { useChannel, useStudio } from '../lib/studio.tsx';
 import type { CampaignView, TaskRow } from '../../../src/shared/types.ts';
 import { TASK_STATUSES } from '../../../src/shared/types.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
 import { PersonaSelect } from '../components/PersonaSelect.tsx';
+import { StepStatePanel, TaskHistory } from './TimeTravel.tsx';
 
 export function CampaignsView({ selected, onSelect }: { selected: string | null; onSelect: (id: string) => void }) {
   const { api, act, toast } = useStudio();
@@ -126,6 +127,9 @@ export function TaskList({ campaign }: { campaign: CampaignView }) {
   const pending = useRef(new Set<number>());
   const [, setTick] = useState(0);
   const range = useRef<[number, number]>([0, 0]);
+  // a task's history (the steps that touched it), and the state at one of them
+  const [history, setHistory] = useState<string | null>(null);
+  const [step, setStep] = useState<number | null>(null);
 
   const load = useCallback(
     async (page: number) => {
@@ -189,7 +193,11 @@ export function TaskList({ campaign }: { campaign: CampaignView }) {
         <span role="cell" className={`badge st-${t.status}`}>{t.status}</span>
         <span role="cell" className="num">{t.confidence_score ?? '—'}</span>
         <span role="cell" className="num">{t.attempts}</span>
-        <span role="cell" className="mono muted">{t.id.slice(0, 8)}</span>
+        <span role="cell" className="mono muted">
+          <button type="button" className="linklike" onClick={() => setHistory(t.id)} aria-label={`Show the history of task ${t.id.slice(0, 8)}`}>
+            {t.id.slice(0, 8)}
+          </button>
+        </span>
       </>
     );
   };
@@ -217,6 +225,18 @@ export function TaskList({ campaign }: { campaign: CampaignView }) {
           </div>
         }
       />
+      {history && (
+        <div className="task-history">
+          <h3>
+            History of task <span className="mono">{history.slice(0, 8)}</span> <span className="muted small">(pick a step to see the run as it was then)</span>{' '}
+            <button type="button" onClick={() => setHistory(null)} aria-label="Close the task history">
+              ×
+            </button>
+          </h3>
+          <TaskHistory task_id={history} current={step ?? -1} onPick={setStep} />
+        </div>
+      )}
+      {step !== null && <StepStatePanel key={step} step={step} onPick={setStep} onClose={() => setStep(null)} />}
     </div>
   );
 }

@@ -40,7 +40,12 @@ async function backendStatus(ctx: Pick<StudioContext, 'config' | 'settings' | 'c
   const caps = s.sim.ports.backend.capabilities;
   return {
     active: s.profile,
-    description: s.replayed_from !== null ? `In-memory replay (rebuilt to step ${s.replayed_from})` : s.sim.ports.description,
+    description:
+      s.replayed_from === null
+        ? s.sim.ports.description
+        : s.profile.path === null
+          ? `In-memory replay (rebuilt to step ${s.replayed_from})`
+          : `${s.sim.ports.description} (a branch rebuilt at step ${s.replayed_from})`,
     capabilities: {
       transactions: caps.transactions,
       durable: caps.durable,

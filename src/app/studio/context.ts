@@ -8,7 +8,7 @@
  */
 import type { ChimeraConfig } from '../../config/config.ts';
 import type { ChannelName, ChimeraHandlers } from '../../shared/contract.ts';
-import type { BackendProfile, SimStatus } from '../../shared/types.ts';
+import type { BackendProfile, BranchView, Breakpoint, SimStatus, StepStateView } from '../../shared/types.ts';
 import type { SettingsFile } from '../studio-settings.ts';
 import type { RunRequest, Session, SessionRun } from './session.ts';
 
@@ -32,4 +32,12 @@ export interface StudioContext {
   startRun(req: RunRequest): void;
   /** Stops the background run and waits for its last chunk. */
   stopRun(): Promise<void>;
+  /** Every branch of the run's history (studio/branches.ts). */
+  branches(): BranchView[];
+  /** Inside the lock: makes another branch the session. */
+  switchBranch(id: string): Promise<SimStatus>;
+  /** The run as it was at a step (studio/step-states.ts). */
+  stateAt(step: number, campaign_id?: string): Promise<StepStateView>;
+  /** Sets where runs pause by themselves. */
+  setBreakpoints(bps: readonly Breakpoint[]): SimStatus;
 }

@@ -7,7 +7,10 @@ import { loadStudioScenario } from '../studio-scenarios.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
 import { stepOnce } from './session.ts';
 
-type SimContext = Pick<StudioContext, 'config' | 'settings' | 'current' | 'exclusive' | 'status' | 'replaceSession' | 'scrub' | 'startRun' | 'stopRun'>;
+type SimContext = Pick<
+  StudioContext,
+  'config' | 'settings' | 'current' | 'exclusive' | 'status' | 'replaceSession' | 'scrub' | 'startRun' | 'stopRun' | 'branches' | 'switchBranch' | 'stateAt' | 'setBreakpoints'
+>;
 
 export function simChannels(ctx: SimContext): NamespaceHandlers<'sim'> {
   return {
@@ -85,11 +88,15 @@ export function simChannels(ctx: SimContext): NamespaceHandlers<'sim'> {
       const events: EngineEvent[] = [];
       for (let i = lo; i < all.length && events.length < limit; i++) {
         const e = all[i] as EngineEvent;
-        if (!a.type || e.type === a.type) events.push(e);
+        if ((!a.type || e.type === a.type) && (!a.task_id || e.task_id === a.task_id)) events.push(e);
       }
       return { total: all.length, events };
     },
     'sim/scrub': async (a) => ctx.exclusive(async () => ctx.scrub(a.step)),
+    'sim/branches': async () => ({ branches: ctx.branches() }),
+    'sim/branch': async (a) => ctx.exclusive(async () => ctx.switchBranch(a.id)),
+    'sim/stepstate': async (a) => ctx.stateAt(a.step, a.campaign_id),
+    'sim/breakpoints': async (a) => ctx.setBreakpoints(a.breakpoints),
     'sim/swarm': async () => {
       const s = ctx.current();
       const queues = [];
