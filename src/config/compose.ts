@@ -183,10 +183,10 @@ export async function composeScratchPorts(clock: Clock, embedder: Embedder): Pro
  * engine, no lock, nothing written. A backend that cannot be inspected in this build is a
  * ConfigError naming it.
  */
-export function composeReaders(config: ChimeraConfig): Readers {
+export async function composeReaders(config: ChimeraConfig): Promise<Readers> {
   const backend = backendForMode(config.mode);
   if (!backend?.readers) throw new ConfigError(`the ${config.mode} profile cannot be inspected in this build`);
-  return backend.readers(config);
+  return await backend.readers(config);
 }
 
 /** The ports of a profile as the engine gets them: the state store behind its guard (persona memory comes guarded). */

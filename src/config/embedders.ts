@@ -78,6 +78,8 @@ export async function createEmbedder(config: ChimeraConfig, _ctx: BackendContext
  * removed on close, so one run's memories never leak into the next (runs stay reproducible).
  */
 export async function createPersonaMemory(config: ChimeraConfig, ctx: BackendContext): Promise<PersonaMemoryStore> {
+  const own = backendForMode(config.mode).createMemory;
+  if (own) return own(config, ctx, openPersonaMemoryAt);
   // a profile that keeps nothing keeps no persona memory either
   if (!backendForMode(config.mode).capabilities.durable) {
     if (config.memory.adapter === 'exact') return new ExactPersonaMemory();

@@ -3,6 +3,9 @@
  * key prefix on the tests' Redis (test/support/servers.ts), as the CLI's environment and as a
  * config; `drop` removes both.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig, type ChimeraConfig } from '../../src/config/config.ts';
 import { testDatabase, testRedisPrefix, testRedisUrl } from '../support/servers.ts';
@@ -21,8 +24,11 @@ export async function productionStore(label: string, opts: { redisUrl?: string; 
   const db = await testDatabase(label);
   const prefix = testRedisPrefix(label);
   const redisUrl = opts.redisUrl ?? testRedisUrl();
+  // the local persona-memory index (no Weaviate here) and anything else kept on disk
+  const dataDir = mkdtempSync(join(tmpdir(), `chimera-${label}-`));
   const env: Record<string, string> = {
     DATABASE_MODE: 'production',
+    CHIMERA_DATA_DIR: dataDir,
     CHIMERA_POSTGRES_URL: db.url,
     CHIMERA_REDIS_URL: redisUrl,
     CHIMERA_REDIS_PREFIX: prefix,
@@ -37,6 +43,7 @@ export async function productionStore(label: string, opts: { redisUrl?: string; 
     async drop() {
       await deleteKeys(redisUrl, prefix).catch(() => {});
       await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

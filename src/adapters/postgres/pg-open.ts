@@ -23,6 +23,11 @@ export interface PostgresPorts {
   readers(): Readers;
   /** Closes every port opened here and gives back the pool. */
   close(): Promise<void>;
+  /**
+   * Gives back only the factory's own hold on the pool: the ports opened here keep it until each
+   * is closed (the composition root hands them out and closes them one by one).
+   */
+  release(): Promise<void>;
 }
 
 /** Migrates `opts.schema` (default 'chimera') at `opts.url` and opens the Postgres ports on it. */
@@ -53,6 +58,12 @@ export async function openPostgres(opts: PgConnectOptions): Promise<PostgresPort
       if (closed) return;
       closed = true;
       for (const p of opened.splice(0).reverse()) await p.close();
+      await pool.release();
+    },
+    async release() {
+      if (closed) return;
+      closed = true;
+      opened.splice(0);
       await pool.release();
     },
   };

@@ -1,10 +1,21 @@
 /**
- * `production` (DATABASE_MODE=production): Postgres for state, Redis for queues and the persona
- * cache, Weaviate for persona memory. Declared so its settings are validated (and a config that
- * names it says what is missing), but not built yet: it has no `create`, and the registry
- * refuses to open it with a message naming what is available.
+ * `production` (DATABASE_MODE=production): the seed's stack. Postgres holds the state store and
+ * the run log (`campaigns`, `tasks` and our tables, in `production.schema`); Redis the task and
+ * review queues (`task_queue:{id}`, `review_queue:{id}`) and the persona cache
+ * (`persona_cache:{id}`), or Postgres the queues too with `production.queues: postgres`;
+ * Weaviate persona memory (class `PersonaMemory`) when `CHIMERA_WEAVIATE_URL` is given, else a
+ * local HNSW index kept per deployment under the data folder. Any number of processes on any
+ * number of machines may share one deployment (multiWriter).
  */
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { ChimeraConfig } from '../config.ts';
+import { openPostgres, openPgReaders, redactPgUrl } from '../../adapters/postgres/index.ts';
+import { openRedis } from '../../adapters/redis/redis-open.ts';
+import { openWeaviateMemory } from '../../adapters/weaviate/weaviate-persona-memory.ts';
+import type { WorkerTaskInput, WorkerTaskOutput } from '../../domain/schemas.ts';
+import type { Readers } from '../../ports/readers.ts';
 import { classifierFor } from './classify.ts';
 import type { BackendEntry, ErrorClass } from './types.ts';
 
@@ -51,6 +62,9 @@ function productionCode(code: string): ErrorClass | undefined {
   if (code === 'LOADING' || code === 'BUSY' || code === 'TRYAGAIN' || code === 'CLUSTERDOWN' || code === 'MASTERDOWN') return 'transient';
   if (code === 'NOAUTH' || code === 'WRONGPASS' || code === 'NOPERM') return 'auth';
   if (code === 'OOM') return 'disk_full';
+  // our adapters' own codes (details.code)
+  if (['REDIS_OFFLINE', 'REDIS_CONNECTION_LOST', 'REDIS_CONNECT_TIMEOUT', 'REDIS_TIMEOUT', 'WEAVIATE_TRANSIENT', 'WEAVIATE_TIMEOUT'].includes(code)) return 'transient';
+  if (code === 'WEAVIATE_AUTH') return 'auth';
   return undefined;
 }
 
@@ -72,11 +86,28 @@ function classifyProduction(e: unknown): ErrorClass | null {
   return c;
 }
 
+/** The pool settings of a profile. */
+function pgOptions(config: ChimeraConfig) {
+  const p = config.production;
+  return { url: p.postgres_url as string, schema: p.schema, statementTimeoutMs: p.statement_timeout_ms, applicationName: 'chimera-studio' };
+}
+
+/** A URL without its password, for messages. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
 export const productionBackend: BackendEntry = {
   kind: 'production',
   mode: 'production',
   label: 'Production',
-  help: 'Postgres, Redis and Weaviate (not built yet)',
+  help: 'Postgres, Redis and Weaviate: shared by many processes (CHIMERA_POSTGRES_URL, CHIMERA_REDIS_URL, CHIMERA_WEAVIATE_URL)',
   section: { key: 'production', schema: ProductionProfileSchema, env: PRODUCTION_SETTINGS },
   ports: ['state', 'queues', 'cache'],
   capabilities: {
@@ -89,9 +120,80 @@ export const productionBackend: BackendEntry = {
     streamingExport: true,
   },
   classify: classifyProduction,
-  describe: (config) => `Production (Postgres ${config.production.postgres_url ?? '?'}, Redis ${config.production.redis_url ?? '?'})`,
+  describe: (config) => {
+    const p = config.production;
+    const pgAt = p.postgres_url ? redactPgUrl(p.postgres_url) : '?';
+    const redisAt = p.redis_url ? redactUrl(p.redis_url) : '?';
+    return `Production (Postgres ${pgAt}, schema ${p.schema}; ${p.queues === 'postgres' ? 'queues in Postgres' : `Redis ${redisAt}`}; memory ${p.weaviate_url ? `Weaviate ${redactUrl(p.weaviate_url)}` : 'local HNSW'}${p.read_only ? '; read-only' : ''})`;
+  },
+  checkpoint: () => 'tick',
+  create: async ({ config, clock }) => {
+    const p = config.production;
+    const pg = await openPostgres(pgOptions(config));
+    let ok = false;
+    try {
+      if (p.queues === 'postgres' && !p.redis_url) {
+        // a deployment without Redis: everything in Postgres
+        const all = { state: pg.state, runLog: pg.runLog, taskQueue: pg.queue<WorkerTaskInput>('task', clock), reviewQueue: pg.queue<WorkerTaskOutput>('review', clock), personaCache: pg.personaCache };
+        ok = true;
+        return all;
+      }
+      const redis = await openRedis({ url: p.redis_url as string, prefix: p.redis_prefix, client_name: 'chimera-studio' });
+      try {
+        const queues = p.queues === 'postgres' ? { taskQueue: pg.queue<WorkerTaskInput>('task', clock), reviewQueue: pg.queue<WorkerTaskOutput>('review', clock) } : { taskQueue: redis.queue<WorkerTaskInput>('task', clock), reviewQueue: redis.queue<WorkerTaskOutput>('review', clock) };
+        const all = { state: pg.state, runLog: pg.runLog, ...queues, personaCache: redis.personaCache() };
+        // the cache is Redis's: Postgres's own (opened by the factory) lets its hold on the pool go
+        await pg.personaCache.close();
+        ok = true;
+        return all;
+      } finally {
+        // the ports hold the connection; the factory's own hold goes
+        await redis.close();
+      }
+    } finally {
+      // the ports keep the pool; on failure everything opened goes
+      if (ok) await pg.release();
+      else await pg.close();
+    }
+  },
+  readers: async (config) => {
+    const p = config.production;
+    const parts: Readers[] = [await openPgReaders(pgOptions(config))];
+    try {
+      if (p.redis_url && p.queues === 'redis') {
+        const redis = await openRedis({ url: p.redis_url, prefix: p.redis_prefix, client_name: 'chimera-inspector' });
+        parts.push(redis.readers());
+        await redis.close();
+      }
+    } catch (e) {
+      for (const r of parts) await r.close();
+      throw e;
+    }
+    const [pgr, redisr] = parts as [Readers, Readers | undefined];
+    return {
+      kind: 'production',
+      ...(pgr.state ? { state: pgr.state } : {}),
+      ...(pgr.audit ? { audit: pgr.audit } : {}),
+      ...((redisr ?? pgr).queues ? { queues: (redisr ?? pgr).queues } : {}),
+      ...((redisr ?? pgr).personaCache ? { personaCache: (redisr ?? pgr).personaCache } : {}),
+      close: async () => {
+        for (const r of parts) await r.close();
+      },
+    };
+  },
+  createMemory: async (config, ctx, local) => {
+    const p = config.production;
+    if (p.weaviate_url) {
+      const apiKey = process.env.CHIMERA_WEAVIATE_API_KEY;
+      return openWeaviateMemory({ url: p.weaviate_url, ...(apiKey ? { apiKey } : {}) });
+    }
+    // no Weaviate: a local index, one folder per deployment (its Postgres and schema)
+    const at = createHash('sha256').update(`${redactPgUrl(p.postgres_url ?? '')}/${p.schema}`).digest('hex').slice(0, 12);
+    const adapter = config.memory.adapter === 'memory' ? 'hnsw' : config.memory.adapter;
+    return local({ ...config, memory: { ...config.memory, adapter } }, join(resolve(config.data_dir), 'production-memory', at), ctx);
+  },
   check(config, source) {
-    const missing = PRODUCTION_SETTINGS.filter((s) => s.required && !config.production[s.field]);
+    const missing = PRODUCTION_SETTINGS.filter((s) => s.required && !config.production[s.field] && !(s.field === 'redis_url' && config.production.queues === 'postgres'));
     if (!missing.length) return null;
     return (
       `${source === 'config' ? '' : `${source}: `}the production profile needs its connection settings: set ${missing.map((s) => s.env).join(' and ')} ` +

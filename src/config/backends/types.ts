@@ -10,6 +10,7 @@ import type { ChimeraConfig } from '../config.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Ports } from '../../ports/index.ts';
 import type { Readers } from '../../ports/readers.ts';
+import type { PersonaMemoryStore } from '../../ports/persona-memory.ts';
 
 export interface BackendContext {
   readonly config: ChimeraConfig;
@@ -105,7 +106,13 @@ export interface BackendEntry {
    * Readers over the store a config points at, for inspection: they build no engine, take no
    * lock and write nothing. Absent: this backend cannot be inspected in this build.
    */
-  readers?(config: ChimeraConfig): Readers;
+  readers?(config: ChimeraConfig): Readers | Promise<Readers>;
+  /**
+   * The backend's own persona memory (production: Weaviate when a URL is given, else a local
+   * index kept per deployment); absent: `memory.adapter` beside the backend's files. `local`
+   * opens the configured local memory in a folder.
+   */
+  createMemory?(config: ChimeraConfig, ctx: BackendContext, local: (config: ChimeraConfig, dir: string, ctx: BackendContext) => Promise<PersonaMemoryStore>): Promise<PersonaMemoryStore>;
 }
 
 /** An entry that is built. */
