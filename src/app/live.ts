@@ -61,6 +61,8 @@ export interface LiveProgress {
   readonly claimed: number;
   readonly decided: number;
   readonly conflicts: number;
+  /** Lapsed leases this process's housekeeper put back (work a dead process held). */
+  readonly redelivered: number;
   /** Engines built again after lost connections. */
   readonly rebuilds: number;
 }
@@ -125,7 +127,7 @@ export async function runLive(opts: LiveOptions): Promise<LiveSummary> {
   const started = performance.now();
   const consumer = `${hostname()}:${process.pid}`;
   let own: readonly string[] = [];
-  const counts = { steps: 0, rounds: 0, idle_rounds: 0, claimed: 0, decided: 0, conflicts: 0, rebuilds: 0 };
+  const counts = { steps: 0, rounds: 0, idle_rounds: 0, claimed: 0, decided: 0, conflicts: 0, redelivered: 0, rebuilds: 0 };
   let completed = 0;
   let ended: LiveSummary['ended'] = 'stopped';
   // the engine never moves a live clock (EngineInit.live); set() exists for simulation mode only
@@ -146,6 +148,7 @@ export async function runLive(opts: LiveOptions): Promise<LiveSummary> {
       if (e.type === 'task.claimed') counts.claimed += 1;
       else if (e.type === 'judge.decided' || e.type === 'human.decided') counts.decided += 1;
       else if (e.type === 'occ.conflict') counts.conflicts += 1;
+      else if (e.type === 'lease.expired') counts.redelivered += 1;
     };
     const idle = opts.idle ?? { min: 20, max: 500 };
     let wait = idle.min;

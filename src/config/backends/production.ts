@@ -7,13 +7,16 @@
  * local HNSW index kept per deployment under the data folder. Any number of processes on any
  * number of machines may share one deployment (multiWriter).
  */
-import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { ChimeraConfig } from '../config.ts';
 import { openPostgres, openPgReaders, redactPgUrl } from '../../adapters/postgres/index.ts';
 import { openRedis } from '../../adapters/redis/redis-open.ts';
 import { openWeaviateMemory } from '../../adapters/weaviate/weaviate-persona-memory.ts';
+import { HnswPersonaMemory } from '../../adapters/hnsw/hnsw-persona-memory.ts';
+import { ExactPersonaMemory } from '../../adapters/exact/exact-persona-memory.ts';
 import type { WorkerTaskInput, WorkerTaskOutput } from '../../domain/schemas.ts';
 import type { Readers } from '../../ports/readers.ts';
 import { classifierFor } from './classify.ts';
@@ -124,7 +127,7 @@ export const productionBackend: BackendEntry = {
     const p = config.production;
     const pgAt = p.postgres_url ? redactPgUrl(p.postgres_url) : '?';
     const redisAt = p.redis_url ? redactUrl(p.redis_url) : '?';
-    return `Production (Postgres ${pgAt}, schema ${p.schema}; ${p.queues === 'postgres' ? 'queues in Postgres' : `Redis ${redisAt}`}; memory ${p.weaviate_url ? `Weaviate ${redactUrl(p.weaviate_url)}` : 'local HNSW'}${p.read_only ? '; read-only' : ''})`;
+    return `Production (Postgres ${pgAt}, schema ${p.schema}; ${p.queues === 'postgres' ? 'queues in Postgres' : `Redis ${redisAt}`}; memory ${p.weaviate_url ? `Weaviate ${redactUrl(p.weaviate_url)}` : 'local HNSW of this process'}${p.read_only ? '; read-only' : ''})`;
   },
   checkpoint: () => 'tick',
   create: async ({ config, clock }) => {
@@ -181,16 +184,18 @@ export const productionBackend: BackendEntry = {
       },
     };
   },
-  createMemory: async (config, ctx, local) => {
+  createMemory: async (config) => {
     const p = config.production;
     if (p.weaviate_url) {
       const apiKey = process.env.CHIMERA_WEAVIATE_API_KEY;
       return openWeaviateMemory({ url: p.weaviate_url, ...(apiKey ? { apiKey } : {}) });
     }
-    // no Weaviate: a local index, one folder per deployment (its Postgres and schema)
-    const at = createHash('sha256').update(`${redactPgUrl(p.postgres_url ?? '')}/${p.schema}`).digest('hex').slice(0, 12);
-    const adapter = config.memory.adapter === 'memory' ? 'hnsw' : config.memory.adapter;
-    return local({ ...config, memory: { ...config.memory, adapter } }, join(resolve(config.data_dir), 'production-memory', at), ctx);
+    // No Weaviate: a local index owned by this process, in a scratch folder removed on close.
+    // Many processes share a deployment and an index file has one writer, so without Weaviate
+    // persona memory is not shared; a resumed run rebuilds it (recovery reconciles memories).
+    if (config.memory.adapter === 'exact') return new ExactPersonaMemory();
+    const dir = mkdtempSync(join(tmpdir(), 'chimera-production-memory-'));
+    return HnswPersonaMemory.open({ dir, ...config.memory.hnsw, ephemeral: true });
   },
   check(config, source) {
     const missing = PRODUCTION_SETTINGS.filter((s) => s.required && !config.production[s.field] && !(s.field === 'redis_url' && config.production.queues === 'postgres'));
