@@ -13,8 +13,10 @@ import type {
   BackendStatus,
   CampaignView,
   DagView,
+  EmbedderView,
   EventPage,
   MemoryHitView,
+  MemoryView,
   MetricsView,
   PersonaInfo,
   PushMessage,
@@ -113,7 +115,8 @@ export const CHANNELS = {
   'campaigns/dag': ch<DagView>()(z.strictObject({ campaign_id: id })),
 
   // ---------------------------------------------------------------- human review
-  'review/list': ch<{ items: ReviewItem[] }>()(z.strictObject({ campaign_id: id.optional() })),
+  // up to 10,000 items; total: how many wait (more than items when over the limit)
+  'review/list': ch<{ items: ReviewItem[]; total: number }>()(z.strictObject({ campaign_id: id.optional() })),
   'review/decide': ch<{ status: SimStatus }>()(
     z
       .strictObject({
@@ -132,6 +135,8 @@ export const CHANNELS = {
     z.strictObject({
       query: z.string().trim().min(1, 'query is empty').max(2000),
       k: z.int().min(1).max(100).optional(),
+      // cosine similarity: hits scoring below it are left out
+      min_score: z.number().min(-1).max(1).optional(),
       persona_id: PersonaIdSchema.optional(),
       categories: z.array(z.enum(MEMORY_CATEGORIES)).max(3).optional(),
     }),
@@ -144,6 +149,25 @@ export const CHANNELS = {
     }),
     true,
   ),
+
+  'memory/list': ch<{ total: number; offset: number; memories: MemoryView[] }>()(
+    z.strictObject({
+      offset: z.int().min(0),
+      limit: z.int().min(1).max(1000),
+      persona_id: PersonaIdSchema.optional(),
+      categories: z.array(z.enum(MEMORY_CATEGORIES)).max(3).optional(),
+    }),
+  ),
+  'memory/update': ch<{ memory: MemoryView }>()(
+    z.strictObject({
+      id,
+      content: z.string().trim().min(1, 'memory content is empty').max(20_000),
+      category: z.enum(MEMORY_CATEGORIES).optional(),
+    }),
+    true,
+  ),
+  'memory/delete': ch<{ deleted: boolean }>()(z.strictObject({ id }), true),
+  'memory/model': ch<EmbedderView>()(Empty),
 
   // ---------------------------------------------------------------- audit
   'audit/list': ch<AuditPage>()(

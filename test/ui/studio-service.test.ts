@@ -54,8 +54,9 @@ describe('studio service', () => {
     const fresh = (await s.service.call('review/list', {})).items.find((i) => i.task_id === item!.task_id)!;
     await s.service.call('review/decide', { task_id: fresh.task_id, decision: 'edit', edited_text: 'A calmer rewrite.', expected_version: fresh.state_version });
     expect((await s.service.call('review/list', {})).items.some((i) => i.task_id === item!.task_id)).toBe(false);
-    const audit = await s.service.call('audit/list', { offset: 0, limit: 10, action: 'human.decided' });
+    const audit = await s.service.call('audit/list', { offset: 0, limit: 10, action: 'human.edited' });
     expect(audit.total).toBe(1);
+    expect(audit.events[0]).toMatchObject({ actor: 'studio-user', entity_id: item!.task_id });
     expect(audit.verification.ok).toBe(true);
   });
 
