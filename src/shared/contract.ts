@@ -115,8 +115,9 @@ export const CHANNELS = {
   'campaigns/dag': ch<DagView>()(z.strictObject({ campaign_id: id })),
 
   // ---------------------------------------------------------------- human review
-  // up to 10,000 items; total: how many wait (more than items when over the limit)
-  'review/list': ch<{ items: ReviewItem[]; total: number }>()(z.strictObject({ campaign_id: id.optional() })),
+  // up to 10,000 items; total: how many wait (more than items when over the limit); memory_texts:
+  // the text of every memory the items name, once (null: no longer in persona memory)
+  'review/list': ch<{ items: ReviewItem[]; total: number; memory_texts: Record<string, string | null> }>()(z.strictObject({ campaign_id: id.optional() })),
   'review/decide': ch<{ status: SimStatus }>()(
     z
       .strictObject({

@@ -171,12 +171,11 @@ export interface ScenarioInfo {
   readonly human_enabled: boolean;
 }
 
+/** A memory the Judge compared an output with; its text is in the list's `memory_texts` (sent once however many items share it). */
 export interface ComparedMemory {
   readonly id: string;
   readonly category: string;
   readonly score: number;
-  /** The memory's text, or null when it is no longer in persona memory. */
-  readonly content: string | null;
 }
 
 export interface ReviewItem {

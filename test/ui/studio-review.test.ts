@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStudio } from './studio-support.ts';
-import { RemoteError } from '../../src/shared/errors.ts';
+import type { RemoteError } from '../../src/shared/errors.ts';
 
 type Studio = Awaited<ReturnType<typeof openStudio>>;
 const opened: Studio[] = [];

@@ -104,7 +104,7 @@ export function AuditView() {
                 <td className="num">{e.seq}</td>
                 <td className="mono">{e.timestamp.slice(11, 23)}</td>
                 <td>{e.actor}</td>
-                <td>{e.action}</td>
+                <td title={e.details == null ? undefined : JSON.stringify(e.details)}>{e.action}</td>
                 <td className="mono">
                   {e.entity_type} {e.entity_id.slice(0, 8)}
                 </td>

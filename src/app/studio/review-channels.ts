@@ -15,7 +15,9 @@ export function reviewChannels(ctx: ReviewContext): NamespaceHandlers<'review'> 
     'review/list': async (a) => {
       const s = ctx.current();
       const counts = await s.sim.ports.state.countTasks(a.campaign_id);
-      return { items: await reviewItems(s, a.campaign_id), total: counts.ESC_HITL };
+      const texts = new Map<string, string | null>();
+      const items = await reviewItems(s, texts, a.campaign_id);
+      return { items, total: counts.ESC_HITL, memory_texts: Object.fromEntries(texts) };
     },
     'review/decide': async (a) =>
       ctx.exclusive(async () => {
@@ -56,11 +58,9 @@ async function decidedElsewhere(s: Session, task: Task) {
   });
 }
 
-async function reviewItems(s: Session, campaign_id?: string): Promise<ReviewItem[]> {
+async function reviewItems(s: Session, memoryText: Map<string, string | null>, campaign_id?: string): Promise<ReviewItem[]> {
   const tasks = await s.sim.ports.state.listTasks({ status: 'ESC_HITL', ...(campaign_id ? { campaign_id } : {}), limit: REVIEW_LIST_LIMIT });
   const campaigns = new Map<string, { title: string; state_version: number; persona_id: string }>();
-  // the Judge compares most outputs with the same few memories (the persona's SOUL): read each once
-  const memoryText = new Map<string, string | null>();
   const out: ReviewItem[] = [];
   for (const t of tasks) {
     let c = campaigns.get(t.campaign_id);
@@ -75,8 +75,9 @@ async function reviewItems(s: Session, campaign_id?: string): Promise<ReviewItem
     };
     const memories: ComparedMemory[] = [];
     for (const m of od.judge?.memories ?? []) {
+      // the Judge compares most outputs with the same few memories (the persona's SOUL): read and send each once
       if (!memoryText.has(m.id)) memoryText.set(m.id, (await s.sim.ports.memory.get(m.id))?.content ?? null);
-      memories.push({ id: m.id, category: m.category, score: m.score, content: memoryText.get(m.id) ?? null });
+      memories.push({ id: m.id, category: m.category, score: m.score });
     }
     out.push({
       task_id: t.id,
