@@ -13,6 +13,7 @@ import type {
   BackendStatus,
   CampaignView,
   DagView,
+  DecidedTask,
   EmbedderView,
   EventPage,
   MemoryHitView,
@@ -129,6 +130,8 @@ export const CHANNELS = {
       .refine((v) => v.decision !== 'edit' || !!v.edited_text, { message: 'edited_text is required to edit then approve', path: ['edited_text'] }),
     true,
   ),
+
+  'review/task': ch<DecidedTask>()(z.strictObject({ task_id: id })),
 
   // ---------------------------------------------------------------- persona memory
   'memory/personas': ch<{ personas: PersonaInfo[] }>()(Empty),

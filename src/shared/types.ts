@@ -197,6 +197,21 @@ export interface ReviewItem {
   readonly memories: readonly ComparedMemory[];
 }
 
+/** One reviewed task as the store holds it now: its status, the decision on it and the output that stands. */
+export interface DecidedTask {
+  readonly task_id: string;
+  readonly campaign_title: string;
+  readonly skill_name: string;
+  readonly status: TaskStatus;
+  /** The human decision recorded on the task (null: none yet). */
+  readonly decision: 'approve' | 'edit' | 'reject' | null;
+  readonly reviewer: string | null;
+  /** The output that stands: the edited text after an edit, else the worker's. */
+  readonly output_text: string;
+  /** The worker's text, when an edit replaced it (else null). */
+  readonly original_text: string | null;
+}
+
 export interface MemoryHitView {
   readonly id: string;
   readonly persona_id: string;

@@ -75,8 +75,17 @@ describe('human review through the studio service', () => {
     ]);
     expect(audit.actions).toEqual(expect.arrayContaining(['human.approved', 'human.edited', 'human.rejected']));
     expect(audit.verification.ok).toBe(true);
-    const tasks = await s.service.call('campaigns/tasks', { campaign_id: items[1]!.campaign_id, offset: 0, limit: 5000 });
-    expect(tasks.tasks.find((t) => t.id === items[1]!.task_id)?.status).toBe('COMPLETED');
+    expect(human[1]!.details).toMatchObject({ decision: 'edit', reviewer: 'studio-user', edited_text: 'Kept edit.' });
+    // the edit is the output that stands; approve and reject keep the worker's
+    expect(await s.service.call('review/task', { task_id: items[1]!.task_id })).toMatchObject({
+      status: 'COMPLETED',
+      decision: 'edit',
+      reviewer: 'studio-user',
+      output_text: 'Kept edit.',
+      original_text: items[1]!.text,
+    });
+    expect(await s.service.call('review/task', { task_id: items[0]!.task_id })).toMatchObject({ status: 'COMPLETED', decision: 'approve', output_text: items[0]!.text, original_text: null });
+    expect(await s.service.call('review/task', { task_id: items[2]!.task_id })).toMatchObject({ status: 'FAILED', decision: 'reject' });
     expect(s.service.status().summary.humanDecisions).toBe(3);
   });
 

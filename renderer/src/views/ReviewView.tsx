@@ -63,6 +63,8 @@ export function ReviewView() {
     });
   const [busy, setBusy] = useState(false);
   const [banner, setBanner] = useState<Banner | null>(null);
+  // what this tab decided, newest first (each read back from the store: the output that stands)
+  const [recent, setRecent] = useState<readonly string[]>([]);
 
   const decide = async (decision: Decision) => {
     const it = current;
@@ -74,6 +76,7 @@ export function ReviewView() {
       await api['review/decide']({ task_id: it.task_id, decision, expected_version: it.state_version, ...(decision === 'edit' ? { edited_text: edited } : {}) });
       setDraft(it.task_id, null);
       setBanner(null);
+      setRecent((r) => [it.task_id, ...r.filter((x) => x !== it.task_id)].slice(0, 5));
       toast('info', `${DECIDED[decision]} ${it.skill_name} of “${it.campaign_title}”`);
     } catch (e) {
       const x = explainError(e);
@@ -225,7 +228,31 @@ export function ReviewView() {
           </div>
         </>
       )}
+      {recent.length > 0 && (
+        <div className="panel" aria-labelledby="decided-h">
+          <h2 id="decided-h">Decided here</h2>
+          <ul className="memories" aria-label="Decided here">
+            {recent.map((id) => (
+              <DecidedRow key={id} task_id={id} />
+            ))}
+          </ul>
+        </div>
+      )}
     </section>
+  );
+}
+
+/** A task this tab decided, as the store holds it now: the decision and the output that stands. */
+function DecidedRow({ task_id }: { task_id: string }) {
+  const t = useChannel('review/task', { task_id }, { live: false }).data;
+  if (!t) return <li className="muted">{task_id.slice(0, 8)}…</li>;
+  return (
+    <li data-testid="decided">
+      <span className={`badge st-${t.status}`}>{t.decision ? DECIDED[t.decision] : t.status}</span> <b>{t.skill_name}</b> <span className="muted">· {t.campaign_title}</span>{' '}
+      <span className="muted mono">{t.task_id.slice(0, 8)}</span>
+      <blockquote className="output small">{t.output_text || <i>(empty output)</i>}</blockquote>
+      {t.original_text !== null && <p className="muted small">Replaced: {snippet(t.original_text, 160)}</p>}
+    </li>
   );
 }
 

@@ -19,6 +19,25 @@ export function reviewChannels(ctx: ReviewContext): NamespaceHandlers<'review'> 
       const items = await reviewItems(s, texts, a.campaign_id);
       return { items, total: counts.ESC_HITL, memory_texts: Object.fromEntries(texts) };
     },
+    'review/task': async (a) => {
+      const s = ctx.current();
+      const t = await s.sim.ports.state.getTask(a.task_id);
+      if (!t) throw new NotFoundError('task', a.task_id);
+      const c = await s.sim.ports.state.getCampaign(t.campaign_id);
+      const od = (t.output_data ?? {}) as { output?: { result?: { text?: string } }; human?: { decision?: string; reviewer?: string }; edited_text?: string };
+      const original = od.output?.result?.text ?? '';
+      const decision = od.human?.decision;
+      return {
+        task_id: t.id,
+        campaign_title: c?.title ?? t.campaign_id,
+        skill_name: t.skill_name,
+        status: t.status,
+        decision: decision === 'approve' || decision === 'edit' || decision === 'reject' ? decision : null,
+        reviewer: od.human?.reviewer ?? null,
+        output_text: od.edited_text ?? original,
+        original_text: od.edited_text !== undefined ? original : null,
+      };
+    },
     'review/decide': async (a) =>
       ctx.exclusive(async () => {
         const s = ctx.current();
