@@ -28,9 +28,10 @@ describe('memory snippets', () => {
     const s = snippet(SOUL, 60);
     expect(s).not.toContain('---');
     expect(s).not.toContain('id: kofi');
+    expect(s.startsWith('Kofi Mensah Kofi is a trail runner')).toBe(true);
     expect(s.endsWith('…')).toBe(true);
     expect(s.length).toBeLessThanOrEqual(61);
-    const words = stripFrontMatter(SOUL).replace(/\s+/g, ' ').split(' ');
+    const words = stripFrontMatter(SOUL).replace(/#/g, '').replace(/\s+/g, ' ').split(' ');
     // every word of the snippet (but the ellipsis) is a whole word of the text
     for (const w of s.slice(0, -1).split(' ')) expect(words).toContain(w);
     expect(snippet('short text', 60)).toBe('short text');

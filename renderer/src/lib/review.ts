@@ -23,8 +23,15 @@ export interface ReviewFilter {
 
 export const NO_FILTER: ReviewFilter = { text: '', campaign_id: '', persona_id: '', sensitive: null };
 
+// built once per item read (a re-read brings new item objects), not once per keystroke
+const haystacks = new WeakMap<ReviewItem, string>();
 function haystack(it: ReviewItem): string {
-  return [it.skill_name, it.campaign_title, it.persona_id, it.text, it.reasons.join(' '), it.sensitive_topics.join(' '), it.task_id.slice(0, 8)].join('\n').toLowerCase();
+  let h = haystacks.get(it);
+  if (h === undefined) {
+    h = [it.skill_name, it.campaign_title, it.persona_id, it.text, it.reasons.join(' '), it.sensitive_topics.join(' '), it.task_id.slice(0, 8)].join('\n').toLowerCase();
+    haystacks.set(it, h);
+  }
+  return h;
 }
 
 const byScore = (it: ReviewItem) => it.score ?? -1;

@@ -7,12 +7,13 @@ export function stripFrontMatter(text: string): string {
 }
 
 /**
- * A memory as a short snippet: front matter dropped, whitespace collapsed, and cut at the last
+ * A memory as a short snippet: front matter and heading marks dropped, whitespace collapsed, and cut at the last
  * word boundary within `max` characters (an ellipsis marks the cut; a single word longer than
  * `max` is cut at `max`).
  */
 export function snippet(text: string, max = 240): string {
-  const flat = stripFrontMatter(text).replace(/\s+/g, ' ').trim();
+  // Markdown heading marks (a SOUL.md's "# Name", "## Voice") read as noise in one line
+  const flat = stripFrontMatter(text).replace(/^#{1,6}[ \t]+/gm, '').replace(/\s+/g, ' ').trim();
   if (flat.length <= max) return flat;
   const head = flat.slice(0, max + 1);
   const space = head.lastIndexOf(' ');
