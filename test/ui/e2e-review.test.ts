@@ -239,4 +239,62 @@ describe.skipIf(SKIP_E2E)('human review end to end in headless Chromium', () => 
       await page.close();
     }
   }, TEST_MS);
+  it('persona memory: says which model embeds, edits and deletes a memory (asked first), searches with k and a minimum score', async () => {
+    await studio.service.call('sim/open', { scenario: 'review-queue', seed: 1 });
+    const page = await newPage();
+    try {
+      await openView(page, 'Persona memory');
+      const model = page.getByTestId('embedder');
+      await model.filter({ hasText: 'Memories are embedded by hashing-v1-256' }).waitFor(WAIT);
+      await model.filter({ hasText: 'a stand-in' }).getByText('CHIMERA_EMBEDDER=transformers CHIMERA_ALLOW_DOWNLOADS=1 npm start').waitFor(WAIT);
+
+      const browse = page.getByRole('region', { name: 'Browse memories' });
+      await browse.getByLabel('Persona').selectOption('aria');
+      await browse.getByLabel('Category').selectOption('Semantic');
+      const stored = browse.getByRole('list', { name: 'Stored memories' }).getByRole('listitem');
+      await stored.first().waitFor(WAIT);
+      const before = (await studio.service.call('memory/list', { offset: 0, limit: 1000, persona_id: 'aria', categories: ['Semantic'] })).memories;
+      const target = before[0]!;
+      const edited = `Aria darns wool socks on the night bus (${Date.now().toString(36)}).`;
+      await stored.first().getByRole('button', { name: /^Edit memory / }).click();
+      const editor = stored.first().getByRole('group', { name: /^Editing memory / });
+      await editor.getByLabel('Memory text').fill(edited);
+      const shown = await toastCount(page);
+      await editor.getByRole('button', { name: 'Save memory' }).click();
+      await untilToast(page, 'status', ['Saved the memory'], shown);
+      await stored.filter({ hasText: edited }).waitFor(WAIT);
+      expect((await studio.service.call('memory/list', { offset: 0, limit: 1000, persona_id: 'aria' })).memories.find((m) => m.id === target.id)?.content).toBe(edited);
+
+      // found by its new words, at k = 1
+      await page.getByLabel('Search text').fill('darns wool socks night bus');
+      await page.getByLabel('Results (k)').fill('1');
+      await page.getByRole('button', { name: 'Search memory' }).click();
+      const hits = page.getByRole('list', { name: 'Search results' }).getByRole('listitem');
+      await hits.filter({ hasText: edited }).waitFor(WAIT);
+      expect(await hits.count()).toBe(1);
+      // a minimum score above every hit leaves none
+      await page.getByLabel('Results (k)').fill('20');
+      await page.getByLabel('Minimum score').fill('1');
+      await page.getByRole('button', { name: 'Search memory' }).click();
+      await page.getByTestId('search-meta').filter({ hasText: /^0 results \(k 20, score ≥ 1\)/ }).waitFor(WAIT);
+
+      // delete asks first; Keep keeps it, Delete deletes it
+      const item = stored.filter({ hasText: edited });
+      await item.getByRole('button', { name: /^Delete memory / }).click();
+      await item.getByRole('button', { name: /^Keep memory / }).click();
+      await item.getByRole('button', { name: /^Delete memory / }).click();
+      const seen = await toastCount(page);
+      await item.getByRole('button', { name: /^Yes, delete memory / }).click();
+      await untilToast(page, 'status', ['Deleted the memory'], seen);
+      await stored.filter({ hasText: edited }).waitFor({ state: 'detached', ...WAIT });
+      const audit = await studio.service.call('audit/list', { offset: 0, limit: 10, text: target.id });
+      expect(audit.events.map((e) => [e.action, e.actor]).reverse()).toEqual([
+        ['memory.edited', 'studio-user'],
+        ['memory.deleted', 'studio-user'],
+      ]);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, TEST_MS);
 });

@@ -280,7 +280,7 @@ function Browse({ personas, actions }: { personas: readonly { id: string; memori
   const total = list.data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE));
   return (
-    <div className="panel" aria-labelledby="browse-h">
+    <section className="panel" aria-labelledby="browse-h">
       <h2 id="browse-h">Browse memories</h2>
       <div className="row filters">
         <PersonaSelect value={persona} onChange={(p) => {
@@ -325,6 +325,6 @@ function Browse({ personas, actions }: { personas: readonly { id: string; memori
           </li>
         ))}
       </ol>
-    </div>
+    </section>
   );
 }
