@@ -66,7 +66,7 @@ describe.skipIf(SKIP_E2E)('human review end to end in headless Chromium', () => 
   };
 
   it('keeps an edit: Save and approve writes the edited text, the store and the audit log show it', async () => {
-    const [first] = await waiting(2);
+    const [first, second] = await waiting(2);
     const page = await newPage();
     try {
       await openView(page, 'Human review');
@@ -106,6 +106,13 @@ describe.skipIf(SKIP_E2E)('human review end to end in headless Chromium', () => 
       expect(await studio.service.call('review/task', { task_id: first!.task_id })).toMatchObject({ status: 'COMPLETED', decision: 'edit', output_text: edited });
       const audit = await studio.service.call('audit/list', { offset: 0, limit: 5, action: 'human.edited' });
       expect(audit.events[0]).toMatchObject({ actor: 'studio-user', entity_id: first!.task_id, after_status: 'COMPLETED', details: { decision: 'edit', edited_text: edited } });
+
+      // the selection moved on to the next item at once; the key A approves it
+      await cardOf(page, second!.task_id.slice(0, 8));
+      const before = await toastCount(page);
+      await page.keyboard.press('a');
+      await untilToast(page, 'status', ['Approved'], before);
+      expect(await studio.service.call('review/task', { task_id: second!.task_id })).toMatchObject({ status: 'COMPLETED', decision: 'approve', reviewer: 'studio-user' });
 
       // the audit log view tells the edit apart, by the studio user
       await openView(page, 'Audit log');

@@ -34,7 +34,14 @@ export function ReviewView() {
   const { api, toast } = useStudio();
   // a 10,000-item list is a few MB: while a run pushes changes, re-read it at most once a second
   const list = useChannel('review/list', {}, { throttle_ms: 1000 });
-  const all = list.data?.items ?? EMPTY;
+  // decided here: off the list at once (the next read, up to a second later, agrees), so the
+  // selection moves on and a quick second key press never lands on the item just decided
+  const [gone, setGone] = useState<ReadonlySet<string>>(new Set());
+  const read = list.data?.items ?? EMPTY;
+  useEffect(() => {
+    setGone((g) => (g.size === 0 ? g : new Set(read.filter((it) => g.has(it.task_id)).map((it) => it.task_id))));
+  }, [read]);
+  const all = useMemo(() => (gone.size === 0 ? read : read.filter((it) => !gone.has(it.task_id))), [read, gone]);
   const texts = list.data?.memory_texts ?? EMPTY_TEXTS;
   const [filter, setFilter] = useState<ReviewFilter>(NO_FILTER);
   const [sort, setSort] = useState<ReviewSort>('created');
@@ -74,6 +81,7 @@ export function ReviewView() {
     setBusy(true);
     try {
       await api['review/decide']({ task_id: it.task_id, decision, expected_version: it.state_version, ...(decision === 'edit' ? { edited_text: edited } : {}) });
+      setGone((g) => new Set(g).add(it.task_id));
       setDraft(it.task_id, null);
       setBanner(null);
       setRecent((r) => [it.task_id, ...r.filter((x) => x !== it.task_id)].slice(0, 5));

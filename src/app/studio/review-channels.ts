@@ -60,12 +60,16 @@ export function reviewChannels(ctx: ReviewContext): NamespaceHandlers<'review'> 
   };
 }
 
-const DONE_AS: Record<string, string> = { approve: 'approved', edit: 'edited and approved', reject: 'rejected' };
+const DONE_AS = new Map([
+  ['approve', 'approved'],
+  ['edit', 'edited and approved'],
+  ['reject', 'rejected'],
+]);
 
 async function decidedElsewhere(s: Session, task: Task) {
   const c = await s.sim.ports.state.getCampaign(task.campaign_id);
   const human = ((task.output_data ?? {}) as { human?: { decision?: string; reviewer?: string } }).human;
-  const what = human?.decision ? DONE_AS[human.decision] ?? human.decision : `moved on (it is ${task.status.toLowerCase()} now)`;
+  const what = human?.decision ? (DONE_AS.get(human.decision) ?? human.decision) : `moved on (it is ${task.status.toLowerCase()} now)`;
   const by = human?.reviewer ? ` by ${human.reviewer}` : '';
   return studioConflict(`“${task.skill_name}” of campaign “${c?.title ?? task.campaign_id}” was already ${what}${by} elsewhere; nothing was written`, {
     reason: 'decided',
