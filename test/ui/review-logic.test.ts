@@ -101,7 +101,9 @@ describe('the review queue', () => {
 describe('errors in words', () => {
   it('says a conflict without its code or full ids, by what happened', () => {
     const decided = explainError(new RemoteError('CONFLICT', '“x” of campaign “Spring” was already approved by studio-user elsewhere; nothing was written', { reason: 'decided' }));
-    expect(decided).toMatchObject({ conflict: 'decided', title: 'Decided elsewhere — nothing was written.' });
+    expect(decided).toEqual({ conflict: 'decided', title: 'Decided elsewhere — nothing was written.', text: '“x” of campaign “Spring” was already approved by studio-user elsewhere' });
+    const stale = explainError(new RemoteError('CONFLICT', 'campaign "S" changed since you read it (you read state_version 5, it is now 7); nothing was written — re-read and decide again', { reason: 'stale' }));
+    expect(stale.text).toBe('campaign "S" changed since you read it (you read state_version 5, it is now 7) — re-read and decide again');
     expect(explainError(new RemoteError('CONFLICT', 'stale', { reason: 'stale' })).conflict).toBe('stale');
     expect(explainError(new RemoteError('CONFLICT', 'old core')).conflict).toBe('stale');
     const nf = explainError(new RemoteError('NOT_FOUND', 'task 3dd2da34-1b2c-4d5e-8f90-123456789abc not found'));

@@ -32,7 +32,8 @@ export function explainError(e: unknown): Explained {
     const conflict: ConflictKind = reason === 'decided' || reason === 'already' || reason === 'status' ? reason : 'stale';
     const title =
       conflict === 'decided' ? 'Decided elsewhere — nothing was written.' : conflict === 'already' ? 'Already done elsewhere — nothing was written.' : 'Conflict — nothing was written.';
-    return { conflict, title, text };
+    // the title says it already
+    return { conflict, title, text: text.replace(/;\s*nothing was written(?=\s*—|\s*$)/, '') };
   }
   return { conflict: null, title: TITLES[e.code] ?? 'Something went wrong', text };
 }

@@ -88,7 +88,7 @@ export function ReviewView() {
       toast('info', `${DECIDED[decision]} ${it.skill_name} of “${it.campaign_title}”`);
     } catch (e) {
       const x = explainError(e);
-      if (x.conflict) setBanner({ kind: x.conflict, title: x.title, text: x.conflict === 'stale' ? `${x.text}. The item was read again${edited !== undefined ? ' and your edit is kept' : ''}: check it and decide again.` : x.text });
+      if (x.conflict) setBanner({ kind: x.conflict, title: x.title, text: x.conflict === 'stale' && edited !== undefined ? `${x.text} (your edit is kept)` : x.text });
       else setBanner({ kind: 'error', title: x.title, text: x.text });
     } finally {
       setBusy(false);
