@@ -120,6 +120,7 @@ describe.skipIf(SKIP_E2E)('human review end to end in headless Chromium', () => 
       const row = page.getByRole('table', { name: 'Audit events' }).getByRole('row').filter({ hasText: first!.task_id.slice(0, 8) });
       await row.getByText('human.edited').waitFor(WAIT);
       await row.getByText('studio-user').waitFor(WAIT);
+      await row.getByText(`“${edited}”`).waitFor(WAIT);
       expect(pageErrors).toEqual([]);
     } finally {
       await page.close();
