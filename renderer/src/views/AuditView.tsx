@@ -1,7 +1,7 @@
 /** Audit log: filter by campaign, action, actor or text; newest first; the hash chain's verification on top. */
 import { useState } from 'react';
 import { useChannel } from '../lib/studio.tsx';
-import { snippet } from '../lib/text.ts';
+import { shortIds, snippet } from '../lib/text.ts';
 
 const PAGE = 100;
 
@@ -135,10 +135,12 @@ function detailsText(details: unknown): string {
   const d = details as Record<string, unknown>;
   if (typeof d.edited_text === 'string') return snippet(`“${d.edited_text}”`, 80);
   return snippet(
-    Object.entries(d)
-      .filter(([k]) => k !== 'heads')
-      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-      .join(' '),
+    shortIds(
+      Object.entries(d)
+        .filter(([k]) => k !== 'heads')
+        .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+        .join(' '),
+    ),
     80,
   );
 }
