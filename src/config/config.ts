@@ -129,6 +129,9 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
     raw = { ...raw, mode: env.DATABASE_MODE };
   }
   if (env.CHIMERA_DATA_DIR) raw = { ...raw, data_dir: env.CHIMERA_DATA_DIR };
+  // the embedder without a config file: CHIMERA_EMBEDDER=transformers (MiniLM), CHIMERA_ALLOW_DOWNLOADS=1 to fetch it once
+  if (env.CHIMERA_EMBEDDER) raw = mergeDeep(raw, { embedder: { kind: env.CHIMERA_EMBEDDER } });
+  if (env.CHIMERA_ALLOW_DOWNLOADS === '1') raw = mergeDeep(raw, { embedder: { allow_downloads: true } });
   // each backend's environment variables set fields of its section
   for (const b of backends()) {
     const section: Record<string, string> = {};

@@ -18,6 +18,7 @@ import type { PersonaMemoryStore } from '../ports/persona-memory.ts';
 import { HashingEmbedder } from '../adapters/hashing/hashing-embedder.ts';
 import { MemoryPersonaMemory } from '../adapters/memory/memory-persona-memory.ts';
 import { TransformersEmbedder } from '../adapters/transformers/transformers-embedder.ts';
+import { missingModelFiles, modelFolder } from '../adapters/transformers/transformers-model-files.ts';
 import { ExactPersonaMemory } from '../adapters/exact/exact-persona-memory.ts';
 import { HnswPersonaMemory } from '../adapters/hnsw/hnsw-persona-memory.ts';
 import { MemoryRowStore } from '../adapters/hnsw/hnsw-row-store.ts';
@@ -28,6 +29,12 @@ import { backendForMode } from './backends/index.ts';
 /** The local model folder: embedder.model_dir, else <data_dir>/models. */
 export function modelDir(config: ChimeraConfig): string {
   return resolve(config.embedder.model_dir ?? join(config.data_dir, 'models'));
+}
+
+/** Where the configured transformers model lives and which of its files are missing ([] when it loads offline). */
+export function localModel(config: ChimeraConfig): { model: string; folder: string; missing: string[] } {
+  const dir = modelDir(config);
+  return { model: config.embedder.model, folder: modelFolder(dir, config.embedder.model), missing: missingModelFiles(dir, config.embedder.model, 'auto') };
 }
 
 /** The folder of the exact and HNSW persona memory: `persona-memory/` beside the SQLite database file. */

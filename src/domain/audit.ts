@@ -21,6 +21,13 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** The action of an anchor event (run chain; details.heads names each campaign chain's head). */
 export const ANCHOR_ACTION = 'audit.anchor';
 
+/** The audit action of a person's decision on an escalated task: one per decision, so the log tells approve, edit and reject apart. */
+export const HUMAN_DECISION_ACTIONS = { approve: 'human.approved', edit: 'human.edited', reject: 'human.rejected' } as const;
+/** Whether an audit action records a human decision (any of HUMAN_DECISION_ACTIONS). */
+export function isHumanDecisionAction(action: string): boolean {
+  return (Object.values(HUMAN_DECISION_ACTIONS) as string[]).includes(action);
+}
+
 /** The last event of one chain. */
 export interface ChainHead {
   readonly chain_seq: number;

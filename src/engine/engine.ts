@@ -79,11 +79,13 @@ export interface StepResult {
 export type FinishReason = 'completed' | 'quiescent' | 'max_ticks';
 
 /** Commands from outside the simulation (the UI, the CLI); they are logged and replayed. */
-export type ExternalCommand =
+/** `actor`: who gave the command, as the audit log names them (default: the reviewer of a decision, else 'ui'). */
+export type ExternalCommand = (
   | { type: 'human.decide'; task_id: string; decision: 'approve' | 'reject' | 'edit'; edited_text?: string; expected_version?: number; reviewer?: string }
   | { type: 'campaign.pause'; campaign_id: string; expected_version?: number }
   | { type: 'campaign.resume'; campaign_id: string; expected_version?: number }
-  | { type: 'campaign.create'; title: string; goal: string; persona_id: string; content_pieces?: number };
+  | { type: 'campaign.create'; title: string; goal: string; persona_id: string; content_pieces?: number }
+) & { actor?: string };
 
 export const PHASES = ['plan', 'claim', 'work', 'judge', 'commit', 'other'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -169,6 +171,8 @@ export class SwarmEngine implements AgentHost {
   operatorDone = 0;
   private current: EngineEvent[] = [];
   private currentAgent = 'system';
+  /** While a command applies: the person the audit log names as its actor (null: the acting agent). */
+  private commandActor: string | null = null;
   private readonly personaList: readonly Persona[];
   /** @internal (agents) */
   readonly timer: PhaseTimer | undefined;
@@ -369,20 +373,25 @@ export class SwarmEngine implements AgentHost {
     if (at) await this.idleUntil(at);
     const position = { tick: this.tickNo, cursor: this.cursor };
     this.beginAction('ui');
-    switch (cmd.type) {
-      case 'human.decide':
-        await human.humanDecide(this, cmd.task_id, cmd.decision, cmd.edited_text ?? null, cmd.reviewer ?? 'ui', cmd.expected_version);
-        break;
-      case 'campaign.pause':
-      case 'campaign.resume':
-        await this.setCampaignStatus(cmd.campaign_id, cmd.type === 'campaign.pause' ? 'PAUSED' : 'ACTIVE', cmd.expected_version);
-        break;
-      case 'campaign.create': {
-        const p = this.personas.get(cmd.persona_id);
-        if (!p) throw new ValidationError(`unknown persona "${cmd.persona_id}" (loaded: ${[...this.personas.keys()].join(', ')})`);
-        await this.createCampaign({ title: cmd.title, goal: cmd.goal, persona: cmd.persona_id, content_pieces: cmd.content_pieces ?? 3 });
-        break;
+    this.commandActor = cmd.actor ?? (cmd.type === 'human.decide' ? cmd.reviewer : undefined) ?? null;
+    try {
+      switch (cmd.type) {
+        case 'human.decide':
+          await human.humanDecide(this, cmd.task_id, cmd.decision, cmd.edited_text ?? null, cmd.reviewer ?? cmd.actor ?? 'ui', cmd.expected_version);
+          break;
+        case 'campaign.pause':
+        case 'campaign.resume':
+          await this.setCampaignStatus(cmd.campaign_id, cmd.type === 'campaign.pause' ? 'PAUSED' : 'ACTIVE', cmd.expected_version);
+          break;
+        case 'campaign.create': {
+          const p = this.personas.get(cmd.persona_id);
+          if (!p) throw new ValidationError(`unknown persona "${cmd.persona_id}" (loaded: ${[...this.personas.keys()].join(', ')})`);
+          await this.createCampaign({ title: cmd.title, goal: cmd.goal, persona: cmd.persona_id, content_pieces: cmd.content_pieces ?? 3 });
+          break;
+        }
       }
+    } finally {
+      this.commandActor = null;
     }
     // new work may exist now: a finished run can go on
     if (this.finished === 'completed' || this.finished === 'quiescent') this.finished = null;
@@ -568,7 +577,7 @@ export class SwarmEngine implements AgentHost {
     // not drawn from a stream, so a resumed run never reuses an id of its previous life
     return {
       id: auditIdFor(this.config.seed, fields.campaign_id ?? '-', fields.state_version == null ? '-' : String(fields.state_version), fields.action, fields.entity_id),
-      actor: fields.actor ?? this.currentAgent,
+      actor: fields.actor ?? this.commandActor ?? this.currentAgent,
       timestamp: this.clock.iso(),
       action: fields.action,
       entity_type: fields.entity_type,

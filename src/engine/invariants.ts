@@ -13,7 +13,7 @@
  *   4. nothing is committed twice: at most one judge decision and one human decision per task;
  *   5. a COMPLETED campaign has every worker task COMPLETED or FAILED-and-superseded.
  */
-import { verifyAuditChain, type AuditHeads } from '../domain/audit.ts';
+import { isHumanDecisionAction, verifyAuditChain, type AuditHeads } from '../domain/audit.ts';
 import { CAMPAIGN_STATUSES, type AuditEvent, type CampaignStatus, type Task } from '../domain/schemas.ts';
 import { CAMPAIGN_TRANSITIONS, canTransitionCampaign } from '../domain/status.ts';
 import type { Ports } from '../ports/index.ts';
@@ -98,11 +98,13 @@ export class InvariantChecker {
       if (trail !== c.status) v.push(`campaign ${c.id} is ${c.status} but its audit trail ends at ${trail ?? 'no status'} (a status change without its audit event)`);
     }
     for (const e of fresh) {
-      if (e.action !== 'judge.decided' && e.action !== 'human.decided') continue;
-      const key = `${e.action}:${e.entity_id}`;
+      // a human's approve, edit and reject are one decision: a second one of any kind is a double commit
+      const kind = e.action === 'judge.decided' ? 'judge' : isHumanDecisionAction(e.action) ? 'human' : null;
+      if (!kind) continue;
+      const key = `${kind}:${e.entity_id}`;
       const n = (this.decisions.get(key) ?? 0) + 1;
       this.decisions.set(key, n);
-      if (n > 1) v.push(`task ${e.entity_id}: ${e.action} committed ${n} times`);
+      if (n > 1) v.push(`task ${e.entity_id}: a ${kind} decision committed ${n} times (${e.action})`);
     }
     return v;
   }

@@ -14,8 +14,11 @@ import type {
   BranchView,
   CampaignView,
   DagView,
+  DecidedTask,
+  EmbedderView,
   EventPage,
   MemoryHitView,
+  MemoryView,
   MetricsView,
   PersonaInfo,
   PushMessage,
@@ -134,7 +137,9 @@ export const CHANNELS = {
   'campaigns/dag': ch<DagView>()(z.strictObject({ campaign_id: id })),
 
   // ---------------------------------------------------------------- human review
-  'review/list': ch<{ items: ReviewItem[] }>()(z.strictObject({ campaign_id: id.optional() })),
+  // up to 10,000 items; total: how many wait (more than items when over the limit); memory_texts:
+  // the text of every memory the items name, once (null: no longer in persona memory)
+  'review/list': ch<{ items: ReviewItem[]; total: number; memory_texts: Record<string, string | null> }>()(z.strictObject({ campaign_id: id.optional() })),
   'review/decide': ch<{ status: SimStatus }>()(
     z
       .strictObject({
@@ -147,12 +152,16 @@ export const CHANNELS = {
     true,
   ),
 
+  'review/task': ch<DecidedTask>()(z.strictObject({ task_id: id })),
+
   // ---------------------------------------------------------------- persona memory
   'memory/personas': ch<{ personas: PersonaInfo[] }>()(Empty),
   'memory/search': ch<{ hits: MemoryHitView[]; model_id: string; exact: boolean }>()(
     z.strictObject({
       query: z.string().trim().min(1, 'query is empty').max(2000),
       k: z.int().min(1).max(100).optional(),
+      // cosine similarity: hits scoring below it are left out
+      min_score: z.number().min(-1).max(1).optional(),
       persona_id: PersonaIdSchema.optional(),
       categories: z.array(z.enum(MEMORY_CATEGORIES)).max(3).optional(),
     }),
@@ -165,6 +174,25 @@ export const CHANNELS = {
     }),
     true,
   ),
+
+  'memory/list': ch<{ total: number; offset: number; memories: MemoryView[] }>()(
+    z.strictObject({
+      offset: z.int().min(0),
+      limit: z.int().min(1).max(1000),
+      persona_id: PersonaIdSchema.optional(),
+      categories: z.array(z.enum(MEMORY_CATEGORIES)).max(3).optional(),
+    }),
+  ),
+  'memory/update': ch<{ memory: MemoryView }>()(
+    z.strictObject({
+      id,
+      content: z.string().trim().min(1, 'memory content is empty').max(20_000),
+      category: z.enum(MEMORY_CATEGORIES).optional(),
+    }),
+    true,
+  ),
+  'memory/delete': ch<{ deleted: boolean }>()(z.strictObject({ id }), true),
+  'memory/model': ch<EmbedderView>()(Empty),
 
   // ---------------------------------------------------------------- audit
   'audit/list': ch<AuditPage>()(

@@ -173,12 +173,11 @@ export interface ScenarioInfo {
   readonly human_enabled: boolean;
 }
 
+/** A memory the Judge compared an output with; its text is in the list's `memory_texts` (sent once however many items share it). */
 export interface ComparedMemory {
   readonly id: string;
   readonly category: string;
   readonly score: number;
-  /** The memory's text, or null when it is no longer in persona memory. */
-  readonly content: string | null;
 }
 
 export interface ReviewItem {
@@ -189,6 +188,8 @@ export interface ReviewItem {
   readonly state_version: number;
   readonly persona_id: string;
   readonly skill_name: string;
+  /** When the Judge escalated it (the task's updated_at). */
+  readonly escalated_at: string;
   readonly text: string;
   readonly reasoning: string;
   readonly worker_confidence: number | null;
@@ -198,6 +199,21 @@ export interface ReviewItem {
   readonly memories: readonly ComparedMemory[];
 }
 
+/** One reviewed task as the store holds it now: its status, the decision on it and the output that stands. */
+export interface DecidedTask {
+  readonly task_id: string;
+  readonly campaign_title: string;
+  readonly skill_name: string;
+  readonly status: TaskStatus;
+  /** The human decision recorded on the task (null: none yet). */
+  readonly decision: 'approve' | 'edit' | 'reject' | null;
+  readonly reviewer: string | null;
+  /** The output that stands: the edited text after an edit, else the worker's. */
+  readonly output_text: string;
+  /** The worker's text, when an edit replaced it (else null). */
+  readonly original_text: string | null;
+}
+
 export interface MemoryHitView {
   readonly id: string;
   readonly persona_id: string;
@@ -205,6 +221,37 @@ export interface MemoryHitView {
   readonly category: MemoryCategory;
   readonly timestamp: string;
   readonly score: number;
+}
+
+/** One stored memory, as the memory view browses them. */
+export interface MemoryView {
+  readonly id: string;
+  readonly persona_id: string;
+  readonly content: string;
+  readonly category: MemoryCategory;
+  readonly timestamp: string;
+}
+
+/** Which model embeds persona memory, plainly: the hashing stand-in or MiniLM, and how to get MiniLM. */
+export interface EmbedderView {
+  /** The model id stored beside every vector (e.g. hashing-v1-256, Xenova/all-MiniLM-L6-v2:quantized). */
+  readonly model_id: string;
+  readonly dimensions: number;
+  /** True for the hashing embedder: it matches shared words, not meaning. */
+  readonly stand_in: boolean;
+  /** What the config asked for ('hashing' | 'transformers'); a transformers model that cannot load falls back to hashing. */
+  readonly configured: string;
+  /** The transformers model the config names, where it is looked for, and whether it is all there. */
+  readonly model: string;
+  readonly model_folder: string;
+  readonly model_installed: boolean;
+  /** Why the configured model is not in use (the fallback notice), or null. */
+  readonly notice: string | null;
+  /** The one step that installs and uses the model when online; then the second for later, offline starts. */
+  readonly install_step: string;
+  readonly offline_step: string;
+  /** The model of the stored vectors (null while empty): a different one needs `chimera memory reindex`. */
+  readonly stored_model_id: string | null;
 }
 
 export interface PersonaInfo {

@@ -13,7 +13,7 @@ import { MemoryPersonaCache } from '../../src/adapters/memory/memory-persona-cac
 import { MemoryRunLog } from '../../src/adapters/memory/memory-run-log.ts';
 import { MemoryPersonaMemory } from '../../src/adapters/memory/memory-persona-memory.ts';
 import { HashingEmbedder } from '../../src/adapters/hashing/hashing-embedder.ts';
-import { verifyAuditChain } from '../../src/domain/audit.ts';
+import { isHumanDecisionAction, verifyAuditChain } from '../../src/domain/audit.ts';
 import type { WorkerTaskInput, WorkerTaskOutput } from '../../src/domain/schemas.ts';
 import { SwarmEngine } from '../../src/engine/engine.ts';
 import { guardStateStore } from '../../src/ports/guards/guarded-state-store.ts';
@@ -92,8 +92,9 @@ describe('live mode: engines sharing the stores', () => {
     // each decision committed once: one judge decision per task and delivery key, one human decision per task
     const decided = new Map<string, number>();
     for (const e of audit) {
-      if (e.action !== 'judge.decided' && e.action !== 'human.decided') continue;
-      const k = `${e.action}:${e.entity_id}`;
+      const kind = e.action === 'judge.decided' ? 'judge' : isHumanDecisionAction(e.action) ? 'human' : null;
+      if (!kind) continue;
+      const k = `${kind}:${e.entity_id}`;
       decided.set(k, (decided.get(k) ?? 0) + 1);
     }
     expect([...decided].filter(([, n]) => n > 1)).toEqual([]);

@@ -31,6 +31,7 @@ const CONTROL_ROLES = new Set(['button', 'textbox', 'searchbox', 'combobox', 'ch
 interface PageNode {
   readonly textContent: string | null;
   readonly nextElementSibling: PageNode | null;
+  getAttribute(name: string): string | null;
 }
 declare const window: unknown;
 declare const document: {
@@ -199,13 +200,14 @@ describe.skipIf(SKIP_E2E)(`UI end to end in headless Chromium${SKIP_E2E ? ' (ski
     await card.getByText('Memories the Judge compared').waitFor(WAIT);
     await shot('review');
     const label = (await card.getAttribute('aria-label'))!.replace(/^Review /, '');
-    const waiting = await page.getByRole('article').count();
+    // the queue is one windowed list beside the selected item: its row count is what waits
+    const waiting = Number(await page.getByRole('table', { name: 'Waiting for review' }).getAttribute('aria-rowcount'));
     const toastsBefore = await toastCount(page);
     await card.getByRole('button', { name: `Approve ${label}`, exact: true }).click();
     await untilToast(page, 'status', ['Approved'], toastsBefore);
-    await until((n) => document.querySelectorAll('article.review').length < n, waiting);
-    const audit = await studio.service.call('audit/list', { offset: 0, limit: 5, action: 'human.decided' });
-    expect(audit.events[0]).toMatchObject({ actor: 'ui', after_status: 'COMPLETED' });
+    await until((n) => Number(document.querySelector('[aria-label="Waiting for review"]')?.getAttribute('aria-rowcount') ?? 0) < n, waiting);
+    const audit = await studio.service.call('audit/list', { offset: 0, limit: 5, action: 'human.approved' });
+    expect(audit.events[0]).toMatchObject({ actor: 'studio-user', after_status: 'COMPLETED' });
 
     // search persona memory
     await view('Persona memory');

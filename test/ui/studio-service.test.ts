@@ -42,10 +42,11 @@ describe('studio service', () => {
   it('refuses a decision made on a stale state_version with CONFLICT, then accepts a fresh one', async () => {
     const s = await studio();
     await stepUntilEscalated(s);
-    const [item] = (await s.service.call('review/list', {})).items;
+    const list = await s.service.call('review/list', {});
+    const [item] = list.items;
     expect(item!.score).not.toBeNull();
     expect(item!.memories.length).toBeGreaterThan(0);
-    expect(item!.memories[0]!.content).toBeTruthy();
+    expect(list.memory_texts[item!.memories[0]!.id]).toBeTruthy();
     const stale = item!.state_version - 1;
     await expect(s.service.call('review/decide', { task_id: item!.task_id, decision: 'approve', expected_version: stale })).rejects.toMatchObject({
       code: 'CONFLICT',
@@ -54,8 +55,9 @@ describe('studio service', () => {
     const fresh = (await s.service.call('review/list', {})).items.find((i) => i.task_id === item!.task_id)!;
     await s.service.call('review/decide', { task_id: fresh.task_id, decision: 'edit', edited_text: 'A calmer rewrite.', expected_version: fresh.state_version });
     expect((await s.service.call('review/list', {})).items.some((i) => i.task_id === item!.task_id)).toBe(false);
-    const audit = await s.service.call('audit/list', { offset: 0, limit: 10, action: 'human.decided' });
+    const audit = await s.service.call('audit/list', { offset: 0, limit: 10, action: 'human.edited' });
     expect(audit.total).toBe(1);
+    expect(audit.events[0]).toMatchObject({ actor: 'studio-user', entity_id: item!.task_id });
     expect(audit.verification.ok).toBe(true);
   });
 

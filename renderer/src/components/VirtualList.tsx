@@ -15,9 +15,11 @@ export interface VirtualListProps {
   readonly onRange?: (first: number, last: number) => void;
   readonly label: string;
   readonly header?: ReactNode;
+  /** A row to keep in view (e.g. the selected one): scrolled to when it changes. */
+  readonly scrollToIndex?: number;
 }
 
-export function VirtualList({ count, rowHeight, height, overscan = 6, renderRow, onRange, label, header }: VirtualListProps) {
+export function VirtualList({ count, rowHeight, height, overscan = 6, renderRow, onRange, label, header, scrollToIndex }: VirtualListProps) {
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [first, last] = visibleRange(scrollTop, height, rowHeight, count, overscan);
@@ -31,6 +33,14 @@ export function VirtualList({ count, rowHeight, height, overscan = 6, renderRow,
     const el = ref.current;
     if (el && el.scrollTop > count * rowHeight) el.scrollTop = 0;
   }, [count, rowHeight]);
+
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || scrollToIndex === undefined || scrollToIndex < 0) return;
+    const top = scrollToIndex * rowHeight;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + rowHeight > el.scrollTop + el.clientHeight) el.scrollTop = top + rowHeight - el.clientHeight;
+  }, [scrollToIndex, rowHeight]);
 
   const rows: ReactNode[] = [];
   for (let i = first; i <= last; i++) {

@@ -4,6 +4,7 @@ import type { ArgsOf, ChannelName, ChimeraApi, ResultOf } from '../../../src/sha
 import type { SimStatus } from '../../../src/shared/types.ts';
 import { RemoteError } from '../../../src/shared/errors.ts';
 import type { ConnectionState, StudioClient } from './client.ts';
+import { explainError } from './errors.ts';
 
 export interface Toast {
   readonly id: number;
@@ -51,7 +52,11 @@ export function StudioProvider({ client, children }: { client: StudioClient; chi
         return await fn();
       } catch (e) {
         const code = e instanceof RemoteError ? e.code : 'INTERNAL';
-        toast(code === 'CONFLICT' ? 'conflict' : 'error', `${code}: ${(e as Error).message}`);
+        // a conflict is said in words (nothing was written; what happened), not as a code
+        if (code === 'CONFLICT') {
+          const x = explainError(e);
+          toast('conflict', `${x.title} ${x.text}`);
+        } else toast('error', `${code}: ${(e as Error).message}`);
         return undefined;
       }
     },

@@ -1,6 +1,7 @@
 /** Audit log: filter by campaign, action, actor or text; newest first; the hash chain's verification on top. */
 import { useState } from 'react';
 import { useChannel } from '../lib/studio.tsx';
+import { shortIds, snippet } from '../lib/text.ts';
 
 const PAGE = 100;
 
@@ -95,6 +96,7 @@ export function AuditView() {
               <th scope="col">Entity</th>
               <th scope="col">Status</th>
               <th scope="col">v</th>
+              <th scope="col">Details</th>
               <th scope="col">Hash</th>
             </tr>
           </thead>
@@ -112,6 +114,9 @@ export function AuditView() {
                   {e.before_status ?? '∅'} → {e.after_status ?? '∅'}
                 </td>
                 <td className="num">{e.state_version ?? ''}</td>
+                <td className="small audit-details" title={e.details == null ? undefined : JSON.stringify(e.details)}>
+                  {detailsText(e.details)}
+                </td>
                 <td className="mono muted" title={`prev ${e.prev_hash}\nhash ${e.hash}`}>
                   {e.hash.slice(0, 10)}
                 </td>
@@ -121,5 +126,21 @@ export function AuditView() {
         </table>
       </div>
     </section>
+  );
+}
+
+/** An event's details in one short line: an edit's new text first (what a reviewer wrote), else the fields as key=value. */
+function detailsText(details: unknown): string {
+  if (details == null || typeof details !== 'object') return '';
+  const d = details as Record<string, unknown>;
+  if (typeof d.edited_text === 'string') return snippet(`“${d.edited_text}”`, 80);
+  return snippet(
+    shortIds(
+      Object.entries(d)
+        .filter(([k]) => k !== 'heads')
+        .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+        .join(' '),
+    ),
+    80,
   );
 }

@@ -4,7 +4,7 @@ import type { Task } from '../../domain/schemas.ts';
 import type { CampaignView, DagView, TaskRow, TaskStatus } from '../../shared/types.ts';
 import { STATUS_LETTERS, TASK_STATUSES } from '../../shared/types.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
-import { command, withConflictMessage, type Session } from './session.ts';
+import { command, studioConflict, withConflictMessage, type Session } from './session.ts';
 
 type CampaignsContext = Pick<StudioContext, 'current' | 'exclusive' | 'status'>;
 
@@ -27,6 +27,7 @@ export function campaignsChannels(ctx: CampaignsContext): NamespaceHandlers<'cam
     'campaigns/pause': async (a) =>
       ctx.exclusive(async () => {
         const s = ctx.current();
+        await refuseUnless(s, a.campaign_id, 'PAUSED');
         await withConflictMessage(s, a.campaign_id, a.expected_version, () =>
           command(s, { type: 'campaign.pause', campaign_id: a.campaign_id, expected_version: a.expected_version }),
         );
@@ -35,6 +36,7 @@ export function campaignsChannels(ctx: CampaignsContext): NamespaceHandlers<'cam
     'campaigns/resume': async (a) =>
       ctx.exclusive(async () => {
         const s = ctx.current();
+        await refuseUnless(s, a.campaign_id, 'ACTIVE');
         await withConflictMessage(s, a.campaign_id, a.expected_version, () =>
           command(s, { type: 'campaign.resume', campaign_id: a.campaign_id, expected_version: a.expected_version }),
         );
@@ -105,4 +107,34 @@ function taskRow(t: Task): TaskRow {
     replans: t.replans,
     updated_at: t.updated_at,
   };
+}
+
+/**
+ * A pause or resume is an intent, not a toggle: a campaign already in the status asked for
+ * (another tab paused it first) or in one it cannot leave that way is a conflict that says
+ * so, and nothing is written (the second of two pauses never resumes it).
+ */
+async function refuseUnless(s: Session, campaign_id: string, to: 'PAUSED' | 'ACTIVE'): Promise<void> {
+  const c = await s.sim.ports.state.getCampaign(campaign_id);
+  if (!c) throw new NotFoundError('campaign', campaign_id);
+  const verb = to === 'PAUSED' ? 'pause' : 'resume';
+  if (c.status === to) {
+    throw studioConflict(`campaign "${c.title}" is already ${to === 'PAUSED' ? 'paused' : 'running'}: it was ${verb}d elsewhere; nothing was written`, {
+      reason: 'already',
+      entity: 'campaign',
+      id: campaign_id,
+      status: c.status,
+      actual: c.state_version,
+    });
+  }
+  const from = to === 'PAUSED' ? 'ACTIVE' : 'PAUSED';
+  if (c.status !== from) {
+    throw studioConflict(`campaign "${c.title}" is ${c.status.toLowerCase()} now, so it cannot be ${verb}d; nothing was written`, {
+      reason: 'status',
+      entity: 'campaign',
+      id: campaign_id,
+      status: c.status,
+      actual: c.state_version,
+    });
+  }
 }

@@ -62,8 +62,19 @@ async function sampleDepths(s: Session): Promise<void> {
   s.lastSampledTick = s.sim.engine.tickNo;
 }
 
+/** Who the audit log names for everything a person does in the studio (decisions, pauses, memory edits). */
+export const STUDIO_ACTOR = 'studio-user';
+
+/** Why a studio change was refused as a conflict, for the UI to say it in the user's words (the error's details). */
+export type ConflictReason = 'stale' | 'decided' | 'already' | 'status';
+
+/** A CONFLICT the UI shows as a banner: nothing was written; `details.reason` says what happened. */
+export function studioConflict(message: string, details: { reason: ConflictReason; entity: string; id: string } & Record<string, unknown>): ChimeraError {
+  return new ChimeraError('CONFLICT', message, details);
+}
+
 export async function command(s: Session, cmd: Parameters<Simulation['command']>[0]): Promise<void> {
-  await s.sim.command(cmd);
+  await s.sim.command({ ...cmd, actor: STUDIO_ACTOR });
   await s.sim.engine.flush();
 }
 
@@ -74,9 +85,9 @@ export async function withConflictMessage(s: Session, campaign_id: string, expec
   } catch (e) {
     if (!(e instanceof ConflictError)) throw e;
     const c = await s.sim.ports.state.getCampaign(campaign_id);
-    throw new ConflictError(
+    throw studioConflict(
       `campaign "${c?.title ?? campaign_id}" changed since you read it (you read state_version ${expected}, it is now ${c?.state_version ?? '?'}); nothing was written — re-read and decide again`,
-      { entity: 'campaign', id: campaign_id, expected, actual: c?.state_version },
+      { reason: 'stale', entity: 'campaign', id: campaign_id, expected, actual: c?.state_version },
     );
   }
 }

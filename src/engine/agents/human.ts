@@ -1,5 +1,6 @@
 /** The human reviewer: the simulated one (decides escalated tasks after a delay, with seeded odds) and the decisions a person makes in the UI. */
 import { ChimeraError, ConflictError, ValidationError } from '../../domain/errors.ts';
+import { HUMAN_DECISION_ACTIONS } from '../../domain/audit.ts';
 import type { TaskStatus } from '../../domain/schemas.ts';
 import type { AgentState } from '../engine.ts';
 import { redactFlagged } from '../judge.ts';
@@ -48,12 +49,15 @@ export async function humanDecide(h: AgentHost, task_id: string, decision: 'appr
     text = redactFlagged(orig, (h.personas.get(m.persona_id) ?? (await h.persona(m.persona_id))));
   }
   const output_data = { ...prev, human: { decision, reviewer }, ...(text ? { edited_text: text } : {}) };
+  // the engine event stays 'human.decided' (with the decision in its data); the audit log names each
+  // decision, and an edit's audit event carries the text that replaced the output
+  const action = HUMAN_DECISION_ACTIONS[decision];
   // a version the reviewer saw is theirs to re-read (its conflict is reported); without one the
   // decision does not depend on the version, so a conflict reads it again and commits on that
   const commit = async () => {
     const c = await h.ports.state.getCampaign(m.id);
     if (!c) throw new ValidationError(`unknown campaign ${m.id}`);
-    return h.commitDecision(m, task_id, expected_version ?? c.state_version, route, output_data, task.confidence_score, 'human.decided', { decision, reviewer }, 'ESC_HITL');
+    return h.commitDecision(m, task_id, expected_version ?? c.state_version, route, output_data, task.confidence_score, action, { decision, reviewer, ...(decision === 'edit' && text ? { edited_text: text } : {}) }, 'ESC_HITL');
   };
   let result: Awaited<ReturnType<typeof commit>> | null = null;
   for (let attempt = 1; !result; attempt++) {
