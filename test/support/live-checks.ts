@@ -4,7 +4,7 @@
  * once, every audit chain and anchor verifying, and no item or lease left in any queue.
  */
 import { expect } from 'vitest';
-import { verifyAuditChain } from '../../src/domain/audit.ts';
+import { isHumanDecisionAction, verifyAuditChain } from '../../src/domain/audit.ts';
 import type { Ports } from '../../src/ports/index.ts';
 import { reviewQueueName, taskQueueName } from '../../src/ports/queue.ts';
 
@@ -22,8 +22,9 @@ export async function expectLiveRunSound(ports: Pick<Ports, 'state' | 'taskQueue
   expect(verifyAuditChain(audit)).toMatchObject({ ok: true, checked: audit.length });
   const decided = new Map<string, number>();
   for (const e of audit) {
-    if (e.action !== 'judge.decided' && e.action !== 'human.decided') continue;
-    const k = `${e.action}:${e.entity_id}`;
+    const human = isHumanDecisionAction(e.action);
+    if (e.action !== 'judge.decided' && !human) continue;
+    const k = `${human ? 'human' : 'judge'}:${e.entity_id}`;
     decided.set(k, (decided.get(k) ?? 0) + 1);
   }
   expect([...decided].filter(([, n]) => n > 1)).toEqual([]);
