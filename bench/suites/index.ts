@@ -8,5 +8,6 @@ import { redisClientSuite } from './redis-client.ts';
 import { postgresSuite } from './postgres.ts';
 import { weaviateSuite } from './weaviate.ts';
 import { timetravelSuite } from './timetravel.ts';
+import { productionSuite } from './production.ts';
 
-export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite, timetravelSuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite, timetravelSuite, productionSuite];

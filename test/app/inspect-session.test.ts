@@ -97,7 +97,7 @@ describe('inspect session over SQLite', () => {
     expect(a.items.length).toBe(5);
     await s.close();
     expect(folderState(dir)).toEqual(before);
-    expect(() => composeReaders(parseConfig({ mode: 'in-memory' }))).toThrow(/in-memory profile cannot be inspected/);
+    await expect(composeReaders(parseConfig({ mode: 'in-memory' }))).rejects.toThrow(/in-memory profile cannot be inspected/);
   });
 
   it('reads a file a writer holds open in place, sees its commits, and changes neither the file, its log nor the folder listing', async () => {

@@ -99,13 +99,15 @@ describe('refusals name the problem in one line', () => {
     expect(existsSync(join(dir, 'x.db'))).toBe(false);
   });
 
-  it('the production profile: says what to set, then that it is not built yet; unknown modes name the allowed ones', async () => {
+  it('the production profile: says what to set, then which server does not answer; unknown modes name the allowed ones', async () => {
     await refused(['simulate'], /needs its connection settings: set CHIMERA_POSTGRES_URL and CHIMERA_REDIS_URL \(CHIMERA_WEAVIATE_URL is optional\)/, { DATABASE_MODE: 'production' });
     await refused(['simulate', '--backend', 'production'], /set CHIMERA_POSTGRES_URL and CHIMERA_REDIS_URL/);
     await refused(['simulate'], /set CHIMERA_REDIS_URL \(/, { DATABASE_MODE: 'production', CHIMERA_POSTGRES_URL: 'postgres://127.0.0.1/chimera' });
-    const settings = { CHIMERA_POSTGRES_URL: 'postgres://127.0.0.1/chimera', CHIMERA_REDIS_URL: 'redis://127.0.0.1:6379' };
-    await refused(['simulate'], 'chimera simulate: the production profile is not available in this build yet (available: in-memory, sqlite)', { DATABASE_MODE: 'production', ...settings });
-    await refused(['simulate', '--backend', 'production'], 'the production profile is not available in this build yet', settings);
+    // nothing listens on port 1: the message names the server, never the password
+    const settings = { CHIMERA_POSTGRES_URL: 'postgres://chimera:s3cret@127.0.0.1:1/chimera', CHIMERA_REDIS_URL: 'redis://127.0.0.1:6379' };
+    const r = await refused(['simulate'], 'chimera simulate: Postgres at 127.0.0.1:1/chimera (schema public): connection refused (is the server running and listening there?)', { DATABASE_MODE: 'production', ...settings });
+    expect(JSON.stringify(r)).not.toContain('s3cret');
+    await refused(['worker', '--backend', 'production'], /Postgres at 127\.0\.0\.1:1\/chimera/, settings);
     await refused(['simulate'], 'DATABASE_MODE must be one of in-memory, sqlite, production, got "mongo"', { DATABASE_MODE: 'mongo' });
   });
 

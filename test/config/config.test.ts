@@ -55,10 +55,11 @@ describe('configuration', () => {
     expect((bad as ChimeraError).code).toBe('VALIDATION');
     await ports.close();
     await ports.close();
-    const settings = { postgres_url: 'postgres://127.0.0.1:5432/chimera', redis_url: 'redis://127.0.0.1:6379' };
+    // production where no Postgres answers: refused naming the server
+    const settings = { postgres_url: 'postgres://127.0.0.1:1/chimera', redis_url: 'redis://127.0.0.1:6379' };
     const prod = await composePorts(parseConfig({ mode: 'production', production: settings }), new VirtualClock()).catch((e: unknown) => e);
-    expect((prod as ChimeraError).code).toBe('CONFIG');
-    expect((prod as Error).message).toMatch(/the production profile is not available in this build yet \(available: in-memory, sqlite\)/);
+    expect((prod as ChimeraError).code).toBe('BACKEND_UNAVAILABLE');
+    expect((prod as Error).message).toMatch(/^Postgres at 127\.0\.0\.1:1\/chimera \(schema public\): connection refused/);
   });
 
   it('the production profile needs its connection settings, from the environment or the file', () => {
@@ -67,9 +68,11 @@ describe('configuration', () => {
     );
     expect(() => loadConfig({ env: { DATABASE_MODE: 'production', CHIMERA_POSTGRES_URL: 'postgres://h/db' } })).toThrow(/set CHIMERA_REDIS_URL \(/);
     const c = loadConfig({ env: { DATABASE_MODE: 'production', CHIMERA_POSTGRES_URL: 'postgres://h/db', CHIMERA_REDIS_URL: 'redis://h:6379' } });
-    expect(c.production).toEqual({ postgres_url: 'postgres://h/db', redis_url: 'redis://h:6379' });
+    expect(c.production).toEqual({ postgres_url: 'postgres://h/db', redis_url: 'redis://h:6379', schema: 'public', redis_prefix: '', queues: 'redis', statement_timeout_ms: 30_000, read_only: false });
+    // without Redis, the queues (and the persona cache) may live in Postgres
+    expect(loadConfig({ env: { DATABASE_MODE: 'production', CHIMERA_POSTGRES_URL: 'postgres://h/db', CHIMERA_QUEUES: 'postgres' } }).production.queues).toBe('postgres');
     expect(() => loadConfig({ env: { CHIMERA_REDIS_URL: 'http://h' } })).toThrow(/production\.redis_url: must be a redis:\/\/ or rediss:\/\/ URL/);
-    expect(() => requireAvailableMode(c)).toThrow('the production profile is not available in this build yet (available: in-memory, sqlite)');
+    expect(requireAvailableMode(c).mode).toBe('production');
     expect(requireAvailableMode(parseConfig({ mode: 'sqlite' })).mode).toBe('sqlite');
   });
 });

@@ -72,9 +72,16 @@ describe('the backend registry', () => {
 
   it('the config mode enum is the registry modes; a declared but unbuilt backend is refused naming what is', () => {
     expect(databaseModes()).toEqual(['in-memory', 'sqlite', 'production']);
+    expect(backendKinds({ built: true })).toEqual(['memory', 'sqlite', 'production']);
     const c = parseConfig({ mode: 'production', production: { postgres_url: 'postgres://h/db', redis_url: 'redis://h' } });
-    expect(() => requireAvailableMode(c)).toThrow('the production profile is not available in this build yet (available: in-memory, sqlite)');
-    expect(backendKinds({ built: true })).toEqual(['memory', 'sqlite']);
+    expect(requireAvailableMode(c).kind).toBe('production');
+    // a backend declared (settings, capabilities) without a factory is refused by name
+    const remove = registerBackend({ ...memoryBackend, kind: 'declared-kv', mode: 'declared-kv', label: 'Declared', create: undefined });
+    try {
+      expect(() => requireAvailableMode(parseConfig({ mode: 'declared-kv' }))).toThrow('the declared-kv profile is not available in this build yet (available: in-memory, sqlite, production)');
+    } finally {
+      remove();
+    }
   });
 
   it("the wire's backend names (src/shared) are the registry's built backends", () => {
@@ -274,7 +281,7 @@ describe('each port group may come from its own backend', () => {
     }
     expect(statSync(join(dir, 'queues.db')).size).toBeGreaterThan(0);
     const prod = await composePorts(parseConfig({ ports: { state: 'production' } }), new VirtualClock()).catch((e: unknown) => e);
-    expect((prod as Error).message).toBe('ports.state: backend "production" is not available in this build yet (available: memory, sqlite)');
+    expect((prod as Error).message).toBe('the production backend needs its connection settings: set CHIMERA_POSTGRES_URL and CHIMERA_REDIS_URL (CHIMERA_WEAVIATE_URL is optional), or production.postgres_url and production.redis_url in the config file');
     expect(() => parseConfig({ ports: { queues: 'mongo' } })).toThrow(/ports\.queues: Invalid option/);
     expect(() => backendByKind('mongo', 'ports.queues')).toThrow('ports.queues must be one of memory, sqlite, production, got "mongo"');
   });
@@ -290,6 +297,7 @@ describe("the app's profiles come from the registry", () => {
       expect(st.backends.map((b) => [b.kind, b.label, b.file_name])).toEqual([
         ['memory', 'In-memory', null],
         ['sqlite', 'SQLite', 'chimera.db'],
+        ['production', 'Production', null],
       ]);
       expect(st.backends[1]?.capabilities).toEqual(sqliteBackend.capabilities);
       expect(st.sqlite_profiles).toEqual([{ kind: 'sqlite', name: 'keep', path: join(s.data_dir, 'profiles', 'keep', 'chimera.db'), bytes: expect.any(Number) }]);

@@ -20,6 +20,7 @@ import { ExactPersonaMemory } from '../../adapters/exact/exact-persona-memory.ts
 import type { WorkerTaskInput, WorkerTaskOutput } from '../../domain/schemas.ts';
 import type { Readers } from '../../ports/readers.ts';
 import { classifierFor } from './classify.ts';
+import { ConfigError } from '../../domain/errors.ts';
 import type { BackendEntry, ErrorClass } from './types.ts';
 
 /** The `production` section of the config: each connection URL, checked by its scheme. */
@@ -89,6 +90,16 @@ function classifyProduction(e: unknown): ErrorClass | null {
   return c;
 }
 
+/** What the config lacks to connect ("needs its connection settings: …"), or null. */
+function missingSettings(config: ChimeraConfig): string | null {
+  const missing = PRODUCTION_SETTINGS.filter((s) => s.required && !config.production[s.field] && !(s.field === 'redis_url' && config.production.queues === 'postgres'));
+  if (!missing.length) return null;
+  return (
+    `needs its connection settings: set ${missing.map((s) => s.env).join(' and ')} ` +
+    `(CHIMERA_WEAVIATE_URL is optional), or ${missing.map((s) => `production.${s.field}`).join(' and ')} in the config file`
+  );
+}
+
 /** The pool settings of a profile. */
 function pgOptions(config: ChimeraConfig) {
   const p = config.production;
@@ -132,6 +143,9 @@ export const productionBackend: BackendEntry = {
   checkpoint: () => 'tick',
   create: async ({ config, clock }) => {
     const p = config.production;
+    // a profile of another mode may take a port group from here (ports.<group>): its settings are checked now
+    const missing = missingSettings(config);
+    if (missing) throw new ConfigError(`the production backend ${missing}`);
     const pg = await openPostgres(pgOptions(config));
     let ok = false;
     try {
@@ -198,11 +212,7 @@ export const productionBackend: BackendEntry = {
     return HnswPersonaMemory.open({ dir, ...config.memory.hnsw, ephemeral: true });
   },
   check(config, source) {
-    const missing = PRODUCTION_SETTINGS.filter((s) => s.required && !config.production[s.field] && !(s.field === 'redis_url' && config.production.queues === 'postgres'));
-    if (!missing.length) return null;
-    return (
-      `${source === 'config' ? '' : `${source}: `}the production profile needs its connection settings: set ${missing.map((s) => s.env).join(' and ')} ` +
-      `(CHIMERA_WEAVIATE_URL is optional), or ${missing.map((s) => `production.${s.field}`).join(' and ')} in the config file`
-    );
+    const missing = missingSettings(config);
+    return missing ? `${source === 'config' ? '' : `${source}: `}the production profile ${missing}` : null;
   },
 };
