@@ -12,6 +12,20 @@ import { productionStore, type ProductionStore } from './support.ts';
 import { startChimera, type ChimeraProcess } from './processes.ts';
 
 let store: ProductionStore;
+
+/** What the store and the processes say, for a run that did not finish. */
+async function explain(s: ProductionStore, procs: ChimeraProcess[]): Promise<void> {
+  const ports = await composePorts(s.config, new SystemClock());
+  try {
+    const campaigns = await ports.state.listCampaigns();
+    process.stderr.write(`campaigns: ${campaigns.map((c) => `${c.id.slice(0, 8)} ${c.status} v${c.state_version}`).join('; ')}\n`);
+    process.stderr.write(`tasks: ${JSON.stringify(await ports.state.countTasks())}\n`);
+    for (const c of campaigns) process.stderr.write(`queues of ${c.id.slice(0, 8)}: task ${JSON.stringify(await ports.taskQueue.depth(`task_queue:${c.id}`))} review ${JSON.stringify(await ports.reviewQueue.depth(`review_queue:${c.id}`))}\n`);
+  } finally {
+    await ports.close();
+  }
+  for (const p of procs) process.stderr.write(`--- process ${p.child.pid}: ${p.stdout.slice(-800)} ${p.stderr.slice(-1500)}\n`);
+}
 beforeAll(async () => {
   store = await productionStore('workers');
 });
@@ -26,8 +40,9 @@ describe('workers on many machines (3 worker processes + a live driver)', () => 
       for (let i = 0; i < 3; i++) workers.push(startChimera(['worker', '--backend', 'production', '--lease-ms', '3000', '--seed', String(100 + i), '--json'], store.env));
       // each worker serving before the driver plans (a state, not a time)
       await Promise.all(workers.map((w) => w.waitFor(/serving live campaigns/)));
-      const driver = startChimera(['simulate', '--live', '--backend', 'production', '--scenario', 'storm', '--run-id', 'workers-test', '--workers', '1', '--judges', '1', '--lease-ms', '3000', '--json', '--deadline-s', '300'], store.env);
+      const driver = startChimera(['simulate', '--live', '--backend', 'production', '--scenario', 'storm', '--run-id', 'workers-test', '--workers', '1', '--judges', '1', '--lease-ms', '3000', '--json', '--deadline-s', '240'], store.env);
       const code = await driver.exited;
+      if (code !== 0) await explain(store, [driver, ...workers]);
       expect(code, driver.stderr).toBe(0);
       const summary = JSON.parse(driver.stdout) as { ended: string; campaign_ids: string[]; memory_backend: string; backends: Record<string, string> };
       expect(summary.ended).toBe('completed');
