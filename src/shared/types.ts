@@ -249,7 +249,7 @@ export interface MetricsView {
   /** Tasks decided COMPLETED per tick (judge auto-approve and human approve). */
   readonly throughput: readonly number[];
   readonly conflicts_per_tick: readonly number[];
-  /** Total ready+delayed+leased across campaigns, sampled at the end of each tick the session saw. */
+  /** Total ready+delayed+leased across campaigns at the end of each tick from 0, rebuilt from the event log. */
   readonly queue_depths: readonly { tick: number; task: number; review: number }[];
   /** Counts of judge scores in 20 buckets of 0.05 from 0 to 1. */
   readonly confidence_histogram: readonly number[];
