@@ -23,6 +23,7 @@ import type {
   Settings,
   SimStatus,
   SwarmView,
+  TaskDetail,
   TaskPage,
 } from './types.ts';
 import type { WireError } from './errors.ts';
@@ -111,6 +112,8 @@ export const CHANNELS = {
     }),
   ),
   'campaigns/dag': ch<DagView>()(z.strictObject({ campaign_id: id })),
+  /** One task with its contents, by its node index in the campaign's DAG (the task graph's inspector). */
+  'campaigns/task': ch<TaskDetail>()(z.strictObject({ campaign_id: id, index: z.int().min(0) })),
 
   // ---------------------------------------------------------------- human review
   'review/list': ch<{ items: ReviewItem[] }>()(z.strictObject({ campaign_id: id.optional() })),

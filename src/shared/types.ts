@@ -44,6 +44,14 @@ export interface TaskRow {
   readonly updated_at: string;
 }
 
+/** A task with its contents: node `index` of the campaign's DagView. */
+export interface TaskDetail extends TaskRow {
+  readonly index: number;
+  readonly input_data: unknown;
+  readonly output_data: unknown;
+  readonly created_at: string;
+}
+
 export interface TaskPage {
   readonly total: number;
   readonly offset: number;

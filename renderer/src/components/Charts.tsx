@@ -18,14 +18,17 @@ function cssVar(name: string, fallback: string): string {
   return v || fallback;
 }
 
+/** Whole-number steps for axes of ticks and counts (never 0.25 of a tick). */
+const INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
+
 const fmt = (n: number) => (Math.abs(n) >= 10_000 ? `${Math.round(n / 1000)}k` : Math.abs(n) >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n * 100) / 100));
 
-function axes(xLabel: string, yLabel: string, xValues?: (self: uPlot, splits: number[]) => string[]): uPlot.Axis[] {
+function axes(xLabel: string, yLabel: string, xValues?: (self: uPlot, splits: number[]) => string[], xSplits?: () => number[]): uPlot.Axis[] {
   const stroke = cssVar('--muted', '#5d6670');
   const grid = { stroke: cssVar('--border', '#d8dde3'), width: 1 };
   return [
-    { label: xLabel, stroke, grid, ticks: grid, values: xValues ?? ((_, splits) => splits.map(fmt)), labelSize: 18, size: 32 },
-    { label: yLabel, stroke, grid, ticks: grid, values: (_, splits) => splits.map(fmt), labelSize: 18, size: 44 },
+    { label: xLabel, stroke, grid, ticks: grid, incrs: INCRS, values: xValues ?? ((_, splits) => splits.map(fmt)), ...(xSplits ? { splits: xSplits } : {}), labelSize: 18, size: 32 },
+    { label: yLabel, stroke, grid, ticks: grid, incrs: INCRS, values: (_, splits) => splits.map(fmt), labelSize: 18, size: 44 },
   ];
 }
 
@@ -44,7 +47,15 @@ function UPlotBox({ title, shape, opts, data, onPlot }: { title: string; shape: 
     const el = box.current;
     if (!el) return;
     const t0 = performance.now();
-    const u = new uPlot(optsRef.current(Math.max(200, el.clientWidth)), dataRef.current, el);
+    const o = optsRef.current(Math.max(200, el.clientWidth));
+    // the axis values uPlot drew, on the element (for tests and tools: the canvas holds no text)
+    const drawn = (u: uPlot) => {
+      const values = (i: number) => ((u.axes[i] as { _values?: unknown[] })._values ?? []).filter((v) => v !== '' && v !== null).join(' ');
+      el.dataset.xValues = values(0);
+      el.dataset.yValues = values(1);
+    };
+    o.hooks = { ...o.hooks, draw: [...(o.hooks?.draw ?? []), drawn] };
+    const u = new uPlot(o, dataRef.current, el);
     el.dataset.drawMs = (performance.now() - t0).toFixed(1);
     plot.current = u;
     onPlotRef.current?.(u);
@@ -150,7 +161,8 @@ export function BarChart({ title, values, labels, xLabel, yLabel = 'count', colo
     width: w,
     height: HEIGHT,
     scales: { x: { time: false, range: [-0.5, Math.max(0.5, values.length - 0.5)] }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-    axes: axes(xLabel, yLabel, (_u, splits) => splits.map((v) => (Number.isInteger(v) ? (labels[v] ?? '') : ''))),
+    // one split per category, labelled with it (an empty label leaves a gridline without text)
+    axes: axes(xLabel, yLabel, (_u, splits) => splits.map((v) => labels[v] ?? ''), () => labels.map((_, i) => i)),
     series: [
       { label: xLabel, value: (_u, v) => (v === null || v === undefined ? '—' : (labels[Math.round(v)] ?? '—')) },
       { label: yLabel, stroke: cssVar(color, '#d98b00'), fill: cssVar(color, '#d98b00'), paths: uPlot.paths.bars?.({ size: [0.8, 60] }), points: { show: false } },

@@ -5,6 +5,7 @@ import type { CampaignView, TaskRow } from '../../../src/shared/types.ts';
 import { TASK_STATUSES } from '../../../src/shared/types.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
 import { PersonaSelect } from '../components/PersonaSelect.tsx';
+import { CampaignGraph } from '../components/CampaignGraph.tsx';
 
 export function CampaignsView({ selected, onSelect }: { selected: string | null; onSelect: (id: string) => void }) {
   const { api, act, toast } = useStudio();
@@ -100,6 +101,7 @@ export function CampaignsView({ selected, onSelect }: { selected: string | null;
         </form>
       </div>
       {current && <TaskList campaign={current} />}
+      {current && <CampaignGraph campaign={current} />}
     </section>
   );
 }

@@ -48,6 +48,13 @@ export function campaignsChannels(ctx: CampaignsContext): NamespaceHandlers<'cam
       const tasks = await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id, ...(a.status ? { status: a.status } : {}), offset: a.offset, limit: a.limit });
       return { total, offset: a.offset, tasks: tasks.map(taskRow) };
     },
+    'campaigns/task': async (a) => {
+      const s = ctx.current();
+      await requireCampaign(s, a.campaign_id);
+      const [t] = await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id, offset: a.index, limit: 1 });
+      if (!t) throw new NotFoundError('task', `#${a.index} of campaign ${a.campaign_id}`);
+      return { ...taskRow(t), index: a.index, input_data: t.input_data, output_data: t.output_data, created_at: t.created_at };
+    },
     'campaigns/dag': async (a) => {
       const s = ctx.current();
       await requireCampaign(s, a.campaign_id);
