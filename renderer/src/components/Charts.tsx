@@ -8,7 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { downsampleMinMax } from '../lib/downsample.ts';
-import { selectTickRange, useTickRange } from '../lib/tick-range.ts';
+import { currentTickRange, selectTickRange, useTickRange, type TickRange } from '../lib/tick-range.ts';
 
 const HEIGHT = 200;
 
@@ -46,28 +46,37 @@ function UPlotBox({ title, shape, opts, data, onPlot }: { title: string; shape: 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const t0 = performance.now();
-    const o = optsRef.current(Math.max(200, el.clientWidth));
-    // the axis values uPlot drew, on the element (for tests and tools: the canvas holds no text)
-    const drawn = (u: uPlot) => {
-      const values = (i: number) => ((u.axes[i] as { _values?: unknown[] })._values ?? []).filter((v) => v !== '' && v !== null).join(' ');
-      el.dataset.xValues = values(0);
-      el.dataset.yValues = values(1);
-    };
-    o.hooks = { ...o.hooks, draw: [...(o.hooks?.draw ?? []), drawn] };
-    const u = new uPlot(o, dataRef.current, el);
-    el.dataset.drawMs = (performance.now() - t0).toFixed(1);
-    plot.current = u;
-    onPlotRef.current?.(u);
-    const ro = new ResizeObserver(() => {
-      const w = Math.max(200, el.clientWidth);
-      if (Math.abs(w - u.width) > 1) u.setSize({ width: w, height: HEIGHT });
-    });
-    ro.observe(el);
+    let u: uPlot | null = null;
+    let ro: ResizeObserver | null = null;
+    // each chart is built in a task of its own, so a view of five charts never blocks the page in one long task
+    const timer = setTimeout(() => {
+      const t0 = performance.now();
+      const o = optsRef.current(Math.max(200, el.clientWidth));
+      // the axis values uPlot drew, on the element (for tests and tools: the canvas holds no text)
+      const drawn = (p: uPlot) => {
+        const values = (i: number) => ((p.axes[i] as { _values?: unknown[] })._values ?? []).filter((v) => v !== '' && v !== null).join(' ');
+        el.dataset.xValues = values(0);
+        el.dataset.yValues = values(1);
+      };
+      o.hooks = { ...o.hooks, draw: [...(o.hooks?.draw ?? []), drawn] };
+      const plotNow = new uPlot(o, dataRef.current, el);
+      u = plotNow;
+      el.dataset.drawMs = (performance.now() - t0).toFixed(1);
+      plot.current = plotNow;
+      onPlotRef.current?.(plotNow);
+      ro = new ResizeObserver(() => {
+        const w = Math.max(200, el.clientWidth);
+        if (Math.abs(w - plotNow.width) > 1) plotNow.setSize({ width: w, height: HEIGHT });
+      });
+      ro.observe(el);
+    }, 0);
     return () => {
-      ro.disconnect();
-      onPlotRef.current?.(null);
-      u.destroy();
+      clearTimeout(timer);
+      ro?.disconnect();
+      if (u) {
+        onPlotRef.current?.(null);
+        (u as uPlot).destroy();
+      }
       plot.current = null;
     };
   }, [shape]);
@@ -75,6 +84,7 @@ function UPlotBox({ title, shape, opts, data, onPlot }: { title: string; shape: 
   useEffect(() => {
     const u = plot.current;
     const el = box.current;
+    // (a plot not built yet starts from the newest data)
     if (!u || !el || u.data === data) return;
     const t0 = performance.now();
     u.setData(data);
@@ -134,23 +144,29 @@ export function TimeChart({ title, x, series, xLabel = 'tick', yLabel }: { title
 
   // draw the shared selection on this chart too (or clear it)
   useEffect(() => {
-    const u = plotRef.current;
-    if (!u) return;
-    if (!range) {
-      u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-      return;
-    }
-    const left = u.valToPos(range.from_tick, 'x');
-    const right = u.valToPos(range.to_tick, 'x');
-    u.setSelect({ left, top: 0, width: Math.max(1, right - left), height: u.over.clientHeight }, false);
+    if (plotRef.current) showRange(plotRef.current, range);
   }, [range, data]);
 
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>
-      <UPlotBox title={title} shape={shape} opts={opts} data={data} onPlot={(u) => (plotRef.current = u)} />
+      <UPlotBox title={title} shape={shape} opts={opts} data={data} onPlot={(u) => {
+          plotRef.current = u;
+          if (u) showRange(u, currentTickRange());
+        }} />
     </figure>
   );
+}
+
+/** Draws `range` as the plot's selection (without announcing it again), or clears it. */
+function showRange(u: uPlot, range: TickRange | null): void {
+  if (!range) {
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    return;
+  }
+  const left = u.valToPos(range.from_tick, 'x');
+  const right = u.valToPos(range.to_tick, 'x');
+  u.setSelect({ left, top: 0, width: Math.max(1, right - left), height: u.over.clientHeight }, false);
 }
 
 /** Bars over categories (a histogram, the routes): category labels on the x axis, counts on the y axis. */
