@@ -94,9 +94,11 @@ function DagCanvas({ dag, layout, height, title, shown, selected, onSelect }: { 
     for (let r = lowerBound(m, layout.pos, yFrom); r < m.length && layout.pos[m[r]!]! <= yTo; r++) if (visibleStatus(m[r]!)) visible.push(m[r]!);
   }
   const edges: [number, number][] = [];
+  // (a layout kept while a grown graph is laid out again knows only its first `known` tasks)
+  const known = layout.layer.length;
   for (const v of visible) for (let k = dag.dep_start[v]!; k < dag.dep_start[v + 1]!; k++) {
     const d = dag.dep_list[k]!;
-    if (visibleStatus(d)) edges.push([d, v]);
+    if (d < known && visibleStatus(d)) edges.push([d, v]);
   }
   const key = (e: KeyboardEvent, i: number) => {
     if (e.key === 'Enter' || e.key === ' ') {

@@ -7,7 +7,7 @@
  * start), reusing the layout while the graph's shape stays the same (a run changes statuses,
  * not edges).
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { DagView } from '../../../src/shared/types.ts';
 import { useChannel, useStudio } from './studio.tsx';
 import { layoutDag, type DagLayout } from './dag-layout.ts';
@@ -116,11 +116,18 @@ function layOut(dag: DagView): Promise<DagLayout> {
   });
 }
 
-/** The layout of `dag`: at once when its shape was laid out before, else null until the worker answers. */
+/**
+ * The layout of `dag`: at once when its shape was laid out before; while a new shape of the
+ * same campaign is laid out (a re-plan added tasks), the previous one (it covers the tasks it
+ * knew: the caller skips the others); null until the worker answers for a campaign not seen.
+ */
 export function useDagLayout(dag: DagView): DagLayout | null {
   const key = shapeKey(dag);
   const [, setDone] = useState(0);
-  const cached = layouts.get(key) ?? null;
+  const last = useRef<{ campaign: string; layout: DagLayout } | null>(null);
+  const exact = layouts.get(key) ?? null;
+  if (exact) last.current = { campaign: dag.campaign_id, layout: exact };
+  const cached = exact ?? (last.current?.campaign === dag.campaign_id ? last.current.layout : null);
   useEffect(() => {
     if (layouts.has(key)) return;
     let live = true;
