@@ -12,6 +12,17 @@ import { currentTickRange, selectTickRange, useTickRange, type TickRange } from 
 
 const HEIGHT = 200;
 
+/** The page's theme (data-theme on <html>): charts are drawn again in its colours when it changes. */
+function useTheme(): string {
+  const [theme, setTheme] = useState(() => document.documentElement.dataset.theme ?? '');
+  useEffect(() => {
+    const mo = new MutationObserver(() => setTheme(document.documentElement.dataset.theme ?? ''));
+    mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    return () => mo.disconnect();
+  }, []);
+  return theme;
+}
+
 /** A CSS variable of the page's theme, as a colour the canvas understands. */
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -115,7 +126,8 @@ export function TimeChart({ title, x, series, xLabel = 'tick', yLabel }: { title
     const d = downsampleMinMax({ x, ys: series.map((s) => s.values) }, Math.max(50, width - 60));
     return [d.x, ...d.ys] as uPlot.AlignedData;
   }, [x, series, width]);
-  const shape = `${series.map((s) => s.name).join('|')}`;
+  const theme = useTheme();
+  const shape = `${theme}|${series.map((s) => s.name).join('|')}`;
 
   const opts = (w: number): uPlot.Options => ({
     width: w,
@@ -172,7 +184,8 @@ function showRange(u: uPlot, range: TickRange | null): void {
 /** Bars over categories (a histogram, the routes): category labels on the x axis, counts on the y axis. */
 export function BarChart({ title, values, labels, xLabel, yLabel = 'count', color = '--s2' }: { title: string; values: readonly number[]; labels: readonly string[]; xLabel: string; yLabel?: string; color?: string }) {
   const data = useMemo<uPlot.AlignedData>(() => [values.map((_, i) => i), [...values]], [values]);
-  const shape = labels.join('|');
+  const theme = useTheme();
+  const shape = `${theme}|${labels.join('|')}`;
   const opts = (w: number): uPlot.Options => ({
     width: w,
     height: HEIGHT,
