@@ -115,7 +115,7 @@ async function frameAfter(page: Page, selector: string, top: number): Promise<nu
 
 export const uiSuite: BenchSuite = {
   name: 'ui',
-  description: 'npm start (browser mode) to an interactive page; task list and DAG render at 100,000 tasks (headless Chromium)',
+  description: 'npm start (browser mode) to an interactive page; task list and DAG render at 100,000 tasks; chart draw at 100,000 points; graph switch; long tasks during a watched 100,000-task run (headless Chromium)',
   async run(ctx: BenchContext) {
     if (!HAVE_CHROMIUM) {
       ctx.log(`ui: ${SKIP_REASON}`);

@@ -71,6 +71,12 @@ describe.skipIf(SKIP_E2E)('charts and task graph in headless Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'metrics-range.png') });
     await page.getByRole('button', { name: 'Clear selection' }).click();
     await range.waitFor({ ...WAIT, state: 'detached' });
+    // the same from the keyboard
+    await page.getByLabel('From tick').fill('1');
+    await page.getByLabel('to tick').fill('2');
+    await page.getByLabel('to tick').press('Enter');
+    await page.getByTestId('tick-range').filter({ hasText: '1–2' }).waitFor(WAIT);
+    await page.getByRole('button', { name: 'Clear selection' }).click();
     expect(e.pageErrors).toEqual([]);
   }, TEST_MS);
 

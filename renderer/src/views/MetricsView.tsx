@@ -1,5 +1,5 @@
 /** Metrics folded from the event log: throughput, queue depths over time, score histogram, routes, conflicts. */
-import { useMemo } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { useChannel } from '../lib/studio.tsx';
 import { BarChart, TimeChart, type TimeSeries } from '../components/Charts.tsx';
 import { selectTickRange, useTickRange } from '../lib/tick-range.ts';
@@ -38,9 +38,10 @@ export function MetricsView() {
             <button type="button" onClick={() => selectTickRange(null)}>Clear selection</button>
           </>
         ) : (
-          'Drag across a time chart to select a range of ticks; the values under the cursor show beneath each chart.'
+          'Drag across a time chart to select a range of ticks (or type one here); the values under the cursor show beneath each chart.'
         )}
       </p>
+      <RangeForm last={d.ticks.length - 1} />
       <div className="charts">
         <TimeChart title="Throughput: tasks completed per tick" x={d.ticks} series={perTick} yLabel="tasks" />
         <TimeChart title="Queue depths over time" x={depthTicks} series={depths} yLabel="items" />
@@ -56,5 +57,31 @@ export function MetricsView() {
         <TimeChart title="OCC conflicts per tick" x={d.ticks} series={conflicts} yLabel="conflicts" />
       </div>
     </section>
+  );
+}
+
+/** The keyboard's way to select a tick range (the same as dragging across a chart). */
+function RangeForm({ last }: { last: number }) {
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const a = Number(from);
+    const b = Number(to === '' ? last : to);
+    if (from === '' || !Number.isFinite(a) || !Number.isFinite(b)) return;
+    selectTickRange({ from_tick: Math.max(0, Math.min(a, last)), to_tick: Math.max(0, Math.min(b, last)), source: 'Metrics form' });
+  };
+  return (
+    <form className="inline-form small" onSubmit={submit} aria-label="Select ticks">
+      <label className="inline">
+        From tick
+        <input type="number" min={0} max={last} value={from} onChange={(e) => setFrom(e.target.value)} />
+      </label>
+      <label className="inline">
+        to tick
+        <input type="number" min={0} max={last} value={to} onChange={(e) => setTo(e.target.value)} placeholder={String(last)} />
+      </label>
+      <button type="submit">Select ticks</button>
+    </form>
   );
 }
