@@ -28,6 +28,7 @@ import type {
   SimStatus,
   StepStateView,
   SwarmView,
+  TaskDetail,
   TaskPage,
 } from './types.ts';
 import type { WireError } from './errors.ts';
@@ -135,6 +136,8 @@ export const CHANNELS = {
     }),
   ),
   'campaigns/dag': ch<DagView>()(z.strictObject({ campaign_id: id })),
+  /** One task with its contents, by its node index in the campaign's DAG (the task graph's inspector). */
+  'campaigns/task': ch<TaskDetail>()(z.strictObject({ campaign_id: id, index: z.int().min(0) })),
 
   // ---------------------------------------------------------------- human review
   // up to 10,000 items; total: how many wait (more than items when over the limit); memory_texts:

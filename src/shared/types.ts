@@ -44,6 +44,14 @@ export interface TaskRow {
   readonly updated_at: string;
 }
 
+/** A task with its contents: node `index` of the campaign's DagView. */
+export interface TaskDetail extends TaskRow {
+  readonly index: number;
+  readonly input_data: unknown;
+  readonly output_data: unknown;
+  readonly created_at: string;
+}
+
 export interface TaskPage {
   readonly total: number;
   readonly offset: number;
@@ -298,7 +306,7 @@ export interface MetricsView {
   /** Tasks decided COMPLETED per tick (judge auto-approve and human approve). */
   readonly throughput: readonly number[];
   readonly conflicts_per_tick: readonly number[];
-  /** Total ready+delayed+leased across campaigns, sampled at the end of each tick the session saw. */
+  /** Total ready+delayed+leased across campaigns at the end of each tick from 0, rebuilt from the event log. */
   readonly queue_depths: readonly { tick: number; task: number; review: number }[];
   /** Counts of judge scores in 20 buckets of 0.05 from 0 to 1. */
   readonly confidence_histogram: readonly number[];

@@ -70,7 +70,7 @@ export const LAYERS: readonly Layer[] = [
   { name: 'cli', dirs: ['src/cli', 'bin'], may: ['app', 'config', 'engine', 'sim', ...CORE], why: 'the CLI uses the app and the composition root, never an adapter directly' },
   { name: 'server', dirs: ['server'], may: ['app', 'config', 'engine', 'sim', 'shared', ...CORE], why: 'browser mode uses the app and the composition root, never an adapter directly' },
   { name: 'electron', dirs: ['electron'], may: ['app', 'config', 'engine', 'sim', 'shared', ...CORE], why: 'the desktop shell uses the app and the composition root, never an adapter directly' },
-  { name: 'renderer', dirs: ['renderer'], may: ['shared'], packages: ['react', 'react-dom', 'zod'], why: 'the renderer runs in a browser: src/shared and browser packages only' },
+  { name: 'renderer', dirs: ['renderer'], may: ['shared'], packages: ['react', 'react-dom', 'zod', 'uplot'], why: 'the renderer runs in a browser: src/shared and browser packages only' },
   {
     name: 'bench',
     dirs: ['bench'],

@@ -6,6 +6,7 @@ import { TASK_STATUSES } from '../../../src/shared/types.ts';
 import { VirtualList } from '../components/VirtualList.tsx';
 import { PersonaSelect } from '../components/PersonaSelect.tsx';
 import { StepStatePanel, TaskHistory } from './TimeTravel.tsx';
+import { CampaignGraph } from '../components/CampaignGraph.tsx';
 
 export function CampaignsView({ selected, onSelect }: { selected: string | null; onSelect: (id: string) => void }) {
   const { api, act, toast } = useStudio();
@@ -101,6 +102,7 @@ export function CampaignsView({ selected, onSelect }: { selected: string | null;
         </form>
       </div>
       {current && <TaskList campaign={current} />}
+      {current && <CampaignGraph campaign={current} />}
     </section>
   );
 }

@@ -1,6 +1,7 @@
 /** Swarm: what each agent is doing, queue depths per campaign, and a campaign's task DAG. */
 import { useChannel } from '../lib/studio.tsx';
 import { DagView } from '../components/DagView.tsx';
+import { useDag, usePrefetchDags } from '../lib/dag-store.ts';
 import type { AgentView, QueueDepthView } from '../../../src/shared/types.ts';
 
 const GROUPS: { title: string; kinds: AgentView['kind'][] }[] = [
@@ -15,7 +16,8 @@ export function SwarmView({ selected, onSelect }: { selected: string | null; onS
   const campaigns = useChannel('campaigns/list', {});
   const list = campaigns.data?.campaigns ?? [];
   const current = list.find((c) => c.id === selected) ?? list[0] ?? null;
-  const dag = useChannel('campaigns/dag', current ? { campaign_id: current.id } : null, { throttle_ms: 1500 });
+  const dag = useDag(current?.id ?? null);
+  usePrefetchDags(list.map((c) => c.id));
   const maxDepth = Math.max(1, ...(swarm.data?.queues ?? []).flatMap((q) => [total(q.task_queue), total(q.review_queue)]));
 
   return (

@@ -50,36 +50,49 @@ export function campaignsChannels(ctx: CampaignsContext): NamespaceHandlers<'cam
       const tasks = await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id, ...(a.status ? { status: a.status } : {}), offset: a.offset, limit: a.limit });
       return { total, offset: a.offset, tasks: tasks.map(taskRow) };
     },
+    'campaigns/task': async (a) => {
+      const s = ctx.current();
+      await requireCampaign(s, a.campaign_id);
+      const [t] = await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id, offset: a.index, limit: 1 });
+      if (!t) throw new NotFoundError('task', `#${a.index} of campaign ${a.campaign_id}`);
+      return { ...taskRow(t), index: a.index, input_data: t.input_data, output_data: t.output_data, created_at: t.created_at };
+    },
     'campaigns/dag': async (a) => {
       const s = ctx.current();
       await requireCampaign(s, a.campaign_id);
-      const tasks = await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id });
-      const index = new Map<string, number>();
-      tasks.forEach((t, i) => index.set(t.id, i));
-      const skills: string[] = [];
-      const skillIndex = new Map<string, number>();
-      const skill_of: number[] = [];
-      const dep_start: number[] = [0];
-      const dep_list: number[] = [];
-      let statuses = '';
-      for (const t of tasks) {
-        let k = skillIndex.get(t.skill_name);
-        if (k === undefined) {
-          k = skills.push(t.skill_name) - 1;
-          skillIndex.set(t.skill_name, k);
-        }
-        skill_of.push(k);
-        statuses += STATUS_LETTERS[t.status as TaskStatus];
-        for (const d of t.depends_on) {
-          const j = index.get(d);
-          if (j !== undefined) dep_list.push(j);
-        }
-        dep_start.push(dep_list.length);
-      }
-      const view: DagView = { campaign_id: a.campaign_id, count: tasks.length, skills, skill_of, statuses, dep_start, dep_list };
-      return view;
+      return dagView(a.campaign_id, await s.sim.ports.state.listTasks({ campaign_id: a.campaign_id }));
     },
   };
+}
+
+/** The compact DAG of a campaign's tasks (in the store's order): one pass, arrays joined once. */
+export function dagView(campaign_id: string, tasks: readonly Task[]): DagView {
+  const n = tasks.length;
+  const index = new Map<string, number>();
+  for (let i = 0; i < n; i++) index.set((tasks[i] as Task).id, i);
+  const skills: string[] = [];
+  const skillIndex = new Map<string, number>();
+  const skill_of = new Array<number>(n);
+  const letters = new Array<string>(n);
+  const dep_start = new Array<number>(n + 1);
+  const dep_list: number[] = [];
+  dep_start[0] = 0;
+  for (let i = 0; i < n; i++) {
+    const t = tasks[i] as Task;
+    let k = skillIndex.get(t.skill_name);
+    if (k === undefined) {
+      k = skills.push(t.skill_name) - 1;
+      skillIndex.set(t.skill_name, k);
+    }
+    skill_of[i] = k;
+    letters[i] = STATUS_LETTERS[t.status as TaskStatus];
+    for (const d of t.depends_on) {
+      const j = index.get(d);
+      if (j !== undefined) dep_list.push(j);
+    }
+    dep_start[i + 1] = dep_list.length;
+  }
+  return { campaign_id, count: n, skills, skill_of, statuses: letters.join(''), dep_start, dep_list };
 }
 
 async function requireCampaign(s: Session, id: string) {
