@@ -196,7 +196,7 @@ async function liveRun(workers: number, campaigns: number, pieces: number): Prom
   const prefix = `bench-live-${process.pid}-${workers}:`;
   const dataDir = mkdtempSync(join(tmpdir(), 'chimera-bench-live-'));
   const scenarioFile = join(dataDir, 'scenario.json');
-  const loaded = benchScenario(campaigns, pieces, { workers: 1, judges: 1, human: { enabled: false } });
+  const loaded = benchScenario(campaigns, pieces, { workers: 1, judges: 1 });
   writeFileSync(scenarioFile, JSON.stringify(loaded.scenario));
   const env = { ...process.env, DATABASE_MODE: 'production', CHIMERA_POSTGRES_URL: db.url, CHIMERA_REDIS_URL: REDIS(), CHIMERA_REDIS_PREFIX: prefix, CHIMERA_DATA_DIR: dataDir };
   const children = Array.from({ length: workers }, (_, i) =>
