@@ -68,6 +68,8 @@ export function memoryConfig(values: Record<string, unknown>, io: CliIo): Chimer
   if (values['allow-downloads'] !== undefined) e.allow_downloads = Boolean(values['allow-downloads']);
   if (Object.keys(e).length) o.embedder = e;
   const config = loadConfig({ file, env: io.env, overrides: o });
+  // production keeps persona memory in Weaviate only (a local index there lives as long as one process)
+  if (config.mode === 'production' && !config.production.weaviate_url) throw new UsageError('persona memory on the production profile is kept in Weaviate: set CHIMERA_WEAVIATE_URL (or production.weaviate_url in the config file)');
   if (values.db === undefined) return config;
   if (!entry.files) throw new UsageError(`--db applies to the ${fileBackends().map((f) => f.kind).join(' or ')} backend only (this command would use ${entry.mode})`);
   return parseConfig(entry.files.withPath(config, resolve(io.cwd, String(values.db))));

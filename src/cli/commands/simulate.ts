@@ -115,7 +115,8 @@ export const simulateCommand: Command = {
       bar.done();
       const summary = sim.summary();
       if (values.out) await sim.writeRunFile(resolve(io.cwd, String(values.out)));
-      io.stdout.write(values.json ? JSON.stringify(summary) + '\n' : formatSummary(summary) + '\n');
+      // which persona memory ran (production: Weaviate, or each process's local index)
+      io.stdout.write(values.json ? JSON.stringify({ ...summary, memory_backend: sim.ports.memory.kind }) + '\n' : formatSummary(summary) + '\n');
       return 0;
     } finally {
       await sim.close();

@@ -28,6 +28,8 @@ export const ProductionProfileSchema = z.strictObject({
   postgres_url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
   redis_url: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').optional(),
   weaviate_url: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').optional(),
+  /** Weaviate's gRPC port (search and batch go over gRPC; default 50051, 443 for https). */
+  weaviate_grpc_port: z.coerce.number().int().min(1).max(65535).optional(),
   /** The Postgres schema that holds the seed's tables and ours (tests and side-by-side deployments use their own). */
   schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)').default('public'),
   /** Prepended to every Redis key (the seed's layout has none: Chimera's own services read unprefixed keys). */
@@ -49,6 +51,7 @@ export const PRODUCTION_SETTINGS = [
   { env: 'CHIMERA_REDIS_PREFIX', field: 'redis_prefix', required: false },
   { env: 'CHIMERA_QUEUES', field: 'queues', required: false },
   { env: 'CHIMERA_READ_ONLY', field: 'read_only', required: false },
+  { env: 'CHIMERA_WEAVIATE_GRPC_PORT', field: 'weaviate_grpc_port', required: false },
 ] as const;
 
 /** What Postgres SQLSTATEs, Redis replies and socket codes mean for the caller. */
@@ -202,7 +205,7 @@ export const productionBackend: BackendEntry = {
     const p = config.production;
     if (p.weaviate_url) {
       const apiKey = process.env.CHIMERA_WEAVIATE_API_KEY;
-      return openWeaviateMemory({ url: p.weaviate_url, ...(apiKey ? { apiKey } : {}) });
+      return openWeaviateMemory({ url: p.weaviate_url, ...(apiKey ? { apiKey } : {}), ...(p.weaviate_grpc_port ? { grpcPort: p.weaviate_grpc_port } : {}) });
     }
     // No Weaviate: a local index owned by this process, in a scratch folder removed on close.
     // Many processes share a deployment and an index file has one writer, so without Weaviate
