@@ -612,7 +612,7 @@ export class SwarmEngine implements AgentHost {
 
   /** Puts tasks on the campaign's task queue (the payload comes from the mirror: no store read). */
   /** @internal (agents) */
-  async enqueueTasks(m: CampaignMirror, ids: readonly string[], log = true): Promise<void> {
+  async enqueueTasks(m: CampaignMirror, ids: readonly string[], log = true): Promise<number> {
     const items: { id: string; payload: WorkerTaskInput }[] = [];
     for (const id of ids) {
       const t = m.tasks.get(id);
@@ -622,6 +622,7 @@ export class SwarmEngine implements AgentHost {
     const n = await this.ports.taskQueue.enqueue(m.taskQueue, items);
     if (n > 0) this.coord.taskHint.add(m.id);
     if (log && n > 0) this.emit('task.enqueued', { campaign_id: m.id, data: { count: n, first: ids[0] } });
+    return n;
   }
 
   /** @internal (agents) */

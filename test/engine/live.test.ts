@@ -21,6 +21,7 @@ import { guardPersonaMemory } from '../../src/ports/guards/guarded-persona-memor
 import type { Ports } from '../../src/ports/index.ts';
 import { reviewQueueName, taskQueueName } from '../../src/ports/queue.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
+import { SeededRng } from '../../src/domain/seeded-rng.ts';
 import { engineConfigFor, loadScenario } from '../../src/scenarios/load.ts';
 
 /** The stores every "process" shares, and a handle on them for one process. */
@@ -124,4 +125,39 @@ describe('live mode: engines sharing the stores', () => {
     expect(a.campaignOrder.length).toBeGreaterThan(0);
     expect(new Set([...a.campaignOrder, ...b.campaignOrder]).size).toBe(a.campaignOrder.length * 2);
   });
+
+  it('a task made ready whose enqueue was lost (a process killed between its commit and the enqueue) is put back by a housekeeper', async () => {
+    const { clock, handle } = sharedStores();
+    const rng = new SeededRng(20261128, 'lossy-enqueue');
+    let dropped = 0;
+    // one engine's task queue loses about a third of its enqueues after planning: as if that
+    // process died right after the unit that made the tasks ready committed
+    const lossy = (ports: Ports): Ports => {
+      const q = ports.taskQueue;
+      const wrapped = Object.create(q) as typeof q;
+      wrapped.enqueue = async (queue, items, opts) => {
+        if (items.length && rng.chance(0.35)) {
+          dropped += items.length;
+          return 0;
+        }
+        return q.enqueue(queue, items, opts);
+      };
+      return { ...ports, taskQueue: wrapped };
+    };
+    const ports = [handle(), lossy(handle())];
+    const engines = [await liveEngine(ports[0]!, clock, 'run-l', 5, true), await liveEngine(ports[1]!, clock, 'run-l', 6, false)];
+    const state = ports[0]!.state;
+    const done = async () => (await state.listCampaigns()).every((c) => c.status === 'COMPLETED');
+    let rounds = 0;
+    for (; rounds < 600 && !(await done()); rounds++) {
+      await Promise.all(engines.map((e) => e.run({ max_steps: 25 })));
+      clock.advance(1000);
+    }
+    expect(dropped, 'nothing was dropped: the test did not test the sweep').toBeGreaterThan(0);
+    expect(await done(), `not done after ${rounds} rounds (${dropped} task items dropped)`).toBe(true);
+    const swept = engines.flatMap((e) => e.log.all()).filter((x) => x.type === 'task.enqueued' && x.agent === 'housekeeper').length;
+    process.stderr.write(`lossy enqueue: ${dropped} items dropped, put back by ${swept} sweeps, done in ${rounds} rounds\n`);
+    expect(swept).toBeGreaterThan(0);
+  });
 });
+

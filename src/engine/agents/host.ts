@@ -48,7 +48,8 @@ export interface AgentHost {
   emit(type: EventType, fields?: { campaign_id?: string; task_id?: string; data?: Record<string, unknown> }): void;
   mirror(id: string): CampaignMirror;
   persona(id: string): Promise<PersonaView>;
-  enqueueTasks(m: CampaignMirror, ids: readonly string[], log?: boolean): Promise<void>;
+  /** Puts tasks on the campaign's task queue; returns how many were not there already. */
+  enqueueTasks(m: CampaignMirror, ids: readonly string[], log?: boolean): Promise<number>;
   commitDecision(
     m: CampaignMirror,
     task_id: string,
