@@ -6,6 +6,7 @@
  * exits 2 with one line and writes nothing; `chimera inspect --backend production` reads a
  * populated store and writes nothing.
  */
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -16,6 +17,8 @@ import { openRedis } from '../../src/adapters/redis/redis-open.ts';
 import { RedisConnection } from '../../src/adapters/redis/redis-connection.ts';
 import { ReadOnlyError } from '../../src/domain/errors.ts';
 import { SystemClock } from '../../src/sim/clock.ts';
+import { openWeaviateMemory } from '../../src/adapters/weaviate/weaviate-persona-memory.ts';
+import { assertNoUnknownCalls, startWeaviateEmulator, type WeaviateEmulator } from '../weaviate/emulator.ts';
 import { productionStore, type ProductionStore } from './support.ts';
 
 let store: ProductionStore;
@@ -191,5 +194,48 @@ describe('read-only production profile (real Postgres and Redis)', () => {
     expect(again.stderr).toMatch(/write refused/);
     expect(await rowCounts(store.pgUrl)).toEqual(before);
     expect(await keyDigest()).toEqual(keys);
+  });
+});
+
+describe('read-only Weaviate persona memory (the wire emulator)', () => {
+  let emu: WeaviateEmulator;
+  beforeAll(async () => {
+    emu = await startWeaviateEmulator();
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+
+  it('a read-only open creates no class, reads an absent one as empty and refuses upsert and delete before sending', async () => {
+    const m = await openWeaviateMemory({ url: emu.url, grpcPort: emu.grpcPort, className: 'NeverMade', readOnly: true });
+    try {
+      expect(await m.count()).toBe(0);
+      expect(await m.list()).toEqual([]);
+      const record = { id: 'm1', persona_id: 'aria', content: 'x', category: 'Semantic' as const, timestamp: '2026-01-01T00:00:00.000Z', model_id: 'hashing', vector: new Float32Array([1, 0]) };
+      await expect(m.upsert([record])).rejects.toMatchObject({ code: 'READ_ONLY', message: expect.stringMatching(/^write refused: Weaviate http:\/\/127\.0\.0\.1:\d+ \(class NeverMade\) is open read-only .*upsert of memory m1 was not sent/) });
+      await expect(m.delete(['m1'])).rejects.toMatchObject({ code: 'READ_ONLY', message: expect.stringContaining('delete of memory m1') });
+      expect(emu.store.get('NeverMade')).toBeUndefined();
+    } finally {
+      await m.close();
+    }
+    assertNoUnknownCalls(emu);
+  });
+
+  it('memory import --backend production --read-only exits 2 and adds nothing; memory search --read-only reads', async () => {
+    const env = { ...store.env, CHIMERA_WEAVIATE_URL: emu.url, CHIMERA_WEAVIATE_GRPC_PORT: String(emu.grpcPort) };
+    const root = join(import.meta.dirname, '..', '..');
+    const imp = await chimera(['memory', 'import', '--backend', 'production', '--persona', 'aria', join(root, 'examples/personas/aria.soul.md'), '--json'], env);
+    expect(imp.code, imp.stderr).toBe(0);
+    const held = emu.store.get('PersonaMemory')?.objects.size ?? 0;
+    expect(held).toBeGreaterThan(0);
+    const refused = await chimera(['memory', 'import', '--backend', 'production', '--read-only', '--persona', 'kofi', join(root, 'examples/personas/kofi.soul.md'), '--json'], env);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^chimera memory import: write refused: Weaviate http:\/\/127\.0\.0\.1:\d+ \(class PersonaMemory\) is open read-only/);
+    expect(emu.store.get('PersonaMemory')?.objects.size).toBe(held);
+    const found = await chimera(['memory', 'search', '--backend', 'production', '--read-only', '--persona', 'aria', 'repairing denim', '--json'], env);
+    expect(found.code, found.stderr).toBe(0);
+    expect((JSON.parse(found.stdout) as { hits: unknown[] }).hits.length).toBeGreaterThan(0);
+    assertNoUnknownCalls(emu);
   });
 });
