@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'MODEL_MISSING',
   'CONFIG',
   'AUDIT_CHAIN_BROKEN',
+  'READ_ONLY',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -113,6 +114,16 @@ export class BadDatabaseError extends ChimeraError {
 export class ModelMissingError extends ChimeraError {
   constructor(message: string, details?: { model: string; folder: string; missing: string[] }) {
     super('MODEL_MISSING', message, details);
+  }
+}
+
+/**
+ * A write refused because the store is open read-only (`--read-only`, `read_only: true` in a
+ * profile, `chimera inspect`). Nothing was written; `details` names the endpoint and what was refused.
+ */
+export class ReadOnlyError extends ChimeraError {
+  constructor(message: string, details?: { endpoint: string; refused: string; key?: string }) {
+    super('READ_ONLY', message, details);
   }
 }
 

@@ -15,6 +15,7 @@ export const WIRE_ERROR_CODES = [
   'MODEL_MISSING',
   'CONFIG',
   'AUDIT_CHAIN_BROKEN',
+  'READ_ONLY',
   'INTERNAL',
 ] as const;
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

@@ -9,6 +9,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { planMigrations, readMigrationDir, type AppliedMigration, type MigrationFile } from '../shared/migrations.ts';
+import { BadDatabaseError } from '../../domain/errors.ts';
 import { describePgError, isConnectionError, quoteSchema, type PgPool } from './pg-pool.ts';
 
 /** The Postgres migrations shipped with this build. */
@@ -35,6 +36,36 @@ async function readApplied(q: (text: string, values?: unknown[]) => Promise<{ ro
   if (!exists.rows[0]?.present) return [];
   const r = await q(`SELECT version, name, checksum FROM ${quoteSchema(schema)}.${PG_MIGRATIONS_TABLE} ORDER BY version`);
   return r.rows.map((x) => ({ version: Number(x.version), name: String(x.name), checksum: String(x.checksum) }));
+}
+
+/**
+ * For a read-only open (which never migrates): the pool's schema holds exactly this build's
+ * migrations, else a BadDatabaseError that says so (not migrated, behind, edited or newer).
+ */
+export async function checkMigrated(pool: PgPool, shipped: readonly MigrationFile[] = loadPgMigrations()): Promise<void> {
+  const target = `Postgres ${pool.where}`;
+  let seen: AppliedMigration[];
+  try {
+    seen = await readApplied((t, v) => pool.query(t, v), pool.schema);
+  } catch (e) {
+    throw describePgError(e, pool.where);
+  }
+  if (seen.length === 0) {
+    throw new BadDatabaseError(`${target} is not migrated (no ${PG_MIGRATIONS_TABLE} table): a read-only open does not migrate; open it once read-write to create the schema. Nothing was written.`, {
+      endpoint: pool.where,
+      problem: 'needs_migration',
+      pending: shipped.map((m) => m.name),
+    });
+  }
+  // an edited or newer history throws here; a pending one is reported below
+  const pending = planMigrations(target, shipped, seen, 'schema');
+  if (pending.length > 0) {
+    throw new BadDatabaseError(`${target} lacks ${pending.length} of this build's migrations (${pending.map((m) => m.version).join(', ')}): a read-only open does not migrate; open it once read-write to bring it up to date. Nothing was written.`, {
+      endpoint: pool.where,
+      problem: 'needs_migration',
+      pending: pending.map((m) => m.name),
+    });
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { WorkQueue } from '../../ports/queue.ts';
 import type { Readers } from '../../ports/readers.ts';
-import { migratePostgres } from './pg-migrations.ts';
+import { checkMigrated, migratePostgres } from './pg-migrations.ts';
 import { PgPersonaCache } from './pg-persona-cache.ts';
 import { acquirePgPool, type PgConnectOptions } from './pg-pool.ts';
 import { PgQueue } from './pg-queue.ts';
@@ -30,7 +30,11 @@ export interface PostgresPorts {
   release(): Promise<void>;
 }
 
-/** Migrates `opts.schema` (default 'chimera') at `opts.url` and opens the Postgres ports on it. */
+/**
+ * Migrates `opts.schema` (default 'chimera') at `opts.url` and opens the Postgres ports on it.
+ * With `readOnly` nothing is migrated: a schema this build's migrations have not brought up to
+ * date is refused (BadDatabaseError), and every write through the ports is refused by the server.
+ */
 export async function openPostgres(opts: PgConnectOptions): Promise<PostgresPorts> {
   const pool = acquirePgPool(opts);
   const opened: { close(): Promise<void> }[] = [];
@@ -39,7 +43,8 @@ export async function openPostgres(opts: PgConnectOptions): Promise<PostgresPort
     return p;
   };
   try {
-    await migratePostgres(pool);
+    if (opts.readOnly) await checkMigrated(pool);
+    else await migratePostgres(pool);
   } catch (e) {
     await pool.release();
     throw e;

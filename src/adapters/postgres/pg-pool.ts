@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { BackendUnavailableError, ChimeraError, ConfigError, ValidationError } from '../../domain/errors.ts';
+import { BackendUnavailableError, ChimeraError, ConfigError, ReadOnlyError, ValidationError } from '../../domain/errors.ts';
 
 /** TLS for the connection. Without it the URL's `sslmode` (if any) applies. */
 export interface PgSsl {
@@ -40,6 +40,12 @@ export interface PgConnectOptions {
   readonly ssl?: PgSsl;
   /** Connections in the pool; default 10. */
   readonly poolMax?: number;
+  /**
+   * Every session starts with default_transaction_read_only = on: the server refuses any write
+   * (SQLSTATE 25006), which comes back as a ReadOnlyError naming the endpoint. openPostgres does
+   * not migrate such a pool.
+   */
+  readonly readOnly?: boolean;
 }
 
 export const DEFAULT_SCHEMA = 'chimera';
@@ -120,6 +126,8 @@ export function describePgError(e: unknown, where: string): unknown {
   if (code === '57014') return fail(`a statement was cancelled by the statement timeout (${msg})`);
   if (code === '25P03') return fail(`the transaction was ended by the idle-in-transaction timeout (${msg})`);
   if (isConnectionError(e)) return fail(`the connection was lost or could not be made (${msg})`);
+  // a write in a read-only transaction (a read-only pool, or a hot standby)
+  if (code === '25006') return new ReadOnlyError(`write refused: Postgres at ${where} is open read-only for this profile (${msg}); nothing was written`, { endpoint: where, refused: msg });
   // data exceptions: a value the column cannot hold (jsonb refuses \u0000 in strings, varchar(20) a longer status)
   if (typeof code === 'string' && code.startsWith('22')) return new ValidationError(`Postgres at ${where} refused a value: ${msg}`, { endpoint: where, code });
   return e;
@@ -159,6 +167,8 @@ export class PgPool {
   readonly schema: string;
   /** `host:port/database (schema s)` for messages. */
   readonly where: string;
+  /** Every session is read-only (PgConnectOptions.readOnly). */
+  readonly readOnly: boolean;
   /** The last error an idle connection reported (the pool replaced that connection). */
   lastIdleError: Error | null = null;
   private refs = 1;
@@ -169,6 +179,7 @@ export class PgPool {
     this.schema = opts.schema ?? DEFAULT_SCHEMA;
     const quoted = quoteSchema(this.schema);
     this.where = `${pgEndpoint(opts.url)} (schema ${this.schema})`;
+    this.readOnly = opts.readOnly ?? false;
     this.onEnd = onEnd;
     let connectionString: string;
     try {
@@ -186,7 +197,7 @@ export class PgPool {
       statement_timeout: opts.statementTimeoutMs ?? 30_000,
       idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? 60_000,
       application_name: opts.applicationName ?? 'chimera-studio',
-      options: `-c search_path=${quoted} -c DateStyle=ISO,MDY`,
+      options: `-c search_path=${quoted} -c DateStyle=ISO,MDY${opts.readOnly ? ' -c default_transaction_read_only=on' : ''}`,
       types: pgTypes,
       ...(ssl !== null ? { ssl } : {}),
     });
@@ -248,7 +259,7 @@ const shared = new Map<string, PgPool>();
  * each call takes a reference that `release()` gives back.
  */
 export function acquirePgPool(opts: PgConnectOptions): PgPool {
-  const key = JSON.stringify([opts.url, opts.schema ?? DEFAULT_SCHEMA, opts.statementTimeoutMs, opts.idleInTransactionTimeoutMs, opts.connectionTimeoutMs, opts.applicationName, opts.ssl, opts.poolMax]);
+  const key = JSON.stringify([opts.url, opts.schema ?? DEFAULT_SCHEMA, opts.statementTimeoutMs, opts.idleInTransactionTimeoutMs, opts.connectionTimeoutMs, opts.applicationName, opts.ssl, opts.poolMax, opts.readOnly ?? false]);
   const have = shared.get(key);
   if (have && !have.closed) return have.retain();
   const p = new PgPool(opts, () => {

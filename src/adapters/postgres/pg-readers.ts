@@ -54,9 +54,12 @@ export function pgReaders(pool: PgPool): Readers {
   };
 }
 
-/** Readers on a deployment's schema (its pool shared with the process's other users); BadDatabaseError when the schema has no Chimera tables. */
+/**
+ * Readers on a deployment's schema, always on read-only sessions (whatever `opts.readOnly` says:
+ * inspection never writes); BadDatabaseError when the schema has no Chimera tables.
+ */
 export async function openPgReaders(opts: PgConnectOptions): Promise<Readers> {
-  const pool = acquirePgPool(opts);
+  const pool = acquirePgPool({ ...opts, readOnly: true });
   try {
     const r = await pool.query<{ present: boolean }>(`SELECT to_regclass('campaigns') IS NOT NULL AND to_regclass('audit_log') IS NOT NULL AS present`);
     if (!r.rows[0]?.present) {

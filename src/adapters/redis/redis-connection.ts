@@ -18,7 +18,7 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import { createClient, ErrorReply } from 'redis';
-import { BackendUnavailableError, ValidationError } from '../../domain/errors.ts';
+import { BackendUnavailableError, ReadOnlyError, ValidationError } from '../../domain/errors.ts';
 
 export interface RedisConnectionOptions {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://…` for TLS. */
@@ -32,6 +32,36 @@ export interface RedisConnectionOptions {
   readonly reconnect_max_ms?: number;
   /** CLIENT SETNAME, so an operator can tell our connections apart (default 'chimera-studio'). */
   readonly client_name?: string;
+  /**
+   * Send only the read commands of READ_COMMANDS: anything else (a write, a script) is refused
+   * here, before it is sent, with a ReadOnlyError naming the command and its key.
+   */
+  readonly readOnly?: boolean;
+}
+
+/**
+ * What a read-only connection may send (a command, or `command|subcommand`): reads of strings,
+ * hashes, lists, sorted sets and sets, key scans and metadata, and the connection's own set-up.
+ * No script is allowed (EVAL/EVALSHA may write whatever the script says); MULTI/EXEC/DISCARD only
+ * wrap commands that are checked one by one.
+ */
+export const READ_COMMANDS: ReadonlySet<string> = new Set([
+  'get', 'mget', 'strlen', 'getrange',
+  'hget', 'hmget', 'hgetall', 'hlen', 'hkeys', 'hvals', 'hexists', 'hscan', 'hstrlen',
+  'lrange', 'llen', 'lindex', 'lpos',
+  'zrange', 'zrangebyscore', 'zrevrange', 'zrevrangebyscore', 'zcard', 'zcount', 'zscore', 'zrank', 'zscan',
+  'smembers', 'scard', 'sismember', 'sscan',
+  'scan', 'type', 'ttl', 'pttl', 'exists', 'dbsize',
+  'ping', 'info', 'time', 'echo',
+  'client|setname', 'client|getname', 'client|id',
+  'multi', 'exec', 'discard',
+]);
+
+/** Whether a read-only connection may send `args` (by its name, and its subcommand for CLIENT). */
+export function isReadCommand(args: readonly (string | number)[]): boolean {
+  const name = String(args[0] ?? '').toLowerCase();
+  if (name === 'client') return READ_COMMANDS.has(`client|${String(args[1] ?? '').toLowerCase()}`);
+  return READ_COMMANDS.has(name);
 }
 
 /** What a command's reply may be (RESP2, as node-redis gives it). */
@@ -62,6 +92,8 @@ type Client = ReturnType<typeof createClient>;
 
 export class RedisConnection {
   readonly endpoint: string;
+  /** Only READ_COMMANDS are sent (RedisConnectionOptions.readOnly). */
+  readonly readOnly: boolean;
   private refs = 1;
   private closed = false;
   private lastError: string | null = null;
@@ -72,8 +104,10 @@ export class RedisConnection {
     private readonly client: Client,
     endpoint: string,
     timeout_ms: number,
+    readOnly: boolean,
   ) {
     this.endpoint = endpoint;
+    this.readOnly = readOnly;
     this.timeout_ms = timeout_ms;
   }
 
@@ -120,7 +154,7 @@ export class RedisConnection {
         },
       },
     });
-    conn = new RedisConnection(client, endpoint, opts.command_timeout_ms ?? 10_000);
+    conn = new RedisConnection(client, endpoint, opts.command_timeout_ms ?? 10_000, opts.readOnly ?? false);
     const c = conn;
     // without a listener an 'error' event would end the process; the message is kept for the next failure's text
     client.on('error', (e: Error) => {
@@ -193,6 +227,7 @@ export class RedisConnection {
   /** One command; `key` names what it touched in errors. */
   async cmd(args: readonly (string | number)[], key = ''): Promise<Reply> {
     this.usable(String(args[0]), key);
+    this.readable(args, key);
     try {
       return (await this.client.sendCommand(args.map(String))) as Reply;
     } catch (e) {
@@ -203,6 +238,7 @@ export class RedisConnection {
   /** Several commands in one MULTI/EXEC (atomic: nothing runs between them); their replies in order. */
   async multi(cmds: readonly (readonly (string | number)[])[], key = ''): Promise<Reply[]> {
     this.usable('MULTI', key);
+    for (const a of cmds) this.readable(a, key);
     const m = this.client.multi();
     for (const a of cmds) m.addCommand(a.map(String));
     try {
@@ -217,6 +253,8 @@ export class RedisConnection {
   async script(s: LuaScript, keys: readonly string[], argv: readonly (string | number)[]): Promise<Reply> {
     const what = `script ${s.name}`;
     this.usable(what, keys[0] ?? '');
+    // a script may write anything: none runs on a read-only connection
+    if (this.readOnly) this.refuse(`EVALSHA (${what})`, keys[0] ?? '');
     const tail = [String(keys.length), ...keys, ...argv.map(String)];
     try {
       return (await this.client.sendCommand(['EVALSHA', s.sha, ...tail])) as Reply;
@@ -240,6 +278,19 @@ export class RedisConnection {
       for (const k of r[1]) out.add(k);
     } while (cursor !== '0');
     return [...out];
+  }
+
+  /** Refuses, before it is sent, a command a read-only connection may not send. */
+  private readable(args: readonly (string | number)[], key: string): void {
+    if (this.readOnly && !isReadCommand(args)) this.refuse(String(args[0]).toUpperCase() + (String(args[0]).toLowerCase() === 'client' ? ` ${String(args[1] ?? '').toUpperCase()}` : ''), key);
+  }
+
+  private refuse(command: string, key: string): never {
+    throw new ReadOnlyError(`write refused: redis ${this.endpoint} is open read-only for this profile; ${command}${key ? ` ${key}` : ''} was not sent (only read commands are); nothing was written`, {
+      endpoint: this.endpoint,
+      refused: command,
+      ...(key ? { key } : {}),
+    });
   }
 
   private usable(what: string, key: string): void {

@@ -16,7 +16,7 @@
  *   since a repeat would misreport how many memories existed.
  */
 import weaviate, { ApiKey, Filters, type Collection, type FilterValue, type WeaviateClient } from 'weaviate-client';
-import { BadDatabaseError, ConfigError, ModelMismatchError } from '../../domain/errors.ts';
+import { BadDatabaseError, ConfigError, ModelMismatchError, ReadOnlyError } from '../../domain/errors.ts';
 import { MEMORY_CATEGORIES, type MemoryCategory, type PersonaMemory } from '../../domain/schemas.ts';
 import { dot } from '../../domain/vectors.ts';
 import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, PersonaMemoryStore } from '../../ports/persona-memory.ts';
@@ -49,9 +49,14 @@ export interface WeaviateMemoryOptions {
   readonly pageSize?: number;
   /** Extra headers (e.g. for a proxy); never logged. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Reads only: upsert and delete (of any memory) are refused with a ReadOnlyError before anything
+   * is sent, and the class is neither created nor given our properties (an absent class reads as empty).
+   */
+  readonly readOnly?: boolean;
 }
 
-/** Opens (and, when absent, creates) the class and returns the store. */
+/** Opens (and, when absent and not read-only, creates) the class and returns the store. */
 export async function openWeaviateMemory(opts: WeaviateMemoryOptions): Promise<PersonaMemoryStore & { readonly className: string }> {
   return WeaviatePersonaMemory.open(opts);
 }
@@ -97,6 +102,8 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
   readonly capabilities = Object.freeze({ exact: false, durable: true });
   private readonly collection: Collection<Props, string>;
   private closed = false;
+  /** A read-only open found no class (it creates none): every read is empty. */
+  private absent = false;
 
   private constructor(
     private readonly client: WeaviateClient,
@@ -164,6 +171,11 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
         throw e;
       }
     });
+    if (this.opts.readOnly) {
+      // reads only: no class is made and no property added (a read falls back where ours are missing)
+      this.absent = !existing;
+      return;
+    }
     if (!existing) {
       // safe to repeat: a class that another process (or our lost first attempt) created is accepted below
       await this.run(this.rest('/schema', 'create class'), async () => {
@@ -186,8 +198,18 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
     }
   }
 
+  /** Refuses a write on a read-only store, before anything is sent. */
+  private writable(op: string, first: string | undefined): void {
+    if (!this.opts.readOnly) return;
+    throw new ReadOnlyError(
+      `write refused: Weaviate ${this.endpoints.rest} (class ${this.className}) is open read-only for this profile; ${op}${first ? ` of memory ${first}` : ''} was not sent; nothing was written`,
+      { endpoint: this.endpoints.rest, refused: op, ...(first ? { key: first } : {}) },
+    );
+  }
+
   async upsert(records: readonly MemoryRecord[]): Promise<void> {
     if (records.length === 0) return;
+    this.writable('upsert', records[0]?.id);
     const model = (records[0] as MemoryRecord).model_id;
     const other = records.find((r) => r.model_id !== model);
     if (other) throw new ModelMismatchError(`memories ${records[0]?.id} and ${other.id} were embedded with "${model}" and "${other.model_id}": one batch holds one model`);
@@ -253,7 +275,7 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
   }
 
   async search(q: MemoryQuery): Promise<MemoryHit[]> {
-    if (q.categories !== undefined && q.categories.length === 0) return [];
+    if ((q.categories !== undefined && q.categories.length === 0) || this.absent) return [];
     const oversample = this.opts.oversample ?? 2;
     let limit = candidateCount(q.k, oversample);
     for (;;) {
@@ -269,6 +291,7 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
   }
 
   async get(id: string): Promise<PersonaMemory | null> {
+    if (this.absent) return null;
     const uuid = memoryUuid(id);
     const o = await this.run(this.grpc('Search', 'get'), () => this.collection.query.fetchObjectById(uuid, { returnProperties: [...RETURNED] }));
     return o ? readMemory(o as unknown as Obj, this.className) : null;
@@ -276,6 +299,7 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
 
   async list(filter: MemoryFilter = {}, limit = Infinity, offset = 0): Promise<PersonaMemory[]> {
     const out: PersonaMemory[] = [];
+    if (this.absent) return out;
     const page = this.opts.pageSize ?? 500;
     let after: string | undefined;
     for (;;) {
@@ -293,6 +317,9 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
   }
 
   async delete(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    this.writable('delete', ids[0]);
+    if (this.absent) return 0;
     const uuids = [...new Set(ids)].map(memoryUuid);
     let n = 0;
     for (let i = 0; i < uuids.length; i += DELETE_CHUNK) {
@@ -307,12 +334,13 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
   }
 
   async count(filter: MemoryFilter = {}): Promise<number> {
-    if (filter.categories !== undefined && filter.categories.length === 0) return 0;
+    if ((filter.categories !== undefined && filter.categories.length === 0) || this.absent) return 0;
     const res = await this.run(this.grpc('Aggregate', 'count'), () => this.collection.aggregate.overAll({ filters: this.filterOf(filter) }));
     return res.totalCount;
   }
 
   async model(): Promise<{ model_id: string; dimensions: number } | null> {
+    if (this.absent) return null;
     const res = await this.run(this.grpc('Search', 'model'), () => this.collection.query.fetchObjects({ limit: 1, includeVector: true, returnProperties: ['model_id'] }));
     const o = objects(res)[0];
     if (!o) return null;

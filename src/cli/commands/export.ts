@@ -10,6 +10,7 @@ import { loadConfig, parseConfig, type ChimeraConfig } from '../../config/config
 import { backendByKind, backendChoicesText, backendKinds, backendHelpLines, fileBackends, isBuilt, readOnlyView } from '../../config/backends/index.ts';
 import { openRawPorts } from '../../config/compose.ts';
 import type { RawPorts } from '../../config/backends/types.ts';
+import { READ_ONLY_FLAG, withReadOnlyFlag } from './read-only.ts';
 import { ConfigError } from '../../domain/errors.ts';
 import { VirtualClock } from '../../sim/clock.ts';
 
@@ -37,7 +38,7 @@ export function backendTarget(values: Record<string, unknown>, io: CliIo): Backe
   if (db !== undefined && !entry.files) throw new UsageError(`--db applies to ${dbBackendsText()} only`);
   const base = loadConfig({ env: io.env, overrides: { mode: entry.mode } });
   const config = db !== undefined && entry.files ? parseConfig(entry.files.withPath(base, isAbsolute(db) ? db : resolve(io.cwd, db))) : base;
-  return { backend, config, file: entry.files ? entry.files.path(config) : null };
+  return { backend, config: withReadOnlyFlag(values, config), file: entry.files ? entry.files.path(config) : null };
 }
 
 /** Opens the raw (unguarded) ports of a target, its SQLite file replaced by `file` when given. */
@@ -60,7 +61,7 @@ export const exportCommand: Command = {
   summary: 'Write the whole state of a backend as a snapshot (JSON)',
   get usage() {
     return [
-      `  chimera export --backend ${backendChoicesText({ built: true })} [--db FILE] [--out FILE] > snapshot.json`,
+      `  chimera export --backend ${backendChoicesText({ built: true })} [--db FILE] [--out FILE] [--read-only] > snapshot.json`,
       '    --backend  where the state is:',
       ...backendHelpLines({ built: true, indent: '                 ' }),
       '    --db       the SQLite file (default: <data_dir>/<sqlite.path> from the config)',
@@ -72,6 +73,8 @@ export const exportCommand: Command = {
     backend: { type: 'string' },
     db: { type: 'string' },
     out: { type: 'string' },
+    // export only reads (always opened read-only); accepted like on every command that opens a backend
+    ...READ_ONLY_FLAG,
   },
   async run({ values }, io: CliIo): Promise<number> {
     const target = backendTarget(values, io);

@@ -12,10 +12,11 @@ import { UsageError, type CliIo, type Command } from '../command.ts';
 import { ProgressBar } from '../progress.ts';
 import { importSnapshot, parseSnapshot, type MemoryRows, type Snapshot, type SnapshotCounts, type SnapshotProgress } from '../snapshot.ts';
 import { assertEmptyTarget, stageBeside, stagedMemoryRows } from '../../config/snapshot-files.ts';
-import { ValidationError } from '../../domain/errors.ts';
+import { ReadOnlyError, ValidationError } from '../../domain/errors.ts';
 import type { MemoryRecord } from '../../ports/persona-memory.ts';
 import { backendByKind, backendChoicesText, backendHelpLines } from '../../config/backends/index.ts';
 import { backendTarget, openTarget, targetLabel, type BackendTarget } from './export.ts';
+import { READ_ONLY_FLAG } from './read-only.ts';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -69,18 +70,20 @@ export const importCommand: Command = {
   summary: 'Restore a snapshot into an empty backend and verify it',
   get usage() {
     return [
-      `  chimera import --backend ${backendChoicesText({ built: true })} [--db FILE] [--expect-digest SHA256] [SNAPSHOT.json] < snapshot.json`,
+      `  chimera import --backend ${backendChoicesText({ built: true })} [--db FILE] [--expect-digest SHA256] [--read-only] [SNAPSHOT.json] < snapshot.json`,
       '    reads SNAPSHOT.json, or stdin when no file is given; the target must be empty',
       '    --backend        where to restore it:',
       ...backendHelpLines({ built: true, indent: '                       ' }),
       '    --expect-digest  refuse the snapshot unless its whole digest is this one (as `chimera export` printed it)',
       '  Any edit to the snapshot is refused (its digests); a failed import leaves the target as it was.',
+      '  With --read-only the import is refused (it only writes).',
     ].join('\n');
   },
   options: {
     backend: { type: 'string' },
     db: { type: 'string' },
     'expect-digest': { type: 'string' },
+    ...READ_ONLY_FLAG,
   },
   allowPositionals: true,
   async run({ values, positionals }, io: CliIo): Promise<number> {
@@ -91,6 +94,8 @@ export const importCommand: Command = {
       if (!/^[0-9a-f]{64}$/.test(expect_digest)) throw new UsageError(`--expect-digest must be a SHA-256 in hex (64 digits), got "${String(values['expect-digest'])}"`);
     }
     const target = backendTarget(values, io);
+    // an import only writes: on a read-only target it is refused before anything is read or opened
+    if (values['read-only']) throw new ReadOnlyError(`import writes ${targetLabel(target)}, which --read-only opens for reading only; nothing was written`, { endpoint: targetLabel(target), refused: 'import' });
     const file = positionals[0];
     let text: string;
     let where: string;

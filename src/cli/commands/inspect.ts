@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { loadConfig, type ChimeraConfig } from '../../config/config.ts';
 import { backendByKind, backendChoicesText, backendForMode, backendKinds, configForBackend, readOnlyView } from '../../config/backends/index.ts';
 import { composeReaders } from '../../config/compose.ts';
+import { READ_ONLY_FLAG } from './read-only.ts';
 import { InspectSession } from '../../app/inspect-session.ts';
 import { verifyAuditChain, type AuditHeads } from '../../domain/audit.ts';
 import { CAMPAIGN_STATUSES, TASK_STATUSES, type AuditEvent } from '../../domain/schemas.ts';
@@ -33,7 +34,7 @@ export const inspectCommand: Command = {
       '  chimera inspect queue NAME [--leased]      one queue\'s waiting (or leased) items',
       '  chimera inspect task ID                    one task with its audit history',
       '  chimera inspect audit --verify             every audit chain verified, per campaign',
-      `  common: [--backend ${backendChoicesText()}] [--db FILE] [--config FILE]`,
+      `  common: [--backend ${backendChoicesText()}] [--db FILE] [--config FILE] [--read-only]`,
       '  Always read-only: nothing is written, no lock is taken. --json prints one JSON object.',
     ].join('\n');
   },
@@ -50,6 +51,8 @@ export const inspectCommand: Command = {
     leased: { type: 'boolean', default: false },
     verify: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    // accepted for symmetry with the other commands: inspect is always read-only
+    ...READ_ONLY_FLAG,
   },
   async run({ values, positionals }, io) {
     const [whatArg, arg, ...extra] = positionals;

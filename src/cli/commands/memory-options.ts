@@ -10,6 +10,7 @@ import { composePorts, type ComposedPorts } from '../../config/compose.ts';
 import { SystemClock } from '../../sim/clock.ts';
 import { ProgressBar } from '../progress.ts';
 import { UsageError, type CliIo } from '../command.ts';
+import { READ_ONLY_FLAG, READ_ONLY_USAGE, withReadOnlyFlag } from './read-only.ts';
 
 /** Flags every memory command accepts. */
 export const MEMORY_FLAGS: NonNullable<ParseArgsConfig['options']> = {
@@ -22,16 +23,18 @@ export const MEMORY_FLAGS: NonNullable<ParseArgsConfig['options']> = {
   'allow-downloads': { type: 'boolean' },
   config: { type: 'string' },
   json: { type: 'boolean', default: false },
+  ...READ_ONLY_FLAG,
 };
 
 /** Usage lines for MEMORY_FLAGS (the backends from the registry). */
 export function memoryFlagsUsage(): string {
   return [
     `  common: [--backend ${backendChoicesText()}] [--db FILE] [--memory exact|hnsw|memory] [--embedder hashing|transformers]`,
-    '          [--model ID] [--model-dir DIR] [--allow-downloads] [--config FILE] [--json]',
+    '          [--model ID] [--model-dir DIR] [--allow-downloads] [--config FILE] [--read-only] [--json]',
     '  The memories live in persona-memory/ beside the SQLite file (--db, else <data_dir>/chimera.db).',
     `  Without --backend / --memory, a config that keeps nothing means --backend ${keptBackend().kind} --memory hnsw here:`,
     '  these commands work on the memories that are kept.',
+    READ_ONLY_USAGE,
   ].join('\n');
 }
 
@@ -70,9 +73,9 @@ export function memoryConfig(values: Record<string, unknown>, io: CliIo): Chimer
   const config = loadConfig({ file, env: io.env, overrides: o });
   // production keeps persona memory in Weaviate only (a local index there lives as long as one process)
   if (config.mode === 'production' && !config.production.weaviate_url) throw new UsageError('persona memory on the production profile is kept in Weaviate: set CHIMERA_WEAVIATE_URL (or production.weaviate_url in the config file)');
-  if (values.db === undefined) return config;
+  if (values.db === undefined) return withReadOnlyFlag(values, config);
   if (!entry.files) throw new UsageError(`--db applies to the ${fileBackends().map((f) => f.kind).join(' or ')} backend only (this command would use ${entry.mode})`);
-  return parseConfig(entry.files.withPath(config, resolve(io.cwd, String(values.db))));
+  return withReadOnlyFlag(values, parseConfig(entry.files.withPath(config, resolve(io.cwd, String(values.db)))));
 }
 
 /** Opens the ports for a memory command, drawing start-up work (index rebuilds) as a progress bar and printing notices. */

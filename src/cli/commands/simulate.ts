@@ -11,6 +11,7 @@ import { formatSummary } from './format.ts';
 import { dbBackendsText } from './export.ts';
 import { runLive } from '../../app/live.ts';
 import { liveEngineSettings, requireSharedBackend } from './live-options.ts';
+import { READ_ONLY_FLAG, READ_ONLY_USAGE, withReadOnlyFlag } from './read-only.ts';
 import type { CliIo } from '../command.ts';
 
 const FAULTS = Object.keys(FaultsSchema.shape);
@@ -23,9 +24,9 @@ export const simulateCommand: Command = {
     return [
       `  chimera simulate [--backend ${backendChoicesText()}] [--db FILE] [--seed N] [--scenario NAME|FILE]`,
       '                   [--workers N] [--judges N] [--ticks N | --until-done] [--fault NAME=RATE ...]',
-      '                   [--out RUNFILE] [--config FILE] [--json]',
+      '                   [--out RUNFILE] [--config FILE] [--read-only] [--json]',
       '  chimera simulate --live [--backend production] [--run-id ID] [--scenario NAME|FILE] [--workers N]',
-      '                   [--judges N] [--seed N] [--lease-ms N] [--deadline-s N] [--json]',
+      '                   [--judges N] [--seed N] [--lease-ms N] [--deadline-s N] [--read-only] [--json]',
       `  faults: ${FAULTS.join(', ')}`,
       '  backends:',
       ...backendHelpLines(),
@@ -33,6 +34,7 @@ export const simulateCommand: Command = {
       '  With a backend that keeps a file (--db FILE), a run already in the file is resumed.',
       '  --live plans the scenario\'s campaigns in shared stores and drives them, with any running',
       '  `chimera worker` processes, until every one is completed (wall-clock time, no run log).',
+      READ_ONLY_USAGE,
     ].join('\n');
   },
   options: {
@@ -52,6 +54,7 @@ export const simulateCommand: Command = {
     'deadline-s': { type: 'string' },
     config: { type: 'string' },
     json: { type: 'boolean', default: false },
+    ...READ_ONLY_FLAG,
   },
   async run({ values }, io) {
     const flag = values.backend === undefined ? undefined : String(values.backend);
@@ -83,7 +86,7 @@ export const simulateCommand: Command = {
 
     // the profile: --backend, else the config's mode (DATABASE_MODE or --config), checked before any work
     const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
-    const config = loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) });
+    const config = withReadOnlyFlag(values, loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) }));
     requireAvailableMode(config);
     const entry = backendForMode(config.mode);
     const backend = entry.kind;
@@ -133,7 +136,7 @@ async function simulateLive(values: Record<string, unknown>, io: CliIo, flag: st
   const deadline = intFlag(values, 'deadline-s', 1, 7 * 24 * 3600);
   const run_id = values['run-id'] === undefined ? `live-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${process.pid}` : String(values['run-id']);
   const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
-  const config = loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) });
+  const config = withReadOnlyFlag(values, loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) }));
   requireAvailableMode(config);
   requireSharedBackend(config, 'simulate --live');
   const loaded = loadScenario(String(values.scenario), io.cwd);

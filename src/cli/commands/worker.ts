@@ -11,6 +11,7 @@ import { runLive } from '../../app/live.ts';
 import { engineConfigFor, loadScenario } from '../../scenarios/load.ts';
 import { UsageError, intFlag, type Command } from '../command.ts';
 import { liveEngineSettings, requireSharedBackend } from './live-options.ts';
+import { READ_ONLY_FLAG, READ_ONLY_USAGE, withReadOnlyFlag } from './read-only.ts';
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -18,9 +19,10 @@ export const workerCommand: Command = {
   get usage() {
     return [
       `  chimera worker [--backend ${backendChoicesText()}] [--workers N] [--judges N] [--seed N]`,
-      '                 [--lease-ms N] [--config FILE] [--json]',
+      '                 [--lease-ms N] [--config FILE] [--read-only] [--json]',
       '  Serves every campaign in the shared stores (planned by `chimera simulate --live`) until',
       '  SIGTERM or SIGINT. Needs a backend several processes can share (production).',
+      READ_ONLY_USAGE,
     ].join('\n');
   },
   options: {
@@ -31,6 +33,7 @@ export const workerCommand: Command = {
     'lease-ms': { type: 'string' },
     config: { type: 'string' },
     json: { type: 'boolean', default: false },
+    ...READ_ONLY_FLAG,
   },
   async run({ values }, io) {
     const flag = values.backend === undefined ? undefined : String(values.backend);
@@ -39,7 +42,7 @@ export const workerCommand: Command = {
     const seed = intFlag(values, 'seed', 0, 2 ** 31 - 1);
     if (seed !== undefined) engine.seed = seed;
     const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
-    const config = loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) });
+    const config = withReadOnlyFlag(values, loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) }));
     requireAvailableMode(config);
     requireSharedBackend(config, 'chimera worker');
     const loaded = loadScenario('launch-day', io.cwd);

@@ -122,13 +122,33 @@ export function configForBackend(base: ChimeraConfig, kind: string, file?: strin
   return entry.files.withPath(config, file);
 }
 
+/** The backend's read-only view of a config (its own, else its files'), or undefined when it has none. */
+function viewOf(entry: BackendEntry): ((config: ChimeraConfig) => ChimeraConfig) | undefined {
+  if (!entry.capabilities.readOnly) return undefined;
+  return entry.readOnlyView ?? entry.files?.readOnly;
+}
+
 /**
  * The same config opened for reading only where its backend can be (nothing written, no owner
  * lock: for commands that only read, beside a process that writes); else the config as it is.
  */
 export function readOnlyView(config: ChimeraConfig): ChimeraConfig {
+  const view = viewOf(backendForMode(config.mode));
+  return view ? view(config) : config;
+}
+
+/**
+ * `--read-only`: the config opened for reading only, every write refused with a ReadOnlyError; a
+ * ConfigError when its backend cannot be opened so (everything in this process: nothing to protect).
+ */
+export function requireReadOnly(config: ChimeraConfig): ChimeraConfig {
   const entry = backendForMode(config.mode);
-  return entry.capabilities.readOnly && entry.files ? entry.files.readOnly(config) : config;
+  const view = viewOf(entry);
+  if (!view) {
+    const can = entries.filter((e) => viewOf(e)).map((e) => e.kind);
+    throw new ConfigError(`--read-only: the ${entry.kind} backend cannot be opened read-only (${can.length ? `only ${can.join(', ')} can` : 'no backend of this build can'})`);
+  }
+  return view(config);
 }
 
 /** The profile a durable store keeps in a folder of the app's (`<data_dir>/profiles/<name>`): its config and file. */

@@ -106,7 +106,7 @@ function missingSettings(config: ChimeraConfig): string | null {
 /** The pool settings of a profile. */
 function pgOptions(config: ChimeraConfig) {
   const p = config.production;
-  return { url: p.postgres_url as string, schema: p.schema, statementTimeoutMs: p.statement_timeout_ms, applicationName: 'chimera-studio' };
+  return { url: p.postgres_url as string, schema: p.schema, statementTimeoutMs: p.statement_timeout_ms, applicationName: 'chimera-studio', readOnly: p.read_only };
 }
 
 /** A URL without its password, for messages. */
@@ -131,7 +131,8 @@ export const productionBackend: BackendEntry = {
     transactions: true,
     durable: true,
     multiWriter: true,
-    readOnly: false,
+    // read_only: Postgres read-only sessions, Redis read commands only, Weaviate reads only
+    readOnly: true,
     serverTime: true,
     exactSearch: false,
     streamingExport: true,
@@ -143,6 +144,7 @@ export const productionBackend: BackendEntry = {
     const redisAt = p.redis_url ? redactUrl(p.redis_url) : '?';
     return `Production (Postgres ${pgAt}, schema ${p.schema}; ${p.queues === 'postgres' ? 'queues in Postgres' : `Redis ${redisAt}`}; memory ${p.weaviate_url ? `Weaviate ${redactUrl(p.weaviate_url)}` : 'local HNSW of this process'}${p.read_only ? '; read-only' : ''})`;
   },
+  readOnlyView: (config) => Object.freeze({ ...config, production: Object.freeze({ ...config.production, read_only: true }) }),
   checkpoint: () => 'tick',
   create: async ({ config, clock }) => {
     const p = config.production;
@@ -158,7 +160,7 @@ export const productionBackend: BackendEntry = {
         ok = true;
         return all;
       }
-      const redis = await openRedis({ url: p.redis_url as string, prefix: p.redis_prefix, client_name: 'chimera-studio' });
+      const redis = await openRedis({ url: p.redis_url as string, prefix: p.redis_prefix, client_name: 'chimera-studio', readOnly: p.read_only });
       try {
         const queues = p.queues === 'postgres' ? { taskQueue: pg.queue<WorkerTaskInput>('task', clock), reviewQueue: pg.queue<WorkerTaskOutput>('review', clock) } : { taskQueue: redis.queue<WorkerTaskInput>('task', clock), reviewQueue: redis.queue<WorkerTaskOutput>('review', clock) };
         const all = { state: pg.state, runLog: pg.runLog, ...queues, personaCache: redis.personaCache() };
@@ -178,10 +180,11 @@ export const productionBackend: BackendEntry = {
   },
   readers: async (config) => {
     const p = config.production;
-    const parts: Readers[] = [await openPgReaders(pgOptions(config))];
+    const parts: Readers[] = [await openPgReaders({ ...pgOptions(config), readOnly: true })];
     try {
       if (p.redis_url && p.queues === 'redis') {
-        const redis = await openRedis({ url: p.redis_url, prefix: p.redis_prefix, client_name: 'chimera-inspector' });
+        // inspection never writes, whatever the profile says
+        const redis = await openRedis({ url: p.redis_url, prefix: p.redis_prefix, client_name: 'chimera-inspector', readOnly: true });
         parts.push(redis.readers());
         await redis.close();
       }
@@ -205,7 +208,7 @@ export const productionBackend: BackendEntry = {
     const p = config.production;
     if (p.weaviate_url) {
       const apiKey = process.env.CHIMERA_WEAVIATE_API_KEY;
-      return openWeaviateMemory({ url: p.weaviate_url, ...(apiKey ? { apiKey } : {}), ...(p.weaviate_grpc_port ? { grpcPort: p.weaviate_grpc_port } : {}) });
+      return openWeaviateMemory({ url: p.weaviate_url, ...(apiKey ? { apiKey } : {}), ...(p.weaviate_grpc_port ? { grpcPort: p.weaviate_grpc_port } : {}), readOnly: p.read_only });
     }
     // No Weaviate: a local index owned by this process, in a scratch folder removed on close.
     // Many processes share a deployment and an index file has one writer, so without Weaviate

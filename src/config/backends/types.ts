@@ -96,6 +96,11 @@ export interface BackendEntry {
   describe(config: ChimeraConfig): string;
   /** Present when the backend keeps its data in a file (named profiles, --db). */
   readonly files?: FileProfiles;
+  /**
+   * The same config opened for reading only (writes refused, nothing migrated), for a backend that
+   * keeps no file (a file backend's is `files.readOnly`); with `capabilities.readOnly`.
+   */
+  readOnlyView?(config: ChimeraConfig): ChimeraConfig;
   /** What the config must also say when this is its mode (null: nothing missing); checked on load. */
   check?(config: ChimeraConfig, source: string): string | null;
   /** How often a simulation checkpoints on this backend (default: at the end of every tick). */
