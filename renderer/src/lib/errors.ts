@@ -22,6 +22,7 @@ const TITLES: Record<string, string> = {
   BACKEND_UNAVAILABLE: 'The storage is not available',
   MODEL_MISSING: 'The embedding model is missing',
   MODEL_MISMATCH: 'The memories were embedded by another model',
+  READ_ONLY: 'Read-only — nothing was written',
 };
 
 export function explainError(e: unknown): Explained {
