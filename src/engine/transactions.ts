@@ -92,8 +92,11 @@ export function plan(state: StateStore, u: UnitContext, a: { campaign_id: string
   return retryingUnit(state, async (tx) => {
     const cur = await campaignIn(tx, a.campaign_id);
     if (cur.status !== 'PLANNING') return null; // another planner (live mode) planned it first
-    await tx.insertTasks([a.planner, ...a.tasks]);
+    // the compare-and-set first: a planner racing this one (live mode) waits on the campaign's row
+    // and then fails on its version, and its rerun finds the campaign planned; inserting first
+    // would fail on the other's task ids instead (a duplicate, not a conflict)
     const next = await bump(tx, u, cur, 'ACTIVE');
+    await tx.insertTasks([a.planner, ...a.tasks]);
     await tx.appendAudit(
       u.audit({ action: 'campaign.planned', entity_type: 'campaign', entity_id: a.campaign_id, campaign_id: a.campaign_id, before_status: cur.status, after_status: 'ACTIVE', state_version: next.state_version, details: { tasks: a.tasks.length } }),
     );
@@ -111,12 +114,14 @@ export function replan(
     const cur = await campaignIn(tx, a.campaign_id);
     // live mode: another planner may have replaced it first (with its own replacement)
     if (a.live && (await tx.campaignTasks(a.campaign_id)).some((t) => t.supersedes === a.failed.id)) return false;
+    // the compare-and-set first (see plan): two replanners of one failure never both commit, and
+    // neither re-points a dependent from a stale read
+    const next = await bump(tx, u, cur);
     await tx.insertTasks([a.replacement]);
     for (const d of a.dependents) {
       const dt = await tx.getTask(d);
       if (dt) await tx.updateTask(d, { depends_on: dt.depends_on.map((x) => (x === a.failed.id ? a.replacement.id : x)), updated_at: u.iso() });
     }
-    const next = await bump(tx, u, cur);
     await tx.appendAudit(
       u.audit({ action: 'task.replanned', entity_type: 'task', entity_id: a.replacement.id, campaign_id: a.campaign_id, before_status: null, after_status: 'PENDING', state_version: next.state_version, details: { supersedes: a.failed.id, branch: a.failed.branch, replans: a.replacement.replans } }),
     );
