@@ -171,7 +171,9 @@ export async function runLive(opts: LiveOptions): Promise<LiveSummary> {
         // the store. What the old one held comes back when its leases lapse; its committed work
         // is in the store; the campaigns it created are taken up again (same run id, same ids);
         // operator actions not yet done are kept, at the same distance in ticks.
-        if (ports.backend.classify(e) !== 'transient' || counts.rebuilds >= MAX_REBUILDS) throw e;
+        // (a unit that kept conflicting after its retries is given up the same way: its work goes back to the queues)
+        const cls = ports.backend.classify(e);
+        if ((cls !== 'transient' && cls !== 'conflict') || counts.rebuilds >= MAX_REBUILDS) throw e;
         counts.rebuilds += 1;
         counts.steps += engine.stepNo - before;
         opts.onRetry?.(e as Error, counts.rebuilds);

@@ -1,4 +1,5 @@
 /** A Worker: claims a ready task, runs its skill (simulated, with fault injection), hands the output to review or retries a transient error (level 1). */
+import { ConflictError } from '../../domain/errors.ts';
 import type { WorkerTaskInput, WorkerTaskOutput } from '../../domain/schemas.ts';
 import type { Lease } from '../../ports/queue.ts';
 import type { AgentState, WorkerBusy } from '../engine.ts';
@@ -16,7 +17,19 @@ export async function workerClaim(h: AgentHost, a: AgentState): Promise<boolean>
 
 export async function startWork(h: AgentHost, a: AgentState, m: CampaignMirror, lease: Lease<WorkerTaskInput>): Promise<void> {
   const task_id = lease.item.payload.task_id;
-  const claimed = await units.claimTask(h.ports.state, h.unitContext, { campaign_id: m.id, task_id });
+  let claimed: Awaited<ReturnType<typeof units.claimTask>>;
+  try {
+    claimed = await units.claimTask(h.ports.state, h.unitContext, { campaign_id: m.id, task_id });
+  } catch (e) {
+    // the campaign kept changing under the claim (many claimers at once, live mode): give the
+    // item back at once for a later turn instead of stopping the engine
+    if (!(e instanceof ConflictError)) throw e;
+    await h.coord.retryLease(h.ports.taskQueue, lease, 0);
+    h.conflicts += 1;
+    h.emit('occ.conflict', { campaign_id: m.id, task_id, data: { stage: 'claim', gave_back: true } });
+    a.last = `gave ${task_id.slice(0, 8)} back: the campaign kept changing`;
+    return;
+  }
   if ('duplicate' in claimed) {
     await h.coord.ack(h.ports.taskQueue, lease);
     h.emit('task.duplicate', { campaign_id: m.id, task_id, data: { status: claimed.duplicate, stage: 'claim' } });
