@@ -26,8 +26,9 @@ export async function openPgCopyProgress(opts: PgConnectOptions): Promise<PgCopy
   }
   return {
     async read() {
-      const r = await pool.query<{ record: unknown }>(`SELECT record FROM copy_progress WHERE target = $1`, [KEY]);
-      return r.rows[0]?.record ?? null;
+      // as text: the pool's connections may hand jsonb back unparsed or parsed
+      const r = await pool.query<{ record: string }>(`SELECT record::text AS record FROM copy_progress WHERE target = $1`, [KEY]);
+      return r.rows[0] ? (JSON.parse(r.rows[0].record) as unknown) : null;
     },
     async write(record) {
       await pool.query(
