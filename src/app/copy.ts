@@ -24,7 +24,6 @@
  */
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { ChimeraError, ValidationError } from '../domain/errors.ts';
-import { wholeDigest } from '../domain/digest.ts';
 import type { AuditEvent, Task } from '../domain/schemas.ts';
 import type { MemoryRecord } from '../ports/persona-memory.ts';
 import type { QueueItem, WorkQueue } from '../ports/queue.ts';
@@ -105,9 +104,11 @@ export interface CopyResult {
   readonly written: Record<string, number>;
   /** What the target holds after the copy. */
   readonly counts: StateDigest['counts'];
-  /** The state digest both sides gave. */
+  /** The target's whole-state digest (a snapshot's whole digest with source backend "copy"); every section compared equals the source's. */
   readonly digest: string;
   readonly sections: Readonly<Record<string, string>>;
+  /** Sections one side could not list (digested as empty; not compared). */
+  readonly unlisted: readonly string[];
   readonly chains: number;
   /** What was not copied and why. */
   readonly notes: readonly string[];
@@ -350,16 +351,11 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
     );
   }
   if (b.chain_problem) throw new CopyVerificationError(`after the copy, an audit chain of ${to.label} does not verify: ${b.chain_problem}`, ['audit']);
-  // the whole digest over what both sides listed (a section one side cannot list counts as absent on both)
-  const comparable = (d: StateDigest) => Object.fromEntries(Object.entries(d.sections).filter(([s]) => !skip.has(s)));
-  const digest = wholeOf(comparable(b));
+  const digest = b.whole;
   if (record.finished_at === null) {
     record.finished_at = now().toISOString();
     record.digest = digest;
     await to.progress?.write(record);
   }
-  return { source: from.label, target: to.label, resumed, already_finished, written, counts: b.counts, digest, sections: comparable(b), chains: b.chains, notes };
+  return { source: from.label, target: to.label, resumed, already_finished, written, counts: b.counts, digest, sections: b.sections, unlisted: [...skip].sort(), chains: b.chains, notes };
 }
-
-/** The whole digest of a state: over its section digests (a header naming what it is). */
-const wholeOf = (sections: Record<string, string>): string => wholeDigest({ format: 'chimera-state' }, sections);

@@ -45,7 +45,7 @@ export const STATE_PAGE = 1000;
 export interface StateDigest extends SectionDigests {
   readonly counts: SnapshotCounts;
   readonly audit_head: { seq: number; hash: string } | null;
-  /** Sections this store could not list (idempotency keys on a store without a listing; persona memories without a place for them). */
+  /** Sections this store could not list (idempotency keys on a store without a listing; persona memories where it keeps none a copy can read): digested as empty, left out of comparisons. */
   readonly unlisted: readonly string[];
   /** The audit chains verified link by link (null: they verify), else where and why they broke. */
   readonly chain_problem: string | null;
@@ -162,7 +162,7 @@ export async function digestState(ports: StatePorts, memories: MemoryRows | null
   const unlisted: string[] = [];
   const keys = await listKeys(ports);
   if (keys === null) unlisted.push('idempotency_keys');
-  sections.idempotency_keys = canonicalSha256(keys);
+  sections.idempotency_keys = canonicalSha256(keys ?? []);
 
   let queueItems = 0;
   for (const [space, q] of [
@@ -193,8 +193,9 @@ export async function digestState(ports: StatePorts, memories: MemoryRows | null
     memoryCount = rows.length;
     sections.persona_memories = canonicalSha256(rows);
   } else {
+    // none this side can list: digested as none, so stores that keep no memories agree (and marked, so a comparison leaves the section out)
     unlisted.push('persona_memories');
-    sections.persona_memories = canonicalSha256(null);
+    sections.persona_memories = canonicalSha256([]);
   }
 
   const stored = await ports.runLog.loadRun();
