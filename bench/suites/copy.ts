@@ -23,7 +23,7 @@ const REDIS = (): string => process.env.CHIMERA_TEST_REDIS_URL || 'redis://127.0
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'chimera.mjs');
 
 /** Fills a new SQLite file with `campaigns` × `per` tasks (and their audit events, keys, some queue items, a run). */
-async function buildSource(file: string, campaigns: number, per: number): Promise<void> {
+export async function buildSource(file: string, campaigns: number, per: number): Promise<void> {
   const side = await openCopySide(parseCopySide(`sqlite:${file}`, process.cwd()), 'target', { ...process.env });
   const rng = new SeededRng(2026, 'copy-bench');
   const p = side.ports;

@@ -170,6 +170,9 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
   const already_finished = record.finished_at !== null;
   let pages = 0;
   const pageDone = async (section: CopySection, done: number, last?: string | number) => {
+    // a turn of the event loop: a store that commits in batches when the process goes idle (SQLite) commits the page now,
+    // so what it holds in memory stays one page and a kill loses at most the page in flight
+    await new Promise<void>((resolve) => setImmediate(resolve));
     record.sections[section] = last === undefined ? { done } : { done, last };
     await to.progress?.write(record);
     opts.afterPage?.(section, ++pages);

@@ -80,6 +80,28 @@ describe('chimera copy', () => {
     }
   });
 
+  it('SQLite → production with its queues in Postgres → SQLite keeps the queues as they were', async () => {
+    const d = dir('pgq');
+    const sim = await memorySimulation(3, 11);
+    const a = await side(`sqlite:${join(d, 'a.db')}`, 'target');
+    try {
+      expect((await copyState({ label: 'memory (simulation)', ports: sim.ports, memories: null }, a)).counts.queue_items).toBeGreaterThan(0);
+    } finally {
+      await a.close();
+      await sim.close();
+    }
+    const prod = await productionStore('copy-pgq', { queues: 'postgres' });
+    stores.push(prod);
+    const there = await chimera(['copy', `sqlite:${join(d, 'a.db')}`, 'production', '--json'], prod.env);
+    expect(there.code, there.err).toBe(0);
+    const back = await chimera(['copy', 'production', `sqlite:${join(d, 'b.db')}`, '--json'], prod.env);
+    expect(back.code, back.err).toBe(0);
+    const [j1, j2] = [JSON.parse(there.out), JSON.parse(back.out)];
+    expect(j1.notes).toEqual([]);
+    expect(j2.sections['queues.task']).toBe(j1.sections['queues.task']);
+    expect(j2.digest).toBe(j1.digest);
+  });
+
   it('refuses a target that is not empty (exit 2, one line naming it) and writes nothing into it', async () => {
     const d = dir('refuse');
     await sqliteSimulation(join(d, 'a.db'), 3, 1);
