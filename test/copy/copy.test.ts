@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyState, type CopyRecord } from '../../src/app/copy.ts';
+import { copyState, CopyVerificationError, type CopyRecord } from '../../src/app/copy.ts';
 import { digestState } from '../../src/app/state-digest.ts';
 import { exportSnapshot } from '../../src/cli/snapshot.ts';
 import { SeededRng } from '../../src/domain/seeded-rng.ts';
@@ -100,6 +100,30 @@ describe('chimera copy', () => {
     expect(j1.notes).toEqual([]);
     expect(j2.sections['queues.task']).toBe(j1.sections['queues.task']);
     expect(j2.digest).toBe(j1.digest);
+  });
+
+  it('a source that changes during the copy fails the verification, naming the section', async () => {
+    const sim = await memorySimulation(3, 13);
+    const d = dir('changed');
+    const to = await side(`sqlite:${join(d, 'a.db')}`, 'target');
+    try {
+      let changed = false;
+      const copy = copyState({ label: 'memory (simulation)', ports: sim.ports, memories: null }, to, {
+        afterPage: (section) => {
+          // once the tasks are copied, the source's persona cache changes under the copy
+          if (section === 'run_events' && !changed) {
+            changed = true;
+            void sim.ports.personaCache.set('late-persona', { name: 'Late' });
+          }
+        },
+      });
+      await expect(copy).rejects.toThrow(CopyVerificationError);
+      await expect(copy).rejects.toMatchObject({ sections: ['persona_cache'] });
+      await expect(copy).rejects.toThrow(/section persona_cache of sqlite:.* differs from memory \(simulation\)/);
+    } finally {
+      await to.close();
+      await sim.close();
+    }
   });
 
   it('refuses a target that is not empty (exit 2, one line naming it) and writes nothing into it', async () => {
