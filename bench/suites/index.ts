@@ -9,5 +9,6 @@ import { postgresSuite } from './postgres.ts';
 import { weaviateSuite } from './weaviate.ts';
 import { timetravelSuite } from './timetravel.ts';
 import { productionSuite } from './production.ts';
+import { copySuite } from './copy.ts';
 
-export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite, timetravelSuite, productionSuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite, timetravelSuite, productionSuite, copySuite];

@@ -243,3 +243,35 @@ export function stagedMemoryRows(folder: string): MemoryRows & { close(): void; 
     written: () => store !== null,
   };
 }
+
+/**
+ * The persona-memory rows beside the database of `config`, to read and to add to (a copy's
+ * target): the rows file is opened on first use and made on the first write; `close` releases it.
+ */
+export function writableMemoryRows(config: ChimeraConfig): MemoryRows & { close(): void } {
+  const folder = memoryFolder(config);
+  const rows = join(folder, ROWS_FILE);
+  let store: MemoryRowStore | null = null;
+  const open = (create: boolean): MemoryRowStore | null => {
+    if (store) return store;
+    if (!create && !existsSync(rows)) return null;
+    mkdirSync(folder, { recursive: true });
+    return (store = MemoryRowStore.open(rows));
+  };
+  return {
+    async read() {
+      const s = open(false);
+      if (!s) return [];
+      const out: MemoryRecord[] = [];
+      for (const batch of s.scan(1024)) for (const r of batch) out.push(r.record);
+      return out;
+    },
+    async write(records) {
+      (open(true) as MemoryRowStore).upsert(records);
+    },
+    close() {
+      store?.close();
+      store = null;
+    },
+  };
+}

@@ -85,6 +85,12 @@ export class MemoryStateStore implements StateStore {
     return out.slice(offset, query.limit === undefined ? undefined : offset + query.limit);
   }
 
+  /** Every recorded idempotency key, sorted (for export and copy; not part of the port). */
+  async listIdempotencyKeys(): Promise<string[]> {
+    this.assertOpen();
+    return [...this.s.keys].sort();
+  }
+
   async countTasks(campaign_id?: string): Promise<Record<TaskStatus, number>> {
     this.assertOpen();
     const counts = emptyStatusCounts();

@@ -7,3 +7,4 @@ export { PgRunLog } from './pg-run-log.ts';
 export { PgQueue } from './pg-queue.ts';
 export { PgPersonaCache } from './pg-persona-cache.ts';
 export { pgReaders, openPgReaders } from './pg-readers.ts';
+export { openPgCopyProgress, type PgCopyProgress } from './pg-copy-progress.ts';

@@ -64,6 +64,28 @@ export class PgQueue<T> implements WorkQueue<T> {
     return r.rowCount ?? 0;
   }
 
+  /** Puts items back as they were (attempts and times kept), in the given order; ids already queued are skipped (for import and copy; not part of the port). */
+  async restore(queue: string, items: readonly QueueItem<T>[]): Promise<number> {
+    if (this.closed) throw new Error('queue is closed');
+    if (items.length === 0) return 0;
+    const r = await this.pool.query(
+      `INSERT INTO queue_items (space, queue, id, seq, payload, attempts, enqueued_at_ms, available_at_ms)
+       SELECT $1, $2, v.id, nextval('queue_seq'), v.payload, v.attempts, v.enqueued_at_ms, v.available_at_ms
+       FROM unnest($3::text[], $4::text[], $5::int4[], $6::float8[], $7::float8[]) WITH ORDINALITY AS v(id, payload, attempts, enqueued_at_ms, available_at_ms, ord) ORDER BY v.ord
+       ON CONFLICT (space, queue, id) DO NOTHING`,
+      [
+        this.space,
+        queue,
+        items.map((i) => i.id),
+        items.map((i) => toJson(i.payload)),
+        items.map((i) => i.attempts),
+        items.map((i) => i.enqueued_at_ms),
+        items.map((i) => i.available_at_ms),
+      ],
+    );
+    return r.rowCount ?? 0;
+  }
+
   async claim(queue: string, consumer: string, lease_ms: number): Promise<Lease<T> | null> {
     const now = this.clock.now_ms();
     const rows = await this.q<ItemRow & Record<string, unknown>>(

@@ -13,7 +13,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { decodeElement, encodeElement, parseMeta, type Decoded, type Meta } from './redis-elements.ts';
 import { checkKeyPart, queueKeys, queueNameOf, queuePatterns, type QueueKeys } from './redis-keys.ts';
-import { ACK, BURY, CLAIM, ENQUEUE, PURGE, REDELIVER, RETRY } from './redis-scripts.ts';
+import { ACK, BURY, CLAIM, ENQUEUE, PURGE, REDELIVER, RESTORE, RETRY } from './redis-scripts.ts';
 
 /** Garbage elements one claim script moves to the dead list before it hands control back. */
 const MAX_DEAD_PER_CALL = 500;
@@ -194,6 +194,21 @@ export class RedisQueue<T> implements WorkQueue<T> {
       const argv: (string | number)[] = [now, delay];
       for (const it of items.slice(i, i + ENQUEUE_CHUNK)) argv.push(it.id, encodeElement(it.id, it.payload));
       added += Number(await this.conn.script(ENQUEUE, k.all, argv));
+    }
+    return added;
+  }
+
+  /**
+   * Puts items back as they were (attempts and times kept), in the given claim order; ids already
+   * present are skipped (for import and copy; not part of the port). Each chunk is one script.
+   */
+  async restore(queue: string, items: readonly QueueItem<T>[]): Promise<number> {
+    const k = this.keys(queue);
+    let added = 0;
+    for (let i = 0; i < items.length; i += ENQUEUE_CHUNK) {
+      const argv: (string | number)[] = [this.clock.now_ms()];
+      for (const it of items.slice(i, i + ENQUEUE_CHUNK)) argv.push(it.id, encodeElement(it.id, it.payload), it.attempts, it.enqueued_at_ms, it.available_at_ms);
+      added += Number(await this.conn.script(RESTORE, k.all, argv));
     }
     return added;
   }

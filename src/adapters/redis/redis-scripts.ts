@@ -82,6 +82,37 @@ return added
 );
 
 /**
+ * ARGV: now_ms, then id, element, attempts, enqueued_at_ms, available_at_ms quintuples in claim
+ * order. Puts items back as they were (a restore: an import or a copy), attempts and times kept;
+ * one due by now goes on the list, a later one in the delayed set. Ids already present are
+ * skipped. Returns how many were added.
+ */
+export const RESTORE = luaScript(
+  'restore',
+  `${PRELUDE}
+local now = tonumber(ARGV[1])
+promote(now)
+local added = 0
+for i = 2, #ARGV, 5 do
+  local id, el = ARGV[i], ARGV[i + 1]
+  if redis.call('HEXISTS', META, id) == 0 then
+    local s = redis.call('INCR', SEQ)
+    local v = tonumber(ARGV[i + 4])
+    put_meta(id, { a = tonumber(ARGV[i + 2]), e = tonumber(ARGV[i + 3]), v = v, s = s })
+    if v > now then
+      redis.call('HSET', HELD, id, el)
+      redis.call('ZADD', DELAYED, fmt(v), pad(s) .. ':' .. id)
+    else
+      redis.call('LPUSH', K, el)
+    end
+    added = added + 1
+  end
+end
+return added
+`,
+);
+
+/**
  * ARGV: now_ms, lease_ms, lease_id, consumer, max_dead. Pops ready elements from the right until
  * one can be leased; an element that is not JSON (a foreign producer's garbage) or a second copy
  * of an item already delayed or leased goes to the dead list with the reason. An element without

@@ -9,6 +9,7 @@ import { memorySearchCommand } from './memory-search.ts';
 import { memoryReindexCommand } from './memory-reindex.ts';
 import { workerCommand } from './worker.ts';
 import { inspectCommand } from './inspect.ts';
+import { copyCommand } from './copy.ts';
 
 export const COMMANDS: Command[] = [
   simulateCommand,
@@ -20,4 +21,5 @@ export const COMMANDS: Command[] = [
   memoryReindexCommand,
   workerCommand,
   inspectCommand,
+  copyCommand,
 ];

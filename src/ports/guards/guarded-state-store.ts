@@ -140,5 +140,9 @@ export function guardStateStore(inner: StateStore): StateStore {
     auditHead: () => inner.auditHead(),
     auditHeads: () => inner.auditHeads(),
     close: () => inner.close(),
+    // what an export or a copy lists beside the port, when the store has it
+    ...(typeof (inner as { listIdempotencyKeys?: unknown }).listIdempotencyKeys === 'function'
+      ? { listIdempotencyKeys: () => (inner as unknown as { listIdempotencyKeys(): Promise<string[]> }).listIdempotencyKeys() }
+      : {}),
   };
 }
