@@ -182,7 +182,7 @@ export const productionBackend: BackendEntry = {
     const p = config.production;
     const parts: Readers[] = [await openPgReaders({ ...pgOptions(config), readOnly: true })];
     try {
-      if (p.redis_url && p.queues === 'redis') {
+      if (p.redis_url) {
         // inspection never writes, whatever the profile says
         const redis = await openRedis({ url: p.redis_url, prefix: p.redis_prefix, client_name: 'chimera-inspector', readOnly: true });
         parts.push(redis.readers());
@@ -197,7 +197,8 @@ export const productionBackend: BackendEntry = {
       kind: 'production',
       ...(pgr.state ? { state: pgr.state } : {}),
       ...(pgr.audit ? { audit: pgr.audit } : {}),
-      ...((redisr ?? pgr).queues ? { queues: (redisr ?? pgr).queues } : {}),
+      // the queues where the profile keeps them; the persona cache is Redis's whenever there is one
+      ...((p.queues === 'redis' && redisr ? redisr : pgr).queues ? { queues: (p.queues === 'redis' && redisr ? redisr : pgr).queues } : {}),
       ...((redisr ?? pgr).personaCache ? { personaCache: (redisr ?? pgr).personaCache } : {}),
       close: async () => {
         for (const r of parts) await r.close();

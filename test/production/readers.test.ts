@@ -1,0 +1,42 @@
+/**
+ * The production profile's inspection readers read where the profile keeps each thing: the
+ * state and audit in Postgres, the queues in Redis (or in Postgres with `queues: postgres`),
+ * the persona cache in Redis whenever there is one. A run stopped part-way leaves items to see.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Simulation } from '../../src/app/simulation.ts';
+import { composeReaders } from '../../src/config/compose.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { productionStore, type ProductionStore } from './support.ts';
+
+const stores: ProductionStore[] = [];
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.drop();
+});
+
+describe('production readers', () => {
+  for (const queues of ['redis', 'postgres'] as const) {
+    it(`queues in ${queues}: campaigns, audit, queue items and the persona cache are where the profile keeps them`, async () => {
+      const s = await productionStore(`readers_${queues}`, { queues });
+      stores.push(s);
+      const config = loadConfig({ env: s.env });
+      const sim = await Simulation.open({ scenario: 'storm', backend: 'production', config, keepEvents: false });
+      try {
+        await sim.run({ until_tick: 5 });
+      } finally {
+        await sim.close();
+      }
+      const r = await composeReaders(config);
+      try {
+        expect((await r.state!.listCampaigns({ limit: 10 })).items).toHaveLength(2);
+        expect((await r.audit!.list({ limit: 5 })).items.length).toBeGreaterThan(0);
+        const q = await r.queues!.listQueues({ now_ms: Date.UTC(2026, 0, 1) + 60_000 });
+        expect(q.items.length, 'a run stopped at tick 5 has items queued').toBeGreaterThan(0);
+        const cached = await r.personaCache!.list({});
+        expect(cached.items.map((p) => (p.ok ? p.value.persona_id : null))).toEqual(['aria', 'mira']);
+      } finally {
+        await r.close();
+      }
+    }, 120_000);
+  }
+});
