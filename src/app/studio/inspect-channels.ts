@@ -8,7 +8,7 @@
  * build serves readers over them: those channels answer with a ValidationError saying so.
  * A row that does not fit the expected shape comes back marked ({ok:false, raw, problem}).
  */
-import { configForBackend, readOnlyView } from '../../config/backends/index.ts';
+import { backendByKind, configForBackend, readOnlyView } from '../../config/backends/index.ts';
 import { composeReaders } from '../../config/compose.ts';
 import { verifyAuditChain, type AuditHeads } from '../../domain/audit.ts';
 import { ValidationError } from '../../domain/errors.ts';
@@ -26,10 +26,11 @@ export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect
   /** Runs fn on a read-only session over the current profile's store, closed afterwards. */
   async function withSession<T>(fn: (s: InspectSession) => Promise<T>): Promise<T> {
     const { profile } = ctx.current();
-    if (profile.path === null) {
+    const entry = backendByKind(profile.kind);
+    if (!entry.readers || !entry.capabilities.durable || (entry.files && profile.path === null)) {
       throw new ValidationError(`the ${profile.kind} profile keeps its stores inside this session and serves no inspection readers: switch to a SQLite or production profile to inspect`);
     }
-    const config = readOnlyView(configForBackend(ctx.config, profile.kind, profile.path));
+    const config = readOnlyView(entry.files ? configForBackend(ctx.config, profile.kind, profile.path ?? undefined) : configForBackend(ctx.config, profile.kind));
     const s = await InspectSession.open(() => composeReaders(config));
     try {
       return await fn(s);
