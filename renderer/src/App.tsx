@@ -11,6 +11,7 @@ import { MemoryView } from './views/MemoryView.tsx';
 import { AuditView } from './views/AuditView.tsx';
 import { MetricsView } from './views/MetricsView.tsx';
 import { BackendView } from './views/BackendView.tsx';
+import { InspectorView } from './views/InspectorView.tsx';
 import type { Theme } from '../../src/shared/types.ts';
 import { runStateText } from './lib/run-state.ts';
 
@@ -23,6 +24,7 @@ export const VIEWS = [
   { id: 'audit', label: 'Audit log' },
   { id: 'metrics', label: 'Metrics' },
   { id: 'backend', label: 'Backend' },
+  { id: 'inspector', label: 'Inspector' },
 ] as const;
 type ViewId = (typeof VIEWS)[number]['id'];
 
@@ -113,6 +115,7 @@ export function App() {
           {view === 'audit' && <AuditView />}
           {view === 'metrics' && <MetricsView />}
           {view === 'backend' && <BackendView />}
+          {view === 'inspector' && <InspectorView />}
         </ErrorBoundary>
       </main>
       <Toasts />

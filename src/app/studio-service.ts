@@ -44,6 +44,7 @@ import { auditChannels } from './studio/audit-channels.ts';
 import { metricsChannels } from './studio/metrics-channels.ts';
 import { backendChannels } from './studio/backend-channels.ts';
 import { settingsChannels } from './studio/settings-channels.ts';
+import { inspectChannels } from './studio/inspect-channels.ts';
 import { Branches, type BranchRecord } from './studio/branches.ts';
 import { StepStates, firstStep, headerOf } from './studio/step-states.ts';
 import { agentKind, matchBefore, matchOn } from './studio/breakpoints.ts';
@@ -116,6 +117,7 @@ export class StudioService {
       ...metricsChannels(ctx),
       ...backendChannels(ctx),
       ...settingsChannels(ctx),
+      ...inspectChannels(ctx),
     };
   }
 

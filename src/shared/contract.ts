@@ -17,6 +17,12 @@ import type {
   DecidedTask,
   EmbedderView,
   EventPage,
+  InspectCacheView,
+  InspectPageView,
+  InspectQueueItemView,
+  InspectQueueView,
+  InspectTaskView,
+  InspectVerifyView,
   MemoryHitView,
   MemoryView,
   MetricsView,
@@ -32,7 +38,7 @@ import type {
   TaskPage,
 } from './types.ts';
 import type { WireError } from './errors.ts';
-import { BACKEND_KINDS, BREAK_AGENTS, BREAK_ROUTES, MEMORY_CATEGORIES, TASK_STATUSES, THEMES } from './types.ts';
+import { BACKEND_KINDS, BREAK_AGENTS, BREAK_ROUTES, CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES, THEMES } from './types.ts';
 import { PersonaIdSchema } from './persona-id.ts';
 
 const rate = z.number().min(0).max(1);
@@ -220,6 +226,30 @@ export const CHANNELS = {
       .refine((v) => v.kind !== 'sqlite' || !!v.name, { message: 'a SQLite profile needs a name', path: ['name'] }),
     true,
   ),
+
+  // ---------------------------------------------------------------- inspector (read-only: the current profile's store through its readers)
+  'inspect/campaigns': ch<InspectPageView>()(z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional(), status: z.enum(CAMPAIGN_STATUSES).optional() })),
+  'inspect/tasks': ch<InspectPageView>()(
+    z.strictObject({
+      cursor: z.string().max(2000).nullable().optional(),
+      limit: z.int().min(1).max(1000).optional(),
+      campaign_id: id.optional(),
+      status: z.enum(TASK_STATUSES).optional(),
+    }),
+  ),
+  'inspect/task': ch<InspectTaskView>()(z.strictObject({ id, history_limit: z.int().min(1).max(1000).optional() })),
+  'inspect/queues': ch<InspectPageView<InspectQueueView> & { now_ms: number }>()(z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional() })),
+  'inspect/queue': ch<InspectPageView<InspectQueueItemView> & { now_ms: number }>()(
+    z.strictObject({
+      space: z.string().min(1).max(64),
+      queue: z.string().min(1).max(300),
+      state: z.enum(['waiting', 'leased']),
+      cursor: z.string().max(2000).nullable().optional(),
+      limit: z.int().min(1).max(1000).optional(),
+    }),
+  ),
+  'inspect/cache': ch<InspectPageView<InspectCacheView>>()(z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional() })),
+  'inspect/verify': ch<InspectVerifyView>()(Empty),
 
   // ---------------------------------------------------------------- settings
   'settings/get': ch<Settings>()(Empty),

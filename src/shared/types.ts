@@ -453,3 +453,58 @@ export interface RunExtras {
   /** A run asked to go on once people decide. */
   readonly resume_after_humans: boolean;
 }
+
+// ---------------------------------------------------------------- inspector (read-only)
+
+/** One row as an inspector read it: the record, or the raw row and what is wrong with it (shown marked). */
+export type InspectRowView<T = Record<string, unknown>> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly raw: unknown; readonly problem: string };
+
+/** One page of an inspector list (keyset paged: pass `next_cursor` back as `cursor`). */
+export interface InspectPageView<T = Record<string, unknown>> {
+  readonly backend: string;
+  readonly items: InspectRowView<T>[];
+  readonly next_cursor: string | null;
+}
+
+/** A queue with its depths. */
+export interface InspectQueueView {
+  readonly space: string;
+  readonly queue: string;
+  readonly depth: { readonly ready: number; readonly delayed: number; readonly leased: number };
+}
+
+/** One queue item as stored (lease fields null while it waits). */
+export interface InspectQueueItemView {
+  readonly id: string;
+  readonly payload: unknown;
+  readonly attempts: number;
+  readonly enqueued_at_ms: number;
+  readonly available_at_ms: number;
+  readonly lease_id: string | null;
+  readonly consumer: string | null;
+  readonly expires_at_ms: number | null;
+}
+
+/** A cached persona and its trait count. */
+export interface InspectCacheView {
+  readonly persona_id: string;
+  readonly trait_count: number;
+}
+
+/** One task with its audit history (oldest first). */
+export interface InspectTaskView {
+  readonly backend: string;
+  readonly task: InspectRowView | null;
+  readonly history: InspectRowView[];
+  readonly history_next_cursor: string | null;
+}
+
+/** Every audit chain verified, per campaign ('(run)' for events of no campaign). */
+export interface InspectVerifyView {
+  readonly backend: string;
+  readonly ok: boolean;
+  readonly checked: number;
+  readonly malformed: number;
+  readonly broken: { readonly seq: number; readonly reason: string } | null;
+  readonly chains: { readonly chain: string; readonly events: number; readonly ok: boolean }[];
+}

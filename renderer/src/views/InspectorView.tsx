@@ -1,0 +1,437 @@
+/**
+ * Inspector (read-only): the current profile's store as its inspection readers see it —
+ * campaigns and tasks (keyset paged, filtered), a row inspector with a task's input_data and
+ * output_data as indented JSON and its audit history, queues with their depths and a queue's
+ * items (lease holder, expiry counting down), persona cache hashes, and every audit chain
+ * verified per campaign. A row that does not fit is shown marked (badge and problem), never
+ * breaking the view.
+ */
+import { useEffect, useState, type ReactNode } from 'react';
+import { useChannel } from '../lib/studio.tsx';
+import { CAMPAIGN_STATUSES, TASK_STATUSES, type InspectRowView, type InspectQueueView } from '../../../src/shared/types.ts';
+
+const PAGE = 25;
+
+/** Keyset paging: the cursors of the pages walked so far (the first page's is null). */
+function useCursors(reset: unknown) {
+  const [stack, setStack] = useState<(string | null)[]>([null]);
+  useEffect(() => setStack([null]), [reset]);
+  const cursor = stack[stack.length - 1] ?? null;
+  return {
+    cursor,
+    page: stack.length,
+    next: (c: string | null) => c && setStack((s) => [...s, c]),
+    prev: () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)),
+  };
+}
+
+function Pager({ label, page, hasNext, onPrev, onNext }: { label: string; page: number; hasNext: boolean; onPrev: () => void; onNext: () => void }) {
+  return (
+    <span className="toolbar small">
+      page {page}
+      <button type="button" aria-label={`Previous page of ${label}`} onClick={onPrev} disabled={page <= 1}>
+        Previous
+      </button>
+      <button type="button" aria-label={`Next page of ${label}`} onClick={onNext} disabled={!hasNext}>
+        Next
+      </button>
+    </span>
+  );
+}
+
+/** A row that did not fit the expected shape: a badge, its problem and the raw row. */
+function BadRow({ row, cols }: { row: Extract<InspectRowView, { ok: false }>; cols: number }) {
+  return (
+    <tr className="bad-row" data-testid="bad-row">
+      <td colSpan={cols}>
+        <span className="badge st-FAILED">does not fit</span> {row.problem}{' '}
+        <code className="muted small">{JSON.stringify(row.raw).slice(0, 160)}</code>
+      </td>
+    </tr>
+  );
+}
+
+const str = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+
+export function InspectorView() {
+  const [campaign, setCampaign] = useState('');
+  const [taskStatus, setTaskStatus] = useState('');
+  const [campaignStatus, setCampaignStatus] = useState('');
+  const [task, setTask] = useState<string | null>(null);
+  const [queue, setQueue] = useState<InspectQueueView | null>(null);
+  const cc = useCursors(campaignStatus);
+  const tc = useCursors(`${campaign}|${taskStatus}`);
+  const campaigns = useChannel('inspect/campaigns', { limit: PAGE, cursor: cc.cursor, ...(campaignStatus ? { status: campaignStatus as never } : {}) }, { live: false });
+  const tasks = useChannel('inspect/tasks', { limit: PAGE, cursor: tc.cursor, ...(campaign ? { campaign_id: campaign } : {}), ...(taskStatus ? { status: taskStatus as never } : {}) }, { live: false });
+  const queues = useChannel('inspect/queues', { limit: 100 }, { live: false });
+  const cache = useChannel('inspect/cache', { limit: 100 }, { live: false });
+  const [verifyOn, setVerifyOn] = useState(0);
+  const verify = useChannel('inspect/verify', verifyOn ? {} : null, { live: false });
+  const refresh = () => {
+    campaigns.reload();
+    tasks.reload();
+    queues.reload();
+    cache.reload();
+  };
+  const error = campaigns.error ?? tasks.error;
+  return (
+    <section aria-labelledby="inspect-h" className="view">
+      <div className="row-between">
+        <h1 id="inspect-h">Inspector</h1>
+        <span className="toolbar">
+          <span className="muted small">read-only{campaigns.data ? ` · ${campaigns.data.backend}` : ''}</span>
+          <button type="button" onClick={refresh} aria-label="Refresh the inspector">
+            Refresh
+          </button>
+        </span>
+      </div>
+      {error && (
+        <p className="notice bad" role="alert">
+          {error.message}
+        </p>
+      )}
+
+      <div className="panel">
+        <div className="row-between">
+          <h2>Campaigns</h2>
+          <label>
+            Status
+            <select aria-label="Campaign status filter" value={campaignStatus} onChange={(e) => setCampaignStatus(e.target.value)}>
+              <option value="">All</option>
+              {CAMPAIGN_STATUSES.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+          </label>
+          <Pager label="campaigns" page={cc.page} hasNext={!!campaigns.data?.next_cursor} onPrev={cc.prev} onNext={() => cc.next(campaigns.data?.next_cursor ?? null)} />
+        </div>
+        <table className="table small" aria-label="Inspected campaigns">
+          <thead>
+            <tr>
+              <th scope="col">Title</th>
+              <th scope="col">Status</th>
+              <th scope="col">v</th>
+              <th scope="col">Created</th>
+              <th scope="col">Tasks</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(campaigns.data?.items ?? []).map((r, i) =>
+              r.ok ? (
+                <tr key={str(r.value.id)}>
+                  <td>{str(r.value.title)}</td>
+                  <td>
+                    <span className={`badge st-${str(r.value.status)}`}>{str(r.value.status)}</span>
+                  </td>
+                  <td className="num">{str(r.value.state_version)}</td>
+                  <td className="mono">{str(r.value.created_at)}</td>
+                  <td>
+                    <button type="button" aria-label={`Show the tasks of campaign ${str(r.value.title)}`} onClick={() => setCampaign(str(r.value.id))}>
+                      Tasks
+                    </button>
+                  </td>
+                </tr>
+              ) : (
+                <BadRow key={`bad-${i}`} row={r} cols={5} />
+              ),
+            )}
+          </tbody>
+        </table>
+      </div>
+
+      <div className="panel">
+        <div className="row-between">
+          <h2>Tasks</h2>
+          <span className="row filters">
+            <label>
+              Campaign
+              <input aria-label="Task campaign filter" value={campaign} onChange={(e) => setCampaign(e.target.value.trim())} placeholder="campaign id (all)" />
+            </label>
+            <label>
+              Status
+              <select aria-label="Task status filter" value={taskStatus} onChange={(e) => setTaskStatus(e.target.value)}>
+                <option value="">All</option>
+                {TASK_STATUSES.map((s) => (
+                  <option key={s}>{s}</option>
+                ))}
+              </select>
+            </label>
+          </span>
+          <Pager label="tasks" page={tc.page} hasNext={!!tasks.data?.next_cursor} onPrev={tc.prev} onNext={() => tc.next(tasks.data?.next_cursor ?? null)} />
+        </div>
+        <table className="table small" aria-label="Inspected tasks">
+          <thead>
+            <tr>
+              <th scope="col">Task</th>
+              <th scope="col">Role</th>
+              <th scope="col">Skill</th>
+              <th scope="col">Status</th>
+              <th scope="col">Confidence</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(tasks.data?.items ?? []).map((r, i) =>
+              r.ok ? (
+                <tr key={str(r.value.id)} aria-selected={task === r.value.id}>
+                  <td className="mono">
+                    <button type="button" className="linklike" aria-label={`Inspect task ${str(r.value.id)}`} onClick={() => setTask(str(r.value.id))}>
+                      {str(r.value.id).slice(0, 8)}
+                    </button>
+                  </td>
+                  <td>{str(r.value.role)}</td>
+                  <td>{str(r.value.skill_name)}</td>
+                  <td>
+                    <span className={`badge st-${str(r.value.status)}`}>{str(r.value.status)}</span>
+                  </td>
+                  <td className="num">{str(r.value.confidence_score)}</td>
+                </tr>
+              ) : (
+                <BadRow key={`bad-${i}`} row={r} cols={5} />
+              ),
+            )}
+          </tbody>
+        </table>
+        {task && <RowInspector id={task} onClose={() => setTask(null)} />}
+      </div>
+
+      <div className="panel">
+        <h2>Queues</h2>
+        {queues.error && <p role="alert">{queues.error.message}</p>}
+        <table className="table small" aria-label="Inspected queues">
+          <thead>
+            <tr>
+              <th scope="col">Queue</th>
+              <th scope="col">Ready</th>
+              <th scope="col">Delayed</th>
+              <th scope="col">Leased</th>
+              <th scope="col" />
+            </tr>
+          </thead>
+          <tbody>
+            {(queues.data?.items ?? []).map((r, i) =>
+              r.ok ? (
+                <tr key={`${r.value.space}:${r.value.queue}`}>
+                  <td className="mono">{r.value.queue}</td>
+                  <td className="num">{r.value.depth.ready}</td>
+                  <td className="num">{r.value.depth.delayed}</td>
+                  <td className="num">{r.value.depth.leased}</td>
+                  <td>
+                    <button type="button" aria-label={`Open queue ${r.value.queue}`} onClick={() => setQueue(r.value)}>
+                      Items
+                    </button>
+                  </td>
+                </tr>
+              ) : (
+                <BadRow key={`bad-${i}`} row={r} cols={5} />
+              ),
+            )}
+            {queues.data && queues.data.items.length === 0 && (
+              <tr>
+                <td colSpan={5} className="muted">
+                  no queue holds an item
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+        {queue && <QueueItems q={queue} onClose={() => setQueue(null)} />}
+      </div>
+
+      <div className="panel">
+        <h2>Persona cache</h2>
+        <table className="table small" aria-label="Persona cache hashes">
+          <thead>
+            <tr>
+              <th scope="col">Hash</th>
+              <th scope="col">Traits</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(cache.data?.items ?? []).map((r, i) =>
+              r.ok ? (
+                <tr key={r.value.persona_id}>
+                  <td className="mono">persona_cache:{r.value.persona_id}</td>
+                  <td className="num">{r.value.trait_count}</td>
+                </tr>
+              ) : (
+                <BadRow key={`bad-${i}`} row={r} cols={2} />
+              ),
+            )}
+          </tbody>
+        </table>
+      </div>
+
+      <div className="panel">
+        <div className="row-between">
+          <h2>Audit chains</h2>
+          <button type="button" onClick={() => (verifyOn ? verify.reload() : setVerifyOn(1))} disabled={verify.loading}>
+            Verify audit chains
+          </button>
+        </div>
+        {verify.error && <p role="alert">{verify.error.message}</p>}
+        {verify.data && (
+          <>
+            <p className={`notice ${verify.data.ok ? 'ok' : 'bad'}`} role="status" data-testid="inspect-verify">
+              {verify.data.ok ? 'Every audit chain verified' : 'Audit chains NOT verified'}: {verify.data.checked.toLocaleString()} events
+              {verify.data.malformed ? ` · ${verify.data.malformed} malformed rows` : ''}
+              {verify.data.broken ? ` · broken at seq ${verify.data.broken.seq}: ${verify.data.broken.reason}` : ''}
+            </p>
+            <table className="table small" aria-label="Audit chains per campaign">
+              <thead>
+                <tr>
+                  <th scope="col">Chain</th>
+                  <th scope="col">Events</th>
+                  <th scope="col">Result</th>
+                </tr>
+              </thead>
+              <tbody>
+                {verify.data.chains.map((c) => (
+                  <tr key={c.chain}>
+                    <td className="mono">{c.chain}</td>
+                    <td className="num">{c.events}</td>
+                    <td>
+                      <span className={`badge ${c.ok ? 'st-COMPLETED' : 'st-FAILED'}`}>{c.ok ? 'ok' : 'BROKEN'}</span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function Json({ label, value }: { label: string; value: unknown }): ReactNode {
+  return (
+    <>
+      <h4>{label}</h4>
+      <pre className="json" aria-label={label}>
+        {value === undefined ? '(none)' : JSON.stringify(value, null, 2)}
+      </pre>
+    </>
+  );
+}
+
+/** One task as stored, with its input_data and output_data indented, and its audit history oldest first. */
+function RowInspector({ id, onClose }: { id: string; onClose: () => void }) {
+  const q = useChannel('inspect/task', { id }, { live: false });
+  const t = q.data?.task ?? null;
+  return (
+    <aside className="dag-inspect" aria-label="Row inspector" aria-busy={!q.data}>
+      <div className="row-between">
+        <h3>Task {id}</h3>
+        <button type="button" onClick={onClose} aria-label="Close the row inspector">
+          Close
+        </button>
+      </div>
+      {q.error && <p role="alert">Could not read this task: {q.error.message}</p>}
+      {q.data && !t && <p role="status">no task {id} in this store</p>}
+      {t && !t.ok && (
+        <>
+          <p>
+            <span className="badge st-FAILED">does not fit</span> {t.problem}
+          </p>
+          <Json label="Raw row" value={t.raw} />
+        </>
+      )}
+      {t?.ok && (
+        <>
+          <p>
+            <span className={`badge st-${str(t.value.status)}`}>{str(t.value.status)}</span> {str(t.value.role)} · {str(t.value.skill_name)} · attempts{' '}
+            {str(t.value.attempts)}
+          </p>
+          <Json label="input_data" value={t.value.input_data} />
+          <Json label="output_data" value={t.value.output_data} />
+        </>
+      )}
+      {q.data && (
+        <>
+          <h4>Audit history</h4>
+          <ol className="small" aria-label="Task audit history">
+            {q.data.history.map((e, i) =>
+              e.ok ? (
+                <li key={str(e.value.seq)}>
+                  #{str(e.value.seq)} {str(e.value.timestamp)} {str(e.value.actor)} <strong>{str(e.value.action)}</strong> {str(e.value.before_status) || '∅'} →{' '}
+                  {str(e.value.after_status) || '∅'}
+                </li>
+              ) : (
+                <li key={`bad-${i}`}>
+                  <span className="badge st-FAILED">does not fit</span> {e.problem}
+                </li>
+              ),
+            )}
+            {q.data.history.length === 0 && <li className="muted">no audit events name this task</li>}
+          </ol>
+        </>
+      )}
+    </aside>
+  );
+}
+
+/** A queue's waiting or leased items; a lease's expiry counts down each second. */
+function QueueItems({ q, onClose }: { q: InspectQueueView; onClose: () => void }) {
+  const [state, setState] = useState<'waiting' | 'leased'>('waiting');
+  const items = useChannel('inspect/queue', { space: q.space, queue: q.queue, state, limit: 100 }, { live: false });
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  // the server's clock at the read, carried forward by the local clock
+  const skew = items.data ? items.data.now_ms - Date.now() : 0;
+  return (
+    <aside className="dag-inspect" aria-label={`Queue ${q.queue}`}>
+      <div className="row-between">
+        <h3>{q.queue}</h3>
+        <span className="toolbar">
+          <label>
+            Items
+            <select aria-label="Queue item state" value={state} onChange={(e) => setState(e.target.value as 'waiting' | 'leased')}>
+              <option value="waiting">waiting</option>
+              <option value="leased">leased</option>
+            </select>
+          </label>
+          <button type="button" onClick={onClose} aria-label="Close the queue">
+            Close
+          </button>
+        </span>
+      </div>
+      {items.error && <p role="alert">{items.error.message}</p>}
+      <table className="table small" aria-label={`Items of ${q.queue}`}>
+        <thead>
+          <tr>
+            <th scope="col">Item</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Lease holder</th>
+            <th scope="col">Expiry</th>
+            <th scope="col">Payload</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(items.data?.items ?? []).map((r, i) =>
+            r.ok ? (
+              <tr key={r.value.id}>
+                <td className="mono">{r.value.id.slice(0, 12)}</td>
+                <td className="num">{r.value.attempts}</td>
+                <td>{r.value.consumer ?? '—'}</td>
+                <td>{r.value.expires_at_ms === null ? '—' : `expires in ${Math.max(0, Math.round((r.value.expires_at_ms - (now + skew)) / 1000))} s`}</td>
+                <td className="mono small">{JSON.stringify(r.value.payload).slice(0, 120)}</td>
+              </tr>
+            ) : (
+              <BadRow key={`bad-${i}`} row={r} cols={5} />
+            ),
+          )}
+          {items.data && items.data.items.length === 0 && (
+            <tr>
+              <td colSpan={5} className="muted">
+                no {state} items
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </aside>
+  );
+}

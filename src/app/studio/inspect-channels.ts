@@ -1,0 +1,119 @@
+/**
+ * The 'inspect/…' channels: the Inspector view's read side. They read the CURRENT profile's
+ * store through the inspection readers (src/ports/readers.ts), opened with `composeReaders` on
+ * the profile's read-only view: nothing is written and no lock is taken, so they run beside the
+ * session's own writer. Each call opens the readers and closes them before it returns.
+ *
+ * The in-memory profile keeps its stores inside the session's ports, and no backend of this
+ * build serves readers over them: those channels answer with a ValidationError saying so.
+ * A row that does not fit the expected shape comes back marked ({ok:false, raw, problem}).
+ */
+import { backendByKind, configForBackend, readOnlyView } from '../../config/backends/index.ts';
+import { composeReaders } from '../../config/compose.ts';
+import { verifyAuditChain, type AuditHeads } from '../../domain/audit.ts';
+import { ValidationError } from '../../domain/errors.ts';
+import type { AuditEvent } from '../../domain/schemas.ts';
+import { READ_LIMIT_MAX, type Page, type ReadRow } from '../../ports/readers.ts';
+import type { InspectPageView, InspectRowView, InspectVerifyView } from '../../shared/types.ts';
+import { InspectSession } from '../inspect-session.ts';
+import type { NamespaceHandlers, StudioContext } from './context.ts';
+
+type InspectContext = Pick<StudioContext, 'current' | 'config'>;
+
+const DEFAULT_LIMIT = 50;
+
+export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect'> {
+  /** Runs fn on a read-only session over the current profile's store, closed afterwards. */
+  async function withSession<T>(fn: (s: InspectSession) => Promise<T>): Promise<T> {
+    const { profile } = ctx.current();
+    const entry = backendByKind(profile.kind);
+    if (!entry.readers || !entry.capabilities.durable || (entry.files && profile.path === null)) {
+      throw new ValidationError(`the ${profile.kind} profile keeps its stores inside this session and serves no inspection readers: switch to a SQLite or production profile to inspect`);
+    }
+    const config = readOnlyView(entry.files ? configForBackend(ctx.config, profile.kind, profile.path ?? undefined) : configForBackend(ctx.config, profile.kind));
+    const s = await InspectSession.open(() => composeReaders(config));
+    try {
+      return await fn(s);
+    } finally {
+      await s.close();
+    }
+  }
+  const limitOf = (l: number | undefined) => l ?? DEFAULT_LIMIT;
+  return {
+    'inspect/campaigns': (a) => withSession(async (s) => pageView(s.kind, await s.campaigns({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.status ? { status: a.status } : {}) }))),
+    'inspect/tasks': (a) =>
+      withSession(async (s) =>
+        pageView(s.kind, await s.tasks({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.campaign_id ? { campaign_id: a.campaign_id } : {}), ...(a.status ? { status: a.status } : {}) })),
+      ),
+    'inspect/task': (a) =>
+      withSession(async (s) => {
+        const r = await s.task(a.id, a.history_limit ?? 200);
+        if (!r) return { backend: s.kind, task: null, history: [], history_next_cursor: null };
+        return { backend: s.kind, task: rowView(r.task), history: r.history.items.map(rowView), history_next_cursor: r.history.next_cursor };
+      }),
+    'inspect/queues': (a) =>
+      withSession(async (s) => {
+        const now_ms = Date.now();
+        return { ...pageView(s.kind, await s.queues({ now_ms, cursor: a.cursor ?? null, limit: limitOf(a.limit) })), now_ms };
+      }),
+    'inspect/queue': (a) =>
+      withSession(async (s) => {
+        const now_ms = Date.now();
+        return { ...pageView(s.kind, await s.queueItems({ space: a.space, queue: a.queue, state: a.state, cursor: a.cursor ?? null, limit: limitOf(a.limit) })), now_ms };
+      }),
+    'inspect/cache': (a) => withSession(async (s) => pageView(s.kind, await s.personas({ cursor: a.cursor ?? null, limit: limitOf(a.limit) }))),
+    'inspect/verify': () => withSession(verifyAll),
+  };
+}
+
+/** A reader's row as the wire carries it (plain JSON; a bad row keeps its raw value and problem). */
+function rowView<T>(r: ReadRow<T>): InspectRowView<never> {
+  return (r.ok ? { ok: true, value: JSON.parse(JSON.stringify(r.value)) as never } : { ok: false, raw: r.raw ?? null, problem: r.problem }) as InspectRowView<never>;
+}
+
+function pageView<T>(backend: string, page: Page<T>): InspectPageView<never> {
+  return { backend, items: page.items.map(rowView), next_cursor: page.next_cursor };
+}
+
+/** Walks the audit log oldest first, verifying every chain page by page (as `chimera inspect audit --verify`). */
+async function verifyAll(s: InspectSession): Promise<InspectVerifyView> {
+  let heads: AuditHeads | null = null;
+  let cursor: string | null = null;
+  const per = new Map<string, { events: number; ok: boolean }>();
+  let checked = 0;
+  let malformed = 0;
+  let broken: { seq: number; reason: string } | null = null;
+  do {
+    const page: Page<AuditEvent> = await s.audit({ order: 'oldest', limit: READ_LIMIT_MAX, cursor });
+    const events: AuditEvent[] = [];
+    for (const r of page.items) {
+      if (r.ok) events.push(r.value);
+      else malformed += 1;
+    }
+    for (const e of events) {
+      const k = e.campaign_id ?? '(run)';
+      const c = per.get(k) ?? { events: 0, ok: true };
+      c.events += 1;
+      per.set(k, c);
+    }
+    const v = verifyAuditChain(events, heads);
+    checked += v.checked;
+    if (!v.ok) {
+      const at = events.find((e) => e.seq === v.broken_at);
+      broken = { seq: v.broken_at ?? -1, reason: v.reason ?? 'broken' };
+      const c = per.get(at?.campaign_id ?? '(run)');
+      if (c) c.ok = false;
+      break;
+    }
+    heads = v.heads;
+    cursor = page.next_cursor;
+  } while (cursor);
+  return {
+    backend: s.kind,
+    ok: !broken && malformed === 0,
+    checked,
+    malformed,
+    broken,
+    chains: [...per].map(([chain, c]) => ({ chain, events: c.events, ok: c.ok })),
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The studio's 'inspect/…' channels over a SQLite profile a simulation filled: they return what
+ * `chimera inspect --json` returns for the same file, the profile's files are byte-identical
+ * afterwards (read-only, no lock), and the in-memory profile is refused with a clear message.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStudio } from './studio-support.ts';
+import { cli } from '../support/cli.ts';
+import type { InspectRowView } from '../../src/shared/types.ts';
+
+const idOf = (r: InspectRowView | undefined): string => (r?.ok ? String(r.value.id) : '');
+
+let s: Awaited<ReturnType<typeof openStudio>>;
+let folder: string;
+let db: string;
+const hashes = () => Object.fromEntries(readdirSync(folder).filter((f) => !f.endsWith('-shm') && statSync(join(folder, f)).isFile()).map((f) => [f, createHash('sha256').update(readFileSync(join(folder, f))).digest('hex')]));
+const cliJson = async (...args: string[]) => {
+  const r = await cli(['inspect', ...args, '--backend', 'sqlite', '--db', db, '--json']);
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+};
+
+beforeAll(async () => {
+  s = await openStudio();
+  await s.service.call('backend/switch', { kind: 'sqlite', name: 'insp' });
+  await s.service.call('campaigns/create', { title: 'Inspected campaign', goal: 'Teach denim repair', persona_id: 'aria' });
+  await s.service.call('sim/step', { count: 60 });
+  folder = join(s.data_dir, 'profiles', 'insp');
+  db = join(folder, 'chimera.db');
+});
+afterAll(async () => {
+  await s?.cleanup();
+});
+
+describe('inspect channels', () => {
+  it('read campaigns, tasks, a task with history, queues, items, cache and verified chains as the CLI does, writing nothing', async () => {
+    const before = hashes();
+    const campaigns = await s.service.call('inspect/campaigns', {});
+    expect(campaigns.backend).toBe('sqlite');
+    expect(campaigns.items.length).toBeGreaterThan(0);
+    const viaCli = await cliJson('campaigns', '--limit', '50');
+    expect(campaigns.items.map((r) => (r.ok ? r.value : r))).toEqual(viaCli.items);
+
+    const tasks = await s.service.call('inspect/tasks', { limit: 5 });
+    expect(tasks.items).toHaveLength(5);
+    expect(tasks.next_cursor).toEqual(expect.any(String));
+    expect(tasks.items.map((r) => (r.ok ? r.value : r))).toEqual((await cliJson('tasks', '--limit', '5')).items);
+    const next = await s.service.call('inspect/tasks', { limit: 5, cursor: tasks.next_cursor });
+    const firstIds = tasks.items.map((r) => (r.ok ? r.value.id : null));
+    for (const r of next.items) expect(firstIds).not.toContain(r.ok ? r.value.id : null);
+    const campaign_id = idOf(campaigns.items[0]);
+    const done = await s.service.call('inspect/tasks', { campaign_id, status: 'COMPLETED' });
+    for (const r of done.items) expect(r.ok && r.value).toMatchObject({ campaign_id, status: 'COMPLETED' });
+
+    const completed = await s.service.call('inspect/tasks', { status: 'COMPLETED', limit: 200 });
+    const worker = completed.items.find((r) => r.ok && r.value.role === 'WORKER');
+    expect(worker, 'a completed worker task').toBeDefined();
+    const taskId = idOf(worker);
+    const one = await s.service.call('inspect/task', { id: taskId });
+    const oneCli = (await cliJson('task', taskId, '--limit', '200')) as { task: unknown; history: unknown[] };
+    expect(one.task?.ok && one.task.value).toEqual(oneCli.task);
+    expect(one.history.map((r) => (r.ok ? r.value : r))).toEqual(oneCli.history);
+    expect(one.history.length).toBeGreaterThan(0);
+    expect((await s.service.call('inspect/task', { id: 'no-such-task' })).task).toBeNull();
+
+    const queues = await s.service.call('inspect/queues', {});
+    const queuesCli = (await cliJson('queues', '--limit', '50')) as { items: { queue: string }[] };
+    expect(queues.items.map((r) => r.ok && r.value.queue)).toEqual(queuesCli.items.map((q) => q.queue));
+    for (const r of queues.items) {
+      if (!r.ok) continue;
+      for (const state of ['waiting', 'leased'] as const) {
+        const items = await s.service.call('inspect/queue', { space: r.value.space, queue: r.value.queue, state });
+        const n = state === 'waiting' ? r.value.depth.ready + r.value.depth.delayed : r.value.depth.leased;
+        expect(items.items.length).toBe(Math.min(n, 50));
+        for (const i of items.items) if (i.ok && state === 'leased') expect(i.value.consumer).toEqual(expect.any(String));
+      }
+    }
+
+    const cache = await s.service.call('inspect/cache', {});
+    expect(cache.items.map((r) => r.ok && r.value)).toEqual((await cliJson('cache', '--limit', '50')).items);
+
+    const verify = await s.service.call('inspect/verify', {});
+    const verifyCli = (await cliJson('audit', '--verify')) as { ok: boolean; checked: number; chains: Record<string, { events: number; ok: boolean }> };
+    expect(verify).toMatchObject({ ok: true, malformed: 0, broken: null, checked: verifyCli.checked });
+    expect(Object.fromEntries(verify.chains.map((c) => [c.chain, { events: c.events, ok: c.ok }]))).toEqual(verifyCli.chains);
+    expect(hashes()).toEqual(before);
+  });
+
+  it('refuses bad arguments by field, and the in-memory profile with a message saying what to do', async () => {
+    await expect(s.service.call('inspect/tasks', { status: 'NOPE' } as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+    const m = await openStudio();
+    try {
+      await expect(m.service.call('inspect/campaigns', {})).rejects.toThrow(/switch to a SQLite or production profile/);
+    } finally {
+      await m.cleanup();
+    }
+  });
+});
