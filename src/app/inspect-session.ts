@@ -9,6 +9,7 @@
  * `InspectSession.open`. What a backend does not serve
  * is absent from `serves`, and asking for it fails with a one-line error naming it.
  */
+import { verifyAuditChain, type AuditHeads } from '../domain/audit.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { AuditEvent, Campaign, PersonaMemory, Task } from '../domain/schemas.ts';
 import type {
@@ -27,6 +28,18 @@ import type {
   TaskListQuery,
   TaskWithHistory,
 } from '../ports/readers.ts';
+import { READ_LIMIT_MAX } from '../ports/readers.ts';
+
+/** Every audit chain verified, walking the log oldest first page by page (`AuditSession.verifyAudit`). */
+export interface AuditChainsVerified {
+  readonly ok: boolean;
+  readonly checked: number;
+  /** Rows that did not fit the audit schema (each makes the whole not verified). */
+  readonly malformed: number;
+  readonly broken: { readonly seq: number; readonly reason: string } | null;
+  /** Per chain: a campaign id, or '(run)'; in the order first met. */
+  readonly chains: { readonly chain: string; readonly events: number; readonly ok: boolean }[];
+}
 
 /** The stores an inspection can read, as data. */
 export const INSPECTABLE = ['state', 'audit', 'queues', 'personaCache', 'memory'] as const;
@@ -102,6 +115,42 @@ export class InspectSession {
   }
 
   /** Releases the readers; the session is unusable afterwards. */
+  /** Walks the audit log oldest first, verifying every chain page by page; says which chain broke. */
+  async verifyAudit(): Promise<AuditChainsVerified> {
+    let heads: AuditHeads | null = null;
+    let cursor: string | null = null;
+    const per = new Map<string, { events: number; ok: boolean }>();
+    let checked = 0;
+    let malformed = 0;
+    let broken: { seq: number; reason: string } | null = null;
+    do {
+      const page: Page<AuditEvent> = await this.audit({ order: 'oldest', limit: READ_LIMIT_MAX, cursor });
+      const events: AuditEvent[] = [];
+      for (const r of page.items) {
+        if (r.ok) events.push(r.value);
+        else malformed += 1;
+      }
+      for (const e of events) {
+        const k = e.campaign_id ?? '(run)';
+        const c = per.get(k) ?? { events: 0, ok: true };
+        c.events += 1;
+        per.set(k, c);
+      }
+      const v = verifyAuditChain(events, heads);
+      checked += v.checked;
+      if (!v.ok) {
+        const at = events.find((e) => e.seq === v.broken_at);
+        broken = { seq: v.broken_at ?? -1, reason: v.reason ?? 'broken' };
+        const c = per.get(at?.campaign_id ?? '(run)');
+        if (c) c.ok = false;
+        break;
+      }
+      heads = v.heads;
+      cursor = page.next_cursor;
+    } while (cursor);
+    return { ok: !broken && malformed === 0, checked, malformed, broken, chains: [...per].map(([chain, c]) => ({ chain, events: c.events, ok: c.ok })) };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

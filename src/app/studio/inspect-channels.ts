@@ -10,10 +10,8 @@
  */
 import { backendByKind, configForBackend, readOnlyView } from '../../config/backends/index.ts';
 import { composeReaders } from '../../config/compose.ts';
-import { verifyAuditChain, type AuditHeads } from '../../domain/audit.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import type { AuditEvent } from '../../domain/schemas.ts';
-import { READ_LIMIT_MAX, type Page, type ReadRow } from '../../ports/readers.ts';
+import type { Page, ReadRow } from '../../ports/readers.ts';
 import type { InspectPageView, InspectRowView, InspectVerifyView } from '../../shared/types.ts';
 import { InspectSession } from '../inspect-session.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
@@ -75,45 +73,7 @@ function pageView<T>(backend: string, page: Page<T>): InspectPageView<never> {
   return { backend, items: page.items.map(rowView), next_cursor: page.next_cursor };
 }
 
-/** Walks the audit log oldest first, verifying every chain page by page (as `chimera inspect audit --verify`). */
+/** Every audit chain verified (as `chimera inspect audit --verify`). */
 async function verifyAll(s: InspectSession): Promise<InspectVerifyView> {
-  let heads: AuditHeads | null = null;
-  let cursor: string | null = null;
-  const per = new Map<string, { events: number; ok: boolean }>();
-  let checked = 0;
-  let malformed = 0;
-  let broken: { seq: number; reason: string } | null = null;
-  do {
-    const page: Page<AuditEvent> = await s.audit({ order: 'oldest', limit: READ_LIMIT_MAX, cursor });
-    const events: AuditEvent[] = [];
-    for (const r of page.items) {
-      if (r.ok) events.push(r.value);
-      else malformed += 1;
-    }
-    for (const e of events) {
-      const k = e.campaign_id ?? '(run)';
-      const c = per.get(k) ?? { events: 0, ok: true };
-      c.events += 1;
-      per.set(k, c);
-    }
-    const v = verifyAuditChain(events, heads);
-    checked += v.checked;
-    if (!v.ok) {
-      const at = events.find((e) => e.seq === v.broken_at);
-      broken = { seq: v.broken_at ?? -1, reason: v.reason ?? 'broken' };
-      const c = per.get(at?.campaign_id ?? '(run)');
-      if (c) c.ok = false;
-      break;
-    }
-    heads = v.heads;
-    cursor = page.next_cursor;
-  } while (cursor);
-  return {
-    backend: s.kind,
-    ok: !broken && malformed === 0,
-    checked,
-    malformed,
-    broken,
-    chains: [...per].map(([chain, c]) => ({ chain, events: c.events, ok: c.ok })),
-  };
+  return { backend: s.kind, ...(await s.verifyAudit()) };
 }
