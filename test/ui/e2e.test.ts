@@ -12,19 +12,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { CHANNEL_NAMES } from '../../src/shared/contract.ts';
-import type { SimStatus } from '../../src/shared/types.ts';
 import { HAVE_CHROMIUM, MISSING_CHROMIUM, ROOT, SKIP_E2E, ensureRenderer, launchChromium, startStudio, type RunningStudio } from '../../bench/support/browser.ts';
+import { TEST_MS, TOAST_RECORDER, WAIT, openView, serviceStatus, toastCount, untilToast } from './e2e-support.ts';
 
 const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
-/**
- * Every wait below is for a state of the page or the service (an element, a number in the
- * page, a pushed status), never for an amount of time. The timeouts are only the bound after
- * which a state that never comes fails the test: generous, because CI runs the other suites
- * beside this one on 2 cores and a busy machine stretches a run to the end several times.
- */
-const WAIT = { timeout: 120_000 };
-/** Each test's own limit (a bound, as above). */
-const TEST_MS = 600_000;
+// Every wait below is for a state of the page or the service (an element, a number in the page, a
+// pushed status), never for an amount of time; WAIT only bounds a state that never comes.
 const CONTROL_ROLES = new Set(['button', 'textbox', 'searchbox', 'combobox', 'checkbox', 'slider', 'spinbutton', 'link', 'tab', 'radio', 'switch', 'menuitem', 'listbox']);
 
 /** The page's `document`, as far as the page-side conditions below use it (this file is type-checked without the DOM lib). */
@@ -33,36 +26,12 @@ interface PageNode {
   readonly nextElementSibling: PageNode | null;
   getAttribute(name: string): string | null;
 }
-declare const window: unknown;
 declare const document: {
   querySelector(selector: string): PageNode | null;
   querySelectorAll(selector: string): Iterable<PageNode> & { readonly length: number };
   readonly documentElement: { readonly dataset: Record<string, string | undefined> };
 };
 
-/**
- * Installed in each page before its scripts: records every toast as it is added, so a check
- * for a notice cannot miss one that came and went (info toasts leave after 4 s, which a busy
- * machine can spend between two looks at the page). A string: the page's CSP refuses nothing
- * injected this way, and this file has no DOM types.
- */
-const TOAST_RECORDER = `(() => {
-  const seen = [];
-  const known = new WeakSet();
-  Object.defineProperty(window, '__toasts', { value: seen });
-  const record = () => {
-    for (const el of document.querySelectorAll('.toasts .toast')) {
-      if (known.has(el)) continue;
-      known.add(el);
-      seen.push({ role: el.getAttribute('role'), text: el.textContent || '' });
-    }
-  };
-  new MutationObserver(record).observe(document, { subtree: true, childList: true, characterData: true });
-})();`;
-interface SeenToast {
-  readonly role: string | null;
-  readonly text: string;
-}
 
 if (SKIP_E2E) console.warn('[e2e] skipped on purpose: CHIMERA_SKIP_E2E=1 is set');
 else if (!HAVE_CHROMIUM) console.error(`[e2e] ${MISSING_CHROMIUM}`);
@@ -94,32 +63,9 @@ describe.skipIf(SKIP_E2E)(`UI end to end in headless Chromium${SKIP_E2E ? ' (ski
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const view = async (name: string) => {
-    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: new RegExp(`^${name}`) }).click();
-    await page.getByRole('heading', { level: 1, name }).waitFor(WAIT);
-  };
+  const view = (name: string) => openView(page, name);
   // conditions evaluated in the page: self-contained functions (the CSP refuses string evaluation)
   const until = (fn: (arg: number) => boolean, arg: number) => page.waitForFunction(fn, arg, WAIT);
-  /** How many toasts `p` has shown so far (to wait for one shown after this). */
-  const toastCount = (p: Page) => p.evaluate(() => (window as { __toasts: SeenToast[] }).__toasts.length);
-  /** Waits until `p` has shown, after its `since`-th toast, a toast of `role` ('status' notice, 'alert' error) whose text holds every one of `parts`. */
-  const untilToast = (p: Page, role: 'status' | 'alert', parts: string[], since: number) =>
-    p.waitForFunction(
-      ([r, ps, n]) => (window as { __toasts: SeenToast[] }).__toasts.slice(n).some((t) => t.role === r && ps.every((x) => t.text.includes(x))),
-      [role, parts, since] as const,
-      WAIT,
-    );
-  /** Resolves once the service's status satisfies `pred`: checked now and at every update it pushes (no polling, no sleeps). */
-  const serviceStatus = (pred: (s: SimStatus) => boolean) =>
-    new Promise<void>((resolve) => {
-      const check = () => {
-        if (!pred(studio.service.status())) return;
-        off();
-        resolve();
-      };
-      const off = studio.service.subscribe(check);
-      check();
-    });
   /** Controls in the page's accessibility tree (Chromium's own, over CDP) that have no accessible name. */
   const unnamedControls = async (): Promise<string[]> => {
     const cdp = await browser.context.newCDPSession(page);
@@ -230,14 +176,14 @@ describe.skipIf(SKIP_E2E)(`UI end to end in headless Chromium${SKIP_E2E ? ' (ski
     // running when the button is pressed; then go on at full speed to the end (the same run:
     // the seed decides it, not where it was paused)
     await page.getByLabel('Speed').selectOption('10');
-    await serviceStatus((s) => s.speed === 10);
+    await serviceStatus(studio, (s) => s.speed === 10);
     await page.getByRole('button', { name: /^Run R/ }).click();
     await page.getByTestId('runstate').filter({ hasText: 'running' }).waitFor(WAIT);
     await page.getByRole('button', { name: /^Pause/ }).click();
     await page.getByTestId('runstate').filter({ hasText: 'paused' }).waitFor(WAIT);
     expect(studio.service.status()).toMatchObject({ scenario: 'storm', running: false, finished: null });
     await page.getByLabel('Speed').selectOption('0');
-    await serviceStatus((s) => s.speed === 0);
+    await serviceStatus(studio, (s) => s.speed === 0);
     await page.getByRole('button', { name: /^Run R/ }).click();
     await page.getByTestId('runstate').filter({ hasText: 'finished' }).waitFor(WAIT);
     // a finished run: Step is off, and the view says why
@@ -279,7 +225,7 @@ describe.skipIf(SKIP_E2E)(`UI end to end in headless Chromium${SKIP_E2E ? ' (ski
     if ((await studio.service.call('review/list', {})).items.length === 0) {
       await studio.service.call('sim/open', { scenario: 'review-queue', seed: 1 });
       await studio.service.call('sim/run', { until_escalated: true });
-      await serviceStatus((s) => !s.running);
+      await serviceStatus(studio, (s) => !s.running);
     }
     await view('Human review');
     // the page shows the first item with the version the service holds (once it has caught up)
