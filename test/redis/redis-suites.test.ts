@@ -12,6 +12,8 @@ import { describeAdapter } from '../contract/run.ts';
 import { readersContract } from '../contract/readers.contract.ts';
 import { differentialSuite } from '../contract/differential.contract.ts';
 import { redisEntry } from './redis-entry.ts';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/sim/clock.ts';
 
 const hybrid: AdapterEntry = {
   name: 'redis+memory-state',
@@ -55,3 +57,25 @@ if (ADAPTERS.some((a) => a.name === 'redis')) {
   await describeAdapter(hybrid, 'readers contract', readersContract);
   await describeAdapter(hybrid, 'differential against the in-memory reference', differentialSuite({ first: 1, seeds: 8, steps: 400 }));
 }
+
+// the hybrid itself: state from memory, queues and their readers from Redis (what the suites above rely on)
+describe.skipIf(!ADAPTERS.some((a) => a.name === 'redis'))('the redis+memory-state entry', () => {
+  it('reads back through Redis what was queued in Redis, and state from the in-memory store', async () => {
+    const ctx = await hybrid.setup();
+    const ns = await ctx.namespace();
+    try {
+      const q = await ctx.queue!<{ task_id: string }>(ns, new VirtualClock(), 'task');
+      expect(await q.enqueue('task_queue:c1', [{ id: 'a', payload: { task_id: 'a' } }])).toBe(1);
+      const readers = await ctx.readers!(ns);
+      const page = await readers.queues!.listQueues({ now_ms: Date.UTC(2026, 0, 1) });
+      expect(page.items.map((r) => (r.ok ? [r.value.queue, r.value.depth.ready] : null))).toEqual([['task_queue:c1', 1]]);
+      expect(readers.kind).toBe('redis+memory');
+      expect((await readers.state!.listCampaigns({})).items).toEqual([]);
+      await readers.close();
+      await q.close();
+    } finally {
+      await ctx.drop!(ns);
+      await ctx.teardown?.();
+    }
+  });
+});
