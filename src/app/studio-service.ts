@@ -20,7 +20,9 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig, type ChimeraConfig } from '../config/config.ts';
+import { configWithConnection, findConnection, loadConfig, type ChimeraConfig } from '../config/config.ts';
+import { ConnectionsFile, resolveConnection, type SecretVault } from '../config/connections.ts';
+import { connectionsChannels, readOnlyProfileError } from './studio/connections-channels.ts';
 import { composePorts } from '../config/compose.ts';
 import { backendByKind, configForBackend, profileConfig } from '../config/backends/index.ts';
 import { ChimeraError, NotFoundError, ValidationError } from '../domain/errors.ts';
@@ -58,11 +60,16 @@ export interface StudioServiceOptions {
   readonly config?: ChimeraConfig;
   /** Receives pushed updates (the server broadcasts them over WebSocket). */
   readonly onPush?: (msg: PushMessage) => void;
+  /** Seals typed secrets of connection profiles (Electron's safeStorage); none in browser mode. */
+  readonly vault?: SecretVault | null;
 }
 
 export class StudioService {
   readonly config: ChimeraConfig;
   readonly settings: SettingsFile;
+  /** The app's connection profiles (connections.json) and the vault that seals their typed secrets. */
+  readonly connections: ConnectionsFile;
+  private readonly vault: SecretVault | null;
   private session: Session | null = null;
   private readonly lock = new Mutex();
   private running = false;
@@ -87,9 +94,11 @@ export class StudioService {
   /** A run that stopped waiting only on human decisions: it goes on once they are made. */
   private resumeAfterHumans: RunRequest | null = null;
 
-  private constructor(config: ChimeraConfig, onPush?: (msg: PushMessage) => void) {
+  private constructor(config: ChimeraConfig, onPush?: (msg: PushMessage) => void, vault: SecretVault | null = null) {
     this.config = config;
     this.settings = new SettingsFile(resolve(config.data_dir));
+    this.connections = new ConnectionsFile(resolve(config.data_dir));
+    this.vault = vault;
     this.branches = new Branches(resolve(config.data_dir));
     if (onPush) this.listeners.add(onPush);
     // what the namespaces' handlers may use of the service (see src/app/studio/context.ts)
@@ -115,15 +124,16 @@ export class StudioService {
       ...memoryChannels(ctx),
       ...auditChannels(ctx),
       ...metricsChannels(ctx),
-      ...backendChannels(ctx),
+      ...backendChannels({ ...ctx, connections: this.connections }),
       ...settingsChannels(ctx),
       ...inspectChannels(ctx),
+      ...connectionsChannels({ ...ctx, connections: this.connections, vault: this.vault }),
     };
   }
 
   /** Opens the service and its first session (the saved backend profile and run settings). */
   static async open(opts: StudioServiceOptions = {}): Promise<StudioService> {
-    const s = new StudioService(opts.config ?? loadConfig(), opts.onPush);
+    const s = new StudioService(opts.config ?? loadConfig(), opts.onPush, opts.vault ?? null);
     const saved = s.settings.get();
     try {
       await s.openSession(saved.backend, null);
@@ -243,6 +253,25 @@ export class StudioService {
     return { ...this.config, memory };
   }
 
+  /**
+   * The config a session on `profile` opens: a named production profile is a connection
+   * profile, its secrets resolved now (in memory only). A read-only one is refused: a
+   * simulation writes; the Inspector reads such a profile without making it the session.
+   */
+  private async sessionConfig(profile: BackendProfile): Promise<ChimeraConfig> {
+    const base = this.configFor(profile);
+    if (profile.kind !== 'production' || profile.name === null) return base;
+    const { profile: conn } = findConnection(this.config, profile.name, this.connections);
+    if (conn.read_only) throw readOnlyProfileError(profile.name);
+    return configWithConnection(base, profile.name, await resolveConnection(profile.name, conn, { vault: this.vault }));
+  }
+
+  /** The config of a named connection profile, its secrets resolved (the Inspector and copy open it read-only where they only read). */
+  async connectionConfig(name: string): Promise<ChimeraConfig> {
+    const { profile: conn } = findConnection(this.config, name, this.connections);
+    return configWithConnection(this.config, name, await resolveConnection(name, conn, { vault: this.vault }));
+  }
+
   private async replaceSession(profile: BackendProfile, run: SessionRun): Promise<void> {
     await this.stopRunLocked();
     const old = this.session;
@@ -259,7 +288,7 @@ export class StudioService {
   }
 
   private async openSession(profile: BackendProfile, run: SessionRun): Promise<void> {
-    const config = this.configFor(profile);
+    const config = await this.sessionConfig(profile);
     const last = this.settings.get().last_run;
     let loaded: LoadedScenario;
     let overrides: Record<string, unknown>;

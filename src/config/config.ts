@@ -15,6 +15,7 @@ import { DEFAULT_MODE, backendForMode, backends, databaseModes, registryVersion 
 import { PORT_GROUPS } from './backends/types.ts';
 import { SqliteProfileSchema } from './backends/sqlite.ts';
 import { ProductionProfileSchema } from './backends/production.ts';
+import { ConnectionsFile, ConnectionsSectionSchema, resolveConnectionSync, type ConnectionProfile, type ResolvedConnection } from './connections.ts';
 
 export const MEMORY_ADAPTERS = ['memory', 'exact', 'hnsw'] as const;
 export const EMBEDDERS = ['hashing', 'transformers'] as const;
@@ -45,6 +46,8 @@ const CommonShape = {
       allow_downloads: z.boolean().default(false),
     })
     .default({ kind: 'hashing', dimensions: 256, model: 'Xenova/all-MiniLM-L6-v2', allow_downloads: false }),
+  /** Named connection profiles (src/config/connections.ts): `--connection NAME` or CHIMERA_CONNECTION picks one. */
+  connections: ConnectionsSectionSchema,
 };
 
 /**
@@ -105,8 +108,40 @@ export function parseConfig(raw: unknown, source = 'config'): ChimeraConfig {
   return deepFreeze(config);
 }
 
-/** Reads the config file (if any) and applies environment overrides. */
-export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): ChimeraConfig {
+/**
+ * Reads the config file (if any) and applies environment overrides. A connection profile
+ * (`connection`, else CHIMERA_CONNECTION) from the config file's `connections` or the data
+ * folder's connections.json becomes the production section, its {env}/{file} secrets put in
+ * (in memory only), and the mode production.
+ */
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown>; connection?: string } = {}): ChimeraConfig {
+  const config = loadConfigOnly(opts);
+  const name = opts.connection ?? (opts.env ?? process.env).CHIMERA_CONNECTION;
+  if (!name) return config;
+  return withConnection(config, name, opts.env ?? process.env);
+}
+
+/** A connection profile by name: the config file's, else the data folder's connections.json; a ConfigError listing the known ones. */
+export function findConnection(config: ChimeraConfig, name: string, saved: ConnectionsFile = new ConnectionsFile(config.data_dir)): { profile: ConnectionProfile; source: 'config' | 'app' } {
+  if (Object.prototype.hasOwnProperty.call(config.connections, name)) return { profile: config.connections[name] as ConnectionProfile, source: 'config' };
+  const app = saved.get(name);
+  if (app) return { profile: app, source: 'app' };
+  const known = [...new Set([...Object.keys(config.connections), ...saved.list().map(([n]) => n)])].sort();
+  throw new ConfigError(`no connection profile named "${name}" (${known.length ? `known: ${known.join(', ')}` : 'none is defined: add one under "connections" in the config file, or in the app'})`);
+}
+
+/** `config` with a resolved connection as its production section (mode production). */
+export function configWithConnection(config: ChimeraConfig, name: string, resolved: ResolvedConnection): ChimeraConfig {
+  const production = { ...resolved.production, ...(resolved.weaviate_api_key ? { weaviate_api_key: resolved.weaviate_api_key } : {}) };
+  return parseConfig({ ...config, mode: 'production', production }, `connection "${name}"`);
+}
+
+/** `config` with the named connection profile as its production section, its secrets from the environment or files (the CLI). */
+export function withConnection(config: ChimeraConfig, name: string, env: NodeJS.ProcessEnv = process.env): ChimeraConfig {
+  return configWithConnection(config, name, resolveConnectionSync(name, findConnection(config, name).profile, env));
+}
+
+function loadConfigOnly(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> }): ChimeraConfig {
   const env = opts.env ?? process.env;
   let raw: Record<string, unknown> = {};
   if (opts.file) {
@@ -120,6 +155,10 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
       raw = JSON.parse(text) as Record<string, unknown>;
     } catch (e) {
       throw new ConfigError(`config file ${opts.file} is not valid JSON: ${(e as Error).message}`);
+    }
+    const section = raw.production as Record<string, unknown> | undefined;
+    if (section && typeof section === 'object' && 'weaviate_api_key' in section) {
+      throw new ConfigError(`config file ${opts.file}: production.weaviate_api_key holds a secret in clear: set CHIMERA_WEAVIATE_API_KEY, or use a connection profile whose secrets.weaviate_api_key is {env} or {file}`);
     }
   }
   if (env.DATABASE_MODE) {

@@ -13,6 +13,7 @@ import type {
   BackendStatus,
   BranchView,
   CampaignView,
+  ConnectionsView,
   DagView,
   DecidedTask,
   EmbedderView,
@@ -76,6 +77,33 @@ interface Channel<A extends z.ZodType, R> {
   readonly mutates: boolean;
 }
 const ch = <R>() => <A extends z.ZodType>(args: A, mutates = false): Channel<A, R> => ({ args, result: undefined as R, mutates });
+
+/** A connection profile's name (as the config file's and connections.json's keys). */
+const connectionName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'connection name: 1–64 letters, digits, "-" and "_"');
+
+/** One secret of a profile being saved: kept as saved, typed (sealed by the desktop app's vault), from an environment variable or a file; null removes it. */
+const SecretInput = z
+  .union([
+    z.strictObject({ keep: z.literal(true) }),
+    z.strictObject({ value: z.string().min(1).max(4096) }),
+    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name') }),
+    z.strictObject({ file: z.string().min(1).max(4096) }),
+  ])
+  .nullable();
+
+/** A connection profile as the Connections form sends it (the core checks each URL's scheme). */
+const ConnectionDraft = z.strictObject({
+  name: connectionName,
+  postgres_url: z.string().min(1).max(2000),
+  redis_url: z.string().max(2000).nullable().optional(),
+  weaviate_url: z.string().max(2000).nullable().optional(),
+  weaviate_grpc_port: z.int().min(1).max(65535).nullable().optional(),
+  schema: z.string().max(63).optional(),
+  redis_prefix: z.string().max(64).optional(),
+  queues: z.enum(['redis', 'postgres']).optional(),
+  statement_timeout_ms: z.int().min(100).max(3_600_000).optional(),
+  secrets: z.strictObject({ postgres_password: SecretInput.optional(), redis_password: SecretInput.optional(), weaviate_api_key: SecretInput.optional() }).optional(),
+});
 
 export const CHANNELS = {
   // ---------------------------------------------------------------- simulation
@@ -226,6 +254,12 @@ export const CHANNELS = {
       .refine((v) => v.kind !== 'sqlite' || !!v.name, { message: 'a SQLite profile needs a name', path: ['name'] }),
     true,
   ),
+
+  // ---------------------------------------------------------------- connection profiles (secrets go in, never come back)
+  'connections/list': ch<ConnectionsView>()(Empty),
+  'connections/save': ch<ConnectionsView>()(ConnectionDraft, true),
+  'connections/delete': ch<ConnectionsView>()(z.strictObject({ name: connectionName }), true),
+  'connections/set-read-only': ch<ConnectionsView>()(z.strictObject({ name: connectionName, read_only: z.boolean(), confirm: z.boolean().optional() }), true),
 
   // ---------------------------------------------------------------- inspector (read-only: the current profile's store through its readers)
   'inspect/campaigns': ch<InspectPageView>()(z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional(), status: z.enum(CAMPAIGN_STATUSES).optional() })),

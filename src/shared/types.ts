@@ -508,3 +508,35 @@ export interface InspectVerifyView {
   readonly broken: { readonly seq: number; readonly reason: string } | null;
   readonly chains: { readonly chain: string; readonly events: number; readonly ok: boolean }[];
 }
+
+// ---------------------------------------------------------------- connection profiles (src/config/connections.ts)
+
+/** Where one secret of a connection profile comes from (never its value). */
+export type SecretSourceView = { readonly kind: 'env'; readonly env: string } | { readonly kind: 'file'; readonly file: string } | { readonly kind: 'sealed' } | null;
+
+export const SECRET_FIELDS = ['postgres_password', 'redis_password', 'weaviate_api_key'] as const;
+export type SecretFieldName = (typeof SECRET_FIELDS)[number];
+
+/** One connection profile as the UI sees it: its settings and where each secret comes from. */
+export interface ConnectionView {
+  readonly name: string;
+  /** 'app': saved by the app (connections.json); 'config': the config file's (edited there). */
+  readonly source: 'app' | 'config';
+  readonly postgres_url: string | null;
+  readonly redis_url: string | null;
+  readonly weaviate_url: string | null;
+  readonly weaviate_grpc_port: number | null;
+  readonly schema: string;
+  readonly redis_prefix: string;
+  readonly queues: 'redis' | 'postgres';
+  readonly statement_timeout_ms: number;
+  readonly read_only: boolean;
+  readonly secrets: { readonly [F in SecretFieldName]: SecretSourceView };
+}
+
+export interface ConnectionsView {
+  readonly connections: readonly ConnectionView[];
+  /** How this app can keep a secret itself: Electron's safeStorage (sealed), or null (browser mode: environment or file only). */
+  readonly vault: string | null;
+  readonly notices: readonly string[];
+}

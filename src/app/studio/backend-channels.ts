@@ -1,7 +1,9 @@
 /** The 'backend/…' channels: what the active backend profile is and can do, the saved file profiles, switching profile. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ChimeraConfig } from '../../config/config.ts';
+import { findConnection, type ChimeraConfig } from '../../config/config.ts';
+import type { ConnectionsFile } from '../../config/connections.ts';
+import { readOnlyProfileError } from './connections-channels.ts';
 import { backendByKind, backendKinds, backends, isBuilt, profileConfig } from '../../config/backends/index.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { BackendProfile, BackendStatus } from '../../shared/types.ts';
@@ -9,14 +11,14 @@ import type { BackendKind } from '../../shared/types.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
 import { wireKind } from './session.ts';
 
-type BackendContext = Pick<StudioContext, 'config' | 'settings' | 'current' | 'exclusive' | 'replaceSession'>;
+type BackendContext = Pick<StudioContext, 'config' | 'settings' | 'current' | 'exclusive' | 'replaceSession'> & { readonly connections: ConnectionsFile };
 
 export function backendChannels(ctx: BackendContext): NamespaceHandlers<'backend'> {
   return {
     'backend/status': async () => backendStatus(ctx),
     'backend/switch': async (a) =>
       ctx.exclusive(async () => {
-        const profile = profileFor(ctx.config, a.kind, a.name ?? null);
+        const profile = profileFor(ctx.config, a.kind, a.name ?? null, ctx.connections);
         await ctx.replaceSession(profile, null);
         ctx.settings.update({ backend: profile });
         return backendStatus(ctx);
@@ -63,9 +65,14 @@ async function backendStatus(ctx: Pick<StudioContext, 'config' | 'settings' | 'c
 }
 
 /** The profile a user picked: a backend that keeps a file keeps each named profile in a folder of its own. */
-function profileFor(config: ChimeraConfig, kind: BackendProfile['kind'], name: string | null): BackendProfile {
+function profileFor(config: ChimeraConfig, kind: BackendProfile['kind'], name: string | null, connections: ConnectionsFile): BackendProfile {
   const entry = backendByKind(kind, 'kind');
   if (!isBuilt(entry)) throw new ValidationError(`kind: the ${kind} backend is not available in this build`);
+  if (kind === 'production' && name) {
+    // a connection profile: refused here, before the open session is closed, when it is read-only
+    if (findConnection(config, name, connections).profile.read_only) throw readOnlyProfileError(name);
+    return { kind, name, path: null };
+  }
   if (!entry.files) return { kind, name: null, path: null };
   if (!name) throw new ValidationError(`name: a ${kind} profile needs a name`);
   return { kind, name, path: profileConfig(config, kind, join(profilesDir(config), name)).file };

@@ -40,6 +40,8 @@ export const ProductionProfileSchema = z.strictObject({
   statement_timeout_ms: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** Open for reading only: Postgres read-only transactions, Redis read commands, Weaviate reads (chimera inspect). */
   read_only: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(false),
+  /** Weaviate's API key, in memory only: put here from a connection profile's secret (a config file holding one is refused). */
+  weaviate_api_key: z.string().min(1).optional(),
 });
 
 /** The production profile's connection settings: the environment variable and config field of each. */
@@ -208,7 +210,7 @@ export const productionBackend: BackendEntry = {
   createMemory: async (config) => {
     const p = config.production;
     if (p.weaviate_url) {
-      const apiKey = process.env.CHIMERA_WEAVIATE_API_KEY;
+      const apiKey = p.weaviate_api_key ?? process.env.CHIMERA_WEAVIATE_API_KEY;
       return openWeaviateMemory({ url: p.weaviate_url, ...(apiKey ? { apiKey } : {}), ...(p.weaviate_grpc_port ? { grpcPort: p.weaviate_grpc_port } : {}), readOnly: p.read_only });
     }
     // No Weaviate: a local index owned by this process, in a scratch folder removed on close.
