@@ -5,10 +5,11 @@
  */
 import { RemoteError, rebuildWireError } from '../src/shared/errors.ts';
 import type { PushMessage } from '../src/shared/types.ts';
-import type { CoreReply, CoreRequest } from './core-protocol.ts';
+import type { CoreReply, CoreRequest, VaultAnswer } from './core-protocol.ts';
+import type { VaultReply, VaultRequest } from './vault.ts';
 
 export interface CoreProcessLike {
-  postMessage(msg: CoreRequest): void;
+  postMessage(msg: CoreRequest | VaultAnswer): void;
   on(event: 'message', listener: (msg: CoreReply) => void): unknown;
   on(event: 'exit', listener: (code: number) => void): unknown;
 }
@@ -22,12 +23,15 @@ export class CoreClient {
   constructor(
     private readonly proc: CoreProcessLike,
     private readonly onPush: (msg: PushMessage) => void,
+    /** Answers the core's vault requests (main's safeStorage); without it they are refused. */
+    private readonly onVault: (req: VaultRequest) => VaultReply = (req) => ({ id: req.id, ok: false, error: 'this app offers no vault' }),
   ) {
     let markReady: () => void = () => undefined;
     this.ready = new Promise((r) => (markReady = r));
     proc.on('message', (msg: CoreReply) => {
       if ('ready' in msg) return markReady();
       if ('push' in msg) return this.onPush(msg.push);
+      if ('vault' in msg) return this.proc.postMessage({ vaultReply: this.onVault(msg.vault) });
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);

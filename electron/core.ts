@@ -6,14 +6,19 @@
 import { loadConfig } from '../src/config/config.ts';
 import { StudioService } from '../src/app/studio-service.ts';
 import { toWireError } from '../src/shared/errors.ts';
-import type { CoreReply, CoreRequest } from './core-protocol.ts';
+import type { CoreReply, CoreRequest, VaultAnswer } from './core-protocol.ts';
+import { VAULT_ENV, portVault } from './vault.ts';
 
 const port = process.parentPort;
 const dataDir = process.env.CHIMERA_DATA_DIR;
-const service = await StudioService.open({ config: loadConfig(dataDir ? { overrides: { data_dir: dataDir } } : {}) });
+// main offers a vault (safeStorage) when the OS keeps secrets; the core asks it over the port
+const vaultDescription = process.env[VAULT_ENV];
+const vault = vaultDescription ? portVault(vaultDescription, (msg) => port.postMessage(msg satisfies CoreReply)) : null;
+const service = await StudioService.open({ config: loadConfig(dataDir ? { overrides: { data_dir: dataDir } } : {}), vault: vault?.vault ?? null });
 service.subscribe((push) => port.postMessage({ push } satisfies CoreReply));
 
-port.on('message', (e: { data: CoreRequest }) => {
+port.on('message', (e: { data: CoreRequest | VaultAnswer }) => {
+  if ('vaultReply' in e.data) return vault?.deliver(e.data.vaultReply);
   const { id, channel, args } = e.data;
   service.invoke(channel, args).then(
     (result) => port.postMessage({ id, ok: true, result } satisfies CoreReply),

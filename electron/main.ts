@@ -9,13 +9,16 @@
  *   the argument, and forwards it to the core process (buildHandlers).
  * - The core (simulation, SQLite, persona memory) runs in a utility process, so long runs
  *   never block the window; its data folder is the app's userData folder.
+ * - Connection profiles' secrets are sealed here with safeStorage when the core asks
+ *   (electron/vault.ts); the core never sees the keychain and the renderer never sees a secret.
  */
-import { app, BrowserWindow, ipcMain, net, protocol, session, utilityProcess, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, net, protocol, safeStorage, session, utilityProcess, type WebContents } from 'electron';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IPC_PUSH } from '../src/shared/contract.ts';
 import { APP_HOST, APP_SCHEME, APP_URL, CONTENT_SECURITY_POLICY, buildHandlers, createWindowOptions, denyPermissions, hardenWebContents } from './security.ts';
 import { CoreClient } from './core-client.ts';
+import { VAULT_ENV, answerVault, vaultDescription } from './vault.ts';
 import type { ChannelName } from '../src/shared/contract.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -46,14 +49,20 @@ function serveRenderer(): void {
 }
 
 function startCore(): CoreClient {
+  // connection profiles' typed secrets are sealed with safeStorage, here in main, when the OS keeps secrets
+  const vault = vaultDescription(safeStorage);
   const proc = utilityProcess.fork(join(HERE, 'core.js'), [], {
     serviceName: 'Chimera core',
     stdio: 'inherit',
-    env: { ...process.env, CHIMERA_DATA_DIR: app.getPath('userData') },
+    env: { ...process.env, CHIMERA_DATA_DIR: app.getPath('userData'), ...(vault ? { [VAULT_ENV]: vault } : {}) },
   });
-  return new CoreClient(proc as unknown as ConstructorParameters<typeof CoreClient>[0], (msg) => {
-    if (win && !win.isDestroyed()) win.webContents.send(IPC_PUSH, msg);
-  });
+  return new CoreClient(
+    proc as unknown as ConstructorParameters<typeof CoreClient>[0],
+    (msg) => {
+      if (win && !win.isDestroyed()) win.webContents.send(IPC_PUSH, msg);
+    },
+    (req) => answerVault(req, safeStorage),
+  );
 }
 
 async function createWindow(): Promise<void> {

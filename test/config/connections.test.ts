@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { ConnectionsFile, parseConnection, resolveConnection, resolveConnectionSync, summarize, type SecretVault } from '../../src/config/connections.ts';
-import { ChimeraError } from '../../src/domain/errors.ts';
+import type { ChimeraError } from '../../src/domain/errors.ts';
 
 const dirs: string[] = [];
 const tmp = () => {

@@ -6,13 +6,15 @@
  * the bundle.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoreReply } from '../../electron/core-protocol.ts';
 import { CoreClient } from '../../electron/core-client.ts';
-import type { PushMessage } from '../../src/shared/types.ts';
+import { VAULT_ENV, answerVault } from '../../electron/vault.ts';
+import { fakeSafeStorage } from './fake-safe-storage.ts';
+import type { ConnectionsView, PushMessage } from '../../src/shared/types.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'dist-electron');
@@ -96,4 +98,44 @@ describe('electron bundles', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('the core bundle seals a typed secret through main: connections.json holds only the sealed value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chimera-vault-'));
+    const proc = fork(join(import.meta.dirname, 'core-shim.mjs'), [join(OUT, 'core.js')], {
+      env: { ...process.env, CHIMERA_DATA_DIR: dir, [VAULT_ENV]: 'safeStorage (test)' },
+      stdio: 'pipe',
+    });
+    proc.on('error', () => undefined);
+    const safe = fakeSafeStorage();
+    const client = new CoreClient(
+      { postMessage: (m: unknown) => proc.send(m as never), on: (ev: string, l: (...args: unknown[]) => void) => proc.on(ev, l) } as unknown as ConstructorParameters<typeof CoreClient>[0],
+      () => undefined,
+      (req) => answerVault(req, safe),
+    );
+    const SECRET = `pw-${process.pid}-only-here`;
+    try {
+      const saved = (await client.call('connections/save', {
+        name: 'prod',
+        // a password pasted in the URL is taken out and sealed too
+        postgres_url: `postgres://chimera:${SECRET}-url@db.example:5432/chimera`,
+        redis_url: 'redis://cache.example:6379',
+        secrets: { redis_password: { value: SECRET } },
+      })) as ConnectionsView;
+      expect(saved.vault).toBe('safeStorage (test)');
+      expect(saved.connections).toEqual([
+        expect.objectContaining({ name: 'prod', source: 'app', read_only: true, postgres_url: 'postgres://chimera@db.example:5432/chimera', secrets: { postgres_password: { kind: 'sealed' }, redis_password: { kind: 'sealed' }, weaviate_api_key: null } }),
+      ]);
+      expect(safe.sealedCount).toBe(2);
+      // nothing in the data folder holds the secret in clear
+      const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      expect(files.map((f) => f.name)).toContain('connections.json');
+      for (const f of files) {
+        const path = join(f.parentPath, f.name);
+        if (statSync(path).size < 10_000_000) expect(readFileSync(path, 'latin1'), path).not.toContain(SECRET);
+      }
+    } finally {
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
