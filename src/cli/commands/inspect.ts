@@ -10,6 +10,7 @@
  * `--json` prints one JSON object. A row that does not fit the expected shape is printed marked
  * (`!` and what is wrong), never dropped and never fatal.
  */
+import { CONNECTION_FLAG, CONNECTION_USAGE, connectionFlag } from './connection-flag.ts';
 import { resolve } from 'node:path';
 import { loadConfig, type ChimeraConfig } from '../../config/config.ts';
 import { backendByKind, backendChoicesText, backendForMode, backendKinds, configForBackend, readOnlyView } from '../../config/backends/index.ts';
@@ -33,7 +34,8 @@ export const inspectCommand: Command = {
       '  chimera inspect queue NAME [--leased]      one queue\'s waiting (or leased) items',
       '  chimera inspect task ID                    one task with its audit history',
       '  chimera inspect audit --verify             every audit chain verified, per campaign',
-      `  common: [--backend ${backendChoicesText()}] [--db FILE] [--config FILE] [--read-only]`,
+      `  common: [--backend ${backendChoicesText()}] [--db FILE] [--config FILE] [--connection NAME] [--read-only]`,
+      CONNECTION_USAGE,
       '  Always read-only: nothing is written, no lock is taken. --json prints one JSON object.',
     ].join('\n');
   },
@@ -52,6 +54,7 @@ export const inspectCommand: Command = {
     json: { type: 'boolean', default: false },
     // accepted for symmetry with the other commands: inspect is always read-only
     ...READ_ONLY_FLAG,
+    ...CONNECTION_FLAG,
   },
   async run({ values, positionals }, io) {
     const [whatArg, arg, ...extra] = positionals;
@@ -88,7 +91,7 @@ function inspectConfig(values: Record<string, unknown>, io: CliIo): ChimeraConfi
   const flag = values.backend === undefined ? undefined : String(values.backend);
   if (flag !== undefined && !backendKinds().includes(flag)) throw new UsageError(`--backend must be one of ${backendKinds().join(', ')}, got "${flag}"`);
   const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
-  const base = loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) });
+  const base = loadConfig({ file, env: io.env, ...connectionFlag(values, flag), ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) });
   const entry = backendForMode(base.mode);
   if (!entry.readers) throw new UsageError(`the ${entry.kind} backend ${entry.capabilities.durable ? 'cannot be inspected in this build' : 'keeps nothing outside the process that ran it: nothing to inspect'} (use --backend ${backendKinds().filter((k) => backendByKind(k).readers && backendByKind(k).capabilities.durable).join(' or ')})`);
   let config = base;

@@ -1,4 +1,5 @@
 /** `chimera simulate`: runs a scenario and prints a summary (a JSON object with --json). */
+import { CONNECTION_FLAG, CONNECTION_USAGE, connectionFlag } from './connection-flag.ts';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { backendByKind, backendChoicesText, backendForMode, backendHelpLines, backendKinds, requireAvailableMode } from '../../config/backends/index.ts';
@@ -35,6 +36,7 @@ export const simulateCommand: Command = {
       '  --live plans the scenario\'s campaigns in shared stores and drives them, with any running',
       '  `chimera worker` processes, until every one is completed (wall-clock time, no run log).',
       READ_ONLY_USAGE,
+      CONNECTION_USAGE,
     ].join('\n');
   },
   options: {
@@ -55,6 +57,7 @@ export const simulateCommand: Command = {
     config: { type: 'string' },
     json: { type: 'boolean', default: false },
     ...READ_ONLY_FLAG,
+    ...CONNECTION_FLAG,
   },
   async run({ values }, io) {
     const flag = values.backend === undefined ? undefined : String(values.backend);
@@ -86,7 +89,7 @@ export const simulateCommand: Command = {
 
     // the profile: --backend, else the config's mode (DATABASE_MODE or --config), checked before any work
     const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
-    const config = withReadOnlyFlag(values, loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) }));
+    const config = withReadOnlyFlag(values, loadConfig({ file, env: io.env, ...connectionFlag(values, flag), ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) }));
     requireAvailableMode(config);
     const entry = backendForMode(config.mode);
     const backend = entry.kind;
@@ -136,7 +139,7 @@ async function simulateLive(values: Record<string, unknown>, io: CliIo, flag: st
   const deadline = intFlag(values, 'deadline-s', 1, 7 * 24 * 3600);
   const run_id = values['run-id'] === undefined ? `live-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${process.pid}` : String(values['run-id']);
   const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
-  const config = withReadOnlyFlag(values, loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) }));
+  const config = withReadOnlyFlag(values, loadConfig({ file, env: io.env, ...connectionFlag(values, flag), ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) }));
   requireAvailableMode(config);
   requireSharedBackend(config, 'simulate --live');
   const loaded = loadScenario(String(values.scenario), io.cwd);

@@ -4,6 +4,7 @@
  * stores hold (a `chimera simulate --live` plans them) until SIGTERM or SIGINT, then finishes
  * the step in progress, closes its connections and prints what it did.
  */
+import { CONNECTION_FLAG, CONNECTION_USAGE, connectionFlag } from './connection-flag.ts';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { backendByKind, backendChoicesText, backendKinds, requireAvailableMode } from '../../config/backends/index.ts';
@@ -23,6 +24,7 @@ export const workerCommand: Command = {
       '  Serves every campaign in the shared stores (planned by `chimera simulate --live`) until',
       '  SIGTERM or SIGINT. Needs a backend several processes can share (production).',
       READ_ONLY_USAGE,
+      CONNECTION_USAGE,
     ].join('\n');
   },
   options: {
@@ -34,6 +36,7 @@ export const workerCommand: Command = {
     config: { type: 'string' },
     json: { type: 'boolean', default: false },
     ...READ_ONLY_FLAG,
+    ...CONNECTION_FLAG,
   },
   async run({ values }, io) {
     const flag = values.backend === undefined ? undefined : String(values.backend);
@@ -42,7 +45,7 @@ export const workerCommand: Command = {
     const seed = intFlag(values, 'seed', 0, 2 ** 31 - 1);
     if (seed !== undefined) engine.seed = seed;
     const file = values.config === undefined ? undefined : resolve(io.cwd, String(values.config));
-    const config = withReadOnlyFlag(values, loadConfig({ file, env: io.env, ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) }));
+    const config = withReadOnlyFlag(values, loadConfig({ file, env: io.env, ...connectionFlag(values, flag), ...(flag ? { overrides: { mode: backendByKind(flag).mode } } : {}) }));
     requireAvailableMode(config);
     requireSharedBackend(config, 'chimera worker');
     const loaded = loadScenario('launch-day', io.cwd);
