@@ -18,14 +18,14 @@
  * and decideVersion (whether a server is new enough, with the minimums and why).
  */
 import { ConfigError } from '../domain/errors.ts';
-import type { ConnectionReport, ConnectionService, ServiceCheck } from '../shared/connection-report.ts';
+import type { ConnectionReport, ConnectionService, ServiceCheck } from './connection-check/report.ts';
 import { CheckTimeoutError, classifyConnectionError, SERVICE_NAMES } from './connection-check/classify.ts';
 import { newContext, type CheckContext, type Findings } from './connection-check/context.ts';
 import { checkPostgres, postgresTarget } from './connection-check/check-postgres.ts';
 import { checkRedis, redisTarget } from './connection-check/check-redis.ts';
 import { checkWeaviate, weaviateTarget } from './connection-check/check-weaviate.ts';
 
-export { CONNECTION_REASONS, CONNECTION_SERVICES, type ConnectionReason, type ConnectionReport, type ConnectionService, type ServiceCheck } from '../shared/connection-report.ts';
+export { CONNECTION_REASONS, CONNECTION_SERVICES, type ConnectionReason, type ConnectionReport, type ConnectionService, type ServiceCheck } from './connection-check/report.ts';
 export { classifyConnectionError, type Classified } from './connection-check/classify.ts';
 export {
   decideVersion,

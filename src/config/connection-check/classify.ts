@@ -10,7 +10,7 @@
  * messages, and checkConnections scrubs the report besides.
  */
 import { ChimeraError } from '../../domain/errors.ts';
-import type { ConnectionReason, ConnectionService } from '../../shared/connection-report.ts';
+import type { ConnectionReason, ConnectionService } from './report.ts';
 import { MIN_VERSIONS } from './versions.ts';
 
 export interface Classified {

@@ -4,7 +4,7 @@
  * src/adapters/postgres, src/adapters/redis, src/adapters/weaviate), not from a support policy:
  * a server below it fails on a statement, command or call the adapters make.
  */
-import type { ConnectionService } from '../../shared/connection-report.ts';
+import type { ConnectionService } from './report.ts';
 
 /**
  * PostgreSQL 9.6: every pooled connection starts with `idle_in_transaction_session_timeout`
