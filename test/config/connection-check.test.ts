@@ -256,7 +256,7 @@ describe('checkConnections: what is checked', () => {
     expectFailure(entry(names, 'redis'), 'config', 'cache.example:6379');
     expect(entry(names, 'redis').message).toMatch(/redis_prefix/);
     expectFailure(entry(names, 'weaviate'), 'config', 'w.example:8080');
-    expect(entry(names, 'weaviate').message).toMatch(/weaviate_grpc_port 70000/);
+    expect(entry(names, 'weaviate').message).toMatch(/weaviate_grpc_port must be an integer from 1 to 65535, got 70000/);
   });
 
   it('dns: a name that does not resolve, for each service', async () => {

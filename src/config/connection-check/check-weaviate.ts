@@ -53,7 +53,7 @@ function parseEndpoint(t: WeaviateTarget): Endpoint {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(`the URL's scheme ${u.protocol}// is not Weaviate's: expected http:// or https://`);
   const secure = u.protocol === 'https:';
   const grpcPort = t.grpcPort ?? (secure && !u.port ? 443 : 50051);
-  if (!Number.isInteger(grpcPort) || grpcPort < 1 || grpcPort > 65535) throw new ConfigError(`weaviate_grpc_port ${String(grpcPort)} is not a port (1–65535)`);
+  if (!Number.isInteger(grpcPort) || grpcPort < 1 || grpcPort > 65535) throw new ConfigError(`weaviate_grpc_port must be an integer from 1 to 65535, got ${JSON.stringify(grpcPort)}`);
   const base = new URL(`${u.protocol}//${u.host}${u.pathname.replace(/\/$/, '')}`);
   return { base, secure, grpcHost: u.hostname, grpcPort };
 }
