@@ -23,17 +23,16 @@ import { z } from 'zod';
 import { ConfigError, ValidationError } from '../domain/errors.ts';
 import { formatIssues } from '../domain/schemas.ts';
 import { ProductionProfileSchema } from './backends/production.ts';
-import { SECRET_FIELDS, type ConnectionView, type SecretFieldName } from '../shared/types.ts';
 
-export { SECRET_FIELDS };
 
 export const CONNECTIONS_FILE = 'connections.json';
 
 /** A profile's name: what the UI lists and `--connection NAME` picks. */
 export const ConnectionNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be 1–64 letters, digits, _ or - (starting with a letter or digit)');
 
-/** The secrets a profile may need, by field (SECRET_FIELDS, shared with the UI). */
-export type SecretField = SecretFieldName;
+/** The secrets a profile may need, by field (src/shared/types.ts keeps the wire's copy; test/layering/wire-copies.test.ts keeps them equal). */
+export const SECRET_FIELDS = ['postgres_password', 'redis_password', 'weaviate_api_key'] as const;
+export type SecretField = (typeof SECRET_FIELDS)[number];
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name');
 export const SecretRefSchema = z.union([
@@ -180,8 +179,23 @@ export function resolveConnectionSync(name: string, profile: ConnectionProfile, 
   });
 }
 
-/** A profile as the UI may see it: settings, and for each secret only where it comes from. */
-export function summarize(name: string, source: 'app' | 'config', p: ConnectionProfile): ConnectionView {
+/** A profile as the UI may see it: settings, and for each secret only where it comes from (the wire's ConnectionView). */
+export interface ConnectionSummary {
+  readonly name: string;
+  readonly source: 'app' | 'config';
+  readonly postgres_url: string | null;
+  readonly redis_url: string | null;
+  readonly weaviate_url: string | null;
+  readonly weaviate_grpc_port: number | null;
+  readonly schema: string;
+  readonly redis_prefix: string;
+  readonly queues: 'redis' | 'postgres';
+  readonly statement_timeout_ms: number;
+  readonly read_only: boolean;
+  readonly secrets: { readonly [F in SecretField]: { readonly kind: 'env'; readonly env: string } | { readonly kind: 'file'; readonly file: string } | { readonly kind: 'sealed' } | null };
+}
+
+export function summarize(name: string, source: 'app' | 'config', p: ConnectionProfile): ConnectionSummary {
   const ref = (r: SecretRef | undefined) => (!r ? null : 'env' in r ? { kind: 'env' as const, env: r.env } : 'file' in r ? { kind: 'file' as const, file: r.file } : { kind: 'sealed' as const });
   return {
     name,

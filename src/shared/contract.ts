@@ -39,6 +39,7 @@ import type {
   TaskPage,
 } from './types.ts';
 import type { WireError } from './errors.ts';
+import type { ConnectionReport } from './connection-report.ts';
 import { BACKEND_KINDS, BREAK_AGENTS, BREAK_ROUTES, CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES, THEMES } from './types.ts';
 import { PersonaIdSchema } from './persona-id.ts';
 
@@ -259,6 +260,7 @@ export const CHANNELS = {
   'connections/list': ch<ConnectionsView>()(Empty),
   'connections/save': ch<ConnectionsView>()(ConnectionDraft, true),
   'connections/delete': ch<ConnectionsView>()(z.strictObject({ name: connectionName }), true),
+  'connections/test': ch<ConnectionReport>()(z.union([z.strictObject({ name: connectionName }), ConnectionDraft])),
   'connections/set-read-only': ch<ConnectionsView>()(z.strictObject({ name: connectionName, read_only: z.boolean(), confirm: z.boolean().optional() }), true),
 
   // ---------------------------------------------------------------- inspector (read-only: the current profile's store through its readers)

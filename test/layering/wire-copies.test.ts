@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import * as domain from '../../src/domain/schemas.ts';
 import * as wire from '../../src/shared/types.ts';
 import type { ConnectionReport as CoreReport } from '../../src/config/connection-check/report.ts';
+import type { ConnectionSummary } from '../../src/config/connections.ts';
 import type { ConnectionReport as WireReport } from '../../src/shared/connection-report.ts';
 
 describe('the wire contract copies the domain lists', () => {
@@ -38,6 +39,16 @@ describe('the wire contract copies the connection report', () => {
     // compile-time: each side's report is the other's (tsc fails here when a field drifts)
     const fromCore = (r: CoreReport): WireReport => r;
     const fromWire = (r: WireReport): CoreReport => r;
+    expect([typeof fromCore, typeof fromWire]).toEqual(['function', 'function']);
+  });
+});
+
+describe('the wire contract copies the connection profile summary', () => {
+  it('the secret fields are the same list, and the summary types fit both ways', async () => {
+    const core = await import('../../src/config/connections.ts');
+    expect([...wire.SECRET_FIELDS]).toEqual([...core.SECRET_FIELDS]);
+    const fromCore = (c: ConnectionSummary): wire.ConnectionView => c;
+    const fromWire = (c: wire.ConnectionView): ConnectionSummary => c;
     expect([typeof fromCore, typeof fromWire]).toEqual(['function', 'function']);
   });
 });

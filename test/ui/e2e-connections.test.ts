@@ -47,9 +47,23 @@ describe.skipIf(SKIP_E2E)('connection profiles in the app (headless Chromium)', 
     // browser mode: a secret comes from the environment or a file, never typed
     const source = form.getByLabel('Postgres password source');
     expect(await source.locator('option').allTextContents()).toEqual(['none', 'environment variable', 'file']);
+    // a draft tested before saving: a Redis port nobody listens on is named, with why
+    await form.getByLabel('Redis URL').fill('redis://127.0.0.1:1');
+    await form.getByRole('button', { name: 'Test connection' }).click();
+    const draftReport = page.getByRole('region', { name: 'Connection test of cluster' });
+    await draftReport.getByText('cluster: Redis failed').waitFor(WAIT);
+    expect(await draftReport.getByTestId('check-redis').textContent()).toMatch(/refused.*Redis at 127\.0\.0\.1:1/);
+    await form.getByLabel('Redis URL').fill(store.redisUrl);
     await form.getByRole('button', { name: 'Save connection' }).click();
     const row = page.getByTestId('connection').filter({ hasText: 'cluster' });
     await row.getByText('read-only', { exact: true }).waitFor(WAIT);
+
+    // "Test connection": each service, ok, with its version
+    await page.getByRole('button', { name: 'Test connection cluster' }).click();
+    const report = page.getByRole('region', { name: 'Connection test of cluster' });
+    await report.getByText('Every service of cluster answers').waitFor(WAIT);
+    expect(await report.getByTestId('check-postgres').getAttribute('data-ok')).toBe('true');
+    expect(await report.getByTestId('check-redis').textContent()).toMatch(/Redis.*version 7/);
 
     // the refused write: a simulation on a read-only profile
     let shown = await toastCount(page);

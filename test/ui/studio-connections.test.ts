@@ -72,6 +72,31 @@ describe('connection profiles in the studio', () => {
     expect(await tables(store.pgUrl)).toEqual([]);
   });
 
+  it('"Test connection" names the service that failed and why: a saved profile, and drafts before saving', async () => {
+    const ok = await studio.service.call('connections/test', { name: 'local' });
+    expect(ok.ok).toBe(true);
+    expect(ok.services.map((s) => [s.service, s.ok, s.reason])).toEqual([
+      ['postgres', true, null],
+      ['redis', true, null],
+    ]);
+    // the Redis login works only with the password from the environment
+    process.env[PW_ENV] = 'wrong';
+    try {
+      const auth = await studio.service.call('connections/test', { name: 'local' });
+      expect(auth.services.find((s) => s.service === 'redis')).toMatchObject({ ok: false, reason: 'auth' });
+      expect(JSON.stringify(auth)).not.toContain('wrong');
+    } finally {
+      process.env[PW_ENV] = PASSWORD;
+    }
+    const refused = await studio.service.call('connections/test', { ...draft, name: 'draft', redis_url: 'redis://127.0.0.1:1', secrets: {} });
+    expect(refused.services.find((s) => s.service === 'redis')).toMatchObject({ ok: false, reason: 'refused', message: expect.stringMatching(/^Redis at 127\.0\.0\.1:1/) });
+    expect(refused.services.find((s) => s.service === 'postgres')?.ok).toBe(true);
+    const dns = await studio.service.call('connections/test', { ...draft, name: 'draft', postgres_url: 'postgres://chimera@nonexistent.invalid:5432/x', secrets: {} });
+    expect(dns.services.find((s) => s.service === 'postgres')).toMatchObject({ ok: false, reason: 'dns' });
+    // a draft is tested, never saved
+    expect((await studio.service.call('connections/list', {})).connections.map((c) => c.name)).toEqual(['local']);
+  }, 120_000);
+
   it('read-write needs confirm; then the session runs there, its Redis login resolved from the environment', async () => {
     await expect(studio.service.call('connections/set-read-only', { name: 'local', read_only: false })).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringMatching(/ask the user, then send confirm: true/) });
     const rw = await studio.service.call('connections/set-read-only', { name: 'local', read_only: false, confirm: true });

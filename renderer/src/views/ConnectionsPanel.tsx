@@ -9,7 +9,48 @@
  */
 import { useState, type FormEvent } from 'react';
 import { SECRET_FIELDS, type ConnectionView, type SecretFieldName } from '../../../src/shared/types.ts';
+import type { ConnectionReport } from '../../../src/shared/connection-report.ts';
 import { useChannel, useStudio } from '../lib/studio.tsx';
+
+const SERVICE_LABEL = { postgres: 'Postgres', redis: 'Redis', weaviate: 'Weaviate' } as const;
+const REASON_LABEL: Record<string, string> = {
+  config: 'settings',
+  dns: 'name resolution',
+  refused: 'refused',
+  timeout: 'timed out',
+  auth: 'authentication',
+  tls: 'TLS',
+  version: 'version',
+  protocol: 'not that service',
+  other: 'failed',
+};
+
+/** What "Test connection" found, one row per service: which failed and why, in plain words. */
+export function ConnectionReportView({ name, report }: { name: string; report: ConnectionReport }) {
+  return (
+    <div className={`panel connection-report ${report.ok ? 'ok' : 'failed'}`} role="region" aria-label={`Connection test of ${name}`}>
+      <b>{report.ok ? `Every service of ${name} answers` : report.services.length ? `${name}: ${report.services.filter((s) => !s.ok).map((s) => SERVICE_LABEL[s.service]).join(' and ')} failed` : `${name}: nothing to test`}</b>
+      <ul>
+        {report.services.map((s) => (
+          <li key={s.service} data-testid={`check-${s.service}`} data-ok={s.ok}>
+            <span className={`badge ${s.ok ? 'st-COMPLETED' : 'st-FAILED'}`}>{s.ok ? 'ok' : REASON_LABEL[s.reason ?? 'other']}</span> <b>{SERVICE_LABEL[s.service]}</b>{' '}
+            <span className="mono small">{s.target}</span>
+            {s.server_version && <span className="small muted"> · version {s.server_version}</span>}
+            {s.latency_ms !== null && <span className="small muted"> · {s.latency_ms.toFixed(1)} ms</span>}
+            <div className="small">{s.message}</div>
+            {s.notes.length > 0 && (
+              <ul className="small muted">
+                {s.notes.map((n) => (
+                  <li key={n}>{n}</li>
+                ))}
+              </ul>
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
 
 const SECRET_LABEL: Record<SecretFieldName, string> = { postgres_password: 'Postgres password', redis_password: 'Redis password', weaviate_api_key: 'Weaviate API key' };
 
@@ -78,29 +119,40 @@ export function ConnectionsPanel({ onInspect }: { onInspect?: (name: string) => 
   const [form, setForm] = useState<FormState | null>(null);
   const [editing, setEditing] = useState<ConnectionView | null>(null);
   const [asking, setAsking] = useState<ConnectionView | null>(null);
+  const [tested, setTested] = useState<{ name: string; report: ConnectionReport } | null>(null);
+  const [testing, setTesting] = useState<string | null>(null);
   const vault = list.data?.vault ?? null;
 
-  const save = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!form) return;
+  const draftOf = (form: FormState) => {
     const secrets: Record<string, unknown> = {};
     for (const f of SECRET_FIELDS) {
       const s = form.secrets[f];
       secrets[f] = s.mode === 'none' ? null : s.mode === 'keep' ? { keep: true } : s.mode === 'value' ? { value: s.text } : s.mode === 'env' ? { env: s.text.trim() } : { file: s.text.trim() };
     }
-    const r = await act(() =>
-      api['connections/save']({
-        name: form.name.trim(),
-        postgres_url: form.postgres_url.trim(),
-        redis_url: form.redis_url.trim() || null,
-        weaviate_url: form.weaviate_url.trim() || null,
-        weaviate_grpc_port: form.weaviate_grpc_port ? Number(form.weaviate_grpc_port) : null,
-        schema: form.schema.trim() || 'public',
-        redis_prefix: form.redis_prefix,
-        queues: form.queues,
-        secrets: secrets as never,
-      }),
-    );
+    return {
+      name: form.name.trim(),
+      postgres_url: form.postgres_url.trim(),
+      redis_url: form.redis_url.trim() || null,
+      weaviate_url: form.weaviate_url.trim() || null,
+      weaviate_grpc_port: form.weaviate_grpc_port ? Number(form.weaviate_grpc_port) : null,
+      schema: form.schema.trim() || 'public',
+      redis_prefix: form.redis_prefix,
+      queues: form.queues,
+      secrets: secrets as never,
+    };
+  };
+  /** Tests a saved profile (by name) or the form's draft (before saving). */
+  const test = async (name: string, draft?: ReturnType<typeof draftOf>) => {
+    setTesting(name);
+    setTested(null);
+    const r = await act(() => api['connections/test'](draft ?? { name }));
+    setTesting(null);
+    if (r) setTested({ name, report: r });
+  };
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!form) return;
+    const r = await act(() => api['connections/save'](draftOf(form)));
     if (r) {
       toast('info', `Saved connection ${form.name} (${r.connections.find((c) => c.name === form.name.trim())?.read_only ? 'read-only' : 'read-write'})`);
       setForm(null);
@@ -187,6 +239,9 @@ export function ConnectionsPanel({ onInspect }: { onInspect?: (name: string) => 
               ))}
             </div>
             <span className="toolbar small">
+              <button type="button" onClick={() => void test(c.name)} disabled={testing !== null} aria-label={`Test connection ${c.name}`}>
+                {testing === c.name ? 'Testing…' : 'Test connection'}
+              </button>
               {onInspect && (
                 <button type="button" onClick={() => onInspect(c.name)} aria-label={`Inspect connection ${c.name}`}>
                   Inspect
@@ -227,6 +282,7 @@ export function ConnectionsPanel({ onInspect }: { onInspect?: (name: string) => 
         ))}
         {list.data && list.data.connections.length === 0 && <li className="muted">No connection yet.</li>}
       </ul>
+      {tested && <ConnectionReportView name={tested.name} report={tested.report} />}
       {!form && (
         <button type="button" onClick={() => setForm(EMPTY)}>
           New connection…
@@ -285,6 +341,9 @@ export function ConnectionsPanel({ onInspect }: { onInspect?: (name: string) => 
           <span className="toolbar">
             <button type="submit" className="primary">
               Save connection
+            </button>
+            <button type="button" onClick={() => void test(form.name.trim() || 'draft', draftOf(form))} disabled={testing !== null || !form.name.trim() || !form.postgres_url.trim()}>
+              {testing !== null ? 'Testing…' : 'Test connection'}
             </button>
             <button
               type="button"

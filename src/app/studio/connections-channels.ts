@@ -12,7 +12,8 @@
 import { ConfigError, ReadOnlyError, ValidationError } from '../../domain/errors.ts';
 import type { ChimeraConfig } from '../../config/config.ts';
 import { findConnection } from '../../config/config.ts';
-import { SECRET_FIELDS, parseConnection, summarize, type ConnectionProfile, type ConnectionsFile, type SecretRef, type SecretVault } from '../../config/connections.ts';
+import { checkConnections } from '../../config/connection-check.ts';
+import { SECRET_FIELDS, parseConnection, resolveConnection, summarize, type ConnectionProfile, type ConnectionsFile, type SecretRef, type SecretVault } from '../../config/connections.ts';
 import type { ParsedArgsOf } from '../../shared/contract.ts';
 import type { ConnectionsView } from '../../shared/types.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
@@ -54,6 +55,24 @@ export function connectionsChannels(ctx: ConnectionsContext): NamespaceHandlers<
         ctx.connections.delete(a.name);
         return list();
       }),
+    'connections/test': async (a) => {
+      // a saved profile, or the form's draft (tested before it is saved; nothing is written)
+      const profile =
+        'postgres_url' in a
+          ? await profileFromDraft(a, Object.prototype.hasOwnProperty.call(ctx.config.connections, a.name) ? undefined : ctx.connections.get(a.name), ctx.vault)
+          : findConnection(ctx.config, a.name, ctx.connections).profile;
+      const r = await resolveConnection(a.name, profile, { vault: ctx.vault });
+      const p = r.production;
+      return checkConnections({
+        postgres_url: p.postgres_url,
+        ...(p.redis_url ? { redis_url: p.redis_url } : {}),
+        ...(p.weaviate_url ? { weaviate_url: p.weaviate_url } : {}),
+        ...(p.weaviate_grpc_port ? { weaviate_grpc_port: p.weaviate_grpc_port } : {}),
+        ...(r.weaviate_api_key ? { weaviate_api_key: r.weaviate_api_key } : {}),
+        schema: p.schema,
+        redis_prefix: p.redis_prefix,
+      });
+    },
     'connections/set-read-only': (a) =>
       ctx.exclusive(async () => {
         const p = appProfile(a.name);
