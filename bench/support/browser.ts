@@ -57,9 +57,9 @@ export interface RunningStudio {
   stop(): Promise<void>;
 }
 
-/** The real service and server over `data_dir`, on a free port. */
-export async function startStudio(data_dir: string): Promise<RunningStudio> {
-  const service = await StudioService.open({ config: loadConfig({ env: {}, overrides: { data_dir } }) });
+/** The real service and server over `data_dir`, on a free port; `env` is the environment its config is read from (none by default). */
+export async function startStudio(data_dir: string, env: Record<string, string> = {}): Promise<RunningStudio> {
+  const service = await StudioService.open({ config: loadConfig({ env, overrides: { data_dir } }) });
   const server = await startStudioServer({ service, port: 0, staticDir: join(ROOT, 'dist-renderer') });
   return {
     service,

@@ -7,11 +7,20 @@
  * The composition root opens the readers for a config (`composeReaders` in src/config/compose.ts
  * asks the backend's registry entry) and hands them, or a function that opens them, to
  * `InspectSession.open`. What a backend does not serve
- * is absent from `serves`, and asking for it fails with a one-line error naming it.
+ * is absent from `serves`, and asking for it fails with a one-line error naming it. A store the
+ * backend would serve but this deployment does not keep (the audit log of a database Chimera's
+ * own services wrote, which has only the seed's tables) is reported by `absent(what)` in a line a
+ * person reads ("no audit log in this database …"); verifying the audit there says so instead of
+ * failing.
+ *
+ * Queue items are checked here, once for every backend: a task queue holds WorkerTaskInputs and
+ * a review queue WorkerTaskOutputs (DOMAIN.md); an item whose payload lacks a field or has one of
+ * the wrong type comes back marked (extra fields are a producer's own and pass).
  */
+import type { z } from 'zod';
 import { verifyAuditChain, type AuditHeads } from '../domain/audit.ts';
 import { ValidationError } from '../domain/errors.ts';
-import type { AuditEvent, Campaign, PersonaMemory, Task } from '../domain/schemas.ts';
+import { WorkerTaskInputSchema, WorkerTaskOutputSchema, formatIssues, type AuditEvent, type CampaignRead, type PersonaMemory, type TaskRead } from '../domain/schemas.ts';
 import type {
   AuditListQuery,
   CachedPersonaSummary,
@@ -28,7 +37,7 @@ import type {
   TaskListQuery,
   TaskWithHistory,
 } from '../ports/readers.ts';
-import { READ_LIMIT_MAX } from '../ports/readers.ts';
+import { READ_LIMIT_MAX, READER_STORES } from '../ports/readers.ts';
 
 /** Every audit chain verified, walking the log oldest first page by page (`AuditSession.verifyAudit`). */
 export interface AuditChainsVerified {
@@ -39,11 +48,27 @@ export interface AuditChainsVerified {
   readonly broken: { readonly seq: number; readonly reason: string } | null;
   /** Per chain: a campaign id, or '(run)'; in the order first met. */
   readonly chains: { readonly chain: string; readonly events: number; readonly ok: boolean }[];
+  /** Why there was nothing to verify (the deployment keeps no audit log), else null; `ok` is then false: nothing was verified. */
+  readonly absent: string | null;
 }
 
 /** The stores an inspection can read, as data. */
-export const INSPECTABLE = ['state', 'audit', 'queues', 'personaCache', 'memory'] as const;
+export const INSPECTABLE = READER_STORES;
 export type Inspectable = (typeof INSPECTABLE)[number];
+
+/** What the items of each queue space hold (by space); a space not named here is not checked. */
+const QUEUE_PAYLOADS: Readonly<Record<string, { readonly schema: z.ZodType; readonly what: string }>> = {
+  task: { schema: WorkerTaskInputSchema.loose(), what: 'a WorkerTaskInput {task_id, skill_name, params, persona_id}' },
+  review: { schema: WorkerTaskOutputSchema.loose(), what: 'a WorkerTaskOutput {task_id, skill_name, result, confidence_score, reasoning}' },
+};
+
+/** A queue item checked against what its space holds: marked when its payload does not fit. */
+function checkedItem(space: string, row: ReadRow<QueueItemView>): ReadRow<QueueItemView> {
+  const want = QUEUE_PAYLOADS[space];
+  if (!row.ok || !want) return row;
+  const r = want.schema.safeParse(row.value.payload);
+  return r.success ? row : { ok: false, raw: { id: row.value.id, payload: row.value.payload }, problem: `the payload is not ${want.what}: ${formatIssues(r.error)}` };
+}
 
 export class InspectSession {
   /** What this session's backend lets it read. */
@@ -64,13 +89,18 @@ export class InspectSession {
     return this.readers.kind;
   }
 
+  /** Why a store this backend would serve is not kept by this deployment, or null. */
+  absent(what: Inspectable): string | null {
+    return this.readers[what] === undefined ? (this.readers.absent?.[what] ?? null) : null;
+  }
+
   /** Campaigns by (created_at, id). */
-  async campaigns(query?: CampaignListQuery): Promise<Page<Campaign>> {
+  async campaigns(query?: CampaignListQuery): Promise<Page<CampaignRead>> {
     return this.need('state').listCampaigns(query);
   }
 
   /** Tasks by (created_at, id), filtered by campaign and status. */
-  async tasks(query?: TaskListQuery): Promise<Page<Task>> {
+  async tasks(query?: TaskListQuery): Promise<Page<TaskRead>> {
     return this.need('state').listTasks(query);
   }
 
@@ -89,9 +119,10 @@ export class InspectSession {
     return this.need('queues').listQueues(query);
   }
 
-  /** One queue's waiting or leased items. */
+  /** One queue's waiting or leased items; an item whose payload is not what its space holds is marked. */
   async queueItems(query: QueueItemsQuery): Promise<Page<QueueItemView>> {
-    return this.need('queues').items(query);
+    const page = await this.need('queues').items(query);
+    return { ...page, items: page.items.map((r) => checkedItem(query.space, r)) };
   }
 
   /** Cached personas with their trait counts. */
@@ -114,9 +145,10 @@ export class InspectSession {
     return this.need('memory').count(filter);
   }
 
-  /** Releases the readers; the session is unusable afterwards. */
-  /** Walks the audit log oldest first, verifying every chain page by page; says which chain broke. */
+  /** Walks the audit log oldest first, verifying every chain page by page; says which chain broke, or that there is no audit log. */
   async verifyAudit(): Promise<AuditChainsVerified> {
+    const absent = this.absent('audit');
+    if (absent !== null) return { ok: false, checked: 0, malformed: 0, broken: null, chains: [], absent };
     let heads: AuditHeads | null = null;
     let cursor: string | null = null;
     const per = new Map<string, { events: number; ok: boolean }>();
@@ -148,9 +180,10 @@ export class InspectSession {
       heads = v.heads;
       cursor = page.next_cursor;
     } while (cursor);
-    return { ok: !broken && malformed === 0, checked, malformed, broken, chains: [...per].map(([chain, c]) => ({ chain, events: c.events, ok: c.ok })) };
+    return { ok: !broken && malformed === 0, checked, malformed, broken, chains: [...per].map(([chain, c]) => ({ chain, events: c.events, ok: c.ok })), absent: null };
   }
 
+  /** Releases the readers; the session is unusable afterwards. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -160,7 +193,7 @@ export class InspectSession {
   private need<K extends Inspectable>(what: K): NonNullable<Readers[K]> {
     if (this.closed) throw new ValidationError('inspect session is closed');
     const r = this.readers[what];
-    if (r === undefined) throw new ValidationError(`this inspection (${this.readers.kind}) cannot read ${what}: the backend serves no ${what} reader`);
+    if (r === undefined) throw new ValidationError(`this inspection (${this.readers.kind}) cannot read ${what}: ${this.readers.absent?.[what] ?? `the backend serves no ${what} reader`}`);
     return r as NonNullable<Readers[K]>;
   }
 }

@@ -71,6 +71,32 @@ export const TaskSchema = z.strictObject({
 });
 export type Task = z.infer<typeof TaskSchema>;
 
+/**
+ * A campaign as an inspection reads it from a store the studio may not have written: the seed's
+ * columns (id, title, goal, status, state_version, created_at) as the domain requires them, and
+ * ours where they are kept. A row Chimera's own services wrote has no persona_id; it still fits.
+ */
+export const CampaignReadSchema = CampaignSchema.extend({ persona_id: PersonaIdSchema.nullable() });
+export type CampaignRead = z.infer<typeof CampaignReadSchema>;
+
+/**
+ * A task as an inspection reads it: the seed's columns (id, campaign_id, role, input_data,
+ * output_data, confidence_score, status) as the domain requires them; each of ours is null
+ * where the store does not keep it (a table with only the seed's columns has no skill_name,
+ * attempts, created_at, …). Wherever ours are kept they are checked as on write.
+ */
+export const TaskReadSchema = TaskSchema.extend({
+  skill_name: TaskSchema.shape.skill_name.nullable(),
+  attempts: TaskSchema.shape.attempts.nullable(),
+  idempotency_key: TaskSchema.shape.idempotency_key.nullable(),
+  depends_on: TaskSchema.shape.depends_on.nullable(),
+  branch: TaskSchema.shape.branch.nullable(),
+  replans: TaskSchema.shape.replans.nullable(),
+  created_at: isoTime.nullable(),
+  updated_at: isoTime.nullable(),
+});
+export type TaskRead = z.infer<typeof TaskReadSchema>;
+
 export const WorkerTaskInputSchema = z.strictObject({
   task_id: uuid,
   skill_name: z.string().min(1),

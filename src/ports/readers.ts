@@ -14,7 +14,7 @@
  * shape comes back as `{ ok: false, raw, problem }` in its place, never as a thrown error.
  */
 import { ValidationError } from '../domain/errors.ts';
-import type { AuditEvent, Campaign, CampaignStatus, MemoryCategory, PersonaMemory, TaskStatus, Task } from '../domain/schemas.ts';
+import type { AuditEvent, CampaignRead, CampaignStatus, MemoryCategory, PersonaMemory, TaskRead, TaskStatus } from '../domain/schemas.ts';
 import type { QueueDepth } from './queue.ts';
 
 /** The most rows one page may ask for. */
@@ -65,16 +65,16 @@ export interface AuditListQuery extends PageRequest {
 
 /** A task and the first page of its audit history (oldest first; page on with AuditReader.list). */
 export interface TaskWithHistory {
-  readonly task: ReadRow<Task>;
+  readonly task: ReadRow<TaskRead>;
   readonly history: Page<AuditEvent>;
 }
 
 export interface StateReader {
-  /** Campaigns by (created_at, id), optionally of one status. */
-  listCampaigns(query?: CampaignListQuery): Promise<Page<Campaign>>;
-  /** Tasks by (created_at, id), optionally of one campaign and one or more statuses. */
-  listTasks(query?: TaskListQuery): Promise<Page<Task>>;
-  /** One task with its audit history (events whose entity is the task, oldest first, `history_limit` of them), or null. */
+  /** Campaigns by (created_at, id), optionally of one status (rows written with only the seed's columns fit: CampaignReadSchema). */
+  listCampaigns(query?: CampaignListQuery): Promise<Page<CampaignRead>>;
+  /** Tasks by (created_at, id; no created_at sorts last), optionally of one campaign and one or more statuses (TaskReadSchema). */
+  listTasks(query?: TaskListQuery): Promise<Page<TaskRead>>;
+  /** One task with its audit history (events whose entity is the task, oldest first, `history_limit` of them; none where the store keeps no audit log), or null. */
   getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null>;
 }
 
@@ -150,6 +150,10 @@ export interface PersonaMemoryReader {
   count(filter?: Omit<MemoryListQuery, 'cursor' | 'limit'>): Promise<number>;
 }
 
+/** The stores an inspection may read, as data. */
+export const READER_STORES = ['state', 'audit', 'queues', 'personaCache', 'memory'] as const;
+export type ReaderStore = (typeof READER_STORES)[number];
+
 /** The readers one inspection opens; a store a backend does not have is absent. */
 export interface Readers {
   readonly kind: string;
@@ -158,6 +162,12 @@ export interface Readers {
   readonly queues?: QueueReader;
   readonly personaCache?: PersonaCacheReader;
   readonly memory?: PersonaMemoryReader;
+  /**
+   * Stores the backend would serve that this deployment does not keep, each with a line that
+   * says so ("no audit log in this database …"): a store written by Chimera's own services has
+   * the seed's tables and none of ours. Such a store is absent above; this says why.
+   */
+  readonly absent?: Readonly<Partial<Record<ReaderStore, string>>>;
   /** Releases what the readers opened (never the stores they read). */
   close(): Promise<void>;
 }

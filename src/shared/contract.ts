@@ -46,6 +46,13 @@ import { PersonaIdSchema } from './persona-id.ts';
 const rate = z.number().min(0).max(1);
 const id = z.string().min(1).max(200);
 const Empty = z.strictObject({});
+/**
+ * What an inspector call reads: absent, the current profile's store; a backend kind, the
+ * deployment the app's config names for it (production: its Postgres schema and Redis prefix),
+ * read-only and without opening a session on it (a backend that keeps files is inspected by
+ * switching to its profile).
+ */
+const inspectTarget = { target: z.enum(BACKEND_KINDS).optional() };
 
 export const FaultRatesArg = z.strictObject({
   transient_error: rate,
@@ -263,20 +270,23 @@ export const CHANNELS = {
   'connections/test': ch<ConnectionReport>()(z.union([z.strictObject({ name: connectionName }), ConnectionDraft])),
   'connections/set-read-only': ch<ConnectionsView>()(z.strictObject({ name: connectionName, read_only: z.boolean(), confirm: z.boolean().optional() }), true),
 
-  // ---------------------------------------------------------------- inspector (read-only: the current profile's store through its readers)
-  'inspect/campaigns': ch<InspectPageView>()(z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional(), status: z.enum(CAMPAIGN_STATUSES).optional() })),
+  // ---------------------------------------------------------------- inspector (read-only: the current profile's store through its readers,
+  // or with `target` the deployment the config names for that backend, with no session on it)
+  'inspect/campaigns': ch<InspectPageView>()(z.strictObject({ ...inspectTarget, cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional(), status: z.enum(CAMPAIGN_STATUSES).optional() })),
   'inspect/tasks': ch<InspectPageView>()(
     z.strictObject({
+      ...inspectTarget,
       cursor: z.string().max(2000).nullable().optional(),
       limit: z.int().min(1).max(1000).optional(),
       campaign_id: id.optional(),
       status: z.enum(TASK_STATUSES).optional(),
     }),
   ),
-  'inspect/task': ch<InspectTaskView>()(z.strictObject({ id, history_limit: z.int().min(1).max(1000).optional() })),
-  'inspect/queues': ch<InspectPageView<InspectQueueView> & { now_ms: number }>()(z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional() })),
+  'inspect/task': ch<InspectTaskView>()(z.strictObject({ ...inspectTarget, id, history_limit: z.int().min(1).max(1000).optional() })),
+  'inspect/queues': ch<InspectPageView<InspectQueueView> & { now_ms: number }>()(z.strictObject({ ...inspectTarget, cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional() })),
   'inspect/queue': ch<InspectPageView<InspectQueueItemView> & { now_ms: number }>()(
     z.strictObject({
+      ...inspectTarget,
       space: z.string().min(1).max(64),
       queue: z.string().min(1).max(300),
       state: z.enum(['waiting', 'leased']),
@@ -284,8 +294,8 @@ export const CHANNELS = {
       limit: z.int().min(1).max(1000).optional(),
     }),
   ),
-  'inspect/cache': ch<InspectPageView<InspectCacheView>>()(z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional() })),
-  'inspect/verify': ch<InspectVerifyView>()(Empty),
+  'inspect/cache': ch<InspectPageView<InspectCacheView>>()(z.strictObject({ ...inspectTarget, cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional() })),
+  'inspect/verify': ch<InspectVerifyView>()(z.strictObject({ ...inspectTarget })),
 
   // ---------------------------------------------------------------- settings
   'settings/get': ch<Settings>()(Empty),

@@ -497,6 +497,8 @@ export interface InspectTaskView {
   readonly task: InspectRowView | null;
   readonly history: InspectRowView[];
   readonly history_next_cursor: string | null;
+  /** Why there is no history to read (the store keeps no audit log), else absent. */
+  readonly history_absent?: string;
 }
 
 /** Every audit chain verified, per campaign ('(run)' for events of no campaign). */
@@ -507,6 +509,8 @@ export interface InspectVerifyView {
   readonly malformed: number;
   readonly broken: { readonly seq: number; readonly reason: string } | null;
   readonly chains: { readonly chain: string; readonly events: number; readonly ok: boolean }[];
+  /** Why there was nothing to verify (the store keeps no audit log: `ok` is false), else null. */
+  readonly absent?: string | null;
 }
 
 // ---------------------------------------------------------------- connection profiles (src/config/connections.ts)

@@ -2,12 +2,16 @@
  * The production profile's inspection readers read where the profile keeps each thing: the
  * state and audit in Postgres, the queues in Redis (or in Postgres with `queues: postgres`),
  * the persona cache in Redis whenever there is one. A run stopped part-way leaves items to see.
+ * A database with only the seed's tables (test/support/seed-writer.ts) is read too: what it
+ * does not keep is absent, with a line saying so.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Simulation } from '../../src/app/simulation.ts';
 import { composeReaders } from '../../src/config/compose.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { productionStore, type ProductionStore } from './support.ts';
+import { deleteKeys, productionStore, type ProductionStore } from './support.ts';
+import { writeSeedCluster } from '../support/seed-writer.ts';
+import { testDatabase, testRedisPrefix, testRedisUrl } from '../support/servers.ts';
 
 const stores: ProductionStore[] = [];
 afterEach(async () => {
@@ -39,4 +43,29 @@ describe('production readers', () => {
       }
     }, 120_000);
   }
+
+  it("a database with only the seed's tables, queues in postgres: state is read, the audit log and the queues are absent and say why, the cache is Redis's", async () => {
+    const db = await testDatabase('readers_seed');
+    const prefix = testRedisPrefix('readers-seed');
+    try {
+      await writeSeedCluster({ pgUrl: db.url, redisUrl: testRedisUrl(), prefix });
+      const config = loadConfig({ env: { DATABASE_MODE: 'production', CHIMERA_POSTGRES_URL: db.url, CHIMERA_REDIS_URL: testRedisUrl(), CHIMERA_REDIS_PREFIX: prefix, CHIMERA_QUEUES: 'postgres' } });
+      const r = await composeReaders(config);
+      try {
+        expect((await r.state!.listCampaigns()).items).toHaveLength(3);
+        expect(r.audit).toBeUndefined();
+        expect(r.queues).toBeUndefined();
+        expect(r.absent).toEqual({
+          audit: expect.stringMatching(/^no audit log in this database: Postgres .* has no audit_log table/),
+          queues: expect.stringMatching(/^no queues in this database: Postgres .* has no queue_items table/),
+        });
+        expect((await r.personaCache!.list()).items.map((p) => p.ok && p.value.persona_id)).toEqual(['aria', false, 'nova']);
+      } finally {
+        await r.close();
+      }
+    } finally {
+      await deleteKeys(testRedisUrl(), prefix);
+      await db.drop();
+    }
+  }, 120_000);
 });

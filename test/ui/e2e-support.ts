@@ -26,11 +26,12 @@ export interface E2E {
   close(): Promise<void>;
 }
 
-export async function openE2E(): Promise<E2E> {
+/** A studio on a fresh data folder with Chromium on it; `opts.env` is the environment the studio's config is read from (e.g. a production profile's connection settings). */
+export async function openE2E(opts: { env?: Record<string, string> } = {}): Promise<E2E> {
   if (!HAVE_CHROMIUM) throw new Error(MISSING_CHROMIUM);
   await ensureRenderer();
   const dataDir = mkdtempSync(join(tmpdir(), 'chimera-e2e-'));
-  const studio = await startStudio(dataDir);
+  const studio = await startStudio(dataDir, opts.env);
   const browser = await launchChromium();
   const page = await browser.context.newPage();
   const pageErrors: string[] = [];

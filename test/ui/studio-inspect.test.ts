@@ -1,7 +1,8 @@
 /**
  * The studio's 'inspect/…' channels over a SQLite profile a simulation filled: they return what
  * `chimera inspect --json` returns for the same file, the profile's files are byte-identical
- * afterwards (read-only, no lock), and the in-memory profile is refused with a clear message.
+ * afterwards (read-only, no lock), and the in-memory profile is refused with a clear message,
+ * as is a `target` that names no deployment.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -94,6 +95,11 @@ describe('inspect channels', () => {
     const m = await openStudio();
     try {
       await expect(m.service.call('inspect/campaigns', {})).rejects.toThrow(/switch to a SQLite or production profile/);
+      // a target is a deployment the config names: a file backend is switched to, the in-memory one has none, production needs its settings
+      await expect(m.service.call('inspect/campaigns', { target: 'sqlite' })).rejects.toThrow(/^target: a sqlite profile keeps a file of its own: switch to it/);
+      await expect(m.service.call('inspect/campaigns', { target: 'memory' })).rejects.toThrow(/^target: the memory backend keeps nothing outside a session/);
+      await expect(m.service.call('inspect/verify', { target: 'production' })).rejects.toThrow(/needs its connection settings to be inspected: set CHIMERA_POSTGRES_URL/);
+      await expect(m.service.call('inspect/campaigns', { target: 'nope' } as never)).rejects.toMatchObject({ code: 'VALIDATION' });
     } finally {
       await m.cleanup();
     }

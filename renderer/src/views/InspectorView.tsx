@@ -4,11 +4,13 @@
  * output_data as indented JSON and its audit history, queues with their depths and a queue's
  * items (lease holder, expiry counting down), persona cache hashes, and every audit chain
  * verified per campaign. A row that does not fit is shown marked (badge and problem), never
- * breaking the view.
+ * breaking the view. "Inspected store" picks the current profile or a deployment the config
+ * names (production: a cluster Chimera's own services may run), read with no session on it;
+ * a store it does not keep (no audit log) is said to be absent.
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import { useChannel } from '../lib/studio.tsx';
-import { CAMPAIGN_STATUSES, TASK_STATUSES, type InspectRowView, type InspectQueueView } from '../../../src/shared/types.ts';
+import { CAMPAIGN_STATUSES, TASK_STATUSES, type BackendKind, type InspectRowView, type InspectQueueView } from '../../../src/shared/types.ts';
 
 const PAGE = 25;
 
@@ -53,20 +55,35 @@ function BadRow({ row, cols }: { row: Extract<InspectRowView, { ok: false }>; co
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 
+/** The deployments the config may name (backends that keep no file and outlive a session), as choices. */
+function useTargets(): { kind: BackendKind; label: string }[] {
+  const b = useChannel('backend/status', {}, { live: false });
+  return (b.data?.backends ?? []).filter((x) => x.capabilities.durable && x.file_name === null).map((x) => ({ kind: x.kind, label: x.label }));
+}
+
 export function InspectorView() {
+  const [target, setTarget] = useState<BackendKind | ''>('');
+  const at = target ? { target } : {};
+  const targets = useTargets();
   const [campaign, setCampaign] = useState('');
   const [taskStatus, setTaskStatus] = useState('');
   const [campaignStatus, setCampaignStatus] = useState('');
   const [task, setTask] = useState<string | null>(null);
   const [queue, setQueue] = useState<InspectQueueView | null>(null);
-  const cc = useCursors(campaignStatus);
-  const tc = useCursors(`${campaign}|${taskStatus}`);
-  const campaigns = useChannel('inspect/campaigns', { limit: PAGE, cursor: cc.cursor, ...(campaignStatus ? { status: campaignStatus as never } : {}) }, { live: false });
-  const tasks = useChannel('inspect/tasks', { limit: PAGE, cursor: tc.cursor, ...(campaign ? { campaign_id: campaign } : {}), ...(taskStatus ? { status: taskStatus as never } : {}) }, { live: false });
-  const queues = useChannel('inspect/queues', { limit: 100 }, { live: false });
-  const cache = useChannel('inspect/cache', { limit: 100 }, { live: false });
+  const cc = useCursors(`${target}|${campaignStatus}`);
+  const tc = useCursors(`${target}|${campaign}|${taskStatus}`);
+  const campaigns = useChannel('inspect/campaigns', { ...at, limit: PAGE, cursor: cc.cursor, ...(campaignStatus ? { status: campaignStatus as never } : {}) }, { live: false });
+  const tasks = useChannel('inspect/tasks', { ...at, limit: PAGE, cursor: tc.cursor, ...(campaign ? { campaign_id: campaign } : {}), ...(taskStatus ? { status: taskStatus as never } : {}) }, { live: false });
+  const queues = useChannel('inspect/queues', { ...at, limit: 100 }, { live: false });
+  const cache = useChannel('inspect/cache', { ...at, limit: 100 }, { live: false });
   const [verifyOn, setVerifyOn] = useState(0);
-  const verify = useChannel('inspect/verify', verifyOn ? {} : null, { live: false });
+  const verify = useChannel('inspect/verify', verifyOn ? at : null, { live: false });
+  const pickTarget = (v: string) => {
+    setTarget(v as BackendKind | '');
+    setTask(null);
+    setQueue(null);
+    setCampaign('');
+  };
   const refresh = () => {
     campaigns.reload();
     tasks.reload();
@@ -79,6 +96,17 @@ export function InspectorView() {
       <div className="row-between">
         <h1 id="inspect-h">Inspector</h1>
         <span className="toolbar">
+          <label>
+            Inspected store
+            <select aria-label="Inspected store" value={target} onChange={(e) => pickTarget(e.target.value)}>
+              <option value="">Current profile</option>
+              {targets.map((x) => (
+                <option key={x.kind} value={x.kind}>
+                  {x.label} deployment (from the config)
+                </option>
+              ))}
+            </select>
+          </label>
           <span className="muted small">read-only{campaigns.data ? ` · ${campaigns.data.backend}` : ''}</span>
           <button type="button" onClick={refresh} aria-label="Refresh the inspector">
             Refresh
@@ -191,7 +219,7 @@ export function InspectorView() {
             )}
           </tbody>
         </table>
-        {task && <RowInspector id={task} onClose={() => setTask(null)} />}
+        {task && <RowInspector id={task} target={target} onClose={() => setTask(null)} />}
       </div>
 
       <div className="panel">
@@ -234,7 +262,7 @@ export function InspectorView() {
             )}
           </tbody>
         </table>
-        {queue && <QueueItems q={queue} onClose={() => setQueue(null)} />}
+        {queue && <QueueItems q={queue} target={target} onClose={() => setQueue(null)} />}
       </div>
 
       <div className="panel">
@@ -269,7 +297,12 @@ export function InspectorView() {
           </button>
         </div>
         {verify.error && <p role="alert">{verify.error.message}</p>}
-        {verify.data && (
+        {verify.data?.absent && (
+          <p className="notice" role="status" data-testid="inspect-verify">
+            Nothing to verify: {verify.data.absent}
+          </p>
+        )}
+        {verify.data && !verify.data.absent && (
           <>
             <p className={`notice ${verify.data.ok ? 'ok' : 'bad'}`} role="status" data-testid="inspect-verify">
               {verify.data.ok ? 'Every audit chain verified' : 'Audit chains NOT verified'}: {verify.data.checked.toLocaleString()} events
@@ -315,8 +348,8 @@ function Json({ label, value }: { label: string; value: unknown }): ReactNode {
 }
 
 /** One task as stored, with its input_data and output_data indented, and its audit history oldest first. */
-function RowInspector({ id, onClose }: { id: string; onClose: () => void }) {
-  const q = useChannel('inspect/task', { id }, { live: false });
+function RowInspector({ id, target, onClose }: { id: string; target: BackendKind | ''; onClose: () => void }) {
+  const q = useChannel('inspect/task', { ...(target ? { target } : {}), id }, { live: false });
   const t = q.data?.task ?? null;
   return (
     <aside className="dag-inspect" aria-label="Row inspector" aria-busy={!q.data}>
@@ -362,7 +395,7 @@ function RowInspector({ id, onClose }: { id: string; onClose: () => void }) {
                 </li>
               ),
             )}
-            {q.data.history.length === 0 && <li className="muted">no audit events name this task</li>}
+            {q.data.history.length === 0 && <li className="muted">{q.data.history_absent ?? 'no audit events name this task'}</li>}
           </ol>
         </>
       )}
@@ -371,9 +404,9 @@ function RowInspector({ id, onClose }: { id: string; onClose: () => void }) {
 }
 
 /** A queue's waiting or leased items; a lease's expiry counts down each second. */
-function QueueItems({ q, onClose }: { q: InspectQueueView; onClose: () => void }) {
+function QueueItems({ q, target, onClose }: { q: InspectQueueView; target: BackendKind | ''; onClose: () => void }) {
   const [state, setState] = useState<'waiting' | 'leased'>('waiting');
-  const items = useChannel('inspect/queue', { space: q.space, queue: q.queue, state, limit: 100 }, { live: false });
+  const items = useChannel('inspect/queue', { ...(target ? { target } : {}), space: q.space, queue: q.queue, state, limit: 100 }, { live: false });
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);

@@ -3,18 +3,19 @@
  * readers are checked against. They read the shared data objects the in-memory ports write
  * (MemoryStateData, MemoryQueueData, the persona cache's map) and never change them; each
  * page sorts what passes the filter and starts after the cursor's key. Rows are checked
- * against the domain schemas as the SQLite readers check theirs, so a record put into the
+ * against the read schemas (CampaignReadSchema, …) as the SQLite readers check theirs, so a record put into the
  * data by hand that does not fit comes back marked.
  */
 import {
   AuditEventSchema,
-  CampaignSchema,
+  CampaignReadSchema,
   PersonaMemorySchema,
-  TaskSchema,
+  TaskReadSchema,
   type AuditEvent,
-  type Campaign,
+  type CampaignRead,
   type PersonaMemory,
   type Task,
+  type TaskRead,
 } from '../../domain/schemas.ts';
 import type { PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import {
@@ -87,21 +88,21 @@ function byKey<R>(key: (r: R) => SortKey): (a: R, b: R) => number {
 class MemoryStateReader implements StateReader {
   constructor(private readonly s: MemoryStateData) {}
 
-  async listCampaigns(q: CampaignListQuery = {}): Promise<Page<Campaign>> {
+  async listCampaigns(q: CampaignListQuery = {}): Promise<Page<CampaignRead>> {
     const limit = readLimit(q.limit);
     const from = decodeCursor('campaigns', 'ss', q.cursor);
     const rows = [...this.s.campaigns.values()].filter((c) => q.status === undefined || c.status === q.status).sort(byKey(createdKey));
-    return cutPage('campaigns', after(rows, createdKey, from, limit), limit, createdKey, (r) => checkedRow(CampaignSchema, r));
+    return cutPage('campaigns', after(rows, createdKey, from, limit), limit, createdKey, (r) => checkedRow(CampaignReadSchema, r));
   }
 
-  async listTasks(q: TaskListQuery = {}): Promise<Page<Task>> {
+  async listTasks(q: TaskListQuery = {}): Promise<Page<TaskRead>> {
     const limit = readLimit(q.limit);
     const from = decodeCursor('tasks', 'ss', q.cursor);
     const statuses = q.status === undefined ? null : typeof q.status === 'string' ? [q.status] : q.status;
     const rows = [...this.s.tasks.values()]
       .filter((t) => (q.campaign_id === undefined || t.campaign_id === q.campaign_id) && (!statuses || statuses.includes(t.status)))
       .sort(byKey(createdKey));
-    return cutPage('tasks', after(rows, createdKey, from, limit), limit, createdKey, (r) => checkedRow(TaskSchema, r));
+    return cutPage('tasks', after(rows, createdKey, from, limit), limit, createdKey, (r) => checkedRow(TaskReadSchema, r));
   }
 
   async getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null> {
@@ -109,7 +110,7 @@ class MemoryStateReader implements StateReader {
     const t = this.s.tasks.get(id);
     if (t === undefined) return null;
     const history = await new MemoryAuditReader(this.s).list({ entity_id: id, order: 'oldest', limit });
-    return { task: checkedRow(TaskSchema, t), history };
+    return { task: checkedRow(TaskReadSchema, t), history };
   }
 }
 

@@ -5,12 +5,19 @@
  * $2)`, `seq < $1`, …), `LIMIT limit + 1`, served by the schema's indexes: no OFFSET, however
  * deep the page. Each page is its own statement, so it sees what was committed before it (a
  * live reader, not a snapshot). Rows are mapped with the adapter's row mapping and checked
- * against the domain schemas; a row that does not fit (written with only the seed's columns,
- * or damaged) comes back marked with its raw columns, never thrown. Rows with no created_at (a
- * seed-only task written before our default existed) sort after the others.
+ * against the read schemas (CampaignReadSchema, TaskReadSchema); a row that does not fit
+ * (damaged, or of a status this build does not know) comes back marked with its raw columns,
+ * never thrown. Rows with no created_at (a seed-only task) sort after the others.
+ *
+ * A schema need not be ours: one that Chimera's own services wrote has the seed's `campaigns`
+ * and `tasks` with only the seed's columns and none of our tables. The readers read the
+ * schema's layout first (information_schema, to_regclass) and select what is there: a column
+ * of ours that the table lacks reads as NULL, and a table of ours that is missing (the audit
+ * log, the Postgres queues, the persona cache table) is absent from the readers, with a line in
+ * `absent` saying so, never an error.
  */
 import { BadDatabaseError, ValidationError } from '../../domain/errors.ts';
-import { AuditEventSchema, CampaignSchema, TaskSchema, type AuditEvent, type Campaign, type Task } from '../../domain/schemas.ts';
+import { AuditEventSchema, CampaignReadSchema, TaskReadSchema, type AuditEvent, type CampaignRead, type TaskRead } from '../../domain/schemas.ts';
 import {
   readLimit,
   type AuditListQuery,
@@ -26,6 +33,7 @@ import {
   type QueueReader,
   type QueueSummary,
   type Readers,
+  type ReaderStore,
   type ReadRow,
   type StateReader,
   type TaskListQuery,
@@ -36,16 +44,77 @@ import { traitsRow } from '../shared/reader-rows.ts';
 import { acquirePgPool, type PgConnectOptions, type PgPool } from './pg-pool.ts';
 import { AUDIT_COLUMNS, CAMPAIGN_SELECT, TASK_SELECT, isUuid, isoFromPg, rowToAudit, rowToCampaign, rowToTask, type AuditRow, type CampaignRow, type TaskRow } from './pg-rows.ts';
 
-/** Readers on `pool`'s schema; `close()` releases the pool reference it was given. */
-export function pgReaders(pool: PgPool): Readers {
-  const audit = new PgAuditReader(pool);
+/** What a schema keeps: the columns of the seed's two tables, and which of our tables exist. */
+export interface PgLayout {
+  readonly campaignColumns: ReadonlySet<string> | 'all';
+  readonly taskColumns: ReadonlySet<string> | 'all';
+  readonly audit: boolean;
+  readonly queueItems: boolean;
+  readonly personaCache: boolean;
+}
+
+/** A schema our migrations made: every column and table there. */
+export const MIGRATED_LAYOUT: PgLayout = Object.freeze({ campaignColumns: 'all', taskColumns: 'all', audit: true, queueItems: true, personaCache: true });
+
+/** Reads the layout of `pool`'s schema; BadDatabaseError when it lacks the seed's campaigns or tasks table (or their id). */
+export async function readPgLayout(pool: PgPool): Promise<PgLayout> {
+  const cols = await pool.query<{ table_name: string; column_name: string }>(
+    `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name IN ('campaigns', 'tasks')`,
+  );
+  const of = (t: string): Set<string> => new Set(cols.rows.filter((r) => r.table_name === t).map((r) => r.column_name));
+  const campaignColumns = of('campaigns');
+  const taskColumns = of('tasks');
+  const lacking = [campaignColumns.has('id') ? null : 'campaigns', taskColumns.has('id') ? null : 'tasks'].filter((t) => t !== null);
+  if (lacking.length) {
+    throw new BadDatabaseError(`Postgres ${pool.where} has no ${lacking.join(' or ')} table with an id column (the seed's tables): nothing to inspect there; nothing was read or changed.`, {
+      endpoint: pool.where,
+      problem: 'no seed tables',
+      lacking,
+    });
+  }
+  const t = (await pool.query<{ audit: boolean; queue_items: boolean; persona_cache: boolean }>(
+    `SELECT to_regclass('audit_log') IS NOT NULL AS audit, to_regclass('queue_items') IS NOT NULL AS queue_items, to_regclass('persona_cache') IS NOT NULL AS persona_cache`,
+  )).rows[0];
+  return { campaignColumns, taskColumns, audit: !!t?.audit, queueItems: !!t?.queue_items, personaCache: !!t?.persona_cache };
+}
+
+/** Why each store a layout lacks is absent, in words a person reads in the Inspector. */
+function absentNotes(pool: PgPool, layout: PgLayout): Partial<Record<ReaderStore, string>> {
+  const notes: Partial<Record<ReaderStore, string>> = {};
+  if (!layout.audit) notes.audit = `no audit log in this database: Postgres ${pool.where} has no audit_log table (Chimera's own services keep only the seed's tables)`;
+  if (!layout.queueItems) notes.queues = `no queues in this database: Postgres ${pool.where} has no queue_items table (the seed keeps its queues in Redis)`;
+  if (!layout.personaCache) notes.personaCache = `no persona cache in this database: Postgres ${pool.where} has no persona_cache table (the seed keeps it in Redis)`;
+  return notes;
+}
+
+/** A SELECT list with each item whose column the table lacks read as NULL under its name. */
+function selectFrom(list: string, have: ReadonlySet<string> | 'all'): string {
+  if (have === 'all') return list;
+  return list
+    .split(', ')
+    .map((item) => {
+      const column = /^[a-z_]+/.exec(item)?.[0] ?? item;
+      const name = /([a-z_]+)$/.exec(item)?.[1] ?? item;
+      return have.has(column) ? item : `NULL AS ${name}`;
+    })
+    .join(', ');
+}
+
+/** The created_at a table sorts by: its column, or NULL for every row where it has none. */
+const createdOf = (have: ReadonlySet<string> | 'all'): string => (have === 'all' || have.has('created_at') ? 'created_at' : 'NULL::timestamp');
+
+/** Readers on `pool`'s schema (laid out as `layout`: by default as our migrations make it); `close()` releases the pool reference it was given. */
+export function pgReaders(pool: PgPool, layout: PgLayout = MIGRATED_LAYOUT): Readers {
+  const audit = layout.audit ? new PgAuditReader(pool) : null;
+  const absent = absentNotes(pool, layout);
   let closed = false;
   return {
     kind: 'postgres',
-    state: new PgStateReader(pool, audit),
-    audit,
-    queues: new PgQueueReader(pool),
-    personaCache: new PgPersonaCacheReader(pool),
+    state: new PgStateReader(pool, audit, layout),
+    ...(audit ? { audit } : {}),
+    ...(layout.queueItems ? { queues: new PgQueueReader(pool) } : {}),
+    ...(layout.personaCache ? { personaCache: new PgPersonaCacheReader(pool) } : {}),
+    ...(Object.keys(absent).length ? { absent } : {}),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -56,19 +125,13 @@ export function pgReaders(pool: PgPool): Readers {
 
 /**
  * Readers on a deployment's schema, always on read-only sessions (whatever `opts.readOnly` says:
- * inspection never writes); BadDatabaseError when the schema has no Chimera tables.
+ * inspection never writes). The schema may be ours or one with only the seed's tables (what it
+ * lacks is absent, see above); BadDatabaseError when it has not even the seed's tables.
  */
 export async function openPgReaders(opts: PgConnectOptions): Promise<Readers> {
   const pool = acquirePgPool({ ...opts, readOnly: true });
   try {
-    const r = await pool.query<{ present: boolean }>(`SELECT to_regclass('campaigns') IS NOT NULL AND to_regclass('audit_log') IS NOT NULL AS present`);
-    if (!r.rows[0]?.present) {
-      throw new BadDatabaseError(`Postgres ${pool.where} has no Chimera tables (run the studio against it once to migrate it); nothing was read or changed.`, {
-        endpoint: pool.where,
-        problem: 'not migrated',
-      });
-    }
-    return pgReaders(pool);
+    return pgReaders(pool, await readPgLayout(pool));
   } catch (e) {
     await pool.release();
     throw e;
@@ -99,51 +162,65 @@ class Where {
 const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
 
 /** The keyset condition after a (created_at, id) cursor; '' stands for a NULL created_at (those sort last). */
-function afterCreated(w: Where, tag: string, from: SortKey | null): void {
+function afterCreated(w: Where, tag: string, from: SortKey | null, created = 'created_at'): void {
   if (!from) return;
   const [at, id] = from as [string, string];
   if (!isUuid(id) || (at !== '' && !TS.test(at))) throw new ValidationError(`invalid cursor for ${tag}: pass a next_cursor this list returned`);
-  if (at === '') w.add('(created_at IS NULL AND id > ?::uuid)', id);
-  else w.add('((created_at, id) > (?::timestamp, ?::uuid) OR created_at IS NULL)', at, id);
+  if (at === '') w.add(`(${created} IS NULL AND id > ?::uuid)`, id);
+  else w.add(`((${created}, id) > (?::timestamp, ?::uuid) OR ${created} IS NULL)`, at, id);
 }
 
 const createdKey = (r: { created_at: string | null; id: string }): SortKey => [isoFromPg(r.created_at) ?? '', r.id];
 
 class PgStateReader implements StateReader {
+  private readonly campaignSelect: string;
+  private readonly campaignCreated: string;
+  private readonly taskSelect: string;
+  private readonly taskCreated: string;
+
   constructor(
     private readonly pool: PgPool,
-    private readonly audit: PgAuditReader,
-  ) {}
+    private readonly audit: PgAuditReader | null,
+    layout: PgLayout,
+  ) {
+    this.campaignSelect = selectFrom(CAMPAIGN_SELECT, layout.campaignColumns);
+    this.campaignCreated = createdOf(layout.campaignColumns);
+    this.taskSelect = selectFrom(TASK_SELECT, layout.taskColumns);
+    this.taskCreated = createdOf(layout.taskColumns);
+  }
 
-  async listCampaigns(query: CampaignListQuery = {}): Promise<Page<Campaign>> {
+  async listCampaigns(query: CampaignListQuery = {}): Promise<Page<CampaignRead>> {
     const limit = readLimit(query.limit);
     const from = decodeCursor('campaigns', 'ss', query.cursor);
     const w = new Where();
     if (query.status !== undefined) w.add('status = ?', query.status);
-    afterCreated(w, 'campaigns', from);
-    const rows = (await this.pool.query<CampaignRow>(`SELECT ${CAMPAIGN_SELECT} FROM campaigns ${w} ORDER BY created_at, id LIMIT ${w.next(limit + 1)}`, w.params)).rows;
-    return cutPage('campaigns', rows, limit, createdKey, (r) => checkedRow(CampaignSchema, r, rowToCampaign));
+    afterCreated(w, 'campaigns', from, this.campaignCreated);
+    const sql = `SELECT ${this.campaignSelect} FROM campaigns ${w} ORDER BY ${this.campaignCreated}, id LIMIT ${w.next(limit + 1)}`;
+    const rows = (await this.pool.query<CampaignRow>(sql, w.params)).rows;
+    return cutPage('campaigns', rows, limit, createdKey, (r) => checkedRow(CampaignReadSchema, r, rowToCampaign));
   }
 
-  async listTasks(query: TaskListQuery = {}): Promise<Page<Task>> {
+  async listTasks(query: TaskListQuery = {}): Promise<Page<TaskRead>> {
     const limit = readLimit(query.limit);
     const from = decodeCursor('tasks', 'ss', query.cursor);
     if (query.campaign_id !== undefined && !isUuid(query.campaign_id)) return { items: [], next_cursor: null };
     const w = new Where();
     if (query.campaign_id !== undefined) w.add('campaign_id = ?::uuid', query.campaign_id);
     if (query.status !== undefined) w.add('status = ANY(?::text[])', typeof query.status === 'string' ? [query.status] : [...query.status]);
-    afterCreated(w, 'tasks', from);
-    const rows = (await this.pool.query<TaskRow>(`SELECT ${TASK_SELECT} FROM tasks ${w} ORDER BY created_at, id LIMIT ${w.next(limit + 1)}`, w.params)).rows;
-    return cutPage('tasks', rows, limit, createdKey, (r) => checkedRow(TaskSchema, r, rowToTask));
+    afterCreated(w, 'tasks', from, this.taskCreated);
+    const sql = `SELECT ${this.taskSelect} FROM tasks ${w} ORDER BY ${this.taskCreated}, id LIMIT ${w.next(limit + 1)}`;
+    const rows = (await this.pool.query<TaskRow>(sql, w.params)).rows;
+    return cutPage('tasks', rows, limit, createdKey, (r) => checkedRow(TaskReadSchema, r, rowToTask));
   }
 
   async getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null> {
     const limit = readLimit(history_limit);
     if (!isUuid(id)) return null;
-    const row = (await this.pool.query<TaskRow>(`SELECT ${TASK_SELECT} FROM tasks WHERE id = $1`, [id])).rows[0];
+    const row = (await this.pool.query<TaskRow>(`SELECT ${this.taskSelect} FROM tasks WHERE id = $1`, [id])).rows[0];
     if (!row) return null;
-    const history = await this.audit.list({ entity_id: id, order: 'oldest', limit });
-    return { task: checkedRow(TaskSchema, row, rowToTask), history };
+    // a schema with no audit log: no history (Readers.absent says why)
+    const history = this.audit ? await this.audit.list({ entity_id: id, order: 'oldest', limit }) : { items: [], next_cursor: null };
+    return { task: checkedRow(TaskReadSchema, row, rowToTask), history };
   }
 }
 

@@ -122,17 +122,18 @@ export interface TaskRow {
   output_json?: string | null;
   confidence_score: number | null;
   status: string | null;
-  attempts: number;
+  /** Null (as replans and depends_on) only where the table lacks the column (a table with only the seed's columns; the readers select NULL). */
+  attempts: number | null;
   idempotency_key: string | null;
-  depends_on: string;
+  depends_on: string | null;
   branch: string | null;
-  replans: number;
+  replans: number | null;
   supersedes: string | null;
   created_at: string | null;
   updated_at: string | null;
 }
 
-/** A row as its task (JSON parsed; NULL input reads as undefined, NULL output as null). */
+/** A row as its task (JSON parsed; NULL input reads as undefined, NULL output as null; a column the table lacks as null). */
 export function rowToTask(r: TaskRow): Task {
   const created = isoFromPg(r.created_at);
   return {
@@ -146,7 +147,7 @@ export function rowToTask(r: TaskRow): Task {
     status: r.status,
     attempts: r.attempts,
     idempotency_key: r.idempotency_key,
-    depends_on: JSON.parse(r.depends_on) as string[],
+    depends_on: r.depends_on === null ? null : (JSON.parse(r.depends_on) as string[]),
     branch: r.branch,
     replans: r.replans,
     supersedes: r.supersedes,

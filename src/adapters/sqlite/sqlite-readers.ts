@@ -12,7 +12,7 @@
  *
  * Every list is one SQL statement with the filters in its WHERE clause and the keyset in a
  * row-value comparison, `LIMIT limit + 1`. Rows are mapped with the adapter's own row mapping
- * (src/adapters/sqlite/sqlite-rows.ts) and checked against the domain schemas; a row that
+ * (src/adapters/sqlite/sqlite-rows.ts) and checked against the read schemas (CampaignReadSchema, …); a row that
  * does not fit (bad JSON, a value out of range) comes back marked with its raw columns.
  * Older files are read as they are: no `task_outputs` (before 0003) reads the task's own
  * output column, no `chain_seq` (before 0006) reads 0.
@@ -20,7 +20,7 @@
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { BadDatabaseError } from '../../domain/errors.ts';
-import { AuditEventSchema, CampaignSchema, PersonaMemorySchema, TaskSchema, type AuditEvent, type Campaign, type PersonaMemory, type Task } from '../../domain/schemas.ts';
+import { AuditEventSchema, CampaignReadSchema, PersonaMemorySchema, TaskReadSchema, type AuditEvent, type CampaignRead, type PersonaMemory, type TaskRead } from '../../domain/schemas.ts';
 import {
   readLimit,
   type AuditListQuery,
@@ -187,17 +187,17 @@ class SqliteStateReader implements StateReader {
     this.taskFrom = outputs ? 'tasks t LEFT JOIN task_outputs o ON o.seq = t.output_seq' : 'tasks t';
   }
 
-  async listCampaigns(query: CampaignListQuery = {}): Promise<Page<Campaign>> {
+  async listCampaigns(query: CampaignListQuery = {}): Promise<Page<CampaignRead>> {
     const limit = readLimit(query.limit);
     const from = decodeCursor('campaigns', 'ss', query.cursor);
     const w = new Where();
     if (query.status !== undefined) w.add('status = ?', query.status);
     if (from) w.add('(created_at, id) > (?, ?)', ...from);
     const rows = this.q.all<CampaignRow>(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns ${w} ORDER BY created_at, id LIMIT ?`, [...w.params, limit + 1]);
-    return cutPage('campaigns', rows, limit, createdKey, (r) => checkedRow(CampaignSchema, r, rowToCampaign));
+    return cutPage('campaigns', rows, limit, createdKey, (r) => checkedRow(CampaignReadSchema, r, rowToCampaign));
   }
 
-  async listTasks(query: TaskListQuery = {}): Promise<Page<Task>> {
+  async listTasks(query: TaskListQuery = {}): Promise<Page<TaskRead>> {
     const limit = readLimit(query.limit);
     const from = decodeCursor('tasks', 'ss', query.cursor);
     const w = new Where();
@@ -208,7 +208,7 @@ class SqliteStateReader implements StateReader {
     else if (query.status !== undefined) w.add('t.status IN (SELECT value FROM json_each(?))', JSON.stringify(query.status));
     if (from) w.add('(t.created_at, t.id) > (?, ?)', ...from);
     const rows = this.q.all<TaskRow>(`SELECT ${this.taskSelect} FROM ${this.taskFrom} ${w} ORDER BY t.created_at, t.id LIMIT ?`, [...w.params, limit + 1]);
-    return cutPage('tasks', rows, limit, createdKey, (r) => checkedRow(TaskSchema, r, rowToTask));
+    return cutPage('tasks', rows, limit, createdKey, (r) => checkedRow(TaskReadSchema, r, rowToTask));
   }
 
   async getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null> {
@@ -216,7 +216,7 @@ class SqliteStateReader implements StateReader {
     const row = this.q.all<TaskRow>(`SELECT ${this.taskSelect} FROM ${this.taskFrom} WHERE t.id = ?`, [id])[0];
     if (row === undefined) return null;
     const history = await this.audit.list({ entity_id: id, order: 'oldest', limit });
-    return { task: checkedRow(TaskSchema, row, rowToTask), history };
+    return { task: checkedRow(TaskReadSchema, row, rowToTask), history };
   }
 }
 

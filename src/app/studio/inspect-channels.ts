@@ -4,15 +4,22 @@
  * the profile's read-only view: nothing is written and no lock is taken, so they run beside the
  * session's own writer. Each call opens the readers and closes them before it returns.
  *
+ * With `target` a call reads instead the deployment the app's config names for that backend
+ * (production: its Postgres schema and Redis prefix) without any session on it, so a cluster
+ * Chimera's own services run can be looked at without the studio writing there (a session on
+ * it would migrate its schema and start a run).
+ *
  * The in-memory profile keeps its stores inside the session's ports, and no backend of this
  * build serves readers over them: those channels answer with a ValidationError saying so.
- * A row that does not fit the expected shape comes back marked ({ok:false, raw, problem}).
+ * A row that does not fit the expected shape comes back marked ({ok:false, raw, problem}); a
+ * store the deployment does not keep (no audit log in a database with only the seed's tables)
+ * is said to be absent, not an error.
  */
 import { backendByKind, configForBackend, readOnlyView } from '../../config/backends/index.ts';
 import { composeReaders } from '../../config/compose.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { Page, ReadRow } from '../../ports/readers.ts';
-import type { InspectPageView, InspectRowView, InspectVerifyView } from '../../shared/types.ts';
+import type { BackendKind, InspectPageView, InspectRowView, InspectVerifyView } from '../../shared/types.ts';
 import { InspectSession } from '../inspect-session.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
 
@@ -21,10 +28,17 @@ type InspectContext = Pick<StudioContext, 'current' | 'config'>;
 const DEFAULT_LIMIT = 50;
 
 export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect'> {
-  /** Runs fn on a read-only session over the current profile's store, closed afterwards. */
-  async function withSession<T>(fn: (s: InspectSession) => Promise<T>): Promise<T> {
-    const { profile } = ctx.current();
+  /** Runs fn on a read-only session over the current profile's store (or the config's deployment of `target`), closed afterwards. */
+  async function withSession<T>(target: BackendKind | undefined, fn: (s: InspectSession) => Promise<T>): Promise<T> {
+    const profile = target === undefined ? ctx.current().profile : { kind: target, name: null, path: null };
     const entry = backendByKind(profile.kind);
+    if (target !== undefined && (entry.files || !entry.readers || !entry.capabilities.durable)) {
+      throw new ValidationError(
+        entry.files
+          ? `target: a ${target} profile keeps a file of its own: switch to it to inspect it`
+          : `target: the ${target} backend keeps nothing outside a session: there is no deployment of it to inspect`,
+      );
+    }
     if (!entry.readers || !entry.capabilities.durable || (entry.files && profile.path === null)) {
       throw new ValidationError(`the ${profile.kind} profile keeps its stores inside this session and serves no inspection readers: switch to a SQLite or production profile to inspect`);
     }
@@ -38,29 +52,31 @@ export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect
   }
   const limitOf = (l: number | undefined) => l ?? DEFAULT_LIMIT;
   return {
-    'inspect/campaigns': (a) => withSession(async (s) => pageView(s.kind, await s.campaigns({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.status ? { status: a.status } : {}) }))),
+    'inspect/campaigns': (a) => withSession(a.target, async (s) => pageView(s.kind, await s.campaigns({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.status ? { status: a.status } : {}) }))),
     'inspect/tasks': (a) =>
-      withSession(async (s) =>
+      withSession(a.target, async (s) =>
         pageView(s.kind, await s.tasks({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.campaign_id ? { campaign_id: a.campaign_id } : {}), ...(a.status ? { status: a.status } : {}) })),
       ),
     'inspect/task': (a) =>
-      withSession(async (s) => {
+      withSession(a.target, async (s) => {
         const r = await s.task(a.id, a.history_limit ?? 200);
-        if (!r) return { backend: s.kind, task: null, history: [], history_next_cursor: null };
-        return { backend: s.kind, task: rowView(r.task), history: r.history.items.map(rowView), history_next_cursor: r.history.next_cursor };
+        const absent = s.absent('audit');
+        const note = absent === null ? {} : { history_absent: absent };
+        if (!r) return { backend: s.kind, task: null, history: [], history_next_cursor: null, ...note };
+        return { backend: s.kind, task: rowView(r.task), history: r.history.items.map(rowView), history_next_cursor: r.history.next_cursor, ...note };
       }),
     'inspect/queues': (a) =>
-      withSession(async (s) => {
+      withSession(a.target, async (s) => {
         const now_ms = Date.now();
         return { ...pageView(s.kind, await s.queues({ now_ms, cursor: a.cursor ?? null, limit: limitOf(a.limit) })), now_ms };
       }),
     'inspect/queue': (a) =>
-      withSession(async (s) => {
+      withSession(a.target, async (s) => {
         const now_ms = Date.now();
         return { ...pageView(s.kind, await s.queueItems({ space: a.space, queue: a.queue, state: a.state, cursor: a.cursor ?? null, limit: limitOf(a.limit) })), now_ms };
       }),
-    'inspect/cache': (a) => withSession(async (s) => pageView(s.kind, await s.personas({ cursor: a.cursor ?? null, limit: limitOf(a.limit) }))),
-    'inspect/verify': () => withSession(verifyAll),
+    'inspect/cache': (a) => withSession(a.target, async (s) => pageView(s.kind, await s.personas({ cursor: a.cursor ?? null, limit: limitOf(a.limit) }))),
+    'inspect/verify': (a) => withSession(a.target, verifyAll),
   };
 }
 

@@ -8,7 +8,9 @@
  *   chimera inspect audit --verify
  *
  * `--json` prints one JSON object. A row that does not fit the expected shape is printed marked
- * (`!` and what is wrong), never dropped and never fatal.
+ * (`!` and what is wrong), never dropped and never fatal. A store the deployment does not keep
+ * (the audit log of a database Chimera's own services wrote) is said to be absent (`absent` in
+ * the JSON), exit 0; `audit --verify` there exits 1: nothing was verified.
  */
 import { CONNECTION_FLAG, CONNECTION_USAGE, connectionFlag } from './connection-flag.ts';
 import { resolve } from 'node:path';
@@ -16,7 +18,7 @@ import { loadConfig, type ChimeraConfig } from '../../config/config.ts';
 import { backendByKind, backendChoicesText, backendForMode, backendKinds, configForBackend, readOnlyView } from '../../config/backends/index.ts';
 import { composeReaders } from '../../config/compose.ts';
 import { READ_ONLY_FLAG } from './read-only.ts';
-import { InspectSession } from '../../app/inspect-session.ts';
+import { InspectSession, type Inspectable } from '../../app/inspect-session.ts';
 import { CAMPAIGN_STATUSES, TASK_STATUSES } from '../../domain/schemas.ts';
 import { READ_LIMIT_MAX, type Page, type ReadRow } from '../../ports/readers.ts';
 import { UsageError, intFlag, type CliIo, type Command } from '../command.ts';
@@ -127,7 +129,12 @@ function pageOut<T>(page: Page<T>, title: string, line: (v: T) => string): Outpu
 
 const rowJson = <T,>(r: ReadRow<T>): unknown => (r.ok ? r.value : { ok: false, problem: r.problem, raw: r.raw });
 
+/** The store each listing reads. */
+const STORE_OF: Readonly<Record<What, Inspectable>> = { campaigns: 'state', tasks: 'state', task: 'state', queues: 'queues', queue: 'queues', cache: 'personaCache', memories: 'memory', audit: 'audit' };
+
 async function inspect(s: InspectSession, what: What, arg: string | undefined, o: Opts): Promise<Output> {
+  const absent = s.absent(STORE_OF[what]);
+  if (absent !== null && !(what === 'audit' && o.values.verify)) return { text: [absent], json: { items: [], next_cursor: null, absent }, exit: 0 };
   const cursor = o.values.cursor === undefined ? null : String(o.values.cursor);
   const campaign_id = o.values.campaign === undefined ? undefined : String(o.values.campaign);
   const persona_id = o.values.persona === undefined ? undefined : String(o.values.persona);
@@ -146,7 +153,9 @@ async function inspect(s: InspectSession, what: What, arg: string | undefined, o
       const text = r.task.ok ? [JSON.stringify(r.task.value, null, 2)] : [`! ${r.task.problem}`, JSON.stringify(r.task.raw, null, 2)];
       text.push('audit history (oldest first):');
       for (const e of r.history.items) text.push(e.ok ? `  #${e.value.seq} ${e.value.timestamp} ${e.value.actor} ${e.value.action} ${e.value.before_status ?? ''}→${e.value.after_status ?? ''}` : `! ${e.problem}`);
-      return { text, json: { task: rowJson(r.task), history: r.history.items.map(rowJson), history_next_cursor: r.history.next_cursor }, exit: 0 };
+      const noAudit = s.absent('audit');
+      if (noAudit !== null) text.push(`  (${noAudit})`);
+      return { text, json: { task: rowJson(r.task), history: r.history.items.map(rowJson), history_next_cursor: r.history.next_cursor, ...(noAudit !== null ? { history_absent: noAudit } : {}) }, exit: 0 };
     }
     case 'queues': {
       const page = await s.queues({ cursor, limit: o.limit, now_ms: Date.now() });
@@ -187,6 +196,7 @@ async function inspect(s: InspectSession, what: What, arg: string | undefined, o
 /** Every audit chain verified (the session walks the log page by page); reported per chain. */
 async function verifyAll(s: InspectSession): Promise<Output> {
   const v = await s.verifyAudit();
+  if (v.absent !== null) return { text: [`audit chains: NOT verified · nothing to verify: ${v.absent}`], json: { ok: false, checked: 0, malformed: 0, broken: null, chains: {}, absent: v.absent }, exit: 1 };
   const text = [`audit chains: ${v.ok ? 'verified' : 'NOT verified'} · ${v.checked} events · ${v.chains.length} chains${v.malformed ? ` · ${v.malformed} malformed rows` : ''}`];
   for (const c of v.chains) text.push(`  ${c.ok ? 'ok ' : 'BAD'} ${c.chain}  ${c.events} events`);
   if (v.broken) text.push(`  broken at seq ${v.broken.seq}: ${v.broken.reason}`);

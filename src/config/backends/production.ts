@@ -182,6 +182,10 @@ export const productionBackend: BackendEntry = {
   },
   readers: async (config) => {
     const p = config.production;
+    // inspection needs Postgres; Redis only for what it keeps (queues, persona cache)
+    if (!p.postgres_url) {
+      throw new ConfigError('the production backend needs its connection settings to be inspected: set CHIMERA_POSTGRES_URL (and CHIMERA_REDIS_URL for the queues and persona cache), or production.postgres_url in the config file');
+    }
     const parts: Readers[] = [await openPgReaders({ ...pgOptions(config), readOnly: true })];
     try {
       if (p.redis_url) {
@@ -195,13 +199,22 @@ export const productionBackend: BackendEntry = {
       throw e;
     }
     const [pgr, redisr] = parts as [Readers, Readers | undefined];
+    // the queues where the profile keeps them; the persona cache is Redis's whenever there is one
+    const queuesFrom = p.queues === 'redis' && redisr ? redisr : pgr;
+    const cacheFrom = redisr ?? pgr;
+    // what the deployment lacks (a database Chimera's own services wrote has no audit log), from the part that would serve it
+    const absent = {
+      ...(pgr.absent?.audit ? { audit: pgr.absent.audit } : {}),
+      ...(!queuesFrom.queues && queuesFrom.absent?.queues ? { queues: queuesFrom.absent.queues } : {}),
+      ...(!cacheFrom.personaCache && cacheFrom.absent?.personaCache ? { personaCache: cacheFrom.absent.personaCache } : {}),
+    };
     return {
       kind: 'production',
       ...(pgr.state ? { state: pgr.state } : {}),
       ...(pgr.audit ? { audit: pgr.audit } : {}),
-      // the queues where the profile keeps them; the persona cache is Redis's whenever there is one
-      ...((p.queues === 'redis' && redisr ? redisr : pgr).queues ? { queues: (p.queues === 'redis' && redisr ? redisr : pgr).queues } : {}),
-      ...((redisr ?? pgr).personaCache ? { personaCache: (redisr ?? pgr).personaCache } : {}),
+      ...(queuesFrom.queues ? { queues: queuesFrom.queues } : {}),
+      ...(cacheFrom.personaCache ? { personaCache: cacheFrom.personaCache } : {}),
+      ...(Object.keys(absent).length ? { absent } : {}),
       close: async () => {
         for (const r of parts) await r.close();
       },
