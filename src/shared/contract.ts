@@ -18,6 +18,9 @@ import type {
   EmbedderView,
   EventPage,
   InspectCacheView,
+  InspectMemoriesView,
+  InspectMemoryObjectView,
+  InspectMemorySearchView,
   InspectPageView,
   InspectQueueItemView,
   InspectQueueView,
@@ -250,6 +253,14 @@ export const CHANNELS = {
   ),
   'inspect/cache': ch<InspectPageView<InspectCacheView>>()(z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional() })),
   'inspect/verify': ch<InspectVerifyView>()(Empty),
+  // persona ids as any program wrote them (not only ours): a filter is matched, not checked
+  'inspect/memories': ch<InspectMemoriesView>()(
+    z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
+  ),
+  'inspect/memory': ch<InspectMemoryObjectView>()(z.strictObject({ id })),
+  'inspect/memory-search': ch<InspectMemorySearchView>()(
+    z.strictObject({ query: z.string().trim().min(1, 'the search text is empty').max(2000), k: z.int().min(1).max(100).optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
+  ),
 
   // ---------------------------------------------------------------- settings
   'settings/get': ch<Settings>()(Empty),

@@ -23,11 +23,14 @@ import { BadDatabaseError } from '../../domain/errors.ts';
 import { AuditEventSchema, CampaignSchema, PersonaMemorySchema, TaskSchema, type AuditEvent, type Campaign, type PersonaMemory, type Task } from '../../domain/schemas.ts';
 import {
   readLimit,
+  searchK,
   type AuditListQuery,
   type AuditReader,
   type CachedPersonaSummary,
   type CampaignListQuery,
   type MemoryListQuery,
+  type MemorySearchQuery,
+  type MemorySearchResult,
   type Page,
   type PageRequest,
   type PersonaCacheReader,
@@ -40,11 +43,13 @@ import {
   type Readers,
   type ReadRow,
   type StateReader,
+  type StoredMemoryObject,
   type TaskListQuery,
   type TaskWithHistory,
 } from '../../ports/readers.ts';
 import { checkedRow, cutPage, decodeCursor, type SortKey } from '../shared/reader-pages.ts';
 import { traitsRow } from '../shared/reader-rows.ts';
+import { modelLabel, NearestMemories } from '../shared/memory-neighbours.ts';
 import { openReadOnly, type ReadOnlyConnection, type ReadOnlyWay } from '../shared/sqlite-read-only.ts';
 import { checkSqliteFile } from './sqlite-file-check.ts';
 import { ownerLive } from './sqlite-owner.ts';
@@ -379,4 +384,51 @@ class SqlitePersonaMemoryReader implements PersonaMemoryReader {
     const w = this.where(filter);
     return this.q.all<{ n: number }>(`SELECT count(*) AS n FROM memories ${w}`, w.params)[0]?.n ?? 0;
   }
+
+  /**
+   * An exact scan of the rows the filter passes (one statement, streamed: one consistent read),
+   * each vector compared with the query. The HNSW index beside the rows is a cache this reader
+   * does not load: a scan is exact, needs no index file and writes nothing.
+   */
+  async search(q: MemorySearchQuery): Promise<MemorySearchResult> {
+    searchK(q.k);
+    const near = new NearestMemories(q);
+    const w = this.where(q);
+    const st = this.q.db.prepare(`SELECT id, persona_id, content, category, timestamp, model_id, vector FROM memories ${w}`);
+    // one scratch vector for the query's length: a row's blob is copied into it (a Buffer need not be 4-byte aligned)
+    const scratch = new Float32Array(q.vector.length);
+    const bytes = new Uint8Array(scratch.buffer);
+    for (const r of st.iterate(...w.params) as IterableIterator<MemoryRow & { vector: unknown }>) {
+      const { vector: blob, model_id, ...memory } = r;
+      let vector: Float32Array | null = null;
+      if (Buffer.isBuffer(blob) && blob.byteLength === bytes.byteLength) {
+        bytes.set(blob);
+        vector = scratch;
+      }
+      const dims = Buffer.isBuffer(blob) && blob.byteLength % 4 === 0 ? blob.byteLength / 4 : null;
+      const row = checkedRow(PersonaMemorySchema, memory);
+      if (vector === null) near.leaveOut(1, modelLabel(model_id, dims));
+      else near.offer(String(r.id), row.ok ? row : { ok: false, raw: { ...memory, model_id }, problem: row.problem }, vector, model_id);
+    }
+    return near.result(true);
+  }
+
+  async get(id: string): Promise<StoredMemoryObject | null> {
+    const r = this.q.all<MemoryRow & { label: number; bytes: number | null }>(
+      `SELECT label, id, persona_id, content, category, timestamp, model_id, length(vector) AS bytes FROM memories WHERE id = ?`,
+      [id],
+    )[0];
+    if (r === undefined) return null;
+    const { label: _label, bytes, model_id, ...memory } = r;
+    const row = checkedRow(PersonaMemorySchema, memory);
+    return {
+      row: row.ok ? row : { ...row, raw: { ...memory, model_id } },
+      properties: { ...memory, model_id },
+      model_id,
+      dimensions: bytes !== null && bytes > 0 && bytes % 4 === 0 ? bytes / 4 : null,
+    };
+  }
 }
+
+/** A memory row of the rows file, without its vector. */
+type MemoryRow = PersonaMemory & { model_id: string };

@@ -14,6 +14,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import type { Page, ReadRow } from '../../ports/readers.ts';
 import type { InspectPageView, InspectRowView, InspectVerifyView } from '../../shared/types.ts';
 import { InspectSession } from '../inspect-session.ts';
+import { inspectMemoryChannels } from './inspect-memory.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
 
 type InspectContext = Pick<StudioContext, 'current' | 'config'>;
@@ -61,6 +62,8 @@ export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect
       }),
     'inspect/cache': (a) => withSession(async (s) => pageView(s.kind, await s.personas({ cursor: a.cursor ?? null, limit: limitOf(a.limit) }))),
     'inspect/verify': () => withSession(verifyAll),
+    // persona memory: its own resolution (the store, else this session's memory port)
+    ...inspectMemoryChannels(ctx),
   };
 }
 

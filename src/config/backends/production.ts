@@ -15,6 +15,7 @@ import type { ChimeraConfig } from '../config.ts';
 import { openPostgres, openPgReaders, redactPgUrl } from '../../adapters/postgres/index.ts';
 import { openRedis } from '../../adapters/redis/redis-open.ts';
 import { openWeaviateMemory } from '../../adapters/weaviate/weaviate-persona-memory.ts';
+import { openWeaviateMemoryReader } from '../../adapters/weaviate/weaviate-readers.ts';
 import { HnswPersonaMemory } from '../../adapters/hnsw/hnsw-persona-memory.ts';
 import { ExactPersonaMemory } from '../../adapters/exact/exact-persona-memory.ts';
 import type { WorkerTaskInput, WorkerTaskOutput } from '../../domain/schemas.ts';
@@ -181,6 +182,7 @@ export const productionBackend: BackendEntry = {
   readers: async (config) => {
     const p = config.production;
     const parts: Readers[] = [await openPgReaders({ ...pgOptions(config), readOnly: true })];
+    let memory: Awaited<ReturnType<typeof openWeaviateMemoryReader>> | undefined;
     try {
       if (p.redis_url) {
         // inspection never writes, whatever the profile says
@@ -188,12 +190,18 @@ export const productionBackend: BackendEntry = {
         parts.push(redis.readers());
         await redis.close();
       }
+      // persona memory is shared only through Weaviate (without it each process keeps its own): read-only, creates nothing
+      if (p.weaviate_url) {
+        const apiKey = process.env.CHIMERA_WEAVIATE_API_KEY;
+        memory = await openWeaviateMemoryReader({ url: p.weaviate_url, ...(apiKey ? { apiKey } : {}), ...(p.weaviate_grpc_port ? { grpcPort: p.weaviate_grpc_port } : {}) });
+      }
     } catch (e) {
       for (const r of parts) await r.close();
       throw e;
     }
     const [pgr, redisr] = parts as [Readers, Readers | undefined];
     return {
+      ...(memory ? { memory } : {}),
       kind: 'production',
       ...(pgr.state ? { state: pgr.state } : {}),
       ...(pgr.audit ? { audit: pgr.audit } : {}),
@@ -202,6 +210,7 @@ export const productionBackend: BackendEntry = {
       ...((redisr ?? pgr).personaCache ? { personaCache: (redisr ?? pgr).personaCache } : {}),
       close: async () => {
         for (const r of parts) await r.close();
+        await memory?.close();
       },
     };
   },
