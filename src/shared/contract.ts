@@ -259,7 +259,7 @@ export const CHANNELS = {
   ),
   'inspect/memory': ch<InspectMemoryObjectView>()(z.strictObject({ id })),
   'inspect/memory-search': ch<InspectMemorySearchView>()(
-    z.strictObject({ query: z.string().trim().min(1, 'the search text is empty').max(2000), k: z.int().min(1).max(100).optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
+    z.strictObject({ query: z.string().trim().min(1, 'the search text is empty').max(2000), k: z.int('must be an integer from 1 to 100').min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100').optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
   ),
 
   // ---------------------------------------------------------------- settings
