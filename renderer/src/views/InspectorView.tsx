@@ -8,6 +8,7 @@
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import { useChannel } from '../lib/studio.tsx';
+import { InspectorMemories } from './InspectorMemories.tsx';
 import { CAMPAIGN_STATUSES, TASK_STATUSES, type InspectRowView, type InspectQueueView } from '../../../src/shared/types.ts';
 
 const PAGE = 25;
@@ -260,6 +261,8 @@ export function InspectorView() {
           </tbody>
         </table>
       </div>
+
+      <InspectorMemories BadRow={BadRow} />
 
       <div className="panel">
         <div className="row-between">
