@@ -26,9 +26,12 @@ export function nearestFirst<T extends { readonly distance: number; readonly id:
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+/** A candidate's row, or how to read it (a scan reads and checks only the rows it keeps). */
+export type LazyRow = MemoryNeighbour['row'] | (() => MemoryNeighbour['row']);
+
 /** Collects candidates one by one and keeps the k nearest. */
 export class NearestMemories {
-  private readonly top: TopK<{ id: string; row: MemoryNeighbour['row'] }>;
+  private readonly top: TopK<{ id: string; row: LazyRow }>;
   private readonly qn: number;
   private leftOut = 0;
   private readonly models = new Set<string>();
@@ -39,10 +42,11 @@ export class NearestMemories {
   }
 
   /**
-   * One stored memory: its id (for ties), its row as read, its vector (null: none stored) and
-   * recorded model (null: none recorded, compared when the length fits).
+   * One stored memory: its id (for ties), its row as read (or a function reading it, called only
+   * for the k kept), its vector (null: none stored) and recorded model (null: none recorded,
+   * compared when the length fits). The vector is not kept: a caller may reuse its buffer.
    */
-  offer(id: string, row: MemoryNeighbour['row'], vector: Float32Array | null, model_id: string | null): void {
+  offer(id: string, row: LazyRow, vector: Float32Array | null, model_id: string | null): void {
     if (vector === null || vector.length !== this.q.vector.length || (model_id !== null && model_id !== this.q.model_id)) {
       this.leaveOut(1, modelLabel(model_id, vector?.length ?? null));
       return;
@@ -64,7 +68,7 @@ export class NearestMemories {
       .result()
       .map(([h, s]) => ({ id: h.id, row: h.row, distance: -s }))
       .sort(nearestFirst)
-      .map(({ row, distance }) => ({ row, distance }));
+      .map(({ row, distance }) => ({ row: typeof row === 'function' ? row() : row, distance }));
     return { items, exact, left_out: this.leftOut, left_out_models: [...this.models].sort() };
   }
 

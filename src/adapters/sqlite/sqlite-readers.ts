@@ -386,31 +386,34 @@ class SqlitePersonaMemoryReader implements PersonaMemoryReader {
   }
 
   /**
-   * An exact scan of the rows the filter passes (one statement, streamed: one consistent read),
-   * each vector compared with the query. The HNSW index beside the rows is a cache this reader
-   * does not load: a scan is exact, needs no index file and writes nothing.
+   * An exact scan of the rows the filter passes, each vector compared with the query; only the k
+   * kept are then read whole and checked, in the same read transaction (one consistent view of a
+   * live file). The HNSW index beside the rows is a cache this reader does not load: a scan is
+   * exact, needs no index file and writes nothing.
    */
   async search(q: MemorySearchQuery): Promise<MemorySearchResult> {
     searchK(q.k);
     const near = new NearestMemories(q);
     const w = this.where(q);
-    const st = this.q.db.prepare(`SELECT id, persona_id, content, category, timestamp, model_id, vector FROM memories ${w}`);
+    const db = this.q.db;
+    const scan = db.prepare(`SELECT id, model_id, vector FROM memories ${w}`);
+    const whole = db.prepare(`SELECT id, persona_id, content, category, timestamp, model_id FROM memories WHERE id = ?`);
     // one scratch vector for the query's length: a row's blob is copied into it (a Buffer need not be 4-byte aligned)
     const scratch = new Float32Array(q.vector.length);
     const bytes = new Uint8Array(scratch.buffer);
-    for (const r of st.iterate(...w.params) as IterableIterator<MemoryRow & { vector: unknown }>) {
-      const { vector: blob, model_id, ...memory } = r;
-      let vector: Float32Array | null = null;
-      if (Buffer.isBuffer(blob) && blob.byteLength === bytes.byteLength) {
+    return db.transaction(() => {
+      for (const r of scan.iterate(...w.params) as IterableIterator<{ id: string; model_id: string; vector: unknown }>) {
+        const blob = r.vector;
+        if (!Buffer.isBuffer(blob) || blob.byteLength !== bytes.byteLength) {
+          near.leaveOut(1, modelLabel(r.model_id, Buffer.isBuffer(blob) && blob.byteLength % 4 === 0 ? blob.byteLength / 4 : null));
+          continue;
+        }
         bytes.set(blob);
-        vector = scratch;
+        const id = r.id;
+        near.offer(String(id), () => memoryRow(whole.get(id) as MemoryRow), scratch, r.model_id);
       }
-      const dims = Buffer.isBuffer(blob) && blob.byteLength % 4 === 0 ? blob.byteLength / 4 : null;
-      const row = checkedRow(PersonaMemorySchema, memory);
-      if (vector === null) near.leaveOut(1, modelLabel(model_id, dims));
-      else near.offer(String(r.id), row.ok ? row : { ok: false, raw: { ...memory, model_id }, problem: row.problem }, vector, model_id);
-    }
-    return near.result(true);
+      return near.result(true);
+    })();
   }
 
   async get(id: string): Promise<StoredMemoryObject | null> {
@@ -420,9 +423,8 @@ class SqlitePersonaMemoryReader implements PersonaMemoryReader {
     )[0];
     if (r === undefined) return null;
     const { label: _label, bytes, model_id, ...memory } = r;
-    const row = checkedRow(PersonaMemorySchema, memory);
     return {
-      row: row.ok ? row : { ...row, raw: { ...memory, model_id } },
+      row: memoryRow(r),
       properties: { ...memory, model_id },
       model_id,
       dimensions: bytes !== null && bytes > 0 && bytes % 4 === 0 ? bytes / 4 : null,
@@ -432,3 +434,10 @@ class SqlitePersonaMemoryReader implements PersonaMemoryReader {
 
 /** A memory row of the rows file, without its vector. */
 type MemoryRow = PersonaMemory & { model_id: string };
+
+/** A rows-file row as a checked memory; one that does not fit keeps its columns (but the vector) as raw. */
+function memoryRow(r: MemoryRow): ReadRow<PersonaMemory> {
+  const { id, persona_id, content, category, timestamp, model_id } = r;
+  const row = checkedRow(PersonaMemorySchema, { id, persona_id, content, category, timestamp });
+  return row.ok ? row : { ...row, raw: { id, persona_id, content, category, timestamp, model_id } };
+}

@@ -267,7 +267,7 @@ class WeaviateMemoryReader implements PersonaMemoryReader {
         const raw = vectorOf(o);
         const vector = raw ? new Float32Array(raw) : null;
         const m = o.properties.model_id;
-        near.offer(idOf(o), rowOf(o), vector, typeof m === 'string' && m ? m : null);
+        near.offer(idOf(o), () => rowOf(o), vector, typeof m === 'string' && m ? m : null);
         if (vector && vector.length === q.vector.length) farthest = Math.max(farthest, cosineDistance(q.vector, qn, vector));
       }
       const result = near.result(false);
