@@ -4,7 +4,9 @@
  * (MemoryStateData, MemoryQueueData, the persona cache's map) and never change them; each
  * page sorts what passes the filter and starts after the cursor's key. Rows are checked
  * against the domain schemas as the SQLite readers check theirs, so a record put into the
- * data by hand that does not fit comes back marked.
+ * data by hand that does not fit comes back marked. The persona memory reader serves any
+ * PersonaMemoryStore (the Inspector reads a session's own memory port through it): its search
+ * is the store's, its score s reported as the cosine distance 1 − s.
  */
 import {
   AuditEventSchema,
