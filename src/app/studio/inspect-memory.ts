@@ -25,6 +25,7 @@ import type { ReadRow } from '../../ports/readers.ts';
 import type { PersonaMemory } from '../../domain/schemas.ts';
 import { InspectSession } from '../inspect-session.ts';
 import type { StudioContext } from './context.ts';
+import type { Session } from './session.ts';
 
 type MemoryInspectContext = Pick<StudioContext, 'current' | 'config'>;
 type MemoryChannel = 'inspect/memories' | 'inspect/memory' | 'inspect/memory-search';
@@ -36,7 +37,7 @@ const DEFAULT_K = 10;
  * Runs fn on a read-only inspection of the current profile's persona memory: the store's
  * readers when they serve memory, else the session's own memory port.
  */
-async function withMemory<T>(ctx: MemoryInspectContext, fn: (s: InspectSession, source: InspectMemorySource) => Promise<T>): Promise<T> {
+async function withMemory<T>(ctx: MemoryInspectContext, fn: (s: InspectSession, source: InspectMemorySource, session: Session) => Promise<T>): Promise<T> {
   const session = ctx.current();
   const { profile } = session;
   const entry = backendByKind(profile.kind);
@@ -44,14 +45,14 @@ async function withMemory<T>(ctx: MemoryInspectContext, fn: (s: InspectSession, 
     const config = readOnlyView(entry.files ? configForBackend(ctx.config, profile.kind, profile.path ?? undefined) : configForBackend(ctx.config, profile.kind));
     const s = await InspectSession.open(() => composeReaders(config));
     try {
-      if (s.serves.includes('memory')) return await fn(s, 'store');
+      if (s.serves.includes('memory')) return await fn(s, 'store', session);
     } finally {
       await s.close();
     }
   }
   const s = await InspectSession.open({ kind: profile.kind, memory: memoryStoreReader(session.sim.ports.memory), close: async () => {} });
   try {
-    return await fn(s, 'session');
+    return await fn(s, 'session', session);
   } finally {
     await s.close();
   }
@@ -80,8 +81,8 @@ export function inspectMemoryChannels(ctx: MemoryInspectContext): Pick<ChimeraHa
         };
       }),
     'inspect/memory-search': (a) =>
-      withMemory(ctx, async (s, source) => {
-        const r = await s.searchMemories(ctx.current().sim.ports.embedder, {
+      withMemory(ctx, async (s, source, session) => {
+        const r = await s.searchMemories(session.sim.ports.embedder, {
           query: a.query,
           k: a.k ?? DEFAULT_K,
           ...(a.persona_id ? { persona_id: a.persona_id } : {}),
