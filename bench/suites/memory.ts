@@ -6,6 +6,8 @@
  * load time and memory. Both go through the persona-memory port, as the app uses them (HNSW
  * with its SQLite rows file). Also embedding throughput for the hashing embedder and the
  * transformers.js path (tiny generated model; MiniLM when its files are in the model folder).
+ * The Inspector's memory search (the SQLite reader's exact scan of the rows file) is timed on
+ * the same rows and checked against the exact adapter.
  *
  * The HNSW parameters are the config defaults unless BENCH_HNSW_M / _EF_CONSTRUCTION / _EF say
  * otherwise. Target at 100k: recall@10 ≥ 0.98 at ≥ 50× the exact search's QPS.
@@ -19,6 +21,8 @@ import type { MemoryHit, MemoryQuery, MemoryRecord, PersonaMemoryStore } from '.
 import { parseConfig } from '../../src/config/config.ts';
 import { ExactPersonaMemory } from '../../src/adapters/exact/exact-persona-memory.ts';
 import { HnswPersonaMemory } from '../../src/adapters/hnsw/hnsw-persona-memory.ts';
+import { sqliteReaders } from '../../src/adapters/sqlite/sqlite-readers.ts';
+import type { PersonaMemoryReader } from '../../src/ports/readers.ts';
 import { HashingEmbedder } from '../../src/adapters/hashing/hashing-embedder.ts';
 import { TransformersEmbedder } from '../../src/adapters/transformers/transformers-embedder.ts';
 import { normalize } from '../../src/domain/vectors.ts';
@@ -78,6 +82,32 @@ async function timeQueries(m: PersonaMemoryStore, queries: MemoryQuery[]): Promi
   const total_s = (performance.now() - t0) / 1000;
   lat.sort((a, b) => a - b);
   return { hits, qps: round(queries.length / total_s, 1), p50_ms: round(percentile(lat, 50), 3), p99_ms: round(percentile(lat, 99), 3) };
+}
+
+/**
+ * The Inspector's memory search on a SQLite profile: the read-only reader's exact scan of the
+ * rows file (no index loaded), beside the exact adapter's in-memory scan measured above. Its
+ * top 10 must be the exact adapter's (recall 1) and its distances 1 − the exact scores.
+ */
+async function inspectorScan(rowsFile: string, queries: MemoryQuery[], exact: MemoryHit[][]): Promise<Record<string, number>> {
+  const readers = sqliteReaders({ memoryRows: rowsFile });
+  try {
+    const reader = readers.memory as PersonaMemoryReader;
+    const lat: number[] = [];
+    const hits: MemoryHit[][] = [];
+    let worstGap = 0;
+    for (const [i, q] of queries.entries()) {
+      const t = performance.now();
+      const r = await reader.search({ vector: q.vector, model_id: 'bench-clustered-384', k: K });
+      lat.push(performance.now() - t);
+      hits.push(r.items.map((n) => ({ memory: (n.row as { value: MemoryHit['memory'] }).value, score: 1 - n.distance })));
+      (exact[i] ?? []).forEach((h, j) => (worstGap = Math.max(worstGap, Math.abs(1 - h.score - (r.items[j]?.distance ?? NaN)))));
+    }
+    lat.sort((a, b) => a - b);
+    return { p50_ms: round(percentile(lat, 50), 1), p99_ms: round(percentile(lat, 99), 1), recall_at_10_vs_exact: recallAt(hits, exact), max_distance_gap_vs_exact: worstGap };
+  } finally {
+    await readers.close();
+  }
 }
 
 function recallAt(approx: MemoryHit[][], exact: MemoryHit[][]): number {
@@ -153,6 +183,8 @@ async function measureSize(n: number, nQueries: number, log: (l: string) => void
     const source = again.report.source;
     const againQ = await timeQueries(again, queries.slice(0, 50));
     await again.close();
+    const inspector = await inspectorScan(join(dir, 'rows.sqlite'), queries.slice(0, 20), exactQ.hits.slice(0, 20));
+    log(`  ${n}: inspector rows scan ${JSON.stringify(inspector)}`);
     const hnswFig = {
       params,
       build_ms: round(build, 1),
@@ -179,6 +211,7 @@ async function measureSize(n: number, nQueries: number, log: (l: string) => void
       exact: exactFig,
       hnsw: hnswFig,
       qps_ratio_hnsw_over_exact: round(hnswQ.qps / exactQ.qps, 1),
+      inspector_rows_scan: inspector,
     };
   } finally {
     await exact.close();

@@ -20,12 +20,14 @@
 import type { z } from 'zod';
 import { verifyAuditChain, type AuditHeads } from '../domain/audit.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { WorkerTaskInputSchema, WorkerTaskOutputSchema, formatIssues, type AuditEvent, type CampaignRead, type PersonaMemory, type TaskRead } from '../domain/schemas.ts';
+import { WorkerTaskInputSchema, WorkerTaskOutputSchema, formatIssues, type AuditEvent, type CampaignRead, type MemoryCategory, type PersonaMemory, type TaskRead } from '../domain/schemas.ts';
+import type { Embedder } from '../ports/embedder.ts';
 import type {
   AuditListQuery,
   CachedPersonaSummary,
   CampaignListQuery,
   MemoryListQuery,
+  MemorySearchResult,
   Page,
   PageRequest,
   QueueItemView,
@@ -34,10 +36,11 @@ import type {
   QueueSummary,
   Readers,
   ReadRow,
+  StoredMemoryObject,
   TaskListQuery,
   TaskWithHistory,
 } from '../ports/readers.ts';
-import { READ_LIMIT_MAX, READER_STORES } from '../ports/readers.ts';
+import { MEMORY_DISTANCE_METRIC, MEMORY_SEARCH_K_MAX, READ_LIMIT_MAX, READER_STORES } from '../ports/readers.ts';
 
 /** Every audit chain verified, walking the log oldest first page by page (`AuditSession.verifyAudit`). */
 export interface AuditChainsVerified {
@@ -50,6 +53,24 @@ export interface AuditChainsVerified {
   readonly chains: { readonly chain: string; readonly events: number; readonly ok: boolean }[];
   /** Why there was nothing to verify (the deployment keeps no audit log), else null; `ok` is then false: nothing was verified. */
   readonly absent: string | null;
+}
+
+/** The longest plain-words query a memory search embeds. */
+export const MEMORY_QUERY_MAX_CHARS = 2000;
+
+/** A memory search in plain words. */
+export interface MemoryTextQuery {
+  readonly query: string;
+  /** 1..MEMORY_SEARCH_K_MAX. */
+  readonly k: number;
+  readonly persona_id?: string;
+  readonly categories?: readonly MemoryCategory[];
+}
+
+/** What a memory search found, with the metric and the embedder that embedded the query. */
+export interface MemoryTextSearchResult extends MemorySearchResult {
+  readonly metric: typeof MEMORY_DISTANCE_METRIC;
+  readonly embedder: { readonly model_id: string; readonly dimensions: number };
 }
 
 /** The stores an inspection can read, as data. */
@@ -143,6 +164,34 @@ export class InspectSession {
   /** How many persona memories pass the filter. */
   async countMemories(filter?: Omit<MemoryListQuery, 'cursor' | 'limit'>): Promise<number> {
     return this.need('memory').count(filter);
+  }
+
+  /** One memory as stored (every property, its vector's model and length), or null. */
+  async memory(id: string): Promise<StoredMemoryObject | null> {
+    return this.need('memory').get(id);
+  }
+
+  /**
+   * The k memories nearest to `query`, plain words embedded here by `embedder` (the caller's
+   * configured one: no network), by cosine distance (1 − cosine similarity), nearest first. Stored
+   * vectors of another model or length are left out and counted. An empty query or a k out of
+   * range is a ValidationError naming the field.
+   */
+  async searchMemories(embedder: Embedder, q: MemoryTextQuery): Promise<MemoryTextSearchResult> {
+    const text = q.query.trim();
+    if (text === '') throw new ValidationError('query: the search text is empty');
+    if (text.length > MEMORY_QUERY_MAX_CHARS) throw new ValidationError(`query: the search text is longer than ${MEMORY_QUERY_MAX_CHARS} characters`);
+    if (!Number.isInteger(q.k) || q.k < 1 || q.k > MEMORY_SEARCH_K_MAX) throw new ValidationError(`k: must be an integer from 1 to ${MEMORY_SEARCH_K_MAX} (got ${q.k})`);
+    const reader = this.need('memory');
+    const [vector] = await embedder.embed([text]);
+    const r = await reader.search({
+      vector: vector as Float32Array,
+      model_id: embedder.model_id,
+      k: q.k,
+      ...(q.persona_id !== undefined ? { persona_id: q.persona_id } : {}),
+      ...(q.categories !== undefined ? { categories: q.categories } : {}),
+    });
+    return { ...r, metric: MEMORY_DISTANCE_METRIC, embedder: { model_id: embedder.model_id, dimensions: embedder.dimensions } };
   }
 
   /** Walks the audit log oldest first, verifying every chain page by page; says which chain broke, or that there is no audit log. */

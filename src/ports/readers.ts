@@ -143,11 +143,70 @@ export interface MemoryListQuery extends PageRequest {
   readonly categories?: readonly MemoryCategory[];
 }
 
+/** The most neighbours one memory search may ask for. */
+export const MEMORY_SEARCH_K_MAX = 100;
+
+/** The metric every memory reader's search reports, whatever the store ranks by. */
+export const MEMORY_DISTANCE_METRIC = 'cosine distance' as const;
+
+/** A nearest-neighbour search over stored vectors; the caller has embedded the query (readers never embed). */
+export interface MemorySearchQuery {
+  /** The query's vector (any length; stored vectors of another length are left out). */
+  readonly vector: Float32Array;
+  /** The model that made `vector`: stored vectors recorded with another model are left out. */
+  readonly model_id: string;
+  /** At most this many neighbours (1..MEMORY_SEARCH_K_MAX). */
+  readonly k: number;
+  readonly persona_id?: string;
+  readonly categories?: readonly MemoryCategory[];
+}
+
+/** One neighbour: the memory as read (a stored object that does not fit comes back marked) and its distance. */
+export interface MemoryNeighbour {
+  readonly row: ReadRow<PersonaMemory>;
+  /**
+   * Cosine distance, 1 − cos(query, stored) in [0, 2] (0: the same direction), computed by the
+   * reader itself over the float32 vectors with domain/vectors.ts `dot`, so every backend reports
+   * the same number for the same two vectors (Weaviate's own distance is not passed through).
+   */
+  readonly distance: number;
+}
+
+export interface MemorySearchResult {
+  /** Nearest first: distance ascending, then memory id ascending. */
+  readonly items: readonly MemoryNeighbour[];
+  /** The true k nearest (false: an approximate index proposed the candidates, as HNSW and Weaviate do). */
+  readonly exact: boolean;
+  /**
+   * Memories passing the filter that could not be compared with the query and were left out:
+   * their vector was made by another model or has another length. (Where the store proposes
+   * candidates, those it proposed; where it cannot compare at all, every memory passing the filter.)
+   */
+  readonly left_out: number;
+  /** The models (with their dimensions) of what was left out, e.g. `hashing-v1-256 (256)`; `(not recorded)` where the store kept no model. */
+  readonly left_out_models: readonly string[];
+}
+
+/** One memory as stored: the checked memory and what the store keeps beside it. */
+export interface StoredMemoryObject {
+  readonly row: ReadRow<PersonaMemory>;
+  /** Every stored property or column but the vector, as stored (another program's extra properties included). */
+  readonly properties: Readonly<Record<string, unknown>>;
+  /** The model recorded with the vector, or null where none was recorded (an object Chimera's own services wrote). */
+  readonly model_id: string | null;
+  /** The stored vector's length, or null where the store holds no vector for it. */
+  readonly dimensions: number | null;
+}
+
 export interface PersonaMemoryReader {
   /** Memories passing the filter, by (timestamp, id). */
   list(query?: MemoryListQuery): Promise<Page<PersonaMemory>>;
   /** How many memories pass the filter. */
   count(filter?: Omit<MemoryListQuery, 'cursor' | 'limit'>): Promise<number>;
+  /** The k memories passing the filter nearest to the query vector, by cosine distance. */
+  search(query: MemorySearchQuery): Promise<MemorySearchResult>;
+  /** One memory with every stored property, its vector's model and length, or null. */
+  get(id: string): Promise<StoredMemoryObject | null>;
 }
 
 /** The stores an inspection may read, as data. */
@@ -179,4 +238,12 @@ export function readLimit(limit: number | undefined): number {
     throw new ValidationError(`invalid limit ${limit}: must be an integer from 1 to ${READ_LIMIT_MAX}`);
   }
   return limit;
+}
+
+/** The k of a memory search, or a ValidationError naming it. */
+export function searchK(k: number): number {
+  if (!Number.isInteger(k) || k < 1 || k > MEMORY_SEARCH_K_MAX) {
+    throw new ValidationError(`invalid k ${k}: must be an integer from 1 to ${MEMORY_SEARCH_K_MAX}`);
+  }
+  return k;
 }

@@ -19,6 +19,9 @@ import type {
   EmbedderView,
   EventPage,
   InspectCacheView,
+  InspectMemoriesView,
+  InspectMemoryObjectView,
+  InspectMemorySearchView,
   InspectPageView,
   InspectQueueItemView,
   InspectQueueView,
@@ -267,7 +270,8 @@ export const CHANNELS = {
   'connections/list': ch<ConnectionsView>()(Empty),
   'connections/save': ch<ConnectionsView>()(ConnectionDraft, true),
   'connections/delete': ch<ConnectionsView>()(z.strictObject({ name: connectionName }), true),
-  'connections/test': ch<ConnectionReport>()(z.union([z.strictObject({ name: connectionName }), ConnectionDraft])),
+  // a saved profile by name, or (with postgres_url) the form's draft, tested before it is saved
+  'connections/test': ch<ConnectionReport>()(ConnectionDraft.extend({ postgres_url: ConnectionDraft.shape.postgres_url.optional() })),
   'connections/set-read-only': ch<ConnectionsView>()(z.strictObject({ name: connectionName, read_only: z.boolean(), confirm: z.boolean().optional() }), true),
 
   // ---------------------------------------------------------------- inspector (read-only: the current profile's store through its readers,
@@ -296,6 +300,14 @@ export const CHANNELS = {
   ),
   'inspect/cache': ch<InspectPageView<InspectCacheView>>()(z.strictObject({ ...inspectTarget, cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional() })),
   'inspect/verify': ch<InspectVerifyView>()(z.strictObject({ ...inspectTarget })),
+  // persona ids as any program wrote them (not only ours): a filter is matched, not checked
+  'inspect/memories': ch<InspectMemoriesView>()(
+    z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
+  ),
+  'inspect/memory': ch<InspectMemoryObjectView>()(z.strictObject({ id })),
+  'inspect/memory-search': ch<InspectMemorySearchView>()(
+    z.strictObject({ query: z.string().trim().min(1, 'the search text is empty').max(2000), k: z.int('must be an integer from 1 to 100').min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100').optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
+  ),
 
   // ---------------------------------------------------------------- settings
   'settings/get': ch<Settings>()(Empty),

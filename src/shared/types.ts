@@ -544,3 +544,41 @@ export interface ConnectionsView {
   readonly vault: string | null;
   readonly notices: readonly string[];
 }
+
+/** Where the Inspector read persona memory: the profile's store, or this session's own persona memory (the in-memory profile; production without Weaviate). */
+export const INSPECT_MEMORY_SOURCES = ['store', 'session'] as const;
+export type InspectMemorySource = (typeof INSPECT_MEMORY_SOURCES)[number];
+
+/** A page of persona memories by (timestamp, id), and how many pass the filter. */
+export interface InspectMemoriesView extends InspectPageView<MemoryView> {
+  readonly source: InspectMemorySource;
+  readonly total: number;
+}
+
+/** One memory as stored: every property but the vector, the vector's model and length (null where the store recorded none). */
+export interface InspectMemoryObjectView {
+  readonly backend: string;
+  readonly source: InspectMemorySource;
+  readonly object: {
+    readonly row: InspectRowView<MemoryView>;
+    readonly properties: Record<string, unknown>;
+    readonly model_id: string | null;
+    readonly dimensions: number | null;
+  } | null;
+}
+
+/** The k memories nearest to a plain-words query (embedded on this machine), nearest first. */
+export interface InspectMemorySearchView {
+  readonly backend: string;
+  readonly source: InspectMemorySource;
+  /** 1 − cosine similarity, 0 (same direction) to 2, computed by the studio for every backend alike. */
+  readonly metric: 'cosine distance';
+  /** The embedder that embedded the query: the app's configured one. */
+  readonly embedder: { readonly model_id: string; readonly dimensions: number };
+  /** The true k nearest (false: an approximate index proposed the candidates). */
+  readonly exact: boolean;
+  readonly items: (InspectRowView<MemoryView> & { readonly distance: number })[];
+  /** Memories that could not be compared (a vector of another model or length), and their models. */
+  readonly left_out: number;
+  readonly left_out_models: string[];
+}

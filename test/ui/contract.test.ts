@@ -11,8 +11,8 @@ import type { ChimeraError } from '../../src/domain/errors.ts';
 import { badArguments, openStudio } from './studio-support.ts';
 
 describe('contract', () => {
-  it('names every channel namespace/verb in the allowed namespaces', () => {
-    for (const c of CHANNEL_NAMES) expect(c).toMatch(/^(sim|campaigns|review|memory|audit|metrics|backend|settings|inspect)\/[a-z]+$/);
+  it('names every channel namespace/verb (a verb in lower-case words joined by hyphens) in the allowed namespaces', () => {
+    for (const c of CHANNEL_NAMES) expect(c).toMatch(/^(sim|campaigns|review|memory|audit|metrics|backend|settings|inspect|connections|copy)\/[a-z]+(-[a-z]+)*$/);
   });
 
   it('keeps the wire error codes equal to the domain error codes', () => {

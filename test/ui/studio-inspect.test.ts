@@ -12,7 +12,7 @@ import { openStudio } from './studio-support.ts';
 import { cli } from '../support/cli.ts';
 import type { InspectRowView } from '../../src/shared/types.ts';
 
-const idOf = (r: InspectRowView | undefined): string => (r?.ok ? String(r.value.id) : '');
+const idOf = (r: InspectRowView<{ id?: unknown }> | undefined): string => (r?.ok ? String(r.value.id) : '');
 
 let s: Awaited<ReturnType<typeof openStudio>>;
 let folder: string;
@@ -88,6 +88,70 @@ describe('inspect channels', () => {
     expect(verify).toMatchObject({ ok: true, malformed: 0, broken: null, checked: verifyCli.checked });
     expect(Object.fromEntries(verify.chains.map((c) => [c.chain, { events: c.events, ok: c.ok }]))).toEqual(verifyCli.chains);
     expect(hashes()).toEqual(before);
+  });
+
+  it("persona memory: pages, one object, and a plain-words search nearest first, as the CLI and the session's own search see them, writing nothing", async () => {
+    const rows = join(folder, 'persona-memory', 'rows.sqlite');
+    const memoryHash = () => createHash('sha256').update(readFileSync(rows)).digest('hex');
+    const before = { ...hashes(), rows: memoryHash() };
+    const first = await s.service.call('inspect/memories', { limit: 5 });
+    expect(first).toMatchObject({ backend: 'sqlite', source: 'store', next_cursor: expect.any(String) });
+    expect(first.total).toBeGreaterThan(5);
+    expect(first.items.map((r) => (r.ok ? r.value : r))).toEqual((await cliJson('memories', '--limit', '5')).items);
+    const soul = await s.service.call('inspect/memories', { persona_id: 'aria', category: 'SOUL', limit: 100 });
+    expect(soul.items.length).toBeGreaterThan(0);
+    expect(soul.total).toBe(soul.items.length);
+    for (const r of soul.items) expect(r.ok && r.value).toMatchObject({ persona_id: 'aria', category: 'SOUL' });
+
+    const model = await s.service.call('memory/model', {});
+    const id = idOf(first.items[0]);
+    const one = await s.service.call('inspect/memory', { id });
+    expect(one.object).toMatchObject({ row: first.items[0], properties: { id, model_id: model.model_id }, model_id: model.model_id, dimensions: model.dimensions });
+    expect((await s.service.call('inspect/memory', { id: 'no-such-memory' })).object).toBeNull();
+
+    const query = 'repairing denim by hand';
+    const found = await s.service.call('inspect/memory-search', { query, k: 5, persona_id: 'aria' });
+    expect(found).toMatchObject({ backend: 'sqlite', source: 'store', metric: 'cosine distance', exact: true, embedder: { model_id: model.model_id, dimensions: model.dimensions }, left_out: 0 });
+    expect(found.items).toHaveLength(5);
+    const d = found.items.map((n) => n.distance);
+    expect(d).toEqual([...d].sort((a, b) => a - b));
+    // the session's own search over the same memories: the same memories, distance = 1 − its score
+    const session = await s.service.call('memory/search', { query, k: 5, persona_id: 'aria' });
+    expect(found.items.map(idOf)).toEqual(session.hits.map((h) => h.id));
+    found.items.forEach((n, i) => expect(n.distance).toBeCloseTo(1 - (session.hits[i]?.score ?? NaN), 3));
+    expect({ ...hashes(), rows: memoryHash() }).toEqual(before);
+  });
+
+  it('persona memory: an empty query or a k out of range is refused in one line naming the field', async () => {
+    for (const [args, field] of [
+      [{ query: '' }, 'query'],
+      [{ query: '   ' }, 'query'],
+      [{ query: 'denim', k: 0 }, 'k'],
+      [{ query: 'denim', k: 101 }, 'k'],
+      [{ query: 'denim', k: 2.5 }, 'k'],
+    ] as const) {
+      const err = await s.service.call('inspect/memory-search', args as never).then(
+        () => null,
+        (e: { code: string; message: string }) => e,
+      );
+      expect(err, JSON.stringify(args)).toMatchObject({ code: 'VALIDATION', message: expect.stringContaining(`${field}:`) });
+      expect(err?.message).not.toContain('\n');
+    }
+  });
+
+  it("persona memory of the in-memory profile: the session's own, said as such", async () => {
+    const m = await openStudio();
+    try {
+      await m.service.call('sim/step', { count: 5 });
+      const list = await m.service.call('inspect/memories', {});
+      expect(list).toMatchObject({ backend: 'memory', source: 'session' });
+      expect(list.total).toBeGreaterThan(0);
+      const found = await m.service.call('inspect/memory-search', { query: 'denim', k: 3 });
+      expect(found).toMatchObject({ source: 'session', left_out: 0 });
+      expect(found.items).toHaveLength(3);
+    } finally {
+      await m.cleanup();
+    }
   });
 
   it('refuses bad arguments by field, and the in-memory profile with a message saying what to do', async () => {

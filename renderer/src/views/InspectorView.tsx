@@ -10,6 +10,7 @@
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import { useChannel } from '../lib/studio.tsx';
+import { InspectorMemories } from './InspectorMemories.tsx';
 import { CAMPAIGN_STATUSES, TASK_STATUSES, type BackendKind, type InspectRowView, type InspectQueueView } from '../../../src/shared/types.ts';
 
 const PAGE = 25;
@@ -288,6 +289,8 @@ export function InspectorView() {
           </tbody>
         </table>
       </div>
+
+      <InspectorMemories BadRow={BadRow} />
 
       <div className="panel">
         <div className="row-between">

@@ -4,7 +4,9 @@
  * (MemoryStateData, MemoryQueueData, the persona cache's map) and never change them; each
  * page sorts what passes the filter and starts after the cursor's key. Rows are checked
  * against the read schemas (CampaignReadSchema, …) as the SQLite readers check theirs, so a record put into the
- * data by hand that does not fit comes back marked.
+ * data by hand that does not fit comes back marked. The persona memory reader serves any
+ * PersonaMemoryStore (the Inspector reads a session's own memory port through it): its search
+ * is the store's, its score s reported as the cosine distance 1 − s.
  */
 import {
   AuditEventSchema,
@@ -20,11 +22,14 @@ import {
 import type { PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import {
   readLimit,
+  searchK,
   type AuditListQuery,
   type AuditReader,
   type CachedPersonaSummary,
   type CampaignListQuery,
   type MemoryListQuery,
+  type MemorySearchQuery,
+  type MemorySearchResult,
   type Page,
   type PageRequest,
   type PersonaCacheReader,
@@ -37,11 +42,13 @@ import {
   type Readers,
   type ReadRow,
   type StateReader,
+  type StoredMemoryObject,
   type TaskListQuery,
   type TaskWithHistory,
 } from '../../ports/readers.ts';
 import { checkedRow, cutPage, decodeCursor, keyAfter, type SortKey } from '../shared/reader-pages.ts';
 import { traitsRow } from '../shared/reader-rows.ts';
+import { modelLabel, NearestMemories, nearestFirst } from '../shared/memory-neighbours.ts';
 import type { MemoryStateData } from './memory-state-store.ts';
 import type { MemoryQueueData } from './memory-queue.ts';
 
@@ -234,6 +241,32 @@ class MemoryPersonaMemoryReader implements PersonaMemoryReader {
 
   async count(f: Omit<MemoryListQuery, 'cursor' | 'limit'> = {}): Promise<number> {
     return this.store.count(filterOf(f));
+  }
+
+  /** The store's own search (it holds one model): its score s is reported as the distance 1 − s. */
+  async search(q: MemorySearchQuery): Promise<MemorySearchResult> {
+    const k = searchK(q.k);
+    const near = new NearestMemories(q);
+    const exact = this.store.capabilities.exact;
+    const model = await this.store.model();
+    if (model === null) return near.result(exact);
+    if (model.model_id !== q.model_id || model.dimensions !== q.vector.length) {
+      near.leaveOut(await this.store.count(filterOf(q)), modelLabel(model.model_id, model.dimensions));
+      return near.result(exact);
+    }
+    const hits = await this.store.search({ vector: q.vector, k, ...filterOf(q) });
+    const items = hits
+      .map((h) => ({ id: h.memory.id, row: checkedRow(PersonaMemorySchema, h.memory), distance: 1 - h.score }))
+      .sort(nearestFirst)
+      .map(({ row, distance }) => ({ row, distance }));
+    return { items, exact, left_out: 0, left_out_models: [] };
+  }
+
+  async get(id: string): Promise<StoredMemoryObject | null> {
+    const m = await this.store.get(id);
+    if (m === null) return null;
+    const model = await this.store.model();
+    return { row: checkedRow(PersonaMemorySchema, m), properties: { ...m }, model_id: model?.model_id ?? null, dimensions: model?.dimensions ?? null };
   }
 }
 

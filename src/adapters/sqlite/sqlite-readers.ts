@@ -23,11 +23,14 @@ import { BadDatabaseError } from '../../domain/errors.ts';
 import { AuditEventSchema, CampaignReadSchema, PersonaMemorySchema, TaskReadSchema, type AuditEvent, type CampaignRead, type PersonaMemory, type TaskRead } from '../../domain/schemas.ts';
 import {
   readLimit,
+  searchK,
   type AuditListQuery,
   type AuditReader,
   type CachedPersonaSummary,
   type CampaignListQuery,
   type MemoryListQuery,
+  type MemorySearchQuery,
+  type MemorySearchResult,
   type Page,
   type PageRequest,
   type PersonaCacheReader,
@@ -40,11 +43,13 @@ import {
   type Readers,
   type ReadRow,
   type StateReader,
+  type StoredMemoryObject,
   type TaskListQuery,
   type TaskWithHistory,
 } from '../../ports/readers.ts';
 import { checkedRow, cutPage, decodeCursor, type SortKey } from '../shared/reader-pages.ts';
 import { traitsRow } from '../shared/reader-rows.ts';
+import { modelLabel, NearestMemories } from '../shared/memory-neighbours.ts';
 import { openReadOnly, type ReadOnlyConnection, type ReadOnlyWay } from '../shared/sqlite-read-only.ts';
 import { checkSqliteFile } from './sqlite-file-check.ts';
 import { ownerLive } from './sqlite-owner.ts';
@@ -379,4 +384,60 @@ class SqlitePersonaMemoryReader implements PersonaMemoryReader {
     const w = this.where(filter);
     return this.q.all<{ n: number }>(`SELECT count(*) AS n FROM memories ${w}`, w.params)[0]?.n ?? 0;
   }
+
+  /**
+   * An exact scan of the rows the filter passes, each vector compared with the query; only the k
+   * kept are then read whole and checked, in the same read transaction (one consistent view of a
+   * live file). The HNSW index beside the rows is a cache this reader does not load: a scan is
+   * exact, needs no index file and writes nothing.
+   */
+  async search(q: MemorySearchQuery): Promise<MemorySearchResult> {
+    searchK(q.k);
+    const near = new NearestMemories(q);
+    const w = this.where(q);
+    const db = this.q.db;
+    const scan = db.prepare(`SELECT id, model_id, vector FROM memories ${w}`);
+    const whole = db.prepare(`SELECT id, persona_id, content, category, timestamp, model_id FROM memories WHERE id = ?`);
+    // one scratch vector for the query's length: a row's blob is copied into it (a Buffer need not be 4-byte aligned)
+    const scratch = new Float32Array(q.vector.length);
+    const bytes = new Uint8Array(scratch.buffer);
+    return db.transaction(() => {
+      for (const r of scan.iterate(...w.params) as IterableIterator<{ id: string; model_id: string; vector: unknown }>) {
+        const blob = r.vector;
+        if (!Buffer.isBuffer(blob) || blob.byteLength !== bytes.byteLength) {
+          near.leaveOut(1, modelLabel(r.model_id, Buffer.isBuffer(blob) && blob.byteLength % 4 === 0 ? blob.byteLength / 4 : null));
+          continue;
+        }
+        bytes.set(blob);
+        const id = r.id;
+        near.offer(String(id), () => memoryRow(whole.get(id) as MemoryRow), scratch, r.model_id);
+      }
+      return near.result(true);
+    })();
+  }
+
+  async get(id: string): Promise<StoredMemoryObject | null> {
+    const r = this.q.all<MemoryRow & { label: number; bytes: number | null }>(
+      `SELECT label, id, persona_id, content, category, timestamp, model_id, length(vector) AS bytes FROM memories WHERE id = ?`,
+      [id],
+    )[0];
+    if (r === undefined) return null;
+    const { label: _label, bytes, model_id, ...memory } = r;
+    return {
+      row: memoryRow(r),
+      properties: { ...memory, model_id },
+      model_id,
+      dimensions: bytes !== null && bytes > 0 && bytes % 4 === 0 ? bytes / 4 : null,
+    };
+  }
+}
+
+/** A memory row of the rows file, without its vector. */
+type MemoryRow = PersonaMemory & { model_id: string };
+
+/** A rows-file row as a checked memory; one that does not fit keeps its columns (but the vector) as raw. */
+function memoryRow(r: MemoryRow): ReadRow<PersonaMemory> {
+  const { id, persona_id, content, category, timestamp, model_id } = r;
+  const row = checkedRow(PersonaMemorySchema, { id, persona_id, content, category, timestamp });
+  return row.ok ? row : { ...row, raw: { id, persona_id, content, category, timestamp, model_id } };
 }

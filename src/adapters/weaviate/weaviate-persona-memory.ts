@@ -376,7 +376,7 @@ export function candidateCount(k: number, oversample: number): number {
 }
 
 /** The stored vector of a returned object (the default, unnamed vector). */
-function vectorOf(o: Obj): number[] | undefined {
+export function vectorOf(o: Obj): number[] | undefined {
   const v = (o.vectors as Record<string, unknown> | undefined)?.default;
   return Array.isArray(v) ? (v as number[]) : undefined;
 }

@@ -58,8 +58,8 @@ export function connectionsChannels(ctx: ConnectionsContext): NamespaceHandlers<
     'connections/test': async (a) => {
       // a saved profile, or the form's draft (tested before it is saved; nothing is written)
       const profile =
-        'postgres_url' in a
-          ? await profileFromDraft(a, Object.prototype.hasOwnProperty.call(ctx.config.connections, a.name) ? undefined : ctx.connections.get(a.name), ctx.vault)
+        a.postgres_url !== undefined
+          ? await profileFromDraft({ ...a, postgres_url: a.postgres_url }, Object.prototype.hasOwnProperty.call(ctx.config.connections, a.name) ? undefined : ctx.connections.get(a.name), ctx.vault)
           : findConnection(ctx.config, a.name, ctx.connections).profile;
       const r = await resolveConnection(a.name, profile, { vault: ctx.vault });
       const p = r.production;

@@ -21,6 +21,7 @@ import { ValidationError } from '../../domain/errors.ts';
 import type { Page, ReadRow } from '../../ports/readers.ts';
 import type { BackendKind, InspectPageView, InspectRowView, InspectVerifyView } from '../../shared/types.ts';
 import { InspectSession } from '../inspect-session.ts';
+import { inspectMemoryChannels } from './inspect-memory.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
 
 type InspectContext = Pick<StudioContext, 'current' | 'config'>;
@@ -77,6 +78,8 @@ export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect
       }),
     'inspect/cache': (a) => withSession(a.target, async (s) => pageView(s.kind, await s.personas({ cursor: a.cursor ?? null, limit: limitOf(a.limit) }))),
     'inspect/verify': (a) => withSession(a.target, verifyAll),
+    // persona memory: its own resolution (the store, else this session's memory port)
+    ...inspectMemoryChannels(ctx),
   };
 }
 

@@ -15,6 +15,7 @@ import type { ChimeraConfig } from '../config.ts';
 import { openPostgres, openPgReaders, redactPgUrl } from '../../adapters/postgres/index.ts';
 import { openRedis } from '../../adapters/redis/redis-open.ts';
 import { openWeaviateMemory } from '../../adapters/weaviate/weaviate-persona-memory.ts';
+import { openWeaviateMemoryReader } from '../../adapters/weaviate/weaviate-readers.ts';
 import { HnswPersonaMemory } from '../../adapters/hnsw/hnsw-persona-memory.ts';
 import { ExactPersonaMemory } from '../../adapters/exact/exact-persona-memory.ts';
 import type { WorkerTaskInput, WorkerTaskOutput } from '../../domain/schemas.ts';
@@ -187,12 +188,18 @@ export const productionBackend: BackendEntry = {
       throw new ConfigError('the production backend needs its connection settings to be inspected: set CHIMERA_POSTGRES_URL (and CHIMERA_REDIS_URL for the queues and persona cache), or production.postgres_url in the config file');
     }
     const parts: Readers[] = [await openPgReaders({ ...pgOptions(config), readOnly: true })];
+    let memory: Awaited<ReturnType<typeof openWeaviateMemoryReader>> | undefined;
     try {
       if (p.redis_url) {
         // inspection never writes, whatever the profile says
         const redis = await openRedis({ url: p.redis_url, prefix: p.redis_prefix, client_name: 'chimera-inspector', readOnly: true });
         parts.push(redis.readers());
         await redis.close();
+      }
+      // persona memory is shared only through Weaviate (without it each process keeps its own): read-only, creates nothing
+      if (p.weaviate_url) {
+        const apiKey = process.env.CHIMERA_WEAVIATE_API_KEY;
+        memory = await openWeaviateMemoryReader({ url: p.weaviate_url, ...(apiKey ? { apiKey } : {}), ...(p.weaviate_grpc_port ? { grpcPort: p.weaviate_grpc_port } : {}) });
       }
     } catch (e) {
       for (const r of parts) await r.close();
@@ -209,6 +216,7 @@ export const productionBackend: BackendEntry = {
       ...(!cacheFrom.personaCache && cacheFrom.absent?.personaCache ? { personaCache: cacheFrom.absent.personaCache } : {}),
     };
     return {
+      ...(memory ? { memory } : {}),
       kind: 'production',
       ...(pgr.state ? { state: pgr.state } : {}),
       ...(pgr.audit ? { audit: pgr.audit } : {}),
@@ -217,6 +225,7 @@ export const productionBackend: BackendEntry = {
       ...(Object.keys(absent).length ? { absent } : {}),
       close: async () => {
         for (const r of parts) await r.close();
+        await memory?.close();
       },
     };
   },
