@@ -116,6 +116,7 @@ export class StudioService {
       switchBranch: (id) => this.switchBranch(id),
       stateAt: (step, campaign_id) => this.stateAt(step, campaign_id),
       setBreakpoints: (bps) => this.setBreakpoints(bps),
+      connectionConfig: (name) => this.connectionConfig(name),
     };
     this.handlers = {
       ...simChannels(ctx),

@@ -55,7 +55,11 @@ const Empty = z.strictObject({});
  * read-only and without opening a session on it (a backend that keeps files is inspected by
  * switching to its profile).
  */
-const inspectTarget = { target: z.enum(BACKEND_KINDS).optional() };
+/** A connection profile's name (as the config file's and connections.json's keys). */
+const connectionName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'connection name: 1–64 letters, digits, "-" and "_"');
+
+/** What an inspection reads: the session's profile (neither), a backend's configured deployment (`target`), or a connection profile (`connection`). */
+const inspectTarget = { target: z.enum(BACKEND_KINDS).optional(), connection: connectionName.optional() };
 
 export const FaultRatesArg = z.strictObject({
   transient_error: rate,
@@ -88,9 +92,6 @@ interface Channel<A extends z.ZodType, R> {
   readonly mutates: boolean;
 }
 const ch = <R>() => <A extends z.ZodType>(args: A, mutates = false): Channel<A, R> => ({ args, result: undefined as R, mutates });
-
-/** A connection profile's name (as the config file's and connections.json's keys). */
-const connectionName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'connection name: 1–64 letters, digits, "-" and "_"');
 
 /** One secret of a profile being saved: kept as saved, typed (sealed by the desktop app's vault), from an environment variable or a file; null removes it. */
 const SecretInput = z
@@ -302,11 +303,11 @@ export const CHANNELS = {
   'inspect/verify': ch<InspectVerifyView>()(z.strictObject({ ...inspectTarget })),
   // persona ids as any program wrote them (not only ours): a filter is matched, not checked
   'inspect/memories': ch<InspectMemoriesView>()(
-    z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
+    z.strictObject({ ...inspectTarget, cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
   ),
-  'inspect/memory': ch<InspectMemoryObjectView>()(z.strictObject({ id })),
+  'inspect/memory': ch<InspectMemoryObjectView>()(z.strictObject({ ...inspectTarget, id })),
   'inspect/memory-search': ch<InspectMemorySearchView>()(
-    z.strictObject({ query: z.string().trim().min(1, 'the search text is empty').max(2000), k: z.int('must be an integer from 1 to 100').min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100').optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
+    z.strictObject({ ...inspectTarget, query: z.string().trim().min(1, 'the search text is empty').max(2000), k: z.int('must be an integer from 1 to 100').min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100').optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
   ),
 
   // ---------------------------------------------------------------- settings

@@ -25,7 +25,7 @@ const embedder = new HashingEmbedder();
 /** The part of the studio the channels use: the profile, the session's memory port and embedder, and the config. */
 function channels(config: ChimeraConfig, memory: PersonaMemoryStore) {
   const session = { profile: { kind: 'production', name: null, path: null }, sim: { ports: { memory, embedder } } } as unknown as Session;
-  return inspectMemoryChannels({ config, current: () => session });
+  return inspectMemoryChannels({ config, current: () => session, connectionConfig: () => Promise.reject(new Error('no connection profiles here')) });
 }
 
 beforeAll(async () => {

@@ -86,6 +86,15 @@ describe.skipIf(SKIP_E2E)('connection profiles in the app (headless Chromium)', 
     await page.getByRole('button', { name: 'Run simulations on connection cluster' }).click();
     await untilToast(page, 'status', ['Switched to Production'], shown);
     await page.getByTestId('active-backend').filter({ hasText: 'Production “cluster”' }).waitFor(WAIT);
+    await t.studio.service.call('sim/step', { count: 40 });
+
+    // "Inspect" opens the Inspector on the connection (read-only, its own readers)
+    await view(page, 'Backend');
+    await page.getByRole('button', { name: 'Inspect connection cluster' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Inspector' }).waitFor(WAIT);
+    expect(await page.getByLabel('Inspected store').inputValue()).toBe('connection:cluster');
+    await page.getByRole('table', { name: 'Inspected campaigns' }).getByRole('row').nth(1).waitFor(WAIT);
+    await page.getByText('read-only · production').waitFor(WAIT);
     expect(t.pageErrors).toEqual([]);
   }, TEST_MS);
 });

@@ -109,6 +109,13 @@ describe('connection profiles in the studio', () => {
     // the keys are the profile's, written through the ACL user
     const keys = await admin.keys(`${store.prefix}*`);
     expect(keys.length).toBeGreaterThan(0);
+    // the Inspector reads a connection profile by name, read-only (and the session's own, by default)
+    const byName = await studio.service.call('inspect/campaigns', { connection: 'local' });
+    expect(byName.backend).toBe('production');
+    expect(byName.items.length).toBeGreaterThan(0);
+    expect((await studio.service.call('inspect/campaigns', {})).items).toEqual(byName.items);
+    await expect(studio.service.call('inspect/campaigns', { connection: 'local', target: 'sqlite' })).rejects.toThrow(/a connection profile is a production deployment/);
+    await expect(studio.service.call('inspect/campaigns', { connection: 'nope' })).rejects.toThrow(/no connection profile named "nope" \(known: local\)/);
     // the active profile cannot be changed under the session
     await expect(studio.service.call('connections/delete', { name: 'local' })).rejects.toThrow(/is the active profile: switch the session to another backend before you delete it/);
     await expect(studio.service.call('connections/set-read-only', { name: 'local', read_only: true })).rejects.toThrow(/before you make it read-only/);

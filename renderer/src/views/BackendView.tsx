@@ -3,6 +3,17 @@ import { useState, type FormEvent } from 'react';
 import type { BackendChoiceView, BackendKind } from '../../../src/shared/types.ts';
 import { useChannel, useStudio } from '../lib/studio.tsx';
 import { ConnectionsPanel } from './ConnectionsPanel.tsx';
+import { INSPECT_CHOICE_KEY } from './InspectorView.tsx';
+
+/** Opens the Inspector on a connection profile (read-only, with no session on it). */
+function inspectConnection(name: string): void {
+  try {
+    sessionStorage.setItem(INSPECT_CHOICE_KEY, `connection:${name}`);
+  } catch {
+    // no storage: the Inspector opens on the current profile, where its select offers the connection
+  }
+  location.hash = '/inspector';
+}
 
 export function BackendView() {
   const { api, act, toast, status } = useStudio();
@@ -113,7 +124,7 @@ export function BackendView() {
             </form>
           ))}
       </div>
-      <ConnectionsPanel />
+      <ConnectionsPanel onInspect={inspectConnection} />
     </section>
   );
 }

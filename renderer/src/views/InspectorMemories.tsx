@@ -11,7 +11,7 @@ import { useEffect, useState, type ComponentType, type FormEvent } from 'react';
 import { useChannel, useStudio } from '../lib/studio.tsx';
 import { explainError } from '../lib/errors.ts';
 import { snippet } from '../lib/text.ts';
-import { MEMORY_CATEGORIES, type InspectMemorySearchView, type InspectRowView, type MemoryCategory, type MemoryView } from '../../../src/shared/types.ts';
+import { MEMORY_CATEGORIES, type BackendKind, type InspectMemorySearchView, type InspectRowView, type MemoryCategory, type MemoryView } from '../../../src/shared/types.ts';
 
 const PAGE = 25;
 const K_MAX = 100;
@@ -41,7 +41,8 @@ function sourceText(backend: string, source: string): string {
   return source === 'store' ? `read from the ${backend} store` : "this session's persona memory (the profile keeps it in this process only)";
 }
 
-export function InspectorMemories({ BadRow }: { BadRow: ComponentType<BadRowProps> }) {
+/** `at`: what the Inspector reads (its 'Inspected store': the session's profile, a deployment, or a connection profile). */
+export function InspectorMemories({ BadRow, at = {} }: { BadRow: ComponentType<BadRowProps>; at?: { target?: BackendKind; connection?: string } }) {
   const { api } = useStudio();
   const [persona, setPersona] = useState('');
   const [category, setCategory] = useState<'' | MemoryCategory>('');
@@ -55,13 +56,13 @@ export function InspectorMemories({ BadRow }: { BadRow: ComponentType<BadRowProp
   const [searchError, setSearchError] = useState<string | null>(null);
   useEffect(() => setStack([null]), [persona, category]);
   const filter = { ...(persona ? { persona_id: persona } : {}), ...(category ? { category } : {}) };
-  const list = useChannel('inspect/memories', { limit: PAGE, cursor: stack[stack.length - 1] ?? null, ...filter }, { live: false });
+  const list = useChannel('inspect/memories', { ...at, limit: PAGE, cursor: stack[stack.length - 1] ?? null, ...filter }, { live: false });
 
   const search = async (e: FormEvent) => {
     e.preventDefault();
     setSearching(true);
     try {
-      setFound(await api['inspect/memory-search']({ query, k, ...filter }));
+      setFound(await api['inspect/memory-search']({ ...at, query, k, ...filter }));
       setSearchError(null);
     } catch (err) {
       const x = explainError(err);
@@ -127,7 +128,7 @@ export function InspectorMemories({ BadRow }: { BadRow: ComponentType<BadRowProp
         </p>
       )}
       {found && <SearchResults found={found} BadRow={BadRow} onOpen={(id) => setOpen({ id, from: 'search' })} />}
-      {open?.from === 'search' && <MemoryObject id={open.id} onClose={() => setOpen(null)} />}
+      {open?.from === 'search' && <MemoryObject at={at} id={open.id} onClose={() => setOpen(null)} />}
 
       <div className="row-between">
         <h3>
@@ -192,7 +193,7 @@ export function InspectorMemories({ BadRow }: { BadRow: ComponentType<BadRowProp
           )}
         </tbody>
       </table>
-      {open?.from === 'list' && <MemoryObject id={open.id} onClose={() => setOpen(null)} />}
+      {open?.from === 'list' && <MemoryObject at={at} id={open.id} onClose={() => setOpen(null)} />}
     </div>
   );
 }
@@ -260,8 +261,8 @@ function SearchResults({ found, BadRow, onOpen }: { found: InspectMemorySearchVi
 }
 
 /** One memory as stored, with every property, its vector's model and length. */
-function MemoryObject({ id, onClose }: { id: string; onClose: () => void }) {
-  const q = useChannel('inspect/memory', { id }, { live: false });
+function MemoryObject({ at, id, onClose }: { at: { target?: BackendKind; connection?: string }; id: string; onClose: () => void }) {
+  const q = useChannel('inspect/memory', { ...at, id }, { live: false });
   const o = q.data?.object ?? null;
   return (
     <aside className="dag-inspect" aria-label="Memory object" aria-busy={!q.data}>

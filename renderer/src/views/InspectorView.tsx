@@ -62,10 +62,32 @@ function useTargets(): { kind: BackendKind; label: string }[] {
   return (b.data?.backends ?? []).filter((x) => x.capabilities.durable && x.file_name === null).map((x) => ({ kind: x.kind, label: x.label }));
 }
 
+/** What the Inspector reads, as the select keeps it: '' (the current profile), a backend kind, or 'connection:NAME'. */
+export type InspectChoice = string;
+/** The Connections panel's "Inspect" leaves its choice here for the Inspector to open with. */
+export const INSPECT_CHOICE_KEY = 'chimera.inspect.choice';
+
+/** The channel arguments for a choice. */
+export function inspectArgs(choice: InspectChoice): { target?: BackendKind; connection?: string } {
+  if (choice.startsWith('connection:')) return { connection: choice.slice('connection:'.length) };
+  return choice ? { target: choice as BackendKind } : {};
+}
+
+function initialChoice(): InspectChoice {
+  try {
+    const v = sessionStorage.getItem(INSPECT_CHOICE_KEY);
+    sessionStorage.removeItem(INSPECT_CHOICE_KEY);
+    return v ?? '';
+  } catch {
+    return '';
+  }
+}
+
 export function InspectorView() {
-  const [target, setTarget] = useState<BackendKind | ''>('');
-  const at = target ? { target } : {};
+  const [target, setTarget] = useState<InspectChoice>(initialChoice);
+  const at = inspectArgs(target);
   const targets = useTargets();
+  const connections = useChannel('connections/list', {}, { live: false });
   const [campaign, setCampaign] = useState('');
   const [taskStatus, setTaskStatus] = useState('');
   const [campaignStatus, setCampaignStatus] = useState('');
@@ -80,7 +102,7 @@ export function InspectorView() {
   const [verifyOn, setVerifyOn] = useState(0);
   const verify = useChannel('inspect/verify', verifyOn ? at : null, { live: false });
   const pickTarget = (v: string) => {
-    setTarget(v as BackendKind | '');
+    setTarget(v);
     setTask(null);
     setQueue(null);
     setCampaign('');
@@ -104,6 +126,12 @@ export function InspectorView() {
               {targets.map((x) => (
                 <option key={x.kind} value={x.kind}>
                   {x.label} deployment (from the config)
+                </option>
+              ))}
+              {(connections.data?.connections ?? []).map((c) => (
+                <option key={c.name} value={`connection:${c.name}`}>
+                  Connection {c.name}
+                  {c.read_only ? '' : ' (read-write; read here only)'}
                 </option>
               ))}
             </select>
@@ -220,7 +248,7 @@ export function InspectorView() {
             )}
           </tbody>
         </table>
-        {task && <RowInspector id={task} target={target} onClose={() => setTask(null)} />}
+        {task && <RowInspector id={task} at={at} onClose={() => setTask(null)} />}
       </div>
 
       <div className="panel">
@@ -263,7 +291,7 @@ export function InspectorView() {
             )}
           </tbody>
         </table>
-        {queue && <QueueItems q={queue} target={target} onClose={() => setQueue(null)} />}
+        {queue && <QueueItems q={queue} at={at} onClose={() => setQueue(null)} />}
       </div>
 
       <div className="panel">
@@ -290,7 +318,7 @@ export function InspectorView() {
         </table>
       </div>
 
-      <InspectorMemories BadRow={BadRow} />
+      <InspectorMemories BadRow={BadRow} at={at} key={target} />
 
       <div className="panel">
         <div className="row-between">
@@ -351,8 +379,8 @@ function Json({ label, value }: { label: string; value: unknown }): ReactNode {
 }
 
 /** One task as stored, with its input_data and output_data indented, and its audit history oldest first. */
-function RowInspector({ id, target, onClose }: { id: string; target: BackendKind | ''; onClose: () => void }) {
-  const q = useChannel('inspect/task', { ...(target ? { target } : {}), id }, { live: false });
+function RowInspector({ id, at, onClose }: { id: string; at: ReturnType<typeof inspectArgs>; onClose: () => void }) {
+  const q = useChannel('inspect/task', { ...at, id }, { live: false });
   const t = q.data?.task ?? null;
   return (
     <aside className="dag-inspect" aria-label="Row inspector" aria-busy={!q.data}>
@@ -407,9 +435,9 @@ function RowInspector({ id, target, onClose }: { id: string; target: BackendKind
 }
 
 /** A queue's waiting or leased items; a lease's expiry counts down each second. */
-function QueueItems({ q, target, onClose }: { q: InspectQueueView; target: BackendKind | ''; onClose: () => void }) {
+function QueueItems({ q, at, onClose }: { q: InspectQueueView; at: ReturnType<typeof inspectArgs>; onClose: () => void }) {
   const [state, setState] = useState<'waiting' | 'leased'>('waiting');
-  const items = useChannel('inspect/queue', { ...(target ? { target } : {}), space: q.space, queue: q.queue, state, limit: 100 }, { live: false });
+  const items = useChannel('inspect/queue', { ...at, space: q.space, queue: q.queue, state, limit: 100 }, { live: false });
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);

@@ -38,6 +38,8 @@ export interface StudioContext {
   switchBranch(id: string): Promise<SimStatus>;
   /** The run as it was at a step (studio/step-states.ts). */
   stateAt(step: number, campaign_id?: string): Promise<StepStateView>;
+  /** The config of a named connection profile, its secrets resolved in memory (callers that only read open it read-only). */
+  connectionConfig(name: string): Promise<ChimeraConfig>;
   /** Sets where runs pause by themselves. */
   setBreakpoints(bps: readonly Breakpoint[]): SimStatus;
 }

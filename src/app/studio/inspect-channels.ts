@@ -18,32 +18,57 @@
 import { backendByKind, configForBackend, readOnlyView } from '../../config/backends/index.ts';
 import { composeReaders } from '../../config/compose.ts';
 import { ValidationError } from '../../domain/errors.ts';
+import type { ChimeraConfig } from '../../config/config.ts';
 import type { Page, ReadRow } from '../../ports/readers.ts';
 import type { BackendKind, InspectPageView, InspectRowView, InspectVerifyView } from '../../shared/types.ts';
 import { InspectSession } from '../inspect-session.ts';
 import { inspectMemoryChannels } from './inspect-memory.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
 
-type InspectContext = Pick<StudioContext, 'current' | 'config'>;
+type InspectContext = Pick<StudioContext, 'current' | 'config' | 'connectionConfig'>;
 
 const DEFAULT_LIMIT = 50;
 
+/** What an 'inspect/…' call reads: the session's profile (neither given), a backend's configured deployment, or a connection profile. */
+export interface InspectTargetArgs {
+  readonly target?: BackendKind | undefined;
+  readonly connection?: string | undefined;
+}
+
+/**
+ * The read-only config an inspection opens, or null when the session's profile keeps its stores
+ * inside the session (in memory). A connection profile is read whatever it says about writing:
+ * its secrets are resolved for the call and its stores opened read-only.
+ */
+export async function inspectedConfig(ctx: InspectContext, a: InspectTargetArgs): Promise<ChimeraConfig | null> {
+  if (a.connection !== undefined) {
+    if (a.target !== undefined && a.target !== 'production') throw new ValidationError(`connection: a connection profile is a production deployment; it cannot be read as target ${a.target}`);
+    return readOnlyView(await ctx.connectionConfig(a.connection));
+  }
+  const target = a.target;
+  const profile = target === undefined ? ctx.current().profile : { kind: target, name: null, path: null };
+  const entry = backendByKind(profile.kind);
+  if (target !== undefined && (entry.files || !entry.readers || !entry.capabilities.durable)) {
+    throw new ValidationError(
+      entry.files
+        ? `target: a ${target} profile keeps a file of its own: switch to it to inspect it`
+        : `target: the ${target} backend keeps nothing outside a session: there is no deployment of it to inspect`,
+    );
+  }
+  if (!entry.readers || !entry.capabilities.durable || (entry.files && profile.path === null)) return null;
+  // the session's production profile may be a connection profile (its name), else the config's
+  if (target === undefined && profile.kind === 'production' && profile.name !== null) return readOnlyView(await ctx.connectionConfig(profile.name));
+  return readOnlyView(entry.files ? configForBackend(ctx.config, profile.kind, profile.path ?? undefined) : configForBackend(ctx.config, profile.kind));
+}
+
 export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect'> {
-  /** Runs fn on a read-only session over the current profile's store (or the config's deployment of `target`), closed afterwards. */
-  async function withSession<T>(target: BackendKind | undefined, fn: (s: InspectSession) => Promise<T>): Promise<T> {
-    const profile = target === undefined ? ctx.current().profile : { kind: target, name: null, path: null };
-    const entry = backendByKind(profile.kind);
-    if (target !== undefined && (entry.files || !entry.readers || !entry.capabilities.durable)) {
-      throw new ValidationError(
-        entry.files
-          ? `target: a ${target} profile keeps a file of its own: switch to it to inspect it`
-          : `target: the ${target} backend keeps nothing outside a session: there is no deployment of it to inspect`,
-      );
-    }
-    if (!entry.readers || !entry.capabilities.durable || (entry.files && profile.path === null)) {
+  /** Runs fn on a read-only session over what `a` names (the current profile's store by default), closed afterwards. */
+  async function withSession<T>(a: InspectTargetArgs, fn: (s: InspectSession) => Promise<T>): Promise<T> {
+    const config = await inspectedConfig(ctx, a);
+    if (!config) {
+      const { profile } = ctx.current();
       throw new ValidationError(`the ${profile.kind} profile keeps its stores inside this session and serves no inspection readers: switch to a SQLite or production profile to inspect`);
     }
-    const config = readOnlyView(entry.files ? configForBackend(ctx.config, profile.kind, profile.path ?? undefined) : configForBackend(ctx.config, profile.kind));
     const s = await InspectSession.open(() => composeReaders(config));
     try {
       return await fn(s);
@@ -53,13 +78,13 @@ export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect
   }
   const limitOf = (l: number | undefined) => l ?? DEFAULT_LIMIT;
   return {
-    'inspect/campaigns': (a) => withSession(a.target, async (s) => pageView(s.kind, await s.campaigns({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.status ? { status: a.status } : {}) }))),
+    'inspect/campaigns': (a) => withSession(a, async (s) => pageView(s.kind, await s.campaigns({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.status ? { status: a.status } : {}) }))),
     'inspect/tasks': (a) =>
-      withSession(a.target, async (s) =>
+      withSession(a, async (s) =>
         pageView(s.kind, await s.tasks({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.campaign_id ? { campaign_id: a.campaign_id } : {}), ...(a.status ? { status: a.status } : {}) })),
       ),
     'inspect/task': (a) =>
-      withSession(a.target, async (s) => {
+      withSession(a, async (s) => {
         const r = await s.task(a.id, a.history_limit ?? 200);
         const absent = s.absent('audit');
         const note = absent === null ? {} : { history_absent: absent };
@@ -67,17 +92,17 @@ export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect
         return { backend: s.kind, task: rowView(r.task), history: r.history.items.map(rowView), history_next_cursor: r.history.next_cursor, ...note };
       }),
     'inspect/queues': (a) =>
-      withSession(a.target, async (s) => {
+      withSession(a, async (s) => {
         const now_ms = Date.now();
         return { ...pageView(s.kind, await s.queues({ now_ms, cursor: a.cursor ?? null, limit: limitOf(a.limit) })), now_ms };
       }),
     'inspect/queue': (a) =>
-      withSession(a.target, async (s) => {
+      withSession(a, async (s) => {
         const now_ms = Date.now();
         return { ...pageView(s.kind, await s.queueItems({ space: a.space, queue: a.queue, state: a.state, cursor: a.cursor ?? null, limit: limitOf(a.limit) })), now_ms };
       }),
-    'inspect/cache': (a) => withSession(a.target, async (s) => pageView(s.kind, await s.personas({ cursor: a.cursor ?? null, limit: limitOf(a.limit) }))),
-    'inspect/verify': (a) => withSession(a.target, verifyAll),
+    'inspect/cache': (a) => withSession(a, async (s) => pageView(s.kind, await s.personas({ cursor: a.cursor ?? null, limit: limitOf(a.limit) }))),
+    'inspect/verify': (a) => withSession(a, verifyAll),
     // persona memory: its own resolution (the store, else this session's memory port)
     ...inspectMemoryChannels(ctx),
   };

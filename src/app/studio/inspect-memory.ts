@@ -16,7 +16,6 @@
  * transformers model is not loaded again per query. Distances are cosine distances computed by
  * the reader (src/ports/readers.ts), the same number on every backend.
  */
-import { backendByKind, configForBackend, readOnlyView } from '../../config/backends/index.ts';
 import { composeReaders } from '../../config/compose.ts';
 import { memoryStoreReader } from '../../config/memory-store-reader.ts';
 import type { ChimeraHandlers } from '../../shared/contract.ts';
@@ -25,9 +24,11 @@ import type { ReadRow } from '../../ports/readers.ts';
 import type { PersonaMemory } from '../../domain/schemas.ts';
 import { InspectSession } from '../inspect-session.ts';
 import type { StudioContext } from './context.ts';
+import { inspectedConfig, type InspectTargetArgs } from './inspect-channels.ts';
+import { ValidationError } from '../../domain/errors.ts';
 import type { Session } from './session.ts';
 
-type MemoryInspectContext = Pick<StudioContext, 'current' | 'config'>;
+type MemoryInspectContext = Pick<StudioContext, 'current' | 'config' | 'connectionConfig'>;
 type MemoryChannel = 'inspect/memories' | 'inspect/memory' | 'inspect/memory-search';
 
 const DEFAULT_LIMIT = 50;
@@ -37,12 +38,11 @@ const DEFAULT_K = 10;
  * Runs fn on a read-only inspection of the current profile's persona memory: the store's
  * readers when they serve memory, else the session's own memory port.
  */
-async function withMemory<T>(ctx: MemoryInspectContext, fn: (s: InspectSession, source: InspectMemorySource, session: Session) => Promise<T>): Promise<T> {
+async function withMemory<T>(ctx: MemoryInspectContext, a: InspectTargetArgs, fn: (s: InspectSession, source: InspectMemorySource, session: Session) => Promise<T>): Promise<T> {
   const session = ctx.current();
-  const { profile } = session;
-  const entry = backendByKind(profile.kind);
-  if (entry.readers && entry.capabilities.durable && !(entry.files && profile.path === null)) {
-    const config = readOnlyView(entry.files ? configForBackend(ctx.config, profile.kind, profile.path ?? undefined) : configForBackend(ctx.config, profile.kind));
+  const named = a.target !== undefined || a.connection !== undefined;
+  const config = await inspectedConfig(ctx, a);
+  if (config) {
     const s = await InspectSession.open(() => composeReaders(config));
     try {
       if (s.serves.includes('memory')) return await fn(s, 'store', session);
@@ -50,7 +50,9 @@ async function withMemory<T>(ctx: MemoryInspectContext, fn: (s: InspectSession, 
       await s.close();
     }
   }
-  const s = await InspectSession.open({ kind: profile.kind, memory: memoryStoreReader(session.sim.ports.memory), close: async () => {} });
+  // a deployment named by the call is not this session: its memory is its store's or none
+  if (named) throw new ValidationError(`${a.connection !== undefined ? `connection "${a.connection}"` : `the ${a.target} deployment`} keeps no persona memory to read: without Weaviate each process keeps its own`);
+  const s = await InspectSession.open({ kind: session.profile.kind, memory: memoryStoreReader(session.sim.ports.memory), close: async () => {} });
   try {
     return await fn(s, 'session', session);
   } finally {
@@ -66,13 +68,13 @@ function memoryRow(r: ReadRow<PersonaMemory>): InspectRowView<MemoryView> {
 export function inspectMemoryChannels(ctx: MemoryInspectContext): Pick<ChimeraHandlers, MemoryChannel> {
   return {
     'inspect/memories': (a) =>
-      withMemory(ctx, async (s, source) => {
+      withMemory(ctx, a, async (s, source) => {
         const filter = { ...(a.persona_id ? { persona_id: a.persona_id } : {}), ...(a.category ? { categories: [a.category] } : {}) };
         const page = await s.memories({ ...filter, cursor: a.cursor ?? null, limit: a.limit ?? DEFAULT_LIMIT });
         return { backend: s.kind, source, items: page.items.map(memoryRow), next_cursor: page.next_cursor, total: await s.countMemories(filter) };
       }),
     'inspect/memory': (a) =>
-      withMemory(ctx, async (s, source) => {
+      withMemory(ctx, a, async (s, source) => {
         const o = await s.memory(a.id);
         return {
           backend: s.kind,
@@ -81,7 +83,7 @@ export function inspectMemoryChannels(ctx: MemoryInspectContext): Pick<ChimeraHa
         };
       }),
     'inspect/memory-search': (a) =>
-      withMemory(ctx, async (s, source, session) => {
+      withMemory(ctx, a, async (s, source, session) => {
         const r = await s.searchMemories(session.sim.ports.embedder, {
           query: a.query,
           k: a.k ?? DEFAULT_K,
