@@ -52,6 +52,8 @@ import { StepStates, firstStep, headerOf } from './studio/step-states.ts';
 import { agentKind, matchBefore, matchOn } from './studio/breakpoints.ts';
 
 export const DEFAULT_SCENARIO = 'review-queue';
+/** Channels that read through stores they open themselves (a failure there leaves the session alone). */
+const OWN_STORES = /^(inspect|connections)\//;
 /** How long one run chunk may hold the event loop. */
 const CHUNK_MS = 12;
 
@@ -174,7 +176,8 @@ export class StudioService {
     try {
       result = await handler(parsed.value);
     } catch (e) {
-      throw this.isStorageFailure(e) ? await this.recover(e) : e;
+      // the inspector and connection checks open stores of their own: their failure says nothing of the session's
+      throw !OWN_STORES.test(channel) && this.isStorageFailure(e) ? await this.recover(e) : e;
     }
     if (CHANNELS[channel].mutates) this.push({ type: 'changed', what: channel.startsWith('settings/') ? 'settings' : 'data' });
     // a run that waited only on people goes on once a decision (or anything else) gave it work

@@ -116,6 +116,12 @@ describe('connection profiles in the studio', () => {
     expect((await studio.service.call('inspect/campaigns', {})).items).toEqual(byName.items);
     await expect(studio.service.call('inspect/campaigns', { connection: 'local', target: 'sqlite' })).rejects.toThrow(/a connection profile is a production deployment/);
     await expect(studio.service.call('inspect/campaigns', { connection: 'nope' })).rejects.toThrow(/no connection profile named "nope" \(known: local\)/);
+    // a connection that fails to answer fails the inspection, and leaves the session alone (no reopening)
+    await studio.service.call('connections/save', { ...draft, name: 'down', redis_url: 'redis://127.0.0.1:1', secrets: {} });
+    const err = await studio.service.call('inspect/queues', { connection: 'down' }).then(() => null, (e: Error) => e.message);
+    expect(err).not.toBeNull();
+    expect(err).not.toMatch(/reopened/);
+    await studio.service.call('connections/delete', { name: 'down' });
     // the active profile cannot be changed under the session
     await expect(studio.service.call('connections/delete', { name: 'local' })).rejects.toThrow(/is the active profile: switch the session to another backend before you delete it/);
     await expect(studio.service.call('connections/set-read-only', { name: 'local', read_only: true })).rejects.toThrow(/before you make it read-only/);
