@@ -64,12 +64,12 @@ export class InspectSession {
     return this.readers.kind;
   }
 
-  /** Campaigns by (created_at, id). */
+  /** Campaigns in the query's sort (default (created_at, id) ascending). */
   async campaigns(query?: CampaignListQuery): Promise<Page<Campaign>> {
     return this.need('state').listCampaigns(query);
   }
 
-  /** Tasks by (created_at, id), filtered by campaign and status. */
+  /** Tasks in the query's sort (default (created_at, id) ascending), filtered by campaign and status. */
   async tasks(query?: TaskListQuery): Promise<Page<Task>> {
     return this.need('state').listTasks(query);
   }

@@ -12,7 +12,11 @@
 import { BadDatabaseError, ValidationError } from '../../domain/errors.ts';
 import { AuditEventSchema, CampaignSchema, TaskSchema, type AuditEvent, type Campaign, type Task } from '../../domain/schemas.ts';
 import {
+  CAMPAIGN_SORT_KEYS,
+  TASK_SORT_KEYS,
+  listSort,
   readLimit,
+  sortTag,
   type AuditListQuery,
   type AuditReader,
   type CachedPersonaSummary,
@@ -25,6 +29,7 @@ import {
   type QueueListQuery,
   type QueueReader,
   type QueueSummary,
+  type ListSort,
   type Readers,
   type ReadRow,
   type StateReader,
@@ -98,16 +103,42 @@ class Where {
 
 const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
 
-/** The keyset condition after a (created_at, id) cursor; '' stands for a NULL created_at (those sort last). */
-function afterCreated(w: Where, tag: string, from: SortKey | null): void {
-  if (!from) return;
-  const [at, id] = from as [string, string];
-  if (!isUuid(id) || (at !== '' && !TS.test(at))) throw new ValidationError(`invalid cursor for ${tag}: pass a next_cursor this list returned`);
-  if (at === '') w.add('(created_at IS NULL AND id > ?::uuid)', id);
-  else w.add('((created_at, id) > (?::timestamp, ?::uuid) OR created_at IS NULL)', at, id);
+/**
+ * A sorted list's ORDER BY, its keyset condition after a cursor, and a row's key for the next
+ * cursor. A seed-only row may have no created_at: '' stands for it in a cursor, and it sorts
+ * after every dated row ascending (before them descending), as Postgres orders NULLs by
+ * default. By (created_at, id) the list walks the created_at indexes either way; by (key,
+ * created_at, id) it has no index and Postgres sorts per page (a top-N sort), with the key's
+ * NULL read as '' and compared byte by byte (COLLATE "C", as the other adapters compare).
+ */
+function sortSql(sort: ListSort<string>, w: Where, tag: string, from: SortKey | null): { order: string; key: (r: { created_at: string | null; id: string } & Record<string, unknown>) => SortKey } {
+  const desc = sort.dir === 'desc';
+  const bad = (): ValidationError => new ValidationError(`invalid cursor for ${tag}: pass a next_cursor this list returned`);
+  if (sort.by === 'created_at') {
+    if (from) {
+      const [at, id] = from as [string, string];
+      if (!isUuid(id) || (at !== '' && !TS.test(at))) throw bad();
+      // after an undated row: (descending) the undated with a smaller id, then every dated one
+      if (at === '') w.add(desc ? '(created_at IS NOT NULL OR id < ?::uuid)' : '(created_at IS NULL AND id > ?::uuid)', id);
+      // after a dated row: (descending) no undated one follows, and a NULL compares as unknown
+      else if (desc) w.add('(created_at, id) < (?::timestamp, ?::uuid)', at, id);
+      else w.add('((created_at, id) > (?::timestamp, ?::uuid) OR created_at IS NULL)', at, id);
+    }
+    return { order: desc ? 'created_at DESC, id DESC' : 'created_at, id', key: (r) => [isoFromPg(r.created_at) ?? '', r.id] };
+  }
+  // (a column name from the port's list of sort keys, never from the request's text)
+  const col = `coalesce(${sort.by}, '') COLLATE "C"`;
+  const cols = [col, `coalesce(created_at, 'infinity'::timestamp)`, 'id'];
+  if (from) {
+    const [k, at, id] = from as [string, string, string];
+    if (!isUuid(id) || (at !== '' && !TS.test(at))) throw bad();
+    w.add(`(${cols.join(', ')}) ${desc ? '<' : '>'} (?::text, ?::timestamp, ?::uuid)`, k, at === '' ? 'infinity' : at, id);
+  }
+  return {
+    order: cols.map((c) => (desc ? `${c} DESC` : c)).join(', '),
+    key: (r) => [typeof r[sort.by] === 'string' ? (r[sort.by] as string) : '', isoFromPg(r.created_at) ?? '', r.id],
+  };
 }
-
-const createdKey = (r: { created_at: string | null; id: string }): SortKey => [isoFromPg(r.created_at) ?? '', r.id];
 
 class PgStateReader implements StateReader {
   constructor(
@@ -117,24 +148,28 @@ class PgStateReader implements StateReader {
 
   async listCampaigns(query: CampaignListQuery = {}): Promise<Page<Campaign>> {
     const limit = readLimit(query.limit);
-    const from = decodeCursor('campaigns', 'ss', query.cursor);
+    const sort = listSort('campaigns', CAMPAIGN_SORT_KEYS, query.sort);
+    const tag = sortTag('campaigns', sort);
+    const from = decodeCursor(tag, sort.by === 'created_at' ? 'ss' : 'sss', query.cursor);
     const w = new Where();
     if (query.status !== undefined) w.add('status = ?', query.status);
-    afterCreated(w, 'campaigns', from);
-    const rows = (await this.pool.query<CampaignRow>(`SELECT ${CAMPAIGN_SELECT} FROM campaigns ${w} ORDER BY created_at, id LIMIT ${w.next(limit + 1)}`, w.params)).rows;
-    return cutPage('campaigns', rows, limit, createdKey, (r) => checkedRow(CampaignSchema, r, rowToCampaign));
+    const o = sortSql(sort, w, tag, from);
+    const rows = (await this.pool.query<CampaignRow>(`SELECT ${CAMPAIGN_SELECT} FROM campaigns ${w} ORDER BY ${o.order} LIMIT ${w.next(limit + 1)}`, w.params)).rows;
+    return cutPage(tag, rows, limit, (r) => o.key(r as unknown as Parameters<typeof o.key>[0]), (r) => checkedRow(CampaignSchema, r, rowToCampaign));
   }
 
   async listTasks(query: TaskListQuery = {}): Promise<Page<Task>> {
     const limit = readLimit(query.limit);
-    const from = decodeCursor('tasks', 'ss', query.cursor);
+    const sort = listSort('tasks', TASK_SORT_KEYS, query.sort);
+    const tag = sortTag('tasks', sort);
+    const from = decodeCursor(tag, sort.by === 'created_at' ? 'ss' : 'sss', query.cursor);
     if (query.campaign_id !== undefined && !isUuid(query.campaign_id)) return { items: [], next_cursor: null };
     const w = new Where();
     if (query.campaign_id !== undefined) w.add('campaign_id = ?::uuid', query.campaign_id);
     if (query.status !== undefined) w.add('status = ANY(?::text[])', typeof query.status === 'string' ? [query.status] : [...query.status]);
-    afterCreated(w, 'tasks', from);
-    const rows = (await this.pool.query<TaskRow>(`SELECT ${TASK_SELECT} FROM tasks ${w} ORDER BY created_at, id LIMIT ${w.next(limit + 1)}`, w.params)).rows;
-    return cutPage('tasks', rows, limit, createdKey, (r) => checkedRow(TaskSchema, r, rowToTask));
+    const o = sortSql(sort, w, tag, from);
+    const rows = (await this.pool.query<TaskRow>(`SELECT ${TASK_SELECT} FROM tasks ${w} ORDER BY ${o.order} LIMIT ${w.next(limit + 1)}`, w.params)).rows;
+    return cutPage(tag, rows, limit, (r) => o.key(r as unknown as Parameters<typeof o.key>[0]), (r) => checkedRow(TaskSchema, r, rowToTask));
   }
 
   async getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null> {
