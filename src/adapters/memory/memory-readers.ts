@@ -46,8 +46,9 @@ import {
 } from '../../ports/readers.ts';
 import { checkedRow, cutPage, decodeCursor, keyAfter, type SortKey } from '../shared/reader-pages.ts';
 import { traitsRow } from '../shared/reader-rows.ts';
-import type { MemoryStateData } from './memory-state-store.ts';
-import type { MemoryQueueData } from './memory-queue.ts';
+import { MemoryStateStore, type MemoryStateData } from './memory-state-store.ts';
+import { MemoryQueue, type MemoryQueueData } from './memory-queue.ts';
+import { MemoryPersonaCache } from './memory-persona-cache.ts';
 
 /** What a memory inspection reads: any of the in-memory stores' shared data. */
 export interface MemoryReaderSources {
@@ -68,6 +69,23 @@ export function memoryReaders(src: MemoryReaderSources): Readers {
     ...(src.memory ? { memory: new MemoryPersonaMemoryReader(src.memory) } : {}),
     close: async () => {},
   };
+}
+
+/**
+ * Readers over in-memory ports this process opened (a running in-memory session): the very
+ * objects those ports write, read between their commits and never written (a unit of work
+ * applies its writes at once, synchronously, so a page never sees part of one). Only the ports
+ * that are in-memory adapters are read; a part served by another backend is absent.
+ */
+export function memoryReadersOver(ports: { readonly state?: unknown; readonly taskQueue?: unknown; readonly reviewQueue?: unknown; readonly personaCache?: unknown }): Readers {
+  const queues = new Map<string, MemoryQueueData<unknown>>();
+  if (ports.taskQueue instanceof MemoryQueue) queues.set('task', ports.taskQueue.shared);
+  if (ports.reviewQueue instanceof MemoryQueue) queues.set('review', ports.reviewQueue.shared);
+  return memoryReaders({
+    ...(ports.state instanceof MemoryStateStore ? { state: ports.state.data } : {}),
+    ...(queues.size > 0 ? { queues } : {}),
+    ...(ports.personaCache instanceof MemoryPersonaCache ? { personaCache: ports.personaCache.shared } : {}),
+  });
 }
 
 /** A string part of a key from a raw record (a record put in by hand may have anything there; a missing one sorts as ''). */

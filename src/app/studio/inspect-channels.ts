@@ -4,14 +4,17 @@
  * the profile's read-only view: nothing is written and no lock is taken, so they run beside the
  * session's own writer. Each call opens the readers and closes them before it returns.
  *
- * The in-memory profile keeps its stores inside the session's ports, and no backend of this
- * build serves readers over them: those channels answer with a ValidationError saying so.
- * A row that does not fit the expected shape comes back marked ({ok:false, raw, problem}).
+ * The in-memory profile keeps its stores inside the session's ports, which nothing else can
+ * open: there the channels read those very ports through the backend's in-process readers
+ * (read-only views, between the engine's commits), and count queue times on the session's
+ * virtual clock, the one its leases run on. A profile that serves neither is refused with a
+ * ValidationError saying so. A row that does not fit the expected shape comes back marked
+ * ({ok:false, raw, problem}).
  */
 import { backendByKind, configForBackend, readOnlyView } from '../../config/backends/index.ts';
 import { composeReaders } from '../../config/compose.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import type { Page, ReadRow } from '../../ports/readers.ts';
+import type { Page, Readers, ReadRow } from '../../ports/readers.ts';
 import type { InspectPageView, InspectRowView, InspectVerifyView } from '../../shared/types.ts';
 import { InspectSession } from '../inspect-session.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
@@ -21,27 +24,47 @@ type InspectContext = Pick<StudioContext, 'current' | 'config'>;
 const DEFAULT_LIMIT = 50;
 
 export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect'> {
-  /** Runs fn on a read-only session over the current profile's store, closed afterwards. */
-  async function withSession<T>(fn: (s: InspectSession) => Promise<T>): Promise<T> {
-    const { profile } = ctx.current();
+  /**
+   * Runs fn on a read-only session over the current profile's store, closed afterwards, with the
+   * time that store's queue times are counted against: a durable store opened read-only as any
+   * process would (wall-clock time), or the session's own in-process stores (its clock).
+   */
+  async function withSession<T>(fn: (s: InspectSession, now_ms: () => number) => Promise<T>): Promise<T> {
+    const session = ctx.current();
+    const { profile } = session;
     const entry = backendByKind(profile.kind);
-    if (!entry.readers || !entry.capabilities.durable || (entry.files && profile.path === null)) {
-      throw new ValidationError(`the ${profile.kind} profile keeps its stores inside this session and serves no inspection readers: switch to a SQLite or production profile to inspect`);
+    let opened: { readonly readers: Readers | (() => Promise<Readers>); now_ms(): number };
+    if (entry.readers && entry.capabilities.durable && !(entry.files && profile.path === null)) {
+      const config = readOnlyView(entry.files ? configForBackend(ctx.config, profile.kind, profile.path ?? undefined) : configForBackend(ctx.config, profile.kind));
+      opened = { readers: () => composeReaders(config), now_ms: () => Date.now() };
+    } else {
+      const own = session.sim.ports.inspect?.();
+      if (!own) throw new ValidationError(`the ${profile.kind} profile serves no inspection readers: switch to a SQLite or production profile to inspect`);
+      opened = own;
     }
-    const config = readOnlyView(entry.files ? configForBackend(ctx.config, profile.kind, profile.path ?? undefined) : configForBackend(ctx.config, profile.kind));
-    const s = await InspectSession.open(() => composeReaders(config));
+    const s = await InspectSession.open(opened.readers);
     try {
-      return await fn(s);
+      return await fn(s, () => opened.now_ms());
     } finally {
       await s.close();
     }
   }
   const limitOf = (l: number | undefined) => l ?? DEFAULT_LIMIT;
   return {
-    'inspect/campaigns': (a) => withSession(async (s) => pageView(s.kind, await s.campaigns({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.status ? { status: a.status } : {}) }))),
+    'inspect/campaigns': (a) =>
+      withSession(async (s) => pageView(s.kind, await s.campaigns({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.status ? { status: a.status } : {}), ...(a.sort ? { sort: a.sort } : {}) }))),
     'inspect/tasks': (a) =>
       withSession(async (s) =>
-        pageView(s.kind, await s.tasks({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.campaign_id ? { campaign_id: a.campaign_id } : {}), ...(a.status ? { status: a.status } : {}) })),
+        pageView(
+          s.kind,
+          await s.tasks({
+            cursor: a.cursor ?? null,
+            limit: limitOf(a.limit),
+            ...(a.campaign_id ? { campaign_id: a.campaign_id } : {}),
+            ...(a.status ? { status: a.status } : {}),
+            ...(a.sort ? { sort: a.sort } : {}),
+          }),
+        ),
       ),
     'inspect/task': (a) =>
       withSession(async (s) => {
@@ -50,13 +73,13 @@ export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect
         return { backend: s.kind, task: rowView(r.task), history: r.history.items.map(rowView), history_next_cursor: r.history.next_cursor };
       }),
     'inspect/queues': (a) =>
-      withSession(async (s) => {
-        const now_ms = Date.now();
+      withSession(async (s, now) => {
+        const now_ms = now();
         return { ...pageView(s.kind, await s.queues({ now_ms, cursor: a.cursor ?? null, limit: limitOf(a.limit) })), now_ms };
       }),
     'inspect/queue': (a) =>
-      withSession(async (s) => {
-        const now_ms = Date.now();
+      withSession(async (s, now) => {
+        const now_ms = now();
         return { ...pageView(s.kind, await s.queueItems({ space: a.space, queue: a.queue, state: a.state, cursor: a.cursor ?? null, limit: limitOf(a.limit) })), now_ms };
       }),
     'inspect/cache': (a) => withSession(async (s) => pageView(s.kind, await s.personas({ cursor: a.cursor ?? null, limit: limitOf(a.limit) }))),
