@@ -1,14 +1,20 @@
 /**
- * Inspector (read-only): the current profile's store as its inspection readers see it —
- * campaigns and tasks (keyset paged, filtered), a row inspector with a task's input_data and
- * output_data as indented JSON and its audit history, queues with their depths and a queue's
+ * Inspector (read-only): the current profile's store as its inspection readers see it (the
+ * in-memory session's own stores included) — campaigns and tasks (keyset paged, filtered,
+ * sorted in the store by a column header; Next pages on in that sort), a task opened in the
+ * contents drawer with its input_data and output_data as indented JSON and its audit history
+ * (ContentsDrawer.tsx), queues with their depths and a queue's
  * items (lease holder, expiry counting down), persona cache hashes, and every audit chain
  * verified per campaign. A row that does not fit is shown marked (badge and problem), never
  * breaking the view.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState } from 'react';
 import { useChannel } from '../lib/studio.tsx';
-import { CAMPAIGN_STATUSES, TASK_STATUSES, type InspectRowView, type InspectQueueView } from '../../../src/shared/types.ts';
+import { CAMPAIGN_STATUSES, TASK_STATUSES, type CampaignSortKey, type InspectRowView, type InspectQueueView, type TaskSortKey } from '../../../src/shared/types.ts';
+import { useContents } from '../components/ContentsDrawer.tsx';
+import { SortHeader } from '../components/SortHeader.tsx';
+import { showsTask } from '../lib/contents.ts';
+import type { SortState } from '../lib/sort.ts';
 
 const PAGE = 25;
 
@@ -57,12 +63,19 @@ export function InspectorView() {
   const [campaign, setCampaign] = useState('');
   const [taskStatus, setTaskStatus] = useState('');
   const [campaignStatus, setCampaignStatus] = useState('');
-  const [task, setTask] = useState<string | null>(null);
+  const [campaignSort, setCampaignSort] = useState<SortState<CampaignSortKey>>({ by: 'created_at', dir: 'asc' });
+  const [taskSort, setTaskSort] = useState<SortState<TaskSortKey>>({ by: 'created_at', dir: 'asc' });
+  const contents = useContents();
   const [queue, setQueue] = useState<InspectQueueView | null>(null);
-  const cc = useCursors(campaignStatus);
-  const tc = useCursors(`${campaign}|${taskStatus}`);
-  const campaigns = useChannel('inspect/campaigns', { limit: PAGE, cursor: cc.cursor, ...(campaignStatus ? { status: campaignStatus as never } : {}) }, { live: false });
-  const tasks = useChannel('inspect/tasks', { limit: PAGE, cursor: tc.cursor, ...(campaign ? { campaign_id: campaign } : {}), ...(taskStatus ? { status: taskStatus as never } : {}) }, { live: false });
+  // a cursor belongs to its filter and sort: changing either starts again from the first page
+  const cc = useCursors(`${campaignStatus}|${campaignSort.by}|${campaignSort.dir}`);
+  const tc = useCursors(`${campaign}|${taskStatus}|${taskSort.by}|${taskSort.dir}`);
+  const campaigns = useChannel('inspect/campaigns', { limit: PAGE, cursor: cc.cursor, sort: campaignSort, ...(campaignStatus ? { status: campaignStatus as never } : {}) }, { live: false });
+  const tasks = useChannel(
+    'inspect/tasks',
+    { limit: PAGE, cursor: tc.cursor, sort: taskSort, ...(campaign ? { campaign_id: campaign } : {}), ...(taskStatus ? { status: taskStatus as never } : {}) },
+    { live: false },
+  );
   const queues = useChannel('inspect/queues', { limit: 100 }, { live: false });
   const cache = useChannel('inspect/cache', { limit: 100 }, { live: false });
   const [verifyOn, setVerifyOn] = useState(0);
@@ -109,9 +122,10 @@ export function InspectorView() {
           <thead>
             <tr>
               <th scope="col">Title</th>
+              <SortHeader label="Persona" by="persona_id" sort={campaignSort} onSort={setCampaignSort} />
               <th scope="col">Status</th>
               <th scope="col">v</th>
-              <th scope="col">Created</th>
+              <SortHeader label="Created" by="created_at" sort={campaignSort} onSort={setCampaignSort} />
               <th scope="col">Tasks</th>
             </tr>
           </thead>
@@ -120,6 +134,7 @@ export function InspectorView() {
               r.ok ? (
                 <tr key={str(r.value.id)}>
                   <td>{str(r.value.title)}</td>
+                  <td>{str(r.value.persona_id)}</td>
                   <td>
                     <span className={`badge st-${str(r.value.status)}`}>{str(r.value.status)}</span>
                   </td>
@@ -132,7 +147,7 @@ export function InspectorView() {
                   </td>
                 </tr>
               ) : (
-                <BadRow key={`bad-${i}`} row={r} cols={5} />
+                <BadRow key={`bad-${i}`} row={r} cols={6} />
               ),
             )}
           </tbody>
@@ -164,17 +179,18 @@ export function InspectorView() {
             <tr>
               <th scope="col">Task</th>
               <th scope="col">Role</th>
-              <th scope="col">Skill</th>
+              <SortHeader label="Skill" by="skill_name" sort={taskSort} onSort={setTaskSort} />
               <th scope="col">Status</th>
               <th scope="col">Confidence</th>
+              <SortHeader label="Created" by="created_at" sort={taskSort} onSort={setTaskSort} />
             </tr>
           </thead>
           <tbody>
             {(tasks.data?.items ?? []).map((r, i) =>
               r.ok ? (
-                <tr key={str(r.value.id)} aria-selected={task === r.value.id}>
+                <tr key={str(r.value.id)} aria-selected={showsTask(contents.current, str(r.value.id))}>
                   <td className="mono">
-                    <button type="button" className="linklike" aria-label={`Inspect task ${str(r.value.id)}`} onClick={() => setTask(str(r.value.id))}>
+                    <button type="button" className="linklike" aria-label={`Inspect task ${str(r.value.id)}`} onClick={() => contents.open({ kind: 'task', task: { id: str(r.value.id) } })}>
                       {str(r.value.id).slice(0, 8)}
                     </button>
                   </td>
@@ -184,14 +200,14 @@ export function InspectorView() {
                     <span className={`badge st-${str(r.value.status)}`}>{str(r.value.status)}</span>
                   </td>
                   <td className="num">{str(r.value.confidence_score)}</td>
+                  <td className="mono">{str(r.value.created_at)}</td>
                 </tr>
               ) : (
-                <BadRow key={`bad-${i}`} row={r} cols={5} />
+                <BadRow key={`bad-${i}`} row={r} cols={6} />
               ),
             )}
           </tbody>
         </table>
-        {task && <RowInspector id={task} onClose={() => setTask(null)} />}
       </div>
 
       <div className="panel">
@@ -300,73 +316,6 @@ export function InspectorView() {
         )}
       </div>
     </section>
-  );
-}
-
-function Json({ label, value }: { label: string; value: unknown }): ReactNode {
-  return (
-    <>
-      <h4>{label}</h4>
-      <pre className="json" aria-label={label}>
-        {value === undefined ? '(none)' : JSON.stringify(value, null, 2)}
-      </pre>
-    </>
-  );
-}
-
-/** One task as stored, with its input_data and output_data indented, and its audit history oldest first. */
-function RowInspector({ id, onClose }: { id: string; onClose: () => void }) {
-  const q = useChannel('inspect/task', { id }, { live: false });
-  const t = q.data?.task ?? null;
-  return (
-    <aside className="dag-inspect" aria-label="Row inspector" aria-busy={!q.data}>
-      <div className="row-between">
-        <h3>Task {id}</h3>
-        <button type="button" onClick={onClose} aria-label="Close the row inspector">
-          Close
-        </button>
-      </div>
-      {q.error && <p role="alert">Could not read this task: {q.error.message}</p>}
-      {q.data && !t && <p role="status">no task {id} in this store</p>}
-      {t && !t.ok && (
-        <>
-          <p>
-            <span className="badge st-FAILED">does not fit</span> {t.problem}
-          </p>
-          <Json label="Raw row" value={t.raw} />
-        </>
-      )}
-      {t?.ok && (
-        <>
-          <p>
-            <span className={`badge st-${str(t.value.status)}`}>{str(t.value.status)}</span> {str(t.value.role)} · {str(t.value.skill_name)} · attempts{' '}
-            {str(t.value.attempts)}
-          </p>
-          <Json label="input_data" value={t.value.input_data} />
-          <Json label="output_data" value={t.value.output_data} />
-        </>
-      )}
-      {q.data && (
-        <>
-          <h4>Audit history</h4>
-          <ol className="small" aria-label="Task audit history">
-            {q.data.history.map((e, i) =>
-              e.ok ? (
-                <li key={str(e.value.seq)}>
-                  #{str(e.value.seq)} {str(e.value.timestamp)} {str(e.value.actor)} <strong>{str(e.value.action)}</strong> {str(e.value.before_status) || '∅'} →{' '}
-                  {str(e.value.after_status) || '∅'}
-                </li>
-              ) : (
-                <li key={`bad-${i}`}>
-                  <span className="badge st-FAILED">does not fit</span> {e.problem}
-                </li>
-              ),
-            )}
-            {q.data.history.length === 0 && <li className="muted">no audit events name this task</li>}
-          </ol>
-        </>
-      )}
-    </aside>
   );
 }
 
