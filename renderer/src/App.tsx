@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { useChannel, useStudio } from './lib/studio.tsx';
 import { ErrorBoundary } from './components/ErrorBoundary.tsx';
 import { Toasts } from './components/Toasts.tsx';
+import { ContentsProvider } from './components/ContentsDrawer.tsx';
 import { CampaignsView } from './views/CampaignsView.tsx';
 import { SimulationView, useSimShortcuts } from './views/SimulationView.tsx';
 import { SwarmView } from './views/SwarmView.tsx';
@@ -105,19 +106,22 @@ export function App() {
           Keys: <kbd>S</kbd> step · <kbd>T</kbd> tick · <kbd>R</kbd> run/pause · <kbd>E</kbd> run until escalation
         </p>
       </nav>
-      <main className="main" id="main">
-        <ErrorBoundary name={VIEWS.find((v) => v.id === view)?.label ?? view} key={view}>
-          {view === 'simulation' && <SimulationView />}
-          {view === 'campaigns' && <CampaignsView selected={campaign} onSelect={setCampaign} />}
-          {view === 'swarm' && <SwarmView selected={campaign} onSelect={setCampaign} />}
-          {view === 'review' && <ReviewView />}
-          {view === 'memory' && <MemoryView />}
-          {view === 'audit' && <AuditView />}
-          {view === 'metrics' && <MetricsView />}
-          {view === 'backend' && <BackendView />}
-          {view === 'inspector' && <InspectorView />}
-        </ErrorBoundary>
-      </main>
+      {/* each view has its own contents drawer (a column beside it while open); it closes when the view changes */}
+      <ContentsProvider key={view}>
+        <main className="main" id="main">
+          <ErrorBoundary name={VIEWS.find((v) => v.id === view)?.label ?? view}>
+            {view === 'simulation' && <SimulationView />}
+            {view === 'campaigns' && <CampaignsView selected={campaign} onSelect={setCampaign} />}
+            {view === 'swarm' && <SwarmView selected={campaign} onSelect={setCampaign} />}
+            {view === 'review' && <ReviewView />}
+            {view === 'memory' && <MemoryView />}
+            {view === 'audit' && <AuditView />}
+            {view === 'metrics' && <MetricsView />}
+            {view === 'backend' && <BackendView />}
+            {view === 'inspector' && <InspectorView />}
+          </ErrorBoundary>
+        </main>
+      </ContentsProvider>
       <Toasts />
     </div>
   );

@@ -115,12 +115,12 @@ export class InspectSession {
     return this.readers[what] === undefined ? (this.readers.absent?.[what] ?? null) : null;
   }
 
-  /** Campaigns by (created_at, id). */
+  /** Campaigns in the query's sort (default (created_at, id) ascending). */
   async campaigns(query?: CampaignListQuery): Promise<Page<CampaignRead>> {
     return this.need('state').listCampaigns(query);
   }
 
-  /** Tasks by (created_at, id), filtered by campaign and status. */
+  /** Tasks in the query's sort (default (created_at, id) ascending), filtered by campaign and status. */
   async tasks(query?: TaskListQuery): Promise<Page<TaskRead>> {
     return this.need('state').listTasks(query);
   }

@@ -32,6 +32,12 @@ export interface ComposedPorts extends Ports {
   readonly notices: readonly string[];
   readonly description: string;
   readonly backend: ComposedBackend;
+  /**
+   * Present when the profile's backend keeps its stores in this process (in-memory): readers
+   * over these very ports (read-only views; src/ports/readers.ts) and the clock their times are
+   * on. Elsewhere the store is inspected with `composeReaders`, like any other process would.
+   */
+  readonly inspect?: () => { readonly readers: Readers; now_ms(): number };
   /** Closes every port, once. */
   close(): Promise<void>;
 }
@@ -126,6 +132,7 @@ export async function composePorts(
     throw err;
   }
   const main = backendForMode(config.mode);
+  const inProcess = main.inProcessReaders?.bind(main);
   const others = PORT_GROUPS.filter((g) => entries[g] !== main).map((g) => `${g} on ${entries[g].describe(config)}`);
   let closed = false;
   const ports: ComposedPorts = {
@@ -133,6 +140,7 @@ export async function composePorts(
     notices,
     description: others.length ? `${main.describe(config)}; ${others.join('; ')}` : main.describe(config),
     backend: composedBackend(config, entries),
+    ...(inProcess ? { inspect: () => ({ readers: inProcess(raw), now_ms: () => clock.now_ms() }) } : {}),
     async close() {
       if (closed) return;
       closed = true;

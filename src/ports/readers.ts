@@ -40,13 +40,58 @@ export interface PageRequest {
   readonly limit?: number;
 }
 
+/**
+ * The orders a list of campaigns or tasks can be read in. Every key is one the ports never
+ * change once a row is written (CampaignPatch and TaskPatch leave it out), so a keyset walk
+ * stays exact on a live store: rows only ever appear, each at its one place in the order, and
+ * a walk shows every row once (those written during it that sort after its cursor included).
+ * A mutable key (updated_at, status) could not promise that: a row updated during a walk
+ * would move past the cursor and be shown twice, or move before it and be skipped.
+ *
+ * `created_at` is (created_at, id); `persona_id` is (persona_id, created_at, id) and
+ * `skill_name` is (skill_name, created_at, id): rows of one persona or skill, oldest first.
+ * 'desc' reverses every part, so ties are still broken by id. Strings compare by code unit
+ * (byte order for ASCII), never by a locale's collation.
+ */
+export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
+export type SortDirection = (typeof SORT_DIRECTIONS)[number];
+export const CAMPAIGN_SORT_KEYS = ['created_at', 'persona_id'] as const;
+export type CampaignSortKey = (typeof CAMPAIGN_SORT_KEYS)[number];
+export const TASK_SORT_KEYS = ['created_at', 'skill_name'] as const;
+export type TaskSortKey = (typeof TASK_SORT_KEYS)[number];
+
+/** How a list is sorted; absent: `{ by: 'created_at', dir: 'asc' }`. */
+export interface ListSort<K extends string> {
+  readonly by: K;
+  readonly dir: SortDirection;
+}
+
 export interface CampaignListQuery extends PageRequest {
   readonly status?: CampaignStatus;
+  readonly sort?: ListSort<CampaignSortKey>;
 }
 
 export interface TaskListQuery extends PageRequest {
   readonly campaign_id?: string;
   readonly status?: TaskStatus | readonly TaskStatus[];
+  readonly sort?: ListSort<TaskSortKey>;
+}
+
+/**
+ * The tag of a sorted list's cursors ('tasks', 'tasks-desc', 'tasks-by-skill_name-desc', …):
+ * a cursor of one order is refused by another. The default order keeps the list's own name.
+ */
+export function sortTag(list: string, sort: ListSort<string> | undefined): string {
+  const by = sort?.by ?? 'created_at';
+  return `${list}${by === 'created_at' ? '' : `-by-${by}`}${sort?.dir === 'desc' ? '-desc' : ''}`;
+}
+
+/** The sort of a request, checked (a ValidationError names a key or direction that is not one of the list's). */
+export function listSort<K extends string>(list: string, keys: readonly K[], sort: ListSort<K> | undefined): ListSort<K> {
+  if (sort === undefined) return { by: keys[0] as K, dir: 'asc' };
+  if (!keys.includes(sort.by)) throw new ValidationError(`invalid sort.by ${JSON.stringify(sort.by)} for ${list}: must be one of ${keys.join(', ')}`);
+  if (!SORT_DIRECTIONS.includes(sort.dir)) throw new ValidationError(`invalid sort.dir ${JSON.stringify(sort.dir)}: must be asc or desc`);
+  return sort;
 }
 
 export const AUDIT_ORDERS = ['newest', 'oldest'] as const;
@@ -70,9 +115,9 @@ export interface TaskWithHistory {
 }
 
 export interface StateReader {
-  /** Campaigns by (created_at, id), optionally of one status (rows written with only the seed's columns fit: CampaignReadSchema). */
+  /** Campaigns in `sort` order (default (created_at, id) ascending), optionally of one status (rows written with only the seed's columns fit: CampaignReadSchema). */
   listCampaigns(query?: CampaignListQuery): Promise<Page<CampaignRead>>;
-  /** Tasks by (created_at, id; no created_at sorts last), optionally of one campaign and one or more statuses (TaskReadSchema). */
+  /** Tasks in `sort` order (default (created_at, id) ascending; no created_at sorts last), optionally of one campaign and one or more statuses (TaskReadSchema). */
   listTasks(query?: TaskListQuery): Promise<Page<TaskRead>>;
   /** One task with its audit history (events whose entity is the task, oldest first, `history_limit` of them; none where the store keeps no audit log), or null. */
   getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null>;

@@ -43,7 +43,7 @@ import type {
 } from './types.ts';
 import type { WireError } from './errors.ts';
 import type { ConnectionReport } from './connection-report.ts';
-import { BACKEND_KINDS, BREAK_AGENTS, BREAK_ROUTES, CAMPAIGN_STATUSES, MEMORY_CATEGORIES, TASK_STATUSES, THEMES } from './types.ts';
+import { BACKEND_KINDS, BREAK_AGENTS, BREAK_ROUTES, CAMPAIGN_SORT_KEYS, CAMPAIGN_STATUSES, MEMORY_CATEGORIES, SORT_DIRECTIONS, TASK_SORT_KEYS, TASK_STATUSES, THEMES } from './types.ts';
 import { PersonaIdSchema } from './persona-id.ts';
 
 const rate = z.number().min(0).max(1);
@@ -277,7 +277,15 @@ export const CHANNELS = {
 
   // ---------------------------------------------------------------- inspector (read-only: the current profile's store through its readers,
   // or with `target` the deployment the config names for that backend, with no session on it)
-  'inspect/campaigns': ch<InspectPageView>()(z.strictObject({ ...inspectTarget, cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional(), status: z.enum(CAMPAIGN_STATUSES).optional() })),
+  'inspect/campaigns': ch<InspectPageView>()(
+    z.strictObject({
+      ...inspectTarget,
+      cursor: z.string().max(2000).nullable().optional(),
+      limit: z.int().min(1).max(1000).optional(),
+      status: z.enum(CAMPAIGN_STATUSES).optional(),
+      sort: z.strictObject({ by: z.enum(CAMPAIGN_SORT_KEYS), dir: z.enum(SORT_DIRECTIONS) }).optional(),
+    }),
+  ),
   'inspect/tasks': ch<InspectPageView>()(
     z.strictObject({
       ...inspectTarget,
@@ -285,6 +293,7 @@ export const CHANNELS = {
       limit: z.int().min(1).max(1000).optional(),
       campaign_id: id.optional(),
       status: z.enum(TASK_STATUSES).optional(),
+      sort: z.strictObject({ by: z.enum(TASK_SORT_KEYS), dir: z.enum(SORT_DIRECTIONS) }).optional(),
     }),
   ),
   'inspect/task': ch<InspectTaskView>()(z.strictObject({ ...inspectTarget, id, history_limit: z.int().min(1).max(1000).optional() })),

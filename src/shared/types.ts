@@ -459,6 +459,18 @@ export interface RunExtras {
 /** One row as an inspector read it: the record, or the raw row and what is wrong with it (shown marked). */
 export type InspectRowView<T = Record<string, unknown>> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly raw: unknown; readonly problem: string };
 
+/**
+ * How the inspector's campaigns and tasks can be sorted (copies of src/ports/readers.ts's
+ * lists, kept equal by test/layering/wire-copies.test.ts): by a key that never changes, ties by
+ * created_at then id, ascending or descending. A page's `next_cursor` belongs to its sort.
+ */
+export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
+export type SortDirection = (typeof SORT_DIRECTIONS)[number];
+export const CAMPAIGN_SORT_KEYS = ['created_at', 'persona_id'] as const;
+export type CampaignSortKey = (typeof CAMPAIGN_SORT_KEYS)[number];
+export const TASK_SORT_KEYS = ['created_at', 'skill_name'] as const;
+export type TaskSortKey = (typeof TASK_SORT_KEYS)[number];
+
 /** One page of an inspector list (keyset paged: pass `next_cursor` back as `cursor`). */
 export interface InspectPageView<T = Record<string, unknown>> {
   readonly backend: string;

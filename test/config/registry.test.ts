@@ -276,6 +276,12 @@ describe('each port group may come from its own backend', () => {
       expect(sim.ports.taskQueue.kind).toBe('sqlite');
       await sim.run({ until_tick: 4 });
       expect(sim.engine.tickNo).toBe(4);
+      // the session's own inspection readers read what is in this process: not the queues, which are SQLite's
+      const own = sim.ports.inspect!();
+      expect(own.readers.kind).toBe('memory');
+      expect({ state: !!own.readers.state, audit: !!own.readers.audit, queues: !!own.readers.queues, cache: !!own.readers.personaCache }).toEqual({ state: true, audit: true, queues: false, cache: true });
+      const listed = (await own.readers.state!.listCampaigns()).items.map((r) => (r.ok ? r.value : r));
+      expect(listed).toEqual(await sim.ports.state.listCampaigns());
     } finally {
       await sim.close();
     }

@@ -8,7 +8,7 @@
  */
 import { beforeEach, expect, it } from 'vitest';
 import type { AuditEvent, Task, TaskStatus } from '../../src/domain/schemas.ts';
-import type { AuditListQuery, Page, Readers, ReadRow } from '../../src/ports/readers.ts';
+import { CAMPAIGN_SORT_KEYS, SORT_DIRECTIONS, TASK_SORT_KEYS, type AuditListQuery, type ListSort, type Page, type Readers, type ReadRow } from '../../src/ports/readers.ts';
 import type { StateStore } from '../../src/ports/state-store.ts';
 import { VirtualClock } from '../../src/sim/clock.ts';
 import { fixtures } from '../support/fixtures.ts';
@@ -41,6 +41,27 @@ const createdKey = (t: { created_at: string; id: string }): string => `${t.creat
 const byCreated = <R extends { created_at: string; id: string }>(a: R, b: R): number => (createdKey(a) < createdKey(b) ? -1 : createdKey(a) > createdKey(b) ? 1 : 0);
 const TIMES = ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', '2026-01-01T00:00:02.000Z', '2026-01-01T00:00:03.000Z'];
 const STATUSES: TaskStatus[] = ['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'ESC_HITL'];
+
+/** Every order a list offers (the port's keys × both directions). */
+const ordersOf = <K extends string>(keys: readonly K[]): ListSort<K>[] => keys.flatMap((by) => SORT_DIRECTIONS.map((dir) => ({ by, dir })));
+/**
+ * The port's order in JavaScript (the reference for the store's ORDER BY): (created_at, id) or
+ * (key, created_at, id), strings by code unit (byte order for these ASCII values, never a
+ * locale's, where 'a_b' and 'a-b' or 'C' and 'a' compare otherwise), every part reversed for desc.
+ */
+function bySort<R extends { created_at: string; id: string }>(sort: ListSort<string>): (a: R, b: R) => number {
+  const key = (r: R): string[] => (sort.by === 'created_at' ? [r.created_at, r.id] : [String((r as Record<string, unknown>)[sort.by]), r.created_at, r.id]);
+  return (a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) {
+      if (ka[i] !== kb[i]) return ((ka[i] as string) < (kb[i] as string) ? -1 : 1) * (sort.dir === 'desc' ? -1 : 1);
+    }
+    return 0;
+  };
+}
+const SKILLS = ['b_skill', 'a_skill', 'C_skill', 'a-skill', 'A_skill'];
+const PERSONAS = ['mira', 'aria', 'zed', 'a-b', 'a_b'];
 
 /** The audit filters of the port, in JavaScript (the reference for the store's WHERE). */
 function auditMatches(e: AuditEvent, q: AuditListQuery): boolean {
@@ -127,6 +148,106 @@ export function readersContract(h: Harness): void {
       const want = campaigns.filter((c) => status === undefined || c.status === status).sort(byCreated);
       expect(values(await walk((cursor) => r.state!.listCampaigns({ status, cursor, limit: 1 })))).toEqual(want);
     }
+  });
+
+  it('sorts campaigns and tasks in every order, ties broken by id, filters kept, as JavaScript does', async () => {
+    const campaigns = Array.from({ length: 9 }, (_, i) =>
+      f.campaign({ persona_id: PERSONAS[(i * 3) % PERSONAS.length] as string, created_at: TIMES[i % 3] as string, status: i % 2 ? 'ACTIVE' : 'PLANNING' }),
+    );
+    const tasks = Array.from({ length: 48 }, (_, i) =>
+      f.task((campaigns[i % 3] as { id: string }).id, {
+        skill_name: SKILLS[(i * 7) % SKILLS.length] as string,
+        status: STATUSES[i % 3] as TaskStatus,
+        created_at: TIMES[(i * 5) % TIMES.length] as string,
+      }),
+    );
+    await store.transaction(async (tx) => {
+      for (const c of campaigns) await tx.insertCampaign(c);
+      await tx.insertTasks(tasks);
+    });
+    const r = await open();
+    let cases = 0;
+    for (const sort of ordersOf(TASK_SORT_KEYS)) {
+      const filters: { campaign_id?: string; status?: TaskStatus[] }[] = [{}, { campaign_id: (campaigns[1] as { id: string }).id }, { status: ['PENDING', 'COMPLETED'] }];
+      for (const filter of filters) {
+        const want = tasks
+          .filter((t) => (filter.campaign_id === undefined || t.campaign_id === filter.campaign_id) && (filter.status === undefined || filter.status.includes(t.status)))
+          .sort(bySort(sort));
+        const got = values(await walk((cursor) => r.state!.listTasks({ ...filter, sort, cursor, limit: 4 })));
+        expect(got.map((t) => t.id), `tasks ${JSON.stringify(sort)} ${JSON.stringify(filter)}`).toEqual(want.map((t) => t.id));
+        cases += 1;
+      }
+    }
+    for (const sort of ordersOf(CAMPAIGN_SORT_KEYS)) {
+      for (const status of [undefined, 'ACTIVE'] as const) {
+        const want = campaigns.filter((c) => status === undefined || c.status === status).sort(bySort(sort));
+        const got = values(await walk((cursor) => r.state!.listCampaigns({ status, sort, cursor, limit: 2 })));
+        expect(got.map((c) => c.id), `campaigns ${JSON.stringify(sort)} ${status}`).toEqual(want.map((c) => c.id));
+        cases += 1;
+      }
+    }
+    expect(cases).toBe(4 * 3 + 4 * 2);
+    // no sort is the first key ascending
+    expect(values((await r.state!.listTasks({ limit: 1000 })).items)).toEqual([...tasks].sort(byCreated));
+  });
+
+  it('walks every order exactly while tasks are added between pages: those sorting after the cursor appear, those before it do not', async () => {
+    const pad = (n: number): string => String(n).padStart(2, '0');
+    // per order: a task that sorts after everything so far, and one that sorts before the cursor
+    const ends: Record<string, (page: number) => Partial<Task>> = {
+      'created_at asc': (p) => ({ created_at: `2026-02-01T00:00:${pad(p)}.000Z` }),
+      'created_at desc': (p) => ({ created_at: `2025-11-01T00:00:${pad(59 - p)}.000Z` }),
+      'skill_name asc': (p) => ({ skill_name: `zz${pad(p)}` }),
+      'skill_name desc': (p) => ({ skill_name: `AA${pad(99 - p)}` }),
+    };
+    const starts: Record<string, Partial<Task>> = {
+      'created_at asc': { created_at: '2025-12-31T00:00:00.000Z' },
+      'created_at desc': { created_at: '2026-03-01T00:00:00.000Z' },
+      'skill_name asc': { skill_name: 'AAAA' },
+      'skill_name desc': { skill_name: 'zzzz' },
+    };
+    for (const sort of ordersOf(TASK_SORT_KEYS)) {
+      const name = `${sort.by} ${sort.dir}`;
+      const c = f.campaign();
+      const first = Array.from({ length: 14 }, (_, i) => f.task(c.id, { created_at: TIMES[i % TIMES.length] as string, skill_name: SKILLS[i % 3] as string }));
+      await store.transaction(async (tx) => {
+        await tx.insertCampaign(c);
+        await tx.insertTasks(first);
+      });
+      const r = await open();
+      const late: Task[] = [];
+      const got = values(
+        await walk(
+          (cursor) => r.state!.listTasks({ campaign_id: c.id, sort, cursor, limit: 5 }),
+          async (page) => {
+            const l = f.task(c.id, { created_at: TIMES[0] as string, ...ends[name]!(page) });
+            late.push(l);
+            await store.transaction((tx) => tx.insertTasks([l, f.task(c.id, { created_at: TIMES[0] as string, ...starts[name] })]));
+            await durable();
+          },
+        ),
+      );
+      expect(late.length, name).toBeGreaterThan(0);
+      expect(got.map((t) => t.id), name).toEqual([...first, ...late].sort(bySort(sort)).map((t) => t.id));
+    }
+  });
+
+  it('refuses a cursor of another order and a sort the list does not have, naming it', async () => {
+    const c = f.campaign();
+    await store.transaction(async (tx) => {
+      await tx.insertCampaign(c);
+      await tx.insertTasks([f.task(c.id), f.task(c.id)]);
+    });
+    const r = await open();
+    const asc = (await r.state!.listTasks({ limit: 1 })).next_cursor;
+    const desc = (await r.state!.listTasks({ limit: 1, sort: { by: 'created_at', dir: 'desc' } })).next_cursor;
+    const bySkill = (await r.state!.listTasks({ limit: 1, sort: { by: 'skill_name', dir: 'asc' } })).next_cursor;
+    await expect(r.state!.listTasks({ cursor: asc, sort: { by: 'created_at', dir: 'desc' } })).rejects.toThrow(/^invalid cursor for tasks-desc/);
+    await expect(r.state!.listTasks({ cursor: desc })).rejects.toThrow(/^invalid cursor for tasks:/);
+    await expect(r.state!.listTasks({ cursor: bySkill, sort: { by: 'skill_name', dir: 'desc' } })).rejects.toThrow(/^invalid cursor for tasks-by-skill_name-desc/);
+    await expect(r.state!.listTasks({ sort: { by: 'updated_at' as 'created_at', dir: 'asc' } })).rejects.toThrow(/^invalid sort.by "updated_at" for tasks: must be one of created_at, skill_name$/);
+    await expect(r.state!.listCampaigns({ sort: { by: 'skill_name' as 'created_at', dir: 'asc' } })).rejects.toThrow(/^invalid sort.by "skill_name" for campaigns/);
+    await expect(r.state!.listCampaigns({ sort: { by: 'created_at', dir: 'up' as 'asc' } })).rejects.toThrow(/^invalid sort.dir "up": must be asc or desc$/);
   });
 
   it('filters the audit log by campaign, action, actor, entity and text, newest or oldest first, as JavaScript does', async () => {

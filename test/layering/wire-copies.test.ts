@@ -11,11 +11,20 @@ import * as wire from '../../src/shared/types.ts';
 import type { ConnectionReport as CoreReport } from '../../src/config/connection-check/report.ts';
 import type { ConnectionSummary } from '../../src/config/connections.ts';
 import type { ConnectionReport as WireReport } from '../../src/shared/connection-report.ts';
+import * as readers from '../../src/ports/readers.ts';
 
 describe('the wire contract copies the domain lists', () => {
   for (const name of ['CAMPAIGN_STATUSES', 'TASK_STATUSES', 'MEMORY_CATEGORIES'] as const) {
     it(`${name} is the same list on both sides`, () => {
       expect([...wire[name]]).toEqual([...domain[name]]);
+    });
+  }
+});
+
+describe('the wire contract copies the inspection readers’ sorts', () => {
+  for (const name of ['SORT_DIRECTIONS', 'CAMPAIGN_SORT_KEYS', 'TASK_SORT_KEYS'] as const) {
+    it(`${name} is the same list on both sides`, () => {
+      expect([...wire[name]]).toEqual([...readers[name]]);
     });
   }
 });

@@ -163,6 +163,46 @@ describe.skipIf(unavailable !== null)(`postgres adapters${unavailable ? ` (skipp
     expect(!odd?.ok && odd?.problem).toMatch(/^status: /);
   });
 
+  it('walks seed-only rows with no created_at or skill_name in every order, each once: undated last ascending, first descending; no skill sorts as an empty one', async () => {
+    const s = await fresh();
+    const campaign = '6f1c1d2e-0000-4000-8000-0000000000c1';
+    await admin.query(`INSERT INTO "${s}".campaigns (id, title, goal, status, state_version, created_at) VALUES ($1, 'Seeded', 'A goal', 'ACTIVE', 1, '2026-02-01 10:00:00')`, [campaign]);
+    for (let i = 0; i < 9; i++) {
+      const id = `6f1c1d2e-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`;
+      // three undated, three without a skill, three with both
+      const created = i < 3 ? null : `2026-02-01 10:00:0${i % 2}`;
+      const skill = i >= 3 && i < 6 ? null : `s${i % 2}`;
+      await admin.query(`INSERT INTO "${s}".tasks (id, campaign_id, role, input_data, status, created_at, skill_name) VALUES ($1, $2, 'WORKER', '{}', 'PENDING', $3, $4)`, [
+        id,
+        campaign,
+        created,
+        skill,
+      ]);
+    }
+    const rows = (await admin.query<{ id: string; created_at: string | null; skill_name: string | null }>(`SELECT id, created_at::text, skill_name FROM "${s}".tasks`)).rows;
+    const r = pgReaders(pool(s));
+    for (const by of ['created_at', 'skill_name'] as const) {
+      for (const dir of ['asc', 'desc'] as const) {
+        const got: string[] = [];
+        let cursor: string | null = null;
+        for (let n = 0; n < 20; n++) {
+          const page: Awaited<ReturnType<NonNullable<typeof r.state>['listTasks']>> = await r.state!.listTasks({ sort: { by, dir }, cursor, limit: 2 });
+          got.push(...page.items.map((t) => (t.ok ? t.value.id : ((t.raw as { id: string }).id))));
+          cursor = page.next_cursor;
+          if (!cursor) break;
+        }
+        // the reference: NULL created_at as +infinity, NULL skill as ''
+        const key = (t: (typeof rows)[number]): string[] => [...(by === 'skill_name' ? [t.skill_name ?? ''] : []), t.created_at ?? '\uffff', t.id];
+        const want = [...rows].sort((a, b) => {
+          const [ka, kb] = [key(a), key(b)];
+          for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ((ka[i] as string) < (kb[i] as string) ? -1 : 1) * (dir === 'desc' ? -1 : 1);
+          return 0;
+        });
+        expect(got, `${by} ${dir}`).toEqual(want.map((t) => t.id));
+      }
+    }
+  });
+
   it('JSON, floats and timestamps round-trip exactly as written (key order, number forms)', async () => {
     const s = await fresh();
     const store = new PgStateStore(pool(s));

@@ -94,13 +94,13 @@ describe.skipIf(SKIP_E2E)('charts and task graph in headless Chromium', () => {
     const label = (await first.getAttribute('aria-label'))!;
     const [, n, skill] = /^Task (\d+) of \d+: ([^,]+),/.exec(label)!;
     await first.click();
-    const inspector = page.getByRole('complementary', { name: 'Task inspector' });
+    const inspector = page.getByRole('complementary', { name: 'Task contents' });
     await inspector.getByRole('heading', { name: new RegExp(`^Task ${n} of \\d+: ${skill}$`) }).waitFor(WAIT);
     const input = inspector.getByLabel('input_data');
     await input.waitFor(WAIT);
     expect(JSON.parse((await input.textContent())!)).toBeTypeOf('object');
     await page.screenshot({ path: join(SHOTS, 'dag-inspector.png') });
-    await inspector.getByRole('button', { name: 'Close the task inspector' }).click();
+    await inspector.getByRole('button', { name: 'Close the task contents' }).click();
     await inspector.waitFor({ ...WAIT, state: 'detached' });
 
     // the status filter: only COMPLETED, then none

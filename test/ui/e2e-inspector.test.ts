@@ -30,7 +30,7 @@ describe.skipIf(SKIP_E2E)('the Inspector (headless Chromium)', () => {
     await page.getByRole('table', { name: 'Inspected campaigns' }).getByRole('row').nth(1).waitFor(WAIT);
     await page.getByLabel('Task status filter').selectOption('COMPLETED');
     await page.getByRole('button', { name: `Inspect task ${task.id}` }).click();
-    const inspector = page.getByRole('complementary', { name: 'Row inspector' });
+    const inspector = page.getByRole('complementary', { name: 'Task contents' });
     const output = inspector.getByLabel('output_data', { exact: true });
     await output.waitFor(WAIT);
     // readable: the stored output, indented two spaces

@@ -1,8 +1,10 @@
 /**
  * The studio's 'inspect/…' channels over a SQLite profile a simulation filled: they return what
  * `chimera inspect --json` returns for the same file, the profile's files are byte-identical
- * afterwards (read-only, no lock), and the in-memory profile is refused with a clear message,
- * as is a `target` that names no deployment.
+ * afterwards (read-only, no lock), as is a `target` that names no deployment refused. Over the
+ * in-memory profile they read the running session's own stores: what the session's ports hold,
+ * sorted and paged, live as the run goes on, with queue times on the session's clock, and
+ * nothing written.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStudio } from './studio-support.ts';
 import { cli } from '../support/cli.ts';
-import type { InspectRowView } from '../../src/shared/types.ts';
+import type { InspectPageView, InspectRowView } from '../../src/shared/types.ts';
 
 const idOf = (r: InspectRowView<{ id?: unknown }> | undefined): string => (r?.ok ? String(r.value.id) : '');
 
@@ -154,11 +156,12 @@ describe('inspect channels', () => {
     }
   });
 
-  it('refuses bad arguments by field, and the in-memory profile with a message saying what to do', async () => {
+  it('refuses bad arguments by field, and a target that names no deployment', async () => {
     await expect(s.service.call('inspect/tasks', { status: 'NOPE' } as never)).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(s.service.call('inspect/tasks', { sort: { by: 'updated_at', dir: 'asc' } } as never)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('sort') });
+    await expect(s.service.call('inspect/campaigns', { sort: { by: 'created_at' } } as never)).rejects.toMatchObject({ code: 'VALIDATION', message: expect.stringContaining('sort') });
     const m = await openStudio();
     try {
-      await expect(m.service.call('inspect/campaigns', {})).rejects.toThrow(/switch to a SQLite or production profile/);
       // a target is a deployment the config names: a file backend is switched to, the in-memory one has none, production needs its settings
       await expect(m.service.call('inspect/campaigns', { target: 'sqlite' })).rejects.toThrow(/^target: a sqlite profile keeps a file of its own: switch to it/);
       await expect(m.service.call('inspect/campaigns', { target: 'memory' })).rejects.toThrow(/^target: the memory backend keeps nothing outside a session/);
@@ -167,5 +170,116 @@ describe('inspect channels', () => {
     } finally {
       await m.cleanup();
     }
+  });
+
+  it('sorts a SQLite profile’s tasks newest first, paging on with the sort', async () => {
+    const asc = await walk((cursor) => s.service.call('inspect/tasks', { cursor, limit: 9 }));
+    const desc = await walk((cursor) => s.service.call('inspect/tasks', { cursor, limit: 9, sort: { by: 'created_at', dir: 'desc' } }));
+    expect(desc.length).toBeGreaterThan(9);
+    expect(desc.map(idOf)).toEqual(asc.map(idOf).reverse());
+  });
+});
+
+/** Every row of an inspector list, page by page. */
+async function walk(page: (cursor: string | null) => Promise<InspectPageView>): Promise<InspectRowView[]> {
+  const out: InspectRowView[] = [];
+  let cursor: string | null = null;
+  for (let n = 0; n < 1000; n++) {
+    const p: InspectPageView = await page(cursor);
+    out.push(...p.items);
+    cursor = p.next_cursor;
+    if (!cursor) return out;
+  }
+  throw new Error('the walk did not end within 1000 pages');
+}
+
+/** How many tasks the session's store holds (its own campaigns/list counts). */
+async function storedTasks(m: Awaited<ReturnType<typeof openStudio>>): Promise<number> {
+  let n = 0;
+  for (const c of (await m.service.call('campaigns/list', {})).campaigns) for (const k of Object.values(c.counts)) n += k;
+  return n;
+}
+
+describe('inspect channels over the in-memory session', () => {
+  let m: Awaited<ReturnType<typeof openStudio>>;
+  beforeAll(async () => {
+    m = await openStudio();
+    await m.service.call('campaigns/create', { title: 'In memory', goal: 'Teach denim repair', persona_id: 'aria' });
+    await m.service.call('sim/step', { count: 30 });
+  });
+  afterAll(async () => {
+    await m?.cleanup();
+  });
+
+  it('reads the session’s own stores, sorted and paged, writing nothing', async () => {
+    const status = m.service.status();
+    const auditBefore = (await m.service.call('audit/list', { offset: 0, limit: 1 })).total;
+    const campaigns = await m.service.call('inspect/campaigns', {});
+    expect(campaigns.backend).toBe('memory');
+    const listed = (await m.service.call('campaigns/list', {})).campaigns;
+    expect(campaigns.items.map(idOf).sort()).toEqual(listed.map((c) => c.id).sort());
+    for (const c of listed) {
+      const row = campaigns.items.find((r) => idOf(r) === c.id);
+      expect(row?.ok && row.value).toMatchObject({ title: c.title, status: c.status, state_version: c.state_version });
+    }
+
+    const asc = await walk((cursor) => m.service.call('inspect/tasks', { cursor, limit: 7 }));
+    expect(asc.every((r) => r.ok)).toBe(true);
+    expect(asc).toHaveLength(await storedTasks(m));
+    const newest = await walk((cursor) => m.service.call('inspect/tasks', { cursor, limit: 7, sort: { by: 'created_at', dir: 'desc' } }));
+    expect(newest.map(idOf)).toEqual(asc.map(idOf).reverse());
+    const bySkill = await walk((cursor) => m.service.call('inspect/tasks', { cursor, limit: 7, sort: { by: 'skill_name', dir: 'asc' } }));
+    const key = (r: InspectRowView): string => (r.ok ? `${String(r.value.skill_name)}|${String(r.value.created_at)}|${String(r.value.id)}` : '');
+    expect(bySkill.map(key)).toEqual(asc.map(key).sort());
+    // one campaign's tasks are what the session's own channel lists (same order: created_at, id)
+    const one = listed[0]!;
+    const own = await m.service.call('campaigns/tasks', { campaign_id: one.id, offset: 0, limit: 5000 });
+    const mine = await walk((cursor) => m.service.call('inspect/tasks', { cursor, limit: 50, campaign_id: one.id }));
+    expect(mine.map((r) => r.ok && { id: r.value.id, status: r.value.status, attempts: r.value.attempts })).toEqual(own.tasks.map((t) => ({ id: t.id, status: t.status, attempts: t.attempts })));
+
+    // a decided worker task, with its input, output and audit history
+    const done = asc.find((r) => r.ok && r.value.status === 'COMPLETED' && r.value.role === 'WORKER');
+    expect(done, 'a completed worker task after 30 steps').toBeDefined();
+    const task = await m.service.call('inspect/task', { id: idOf(done) });
+    expect(task.backend).toBe('memory');
+    expect(task.task?.ok && task.task.value.output_data).not.toBeNull();
+    expect(task.history.length).toBeGreaterThan(1);
+    for (const e of task.history) expect(e.ok && e.value.entity_id).toBe(idOf(done));
+
+    // queue times are the session's virtual time (the audit log's clock), not the wall clock
+    const queues = await m.service.call('inspect/queues', {});
+    const latest = (await m.service.call('audit/list', { offset: 0, limit: 1 })).events[0]!;
+    expect(queues.now_ms).toBeGreaterThanOrEqual(Date.parse(latest.timestamp));
+    expect(queues.now_ms - Date.parse(latest.timestamp)).toBeLessThan(10 * 60_000);
+    for (const r of queues.items) {
+      if (!r.ok) continue;
+      const leased = await m.service.call('inspect/queue', { space: r.value.space, queue: r.value.queue, state: 'leased' });
+      expect(leased.now_ms).toBe(queues.now_ms);
+      expect(leased.items).toHaveLength(Math.min(r.value.depth.leased, 50));
+    }
+    expect((await m.service.call('inspect/cache', {})).items.length).toBeGreaterThan(0);
+    expect(await m.service.call('inspect/verify', {})).toMatchObject({ backend: 'memory', ok: true, broken: null });
+
+    // nothing was written: the run and its audit log are where they were
+    const after = m.service.status();
+    expect(after.step).toBe(status.step);
+    expect(after.summary.eventLogSha256).toBe(status.summary.eventLogSha256);
+    expect((await m.service.call('audit/list', { offset: 0, limit: 1 })).total).toBe(auditBefore);
+  });
+
+  it('is live: what the run commits after a page shows on the next read', async () => {
+    const before = await walk((cursor) => m.service.call('inspect/tasks', { cursor, limit: 100 }));
+    const audit = (await m.service.call('audit/list', { offset: 0, limit: 1 })).total;
+    await m.service.call('sim/step', { count: 40 });
+    const after = await walk((cursor) => m.service.call('inspect/tasks', { cursor, limit: 100 }));
+    expect(after).toHaveLength(await storedTasks(m));
+    const changed = after.filter((r) => {
+      const was = before.find((b) => idOf(b) === idOf(r));
+      return !was || JSON.stringify(was) !== JSON.stringify(r);
+    });
+    expect(changed.length, 'tasks created or changed by 40 more steps').toBeGreaterThan(0);
+    const verified = await m.service.call('inspect/verify', {});
+    expect(verified.checked).toBe((await m.service.call('audit/list', { offset: 0, limit: 1 })).total);
+    expect(verified.checked).toBeGreaterThan(audit);
   });
 });

@@ -3,15 +3,17 @@
  * columns are layers, each node sits level with its neighbours, nodes are coloured by status.
  * Only the nodes in the scrolled window are drawn (binary search per visible layer), so a
  * 100,000-task plan renders as fast as a small one. Labels are fitted to their node (the full
- * text in the node's tooltip); a status filter hides nodes; a click (or Enter) on a node opens
- * the task's contents beside the graph.
+ * text in the node's tooltip); a status filter hides nodes; a click (or Enter or Space) on a
+ * node opens the task's contents in the view's contents drawer (ContentsDrawer.tsx), and the
+ * node stays marked while it is open.
  */
 import { useMemo, useState, type KeyboardEvent } from 'react';
 import { STATUS_LETTERS, STATUS_OF_LETTER, TASK_STATUSES, type DagView as Dag, type TaskStatus } from '../../../src/shared/types.ts';
 import type { DagLayout } from '../lib/dag-layout.ts';
 import { useDagLayout } from '../lib/dag-store.ts';
 import { fitText } from '../lib/text-fit.ts';
-import { TaskInspector } from './TaskInspector.tsx';
+import { isActivation, shownNode } from '../lib/contents.ts';
+import { useContents } from './ContentsDrawer.tsx';
 
 const COL_W = 270;
 const ROW_H = 34;
@@ -36,7 +38,7 @@ function lowerBound(m: Int32Array, pos: Float64Array, y: number): number {
 export function DagView({ dag, height = 420, title }: { dag: Dag; height?: number; title: string }) {
   const layout = useDagLayout(dag);
   const [shown, setShown] = useState<ReadonlySet<TaskStatus>>(() => new Set(TASK_STATUSES));
-  const [selected, setSelected] = useState<number | null>(null);
+  const contents = useContents();
   const counts = useMemo(() => {
     const c: Record<string, number> = {};
     for (let i = 0; i < dag.statuses.length; i++) c[dag.statuses[i]!] = (c[dag.statuses[i]!] ?? 0) + 1;
@@ -49,7 +51,9 @@ export function DagView({ dag, height = 420, title }: { dag: Dag; height?: numbe
       else next.add(s);
       return next;
     });
-  const open = selected !== null && selected < dag.count ? selected : null;
+  // the node whose contents the drawer shows (none while it shows something else)
+  const open = shownNode(contents.current, dag.campaign_id, dag.count);
+  const select = (index: number) => contents.open({ kind: 'task', task: { campaign_id: dag.campaign_id, index, count: dag.count } });
 
   return (
     <div className="dag-box">
@@ -64,13 +68,12 @@ export function DagView({ dag, height = 420, title }: { dag: Dag; height?: numbe
       </fieldset>
       <div className="dag-wrap">
         {layout ? (
-          <DagCanvas dag={dag} layout={layout} height={height} title={title} shown={shown} selected={open} onSelect={setSelected} />
+          <DagCanvas dag={dag} layout={layout} height={height} title={title} shown={shown} selected={open} onSelect={select} />
         ) : (
           <p className="dag muted" style={{ height }} aria-busy="true">
             Laying out {dag.count.toLocaleString()} tasks…
           </p>
         )}
-        {open !== null && <TaskInspector campaignId={dag.campaign_id} index={open} count={dag.count} onClose={() => setSelected(null)} />}
       </div>
     </div>
   );
@@ -101,7 +104,7 @@ function DagCanvas({ dag, layout, height, title, shown, selected, onSelect }: { 
     if (d < known && visibleStatus(d)) edges.push([d, v]);
   }
   const key = (e: KeyboardEvent, i: number) => {
-    if (e.key === 'Enter' || e.key === ' ') {
+    if (isActivation(e.key)) {
       e.preventDefault();
       onSelect(i);
     }

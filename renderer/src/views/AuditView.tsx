@@ -1,7 +1,13 @@
-/** Audit log: filter by campaign, action, actor or text; newest first; the hash chain's verification on top. */
+/**
+ * Audit log: filter by campaign, action, actor or text; newest first; the hash chain's
+ * verification on top. A click on a row (or Enter or Space on its seq) opens every field of it
+ * in the contents drawer, with its task a click further.
+ */
 import { useState } from 'react';
 import { useChannel } from '../lib/studio.tsx';
 import { shortIds, snippet } from '../lib/text.ts';
+import { useContents } from '../components/ContentsDrawer.tsx';
+import { showsAudit } from '../lib/contents.ts';
 
 const PAGE = 100;
 
@@ -11,6 +17,7 @@ export function AuditView() {
   const [actor, setActor] = useState('');
   const [text, setText] = useState('');
   const [page, setPage] = useState(0);
+  const contents = useContents();
   const campaigns = useChannel('campaigns/list', {}, { live: false });
   const audit = useChannel('audit/list', {
     offset: page * PAGE,
@@ -102,8 +109,13 @@ export function AuditView() {
           </thead>
           <tbody>
             {(audit.data?.events ?? []).map((e) => (
-              <tr key={e.seq}>
-                <td className="num">{e.seq}</td>
+              // the whole row opens on a click; its seq is the button a keyboard reaches (its Enter or Space click bubbles here)
+              <tr key={e.seq} className={`openable${showsAudit(contents.current, e.seq) ? ' sel' : ''}`} onClick={() => contents.open({ kind: 'audit', row: e })}>
+                <td className="num">
+                  <button type="button" className="linklike" aria-label={`Open audit row ${e.seq}: ${e.action}`} aria-pressed={showsAudit(contents.current, e.seq)}>
+                    {e.seq}
+                  </button>
+                </td>
                 <td className="mono">{e.timestamp.slice(11, 23)}</td>
                 <td>{e.actor}</td>
                 <td>{e.action}</td>

@@ -1,4 +1,4 @@
-/** Campaigns: the list (status, state_version, task counts), create, pause/resume, and each campaign's tasks (each task's history, and the run at any of its steps). */
+/** Campaigns: the list (status, state_version, task counts), create, pause/resume, and each campaign's tasks (each opens its contents; its history, and the run at any of its steps). */
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { useChannel, useStudio } from '../lib/studio.tsx';
 import type { CampaignView, TaskRow } from '../../../src/shared/types.ts';
@@ -7,6 +7,8 @@ import { VirtualList } from '../components/VirtualList.tsx';
 import { PersonaSelect } from '../components/PersonaSelect.tsx';
 import { StepStatePanel, TaskHistory } from './TimeTravel.tsx';
 import { CampaignGraph } from '../components/CampaignGraph.tsx';
+import { useContents } from '../components/ContentsDrawer.tsx';
+import { showsTask } from '../lib/contents.ts';
 
 export function CampaignsView({ selected, onSelect }: { selected: string | null; onSelect: (id: string) => void }) {
   const { api, act, toast } = useStudio();
@@ -124,6 +126,7 @@ const PAGE = 200;
 /** The campaign's tasks, windowed, fetched a page at a time as they scroll into view. */
 export function TaskList({ campaign }: { campaign: CampaignView }) {
   const { api, revision } = useStudio();
+  const contents = useContents();
   const [total, setTotal] = useState(0);
   const pages = useRef(new Map<number, readonly TaskRow[]>());
   const pending = useRef(new Set<number>());
@@ -190,7 +193,17 @@ export function TaskList({ campaign }: { campaign: CampaignView }) {
     return (
       <>
         <span role="cell" className="c-idx num">{i + 1}</span>
-        <span role="cell" className="c-skill">{t.skill_name}</span>
+        <span role="cell" className="c-skill">
+          <button
+            type="button"
+            className="linklike"
+            onClick={() => contents.open({ kind: 'task', task: { id: t.id } })}
+            aria-label={`Open task ${i + 1}: ${t.skill_name}`}
+            aria-pressed={showsTask(contents.current, t.id)}
+          >
+            {t.skill_name}
+          </button>
+        </span>
         <span role="cell" className="c-role">{t.role}</span>
         <span role="cell" className={`badge st-${t.status}`}>{t.status}</span>
         <span role="cell" className="num">{t.confidence_score ?? '—'}</span>

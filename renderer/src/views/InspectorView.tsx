@@ -1,17 +1,23 @@
 /**
- * Inspector (read-only): the current profile's store as its inspection readers see it —
- * campaigns and tasks (keyset paged, filtered), a row inspector with a task's input_data and
- * output_data as indented JSON and its audit history, queues with their depths and a queue's
+ * Inspector (read-only): the current profile's store as its inspection readers see it (the
+ * in-memory session's own stores included) — campaigns and tasks (keyset paged, filtered,
+ * sorted in the store by a column header; Next pages on in that sort), a task opened in the
+ * contents drawer with its input_data and output_data as indented JSON and its audit history
+ * (ContentsDrawer.tsx), queues with their depths and a queue's
  * items (lease holder, expiry counting down), persona cache hashes, and every audit chain
  * verified per campaign. A row that does not fit is shown marked (badge and problem), never
  * breaking the view. "Inspected store" picks the current profile or a deployment the config
  * names (production: a cluster Chimera's own services may run), read with no session on it;
  * a store it does not keep (no audit log) is said to be absent.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState } from 'react';
 import { useChannel } from '../lib/studio.tsx';
 import { InspectorMemories } from './InspectorMemories.tsx';
-import { CAMPAIGN_STATUSES, TASK_STATUSES, type BackendKind, type InspectRowView, type InspectQueueView } from '../../../src/shared/types.ts';
+import { CAMPAIGN_STATUSES, TASK_STATUSES, type BackendKind, type CampaignSortKey, type InspectRowView, type InspectQueueView, type TaskSortKey } from '../../../src/shared/types.ts';
+import { useContents } from '../components/ContentsDrawer.tsx';
+import { SortHeader } from '../components/SortHeader.tsx';
+import { showsTask } from '../lib/contents.ts';
+import type { SortState } from '../lib/sort.ts';
 
 const PAGE = 25;
 
@@ -91,19 +97,26 @@ export function InspectorView() {
   const [campaign, setCampaign] = useState('');
   const [taskStatus, setTaskStatus] = useState('');
   const [campaignStatus, setCampaignStatus] = useState('');
-  const [task, setTask] = useState<string | null>(null);
+  const [campaignSort, setCampaignSort] = useState<SortState<CampaignSortKey>>({ by: 'created_at', dir: 'asc' });
+  const [taskSort, setTaskSort] = useState<SortState<TaskSortKey>>({ by: 'created_at', dir: 'asc' });
+  const contents = useContents();
   const [queue, setQueue] = useState<InspectQueueView | null>(null);
-  const cc = useCursors(`${target}|${campaignStatus}`);
-  const tc = useCursors(`${target}|${campaign}|${taskStatus}`);
-  const campaigns = useChannel('inspect/campaigns', { ...at, limit: PAGE, cursor: cc.cursor, ...(campaignStatus ? { status: campaignStatus as never } : {}) }, { live: false });
-  const tasks = useChannel('inspect/tasks', { ...at, limit: PAGE, cursor: tc.cursor, ...(campaign ? { campaign_id: campaign } : {}), ...(taskStatus ? { status: taskStatus as never } : {}) }, { live: false });
+  // a cursor belongs to its filter and sort: changing either starts again from the first page
+  const cc = useCursors(`${target}|${campaignStatus}|${campaignSort.by}|${campaignSort.dir}`);
+  const tc = useCursors(`${target}|${campaign}|${taskStatus}|${taskSort.by}|${taskSort.dir}`);
+  const campaigns = useChannel('inspect/campaigns', { ...at, limit: PAGE, cursor: cc.cursor, sort: campaignSort, ...(campaignStatus ? { status: campaignStatus as never } : {}) }, { live: false });
+  const tasks = useChannel(
+    'inspect/tasks',
+    { ...at, limit: PAGE, cursor: tc.cursor, sort: taskSort, ...(campaign ? { campaign_id: campaign } : {}), ...(taskStatus ? { status: taskStatus as never } : {}) },
+    { live: false },
+  );
   const queues = useChannel('inspect/queues', { ...at, limit: 100 }, { live: false });
   const cache = useChannel('inspect/cache', { ...at, limit: 100 }, { live: false });
   const [verifyOn, setVerifyOn] = useState(0);
   const verify = useChannel('inspect/verify', verifyOn ? at : null, { live: false });
   const pickTarget = (v: string) => {
     setTarget(v);
-    setTask(null);
+    contents.close();
     setQueue(null);
     setCampaign('');
   };
@@ -166,9 +179,10 @@ export function InspectorView() {
           <thead>
             <tr>
               <th scope="col">Title</th>
+              <SortHeader label="Persona" by="persona_id" sort={campaignSort} onSort={setCampaignSort} />
               <th scope="col">Status</th>
               <th scope="col">v</th>
-              <th scope="col">Created</th>
+              <SortHeader label="Created" by="created_at" sort={campaignSort} onSort={setCampaignSort} />
               <th scope="col">Tasks</th>
             </tr>
           </thead>
@@ -177,6 +191,7 @@ export function InspectorView() {
               r.ok ? (
                 <tr key={str(r.value.id)}>
                   <td>{str(r.value.title)}</td>
+                  <td>{str(r.value.persona_id)}</td>
                   <td>
                     <span className={`badge st-${str(r.value.status)}`}>{str(r.value.status)}</span>
                   </td>
@@ -189,7 +204,7 @@ export function InspectorView() {
                   </td>
                 </tr>
               ) : (
-                <BadRow key={`bad-${i}`} row={r} cols={5} />
+                <BadRow key={`bad-${i}`} row={r} cols={6} />
               ),
             )}
           </tbody>
@@ -221,17 +236,18 @@ export function InspectorView() {
             <tr>
               <th scope="col">Task</th>
               <th scope="col">Role</th>
-              <th scope="col">Skill</th>
+              <SortHeader label="Skill" by="skill_name" sort={taskSort} onSort={setTaskSort} />
               <th scope="col">Status</th>
               <th scope="col">Confidence</th>
+              <SortHeader label="Created" by="created_at" sort={taskSort} onSort={setTaskSort} />
             </tr>
           </thead>
           <tbody>
             {(tasks.data?.items ?? []).map((r, i) =>
               r.ok ? (
-                <tr key={str(r.value.id)} aria-selected={task === r.value.id}>
+                <tr key={str(r.value.id)} aria-selected={showsTask(contents.current, str(r.value.id))}>
                   <td className="mono">
-                    <button type="button" className="linklike" aria-label={`Inspect task ${str(r.value.id)}`} onClick={() => setTask(str(r.value.id))}>
+                    <button type="button" className="linklike" aria-label={`Inspect task ${str(r.value.id)}`} onClick={() => contents.open({ kind: 'task', task: { id: str(r.value.id), at } })}>
                       {str(r.value.id).slice(0, 8)}
                     </button>
                   </td>
@@ -241,14 +257,14 @@ export function InspectorView() {
                     <span className={`badge st-${str(r.value.status)}`}>{str(r.value.status)}</span>
                   </td>
                   <td className="num">{str(r.value.confidence_score)}</td>
+                  <td className="mono">{str(r.value.created_at)}</td>
                 </tr>
               ) : (
-                <BadRow key={`bad-${i}`} row={r} cols={5} />
+                <BadRow key={`bad-${i}`} row={r} cols={6} />
               ),
             )}
           </tbody>
         </table>
-        {task && <RowInspector id={task} at={at} onClose={() => setTask(null)} />}
       </div>
 
       <div className="panel">
@@ -364,73 +380,6 @@ export function InspectorView() {
         )}
       </div>
     </section>
-  );
-}
-
-function Json({ label, value }: { label: string; value: unknown }): ReactNode {
-  return (
-    <>
-      <h4>{label}</h4>
-      <pre className="json" aria-label={label}>
-        {value === undefined ? '(none)' : JSON.stringify(value, null, 2)}
-      </pre>
-    </>
-  );
-}
-
-/** One task as stored, with its input_data and output_data indented, and its audit history oldest first. */
-function RowInspector({ id, at, onClose }: { id: string; at: ReturnType<typeof inspectArgs>; onClose: () => void }) {
-  const q = useChannel('inspect/task', { ...at, id }, { live: false });
-  const t = q.data?.task ?? null;
-  return (
-    <aside className="dag-inspect" aria-label="Row inspector" aria-busy={!q.data}>
-      <div className="row-between">
-        <h3>Task {id}</h3>
-        <button type="button" onClick={onClose} aria-label="Close the row inspector">
-          Close
-        </button>
-      </div>
-      {q.error && <p role="alert">Could not read this task: {q.error.message}</p>}
-      {q.data && !t && <p role="status">no task {id} in this store</p>}
-      {t && !t.ok && (
-        <>
-          <p>
-            <span className="badge st-FAILED">does not fit</span> {t.problem}
-          </p>
-          <Json label="Raw row" value={t.raw} />
-        </>
-      )}
-      {t?.ok && (
-        <>
-          <p>
-            <span className={`badge st-${str(t.value.status)}`}>{str(t.value.status)}</span> {str(t.value.role)} · {str(t.value.skill_name)} · attempts{' '}
-            {str(t.value.attempts)}
-          </p>
-          <Json label="input_data" value={t.value.input_data} />
-          <Json label="output_data" value={t.value.output_data} />
-        </>
-      )}
-      {q.data && (
-        <>
-          <h4>Audit history</h4>
-          <ol className="small" aria-label="Task audit history">
-            {q.data.history.map((e, i) =>
-              e.ok ? (
-                <li key={str(e.value.seq)}>
-                  #{str(e.value.seq)} {str(e.value.timestamp)} {str(e.value.actor)} <strong>{str(e.value.action)}</strong> {str(e.value.before_status) || '∅'} →{' '}
-                  {str(e.value.after_status) || '∅'}
-                </li>
-              ) : (
-                <li key={`bad-${i}`}>
-                  <span className="badge st-FAILED">does not fit</span> {e.problem}
-                </li>
-              ),
-            )}
-            {q.data.history.length === 0 && <li className="muted">{q.data.history_absent ?? 'no audit events name this task'}</li>}
-          </ol>
-        </>
-      )}
-    </aside>
   );
 }
 

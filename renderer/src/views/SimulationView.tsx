@@ -2,13 +2,14 @@
  * Simulation: the run's settings (scenario, seed, workers, fault rates) and its controls —
  * step one action, finish the tick, run, pause, speed — with keyboard shortcuts; a timeline to
  * look at the run at any earlier step, or replay from there as a new branch (TimeTravel.tsx:
- * branches, breakpoints, the state at a step).
+ * branches, breakpoints, the state at a step). Each recent event opens its whole JSON in the
+ * contents drawer; its step number opens the run as it was at that step.
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { useChannel, useStudio } from '../lib/studio.tsx';
 import { cannotActReason, runStateText } from '../lib/run-state.ts';
 import { FAULT_KINDS, type FaultRates } from '../../../src/shared/types.ts';
-import { BranchesPanel, BreakpointsPanel, StepStatePanel } from './TimeTravel.tsx';
+import { BranchesPanel, BreakpointsPanel, EventButton, StepStatePanel } from './TimeTravel.tsx';
 
 // the default (10 steps/s) is a pace a person can follow; Max runs a short scenario in a blink
 const SPEEDS = [
@@ -277,7 +278,7 @@ export function SimulationView() {
               <button type="button" className="linklike num mono" onClick={() => setInspect(e.step)} aria-label={`Inspect step ${e.step}`} aria-current={inspect === e.step ? 'step' : undefined}>
                 #{e.step}
               </button>{' '}
-              <span className="muted">t{e.tick}</span> <b>{e.agent}</b> <span className={`ev ev-${e.type.replace('.', '-')}`}>{e.type}</span>{' '}
+              <span className="muted">t{e.tick}</span> <b>{e.agent}</b> <EventButton event={e} />{' '}
               {e.task_id && <span className="mono muted">{e.task_id.slice(0, 8)}</span>}
             </li>
           ))}

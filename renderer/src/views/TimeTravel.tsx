@@ -2,10 +2,13 @@
  * Time travel in the Simulation view: the branches of the run's history (every replay from a step
  * starts one; each stays reachable), breakpoints where a run pauses by itself, and the run as it
  * was at any step (campaigns, queues, task graph, review queue, and what the step did: its
- * agent's input and output and the Judge's reasons).
+ * agent's input and output and the Judge's reasons). Every event listed opens its whole JSON
+ * in the contents drawer (EventButton).
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { useChannel, useStudio } from '../lib/studio.tsx';
+import { useContents } from '../components/ContentsDrawer.tsx';
+import { showsEvent } from '../lib/contents.ts';
 import {
   BREAK_AGENTS,
   BREAK_ROUTES,
@@ -14,6 +17,7 @@ import {
   type BranchView,
   type Breakpoint,
   type DagView,
+  type EngineEventView,
   type StepStateView,
   type TaskStatus,
 } from '../../../src/shared/types.ts';
@@ -184,7 +188,7 @@ export function StepStatePanel({ step, onPick, onClose }: { step: number; onPick
           <ol className="events" aria-label={`Events of step ${step}`}>
             {d.events.map((e, i) => (
               <li key={i}>
-                <b>{e.agent}</b> <span className={`ev ev-${e.type.replace('.', '-')}`}>{e.type}</span> {e.task_id && <span className="mono muted">{e.task_id.slice(0, 8)}</span>}{' '}
+                <b>{e.agent}</b> <EventButton event={e} /> {e.task_id && <span className="mono muted">{e.task_id.slice(0, 8)}</span>}{' '}
                 {e.data && <span className="mono small muted">{short(e.data)}</span>}
               </li>
             ))}
@@ -354,10 +358,26 @@ export function TaskHistory({ task_id, current, onPick }: { task_id: string; cur
           <button type="button" className="linklike" onClick={() => onPick(e.step)} aria-current={e.step === current ? 'step' : undefined}>
             #{e.step}
           </button>{' '}
-          <b>{e.agent}</b> <span className={`ev ev-${e.type.replace('.', '-')}`}>{e.type}</span>
+          <b>{e.agent}</b> <EventButton event={e} />
         </li>
       ))}
     </ol>
+  );
+}
+
+/** An event's type, as a button that opens the whole event in the contents drawer. */
+export function EventButton({ event: e }: { event: EngineEventView }) {
+  const contents = useContents();
+  return (
+    <button
+      type="button"
+      className={`linklike ev ev-${e.type.replace('.', '-')}`}
+      onClick={() => contents.open({ kind: 'event', event: e })}
+      aria-label={`Open event ${e.type} of step ${e.step} by ${e.agent}${e.task_id ? ` on task ${e.task_id.slice(0, 8)}` : ''}`}
+      aria-pressed={showsEvent(contents.current, e)}
+    >
+      {e.type}
+    </button>
   );
 }
 

@@ -7,6 +7,11 @@ export class MemoryPersonaCache implements PersonaCache {
   /** A handle on `m` (a fresh, empty cache by default). */
   constructor(private readonly m = new Map<string, Record<string, string>>()) {}
 
+  /** The map this handle works on, for readers over it (memory-readers.ts), which never write it. */
+  get shared(): ReadonlyMap<string, Readonly<Record<string, string>>> {
+    return this.m;
+  }
+
   async get(persona_id: string): Promise<Record<string, string> | null> {
     const v = this.m.get(persona_id);
     return v ? { ...v } : null;

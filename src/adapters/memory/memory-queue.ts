@@ -85,6 +85,11 @@ export class MemoryQueue<T> implements WorkQueue<T> {
     this.qs = data.qs;
   }
 
+  /** The queues this handle works on, for readers over them (memory-readers.ts), which never write them. */
+  get shared(): MemoryQueueData<T> {
+    return this.data;
+  }
+
   private q(name: string): OneQueue<T> {
     if (this.closed) throw new Error('queue is closed');
     let q = this.qs.get(name);

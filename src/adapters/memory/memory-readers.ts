@@ -21,8 +21,12 @@ import {
 } from '../../domain/schemas.ts';
 import type { PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import {
+  CAMPAIGN_SORT_KEYS,
+  TASK_SORT_KEYS,
+  listSort,
   readLimit,
   searchK,
+  sortTag,
   type AuditListQuery,
   type AuditReader,
   type CachedPersonaSummary,
@@ -39,6 +43,7 @@ import {
   type QueueListQuery,
   type QueueReader,
   type QueueSummary,
+  type ListSort,
   type Readers,
   type ReadRow,
   type StateReader,
@@ -49,8 +54,9 @@ import {
 import { checkedRow, cutPage, decodeCursor, keyAfter, type SortKey } from '../shared/reader-pages.ts';
 import { traitsRow } from '../shared/reader-rows.ts';
 import { modelLabel, NearestMemories, nearestFirst } from '../shared/memory-neighbours.ts';
-import type { MemoryStateData } from './memory-state-store.ts';
-import type { MemoryQueueData } from './memory-queue.ts';
+import { MemoryStateStore, type MemoryStateData } from './memory-state-store.ts';
+import { MemoryQueue, type MemoryQueueData } from './memory-queue.ts';
+import { MemoryPersonaCache } from './memory-persona-cache.ts';
 
 /** What a memory inspection reads: any of the in-memory stores' shared data. */
 export interface MemoryReaderSources {
@@ -73,9 +79,31 @@ export function memoryReaders(src: MemoryReaderSources): Readers {
   };
 }
 
-/** A string part of a key from a raw record (a record put in by hand may have anything there). */
-const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
-const createdKey = (r: unknown): SortKey => [str((r as Task).created_at), str((r as Task).id)];
+/**
+ * Readers over in-memory ports this process opened (a running in-memory session): the very
+ * objects those ports write, read between their commits and never written (a unit of work
+ * applies its writes at once, synchronously, so a page never sees part of one). Only the ports
+ * that are in-memory adapters are read; a part served by another backend is absent.
+ */
+export function memoryReadersOver(ports: { readonly state?: unknown; readonly taskQueue?: unknown; readonly reviewQueue?: unknown; readonly personaCache?: unknown }): Readers {
+  const queues = new Map<string, MemoryQueueData<unknown>>();
+  if (ports.taskQueue instanceof MemoryQueue) queues.set('task', ports.taskQueue.shared);
+  if (ports.reviewQueue instanceof MemoryQueue) queues.set('review', ports.reviewQueue.shared);
+  return memoryReaders({
+    ...(ports.state instanceof MemoryStateStore ? { state: ports.state.data } : {}),
+    ...(queues.size > 0 ? { queues } : {}),
+    ...(ports.personaCache instanceof MemoryPersonaCache ? { personaCache: ports.personaCache.shared } : {}),
+  });
+}
+
+/** A string part of a key from a raw record (a record put in by hand may have anything there; a missing one sorts as ''). */
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+
+/** A row's key in a sort (src/ports/readers.ts): (created_at, id), or (by, created_at, id). */
+function sortKeyOf(by: string): (r: unknown) => SortKey {
+  if (by === 'created_at') return (r) => [str((r as Task).created_at), str((r as Task).id)];
+  return (r) => [str((r as Record<string, unknown>)[by]), str((r as Task).created_at), str((r as Task).id)];
+}
 
 /** The rows after `after` in `sorted` (sorted by `key`), up to limit + 1 of them. */
 function after<R>(sorted: readonly R[], key: (r: R) => SortKey, from: SortKey | null, limit: number): R[] {
@@ -92,24 +120,57 @@ function byKey<R>(key: (r: R) => SortKey): (a: R, b: R) => number {
   return (a, b) => (keyAfter(key(a), key(b)) ? 1 : keyAfter(key(b), key(a)) ? -1 : 0);
 }
 
+/**
+ * The first `limit + 1` rows of `rows` (in any order) that come after the cursor `from` in the
+ * order `key` ascending (or descending): a selection into a sorted buffer of that size, so a
+ * page over n rows costs about n key comparisons, not a sort of all n (the store keeps no
+ * order). The maps keep rows in the order they were written, which is mostly created_at
+ * order, so a descending page scans them from the end: most rows are then turned away by one
+ * comparison with the buffer's last.
+ */
+function firstAfter<R>(rows: readonly R[], key: (r: R) => SortKey, dir: ListSort<string>['dir'], from: SortKey | null, limit: number): R[] {
+  const before = dir === 'asc' ? (a: SortKey, b: SortKey) => keyAfter(b, a) : (a: SortKey, b: SortKey) => keyAfter(a, b);
+  const buf: { k: SortKey; r: R }[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[dir === 'asc' ? i : rows.length - 1 - i] as R;
+    const k = key(r);
+    if (from && !before(from, k)) continue;
+    if (buf.length > limit && !before(k, (buf[buf.length - 1] as { k: SortKey }).k)) continue;
+    let lo = 0;
+    let hi = buf.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(k, (buf[mid] as { k: SortKey }).k)) hi = mid;
+      else lo = mid + 1;
+    }
+    buf.splice(lo, 0, { k, r });
+    if (buf.length > limit + 1) buf.pop();
+  }
+  return buf.map((b) => b.r);
+}
+
 class MemoryStateReader implements StateReader {
   constructor(private readonly s: MemoryStateData) {}
 
   async listCampaigns(q: CampaignListQuery = {}): Promise<Page<CampaignRead>> {
     const limit = readLimit(q.limit);
-    const from = decodeCursor('campaigns', 'ss', q.cursor);
-    const rows = [...this.s.campaigns.values()].filter((c) => q.status === undefined || c.status === q.status).sort(byKey(createdKey));
-    return cutPage('campaigns', after(rows, createdKey, from, limit), limit, createdKey, (r) => checkedRow(CampaignReadSchema, r));
+    const sort = listSort('campaigns', CAMPAIGN_SORT_KEYS, q.sort);
+    const tag = sortTag('campaigns', sort);
+    const key = sortKeyOf(sort.by);
+    const from = decodeCursor(tag, sort.by === 'created_at' ? 'ss' : 'sss', q.cursor);
+    const rows = [...this.s.campaigns.values()].filter((c) => q.status === undefined || c.status === q.status);
+    return cutPage(tag, firstAfter(rows, key, sort.dir, from, limit), limit, key, (r) => checkedRow(CampaignReadSchema, r));
   }
 
   async listTasks(q: TaskListQuery = {}): Promise<Page<TaskRead>> {
     const limit = readLimit(q.limit);
-    const from = decodeCursor('tasks', 'ss', q.cursor);
+    const sort = listSort('tasks', TASK_SORT_KEYS, q.sort);
+    const tag = sortTag('tasks', sort);
+    const key = sortKeyOf(sort.by);
+    const from = decodeCursor(tag, sort.by === 'created_at' ? 'ss' : 'sss', q.cursor);
     const statuses = q.status === undefined ? null : typeof q.status === 'string' ? [q.status] : q.status;
-    const rows = [...this.s.tasks.values()]
-      .filter((t) => (q.campaign_id === undefined || t.campaign_id === q.campaign_id) && (!statuses || statuses.includes(t.status)))
-      .sort(byKey(createdKey));
-    return cutPage('tasks', after(rows, createdKey, from, limit), limit, createdKey, (r) => checkedRow(TaskReadSchema, r));
+    const rows = [...this.s.tasks.values()].filter((t) => (q.campaign_id === undefined || t.campaign_id === q.campaign_id) && (!statuses || statuses.includes(t.status)));
+    return cutPage(tag, firstAfter(rows, key, sort.dir, from, limit), limit, key, (r) => checkedRow(TaskReadSchema, r));
   }
 
   async getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null> {

@@ -48,6 +48,11 @@ export class MemoryStateStore implements StateStore {
   /** A handle on `data` (a fresh, empty store by default). */
   constructor(private readonly s: MemoryStateData = new MemoryStateData()) {}
 
+  /** The committed state this handle works on, for readers over it (memory-readers.ts), which never write it. */
+  get data(): MemoryStateData {
+    return this.s;
+  }
+
   async transaction<T>(fn: (tx: StateTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
     for (let run = 1; ; run++) {

@@ -19,7 +19,11 @@
 import { BadDatabaseError, ValidationError } from '../../domain/errors.ts';
 import { AuditEventSchema, CampaignReadSchema, TaskReadSchema, type AuditEvent, type CampaignRead, type TaskRead } from '../../domain/schemas.ts';
 import {
+  CAMPAIGN_SORT_KEYS,
+  TASK_SORT_KEYS,
+  listSort,
   readLimit,
+  sortTag,
   type AuditListQuery,
   type AuditReader,
   type CachedPersonaSummary,
@@ -32,6 +36,7 @@ import {
   type QueueListQuery,
   type QueueReader,
   type QueueSummary,
+  type ListSort,
   type Readers,
   type ReaderStore,
   type ReadRow,
@@ -161,22 +166,52 @@ class Where {
 
 const TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
 
-/** The keyset condition after a (created_at, id) cursor; '' stands for a NULL created_at (those sort last). */
-function afterCreated(w: Where, tag: string, from: SortKey | null, created = 'created_at'): void {
-  if (!from) return;
-  const [at, id] = from as [string, string];
-  if (!isUuid(id) || (at !== '' && !TS.test(at))) throw new ValidationError(`invalid cursor for ${tag}: pass a next_cursor this list returned`);
-  if (at === '') w.add(`(${created} IS NULL AND id > ?::uuid)`, id);
-  else w.add(`((${created}, id) > (?::timestamp, ?::uuid) OR ${created} IS NULL)`, at, id);
+/**
+ * A sorted list's ORDER BY, its keyset condition after a cursor, and a row's key for the next
+ * cursor. A seed-only row may have no created_at: '' stands for it in a cursor, and it sorts
+ * after every dated row ascending (before them descending), as Postgres orders NULLs by
+ * default. By (created_at, id) the list walks the created_at indexes either way; by (key,
+ * created_at, id) it has no index and Postgres sorts per page (a top-N sort), with the key's
+ * NULL read as '' and compared byte by byte (COLLATE "C", as the other adapters compare).
+ */
+function sortSql(sort: ListSort<string>, w: Where, tag: string, from: SortKey | null, table: { created: string; have: ReadonlySet<string> | 'all' }): { order: string; key: (r: { created_at: string | null; id: string } & Record<string, unknown>) => SortKey } {
+  const desc = sort.dir === 'desc';
+  const bad = (): ValidationError => new ValidationError(`invalid cursor for ${tag}: pass a next_cursor this list returned`);
+  const created = table.created;
+  if (sort.by === 'created_at') {
+    if (from) {
+      const [at, id] = from as [string, string];
+      if (!isUuid(id) || (at !== '' && !TS.test(at))) throw bad();
+      // after an undated row: (descending) the undated with a smaller id, then every dated one
+      if (at === '') w.add(desc ? `(${created} IS NOT NULL OR id < ?::uuid)` : `(${created} IS NULL AND id > ?::uuid)`, id);
+      // after a dated row: (descending) no undated one follows, and a NULL compares as unknown
+      else if (desc) w.add(`(${created}, id) < (?::timestamp, ?::uuid)`, at, id);
+      else w.add(`((${created}, id) > (?::timestamp, ?::uuid) OR ${created} IS NULL)`, at, id);
+    }
+    return { order: desc ? `${created} DESC, id DESC` : `${created}, id`, key: (r) => [isoFromPg(r.created_at) ?? '', r.id] };
+  }
+  // (a column name from the port's list of sort keys, never from the request's text; a column the
+  // schema lacks, as a seed-only table lacks ours, reads as '')
+  const col = table.have === 'all' || table.have.has(sort.by) ? `coalesce(${sort.by}, '') COLLATE "C"` : `'' COLLATE "C"`;
+  const cols = [col, `coalesce(${created}, 'infinity'::timestamp)`, 'id'];
+  if (from) {
+    const [k, at, id] = from as [string, string, string];
+    if (!isUuid(id) || (at !== '' && !TS.test(at))) throw bad();
+    w.add(`(${cols.join(', ')}) ${desc ? '<' : '>'} (?::text, ?::timestamp, ?::uuid)`, k, at === '' ? 'infinity' : at, id);
+  }
+  return {
+    order: cols.map((c) => (desc ? `${c} DESC` : c)).join(', '),
+    key: (r) => [typeof r[sort.by] === 'string' ? (r[sort.by] as string) : '', isoFromPg(r.created_at) ?? '', r.id],
+  };
 }
-
-const createdKey = (r: { created_at: string | null; id: string }): SortKey => [isoFromPg(r.created_at) ?? '', r.id];
 
 class PgStateReader implements StateReader {
   private readonly campaignSelect: string;
   private readonly campaignCreated: string;
   private readonly taskSelect: string;
   private readonly taskCreated: string;
+  private readonly campaignHave: ReadonlySet<string> | 'all';
+  private readonly taskHave: ReadonlySet<string> | 'all';
 
   constructor(
     private readonly pool: PgPool,
@@ -187,30 +222,34 @@ class PgStateReader implements StateReader {
     this.campaignCreated = createdOf(layout.campaignColumns);
     this.taskSelect = selectFrom(TASK_SELECT, layout.taskColumns);
     this.taskCreated = createdOf(layout.taskColumns);
+    this.campaignHave = layout.campaignColumns;
+    this.taskHave = layout.taskColumns;
   }
 
   async listCampaigns(query: CampaignListQuery = {}): Promise<Page<CampaignRead>> {
     const limit = readLimit(query.limit);
-    const from = decodeCursor('campaigns', 'ss', query.cursor);
+    const sort = listSort('campaigns', CAMPAIGN_SORT_KEYS, query.sort);
+    const tag = sortTag('campaigns', sort);
+    const from = decodeCursor(tag, sort.by === 'created_at' ? 'ss' : 'sss', query.cursor);
     const w = new Where();
     if (query.status !== undefined) w.add('status = ?', query.status);
-    afterCreated(w, 'campaigns', from, this.campaignCreated);
-    const sql = `SELECT ${this.campaignSelect} FROM campaigns ${w} ORDER BY ${this.campaignCreated}, id LIMIT ${w.next(limit + 1)}`;
-    const rows = (await this.pool.query<CampaignRow>(sql, w.params)).rows;
-    return cutPage('campaigns', rows, limit, createdKey, (r) => checkedRow(CampaignReadSchema, r, rowToCampaign));
+    const o = sortSql(sort, w, tag, from, { created: this.campaignCreated, have: this.campaignHave });
+    const rows = (await this.pool.query<CampaignRow>(`SELECT ${this.campaignSelect} FROM campaigns ${w} ORDER BY ${o.order} LIMIT ${w.next(limit + 1)}`, w.params)).rows;
+    return cutPage(tag, rows, limit, (r) => o.key(r as unknown as Parameters<typeof o.key>[0]), (r) => checkedRow(CampaignReadSchema, r, rowToCampaign));
   }
 
   async listTasks(query: TaskListQuery = {}): Promise<Page<TaskRead>> {
     const limit = readLimit(query.limit);
-    const from = decodeCursor('tasks', 'ss', query.cursor);
+    const sort = listSort('tasks', TASK_SORT_KEYS, query.sort);
+    const tag = sortTag('tasks', sort);
+    const from = decodeCursor(tag, sort.by === 'created_at' ? 'ss' : 'sss', query.cursor);
     if (query.campaign_id !== undefined && !isUuid(query.campaign_id)) return { items: [], next_cursor: null };
     const w = new Where();
     if (query.campaign_id !== undefined) w.add('campaign_id = ?::uuid', query.campaign_id);
     if (query.status !== undefined) w.add('status = ANY(?::text[])', typeof query.status === 'string' ? [query.status] : [...query.status]);
-    afterCreated(w, 'tasks', from, this.taskCreated);
-    const sql = `SELECT ${this.taskSelect} FROM tasks ${w} ORDER BY ${this.taskCreated}, id LIMIT ${w.next(limit + 1)}`;
-    const rows = (await this.pool.query<TaskRow>(sql, w.params)).rows;
-    return cutPage('tasks', rows, limit, createdKey, (r) => checkedRow(TaskReadSchema, r, rowToTask));
+    const o = sortSql(sort, w, tag, from, { created: this.taskCreated, have: this.taskHave });
+    const rows = (await this.pool.query<TaskRow>(`SELECT ${this.taskSelect} FROM tasks ${w} ORDER BY ${o.order} LIMIT ${w.next(limit + 1)}`, w.params)).rows;
+    return cutPage(tag, rows, limit, (r) => o.key(r as unknown as Parameters<typeof o.key>[0]), (r) => checkedRow(TaskReadSchema, r, rowToTask));
   }
 
   async getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null> {

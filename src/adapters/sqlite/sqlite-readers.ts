@@ -22,8 +22,12 @@ import type Database from 'better-sqlite3';
 import { BadDatabaseError } from '../../domain/errors.ts';
 import { AuditEventSchema, CampaignReadSchema, PersonaMemorySchema, TaskReadSchema, type AuditEvent, type CampaignRead, type PersonaMemory, type TaskRead } from '../../domain/schemas.ts';
 import {
+  CAMPAIGN_SORT_KEYS,
+  TASK_SORT_KEYS,
+  listSort,
   readLimit,
   searchK,
+  sortTag,
   type AuditListQuery,
   type AuditReader,
   type CachedPersonaSummary,
@@ -40,6 +44,7 @@ import {
   type QueueListQuery,
   type QueueReader,
   type QueueSummary,
+  type ListSort,
   type Readers,
   type ReadRow,
   type StateReader,
@@ -175,7 +180,24 @@ class Where {
 
 const TASK_COLUMNS = 'id, campaign_id, role, skill_name, input_data, output_data, confidence_score, status, attempts, idempotency_key, depends_on, branch, replans, supersedes, created_at, updated_at';
 const CAMPAIGN_COLUMNS = 'id, title, goal, status, state_version, created_at, updated_at, persona_id';
-const createdKey = (r: { created_at: string; id: string }): SortKey => [r.created_at, r.id];
+
+/**
+ * A sorted list's ORDER BY and keyset condition over `alias` (columns are NOT NULL in a Chimera
+ * file; BINARY collation compares as the other adapters do), and a row's key for its cursor.
+ * (created_at, id) walks the created_at indexes either way; a (key, created_at, id) order has
+ * no index and is sorted per page (SQLite keeps only the top limit + 1 rows while it scans).
+ */
+function sortSql(sort: ListSort<string>, alias: string): { columns: string[]; order: string; after: string; key: (r: Record<string, unknown>) => SortKey } {
+  const names = sort.by === 'created_at' ? ['created_at', 'id'] : [sort.by, 'created_at', 'id'];
+  const columns = names.map((c) => `${alias}${c}`);
+  const dir = sort.dir === 'desc' ? ' DESC' : '';
+  return {
+    columns,
+    order: columns.map((c) => `${c}${dir}`).join(', '),
+    after: `(${columns.join(', ')}) ${sort.dir === 'desc' ? '<' : '>'} (${names.map(() => '?').join(', ')})`,
+    key: (r) => names.map((c) => r[c] as string),
+  };
+}
 
 class SqliteStateReader implements StateReader {
   private readonly taskSelect: string;
@@ -194,26 +216,32 @@ class SqliteStateReader implements StateReader {
 
   async listCampaigns(query: CampaignListQuery = {}): Promise<Page<CampaignRead>> {
     const limit = readLimit(query.limit);
-    const from = decodeCursor('campaigns', 'ss', query.cursor);
+    const sort = listSort('campaigns', CAMPAIGN_SORT_KEYS, query.sort);
+    const tag = sortTag('campaigns', sort);
+    const o = sortSql(sort, '');
+    const from = decodeCursor(tag, 's'.repeat(o.columns.length), query.cursor);
     const w = new Where();
     if (query.status !== undefined) w.add('status = ?', query.status);
-    if (from) w.add('(created_at, id) > (?, ?)', ...from);
-    const rows = this.q.all<CampaignRow>(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns ${w} ORDER BY created_at, id LIMIT ?`, [...w.params, limit + 1]);
-    return cutPage('campaigns', rows, limit, createdKey, (r) => checkedRow(CampaignReadSchema, r, rowToCampaign));
+    if (from) w.add(o.after, ...from);
+    const rows = this.q.all<CampaignRow>(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns ${w} ORDER BY ${o.order} LIMIT ?`, [...w.params, limit + 1]);
+    return cutPage(tag, rows, limit, (r) => o.key(r as unknown as Record<string, unknown>), (r) => checkedRow(CampaignReadSchema, r, rowToCampaign));
   }
 
   async listTasks(query: TaskListQuery = {}): Promise<Page<TaskRead>> {
     const limit = readLimit(query.limit);
-    const from = decodeCursor('tasks', 'ss', query.cursor);
+    const sort = listSort('tasks', TASK_SORT_KEYS, query.sort);
+    const tag = sortTag('tasks', sort);
+    const o = sortSql(sort, 't.');
+    const from = decodeCursor(tag, 's'.repeat(o.columns.length), query.cursor);
     const w = new Where();
     if (query.campaign_id !== undefined) w.add('t.campaign_id = ?', query.campaign_id);
     // the review list's status as a literal, so the planner can use the partial index tasks_escalated (0004)
     if (query.status === 'ESC_HITL') w.add(`t.status = 'ESC_HITL'`);
     else if (typeof query.status === 'string') w.add('t.status = ?', query.status);
     else if (query.status !== undefined) w.add('t.status IN (SELECT value FROM json_each(?))', JSON.stringify(query.status));
-    if (from) w.add('(t.created_at, t.id) > (?, ?)', ...from);
-    const rows = this.q.all<TaskRow>(`SELECT ${this.taskSelect} FROM ${this.taskFrom} ${w} ORDER BY t.created_at, t.id LIMIT ?`, [...w.params, limit + 1]);
-    return cutPage('tasks', rows, limit, createdKey, (r) => checkedRow(TaskReadSchema, r, rowToTask));
+    if (from) w.add(o.after, ...from);
+    const rows = this.q.all<TaskRow>(`SELECT ${this.taskSelect} FROM ${this.taskFrom} ${w} ORDER BY ${o.order} LIMIT ?`, [...w.params, limit + 1]);
+    return cutPage(tag, rows, limit, (r) => o.key(r as unknown as Record<string, unknown>), (r) => checkedRow(TaskReadSchema, r, rowToTask));
   }
 
   async getTask(id: string, history_limit?: number): Promise<TaskWithHistory | null> {

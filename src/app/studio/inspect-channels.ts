@@ -9,8 +9,10 @@
  * Chimera's own services run can be looked at without the studio writing there (a session on
  * it would migrate its schema and start a run).
  *
- * The in-memory profile keeps its stores inside the session's ports, and no backend of this
- * build serves readers over them: those channels answer with a ValidationError saying so.
+ * The in-memory profile keeps its stores inside the session's ports, which nothing else can
+ * open: there the channels read those very ports through the backend's in-process readers
+ * (read-only views, between the engine's commits), and count queue times on the session's
+ * virtual clock, the one its leases run on. A profile that serves neither is refused.
  * A row that does not fit the expected shape comes back marked ({ok:false, raw, problem}); a
  * store the deployment does not keep (no audit log in a database with only the seed's tables)
  * is said to be absent, not an error.
@@ -19,7 +21,7 @@ import { backendByKind, configForBackend, readOnlyView } from '../../config/back
 import { composeReaders } from '../../config/compose.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { ChimeraConfig } from '../../config/config.ts';
-import type { Page, ReadRow } from '../../ports/readers.ts';
+import type { Page, Readers, ReadRow } from '../../ports/readers.ts';
 import type { BackendKind, InspectPageView, InspectRowView, InspectVerifyView } from '../../shared/types.ts';
 import { InspectSession } from '../inspect-session.ts';
 import { inspectMemoryChannels } from './inspect-memory.ts';
@@ -62,26 +64,45 @@ export async function inspectedConfig(ctx: InspectContext, a: InspectTargetArgs)
 }
 
 export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect'> {
-  /** Runs fn on a read-only session over what `a` names (the current profile's store by default), closed afterwards. */
-  async function withSession<T>(a: InspectTargetArgs, fn: (s: InspectSession) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn on a read-only session over what `a` names (the current profile's store by default),
+   * closed afterwards, with the time that store's queue times are counted against: a durable store
+   * opened read-only as any process would (wall-clock time), or the session's own in-process
+   * stores (its clock).
+   */
+  async function withSession<T>(a: InspectTargetArgs, fn: (s: InspectSession, now_ms: () => number) => Promise<T>): Promise<T> {
     const config = await inspectedConfig(ctx, a);
-    if (!config) {
-      const { profile } = ctx.current();
-      throw new ValidationError(`the ${profile.kind} profile keeps its stores inside this session and serves no inspection readers: switch to a SQLite or production profile to inspect`);
+    let opened: { readonly readers: Readers | (() => Promise<Readers>); now_ms(): number };
+    if (config) opened = { readers: () => composeReaders(config), now_ms: () => Date.now() };
+    else {
+      const session = ctx.current();
+      const own = session.sim.ports.inspect?.();
+      if (!own) throw new ValidationError(`the ${session.profile.kind} profile serves no inspection readers: switch to a SQLite or production profile to inspect`);
+      opened = own;
     }
-    const s = await InspectSession.open(() => composeReaders(config));
+    const s = await InspectSession.open(opened.readers);
     try {
-      return await fn(s);
+      return await fn(s, () => opened.now_ms());
     } finally {
       await s.close();
     }
   }
   const limitOf = (l: number | undefined) => l ?? DEFAULT_LIMIT;
   return {
-    'inspect/campaigns': (a) => withSession(a, async (s) => pageView(s.kind, await s.campaigns({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.status ? { status: a.status } : {}) }))),
+    'inspect/campaigns': (a) =>
+      withSession(a, async (s) => pageView(s.kind, await s.campaigns({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.status ? { status: a.status } : {}), ...(a.sort ? { sort: a.sort } : {}) }))),
     'inspect/tasks': (a) =>
       withSession(a, async (s) =>
-        pageView(s.kind, await s.tasks({ cursor: a.cursor ?? null, limit: limitOf(a.limit), ...(a.campaign_id ? { campaign_id: a.campaign_id } : {}), ...(a.status ? { status: a.status } : {}) })),
+        pageView(
+          s.kind,
+          await s.tasks({
+            cursor: a.cursor ?? null,
+            limit: limitOf(a.limit),
+            ...(a.campaign_id ? { campaign_id: a.campaign_id } : {}),
+            ...(a.status ? { status: a.status } : {}),
+            ...(a.sort ? { sort: a.sort } : {}),
+          }),
+        ),
       ),
     'inspect/task': (a) =>
       withSession(a, async (s) => {
@@ -92,13 +113,13 @@ export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect
         return { backend: s.kind, task: rowView(r.task), history: r.history.items.map(rowView), history_next_cursor: r.history.next_cursor, ...note };
       }),
     'inspect/queues': (a) =>
-      withSession(a, async (s) => {
-        const now_ms = Date.now();
+      withSession(a, async (s, now) => {
+        const now_ms = now();
         return { ...pageView(s.kind, await s.queues({ now_ms, cursor: a.cursor ?? null, limit: limitOf(a.limit) })), now_ms };
       }),
     'inspect/queue': (a) =>
-      withSession(a, async (s) => {
-        const now_ms = Date.now();
+      withSession(a, async (s, now) => {
+        const now_ms = now();
         return { ...pageView(s.kind, await s.queueItems({ space: a.space, queue: a.queue, state: a.state, cursor: a.cursor ?? null, limit: limitOf(a.limit) })), now_ms };
       }),
     'inspect/cache': (a) => withSession(a, async (s) => pageView(s.kind, await s.personas({ cursor: a.cursor ?? null, limit: limitOf(a.limit) }))),

@@ -3,6 +3,7 @@ import { MemoryStateStore } from '../../adapters/memory/memory-state-store.ts';
 import { MemoryQueue } from '../../adapters/memory/memory-queue.ts';
 import { MemoryPersonaCache } from '../../adapters/memory/memory-persona-cache.ts';
 import { MemoryRunLog } from '../../adapters/memory/memory-run-log.ts';
+import { memoryReadersOver } from '../../adapters/memory/memory-readers.ts';
 import { classifierFor } from './classify.ts';
 import type { BuiltBackend } from './types.ts';
 
@@ -31,4 +32,6 @@ export const memoryBackend: BuiltBackend = {
     personaCache: new MemoryPersonaCache(),
     runLog: new MemoryRunLog(),
   }),
+  // its stores live in the session that made them: inspected there, over its own ports
+  inProcessReaders: (ports) => memoryReadersOver(ports),
 };

@@ -113,6 +113,12 @@ export interface BackendEntry {
    */
   readers?(config: ChimeraConfig): Readers | Promise<Readers>;
   /**
+   * Readers over ports this process opened, for a backend whose stores live inside the process
+   * (no other process can open them): read-only views of the very objects the ports write.
+   * Only the ports that are this backend's are read. Absent: inspect through `readers(config)`.
+   */
+  inProcessReaders?(ports: Omit<RawPorts, 'memory' | 'embedder'>): Readers;
+  /**
    * The backend's own persona memory (production: Weaviate when a URL is given, else a local
    * index kept per deployment); absent: `memory.adapter` beside the backend's files. `local`
    * opens the configured local memory in a folder.
