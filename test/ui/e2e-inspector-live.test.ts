@@ -33,10 +33,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** Opens a task in the row inspector and returns the aside. */
+/** Opens a task in the contents drawer and returns it. */
 async function openTask(page: Page, id: string) {
   await page.getByRole('button', { name: `Inspect task ${id}` }).click();
-  const aside = page.getByRole('complementary', { name: 'Row inspector' });
+  const aside = page.getByRole('complementary', { name: 'Task contents' });
   await aside.getByLabel('output_data', { exact: true }).waitFor(WAIT);
   return aside;
 }
@@ -157,11 +157,11 @@ describe.skipIf(SKIP_E2E)("the Inspector on this machine's Postgres and Redis (h
     await page.getByRole('button', { name: 'Verify audit chains' }).click();
     await page.getByTestId('inspect-verify').filter({ hasText: /Nothing to verify: no audit log in this database/ }).waitFor(WAIT);
 
-    // the rest of the page works: filter the tasks by a status, close the row inspector
+    // the rest of the page works: filter the tasks by a status, close the task contents
     await page.getByLabel('Task status filter').selectOption('PENDING');
     await tasks.getByRole('button', { name: `Inspect task ${ordinary.find((x) => x.status === 'PENDING')!.id}` }).waitFor(WAIT);
-    await page.getByRole('button', { name: 'Close the row inspector' }).click();
-    await page.getByRole('complementary', { name: 'Row inspector' }).waitFor({ ...WAIT, state: 'detached' });
+    await page.getByRole('button', { name: 'Close the task contents' }).click();
+    await page.getByRole('complementary', { name: 'Task contents' }).waitFor({ ...WAIT, state: 'detached' });
 
     expect(t.pageErrors).toEqual([]);
     // read-only: exactly the seed's tables, exactly the writer's keys
