@@ -5,11 +5,15 @@
  * first, and only then does a session run there. Browser mode offers no way to type a secret:
  * the form asks for an environment variable or a file.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKIP_E2E } from '../../bench/support/browser.ts';
+import { ROOT, SKIP_E2E } from '../../bench/support/browser.ts';
 import { productionStore, type ProductionStore } from '../production/support.ts';
 import { TEST_MS, TOAST_RECORDER, WAIT, openE2E, toastCount, untilToast, view, type E2E } from './e2e-support.ts';
+
+const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
 async function tableCount(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
@@ -64,6 +68,8 @@ describe.skipIf(SKIP_E2E)('connection profiles in the app (headless Chromium)', 
     await report.getByText('Every service of cluster answers').waitFor(WAIT);
     expect(await report.getByTestId('check-postgres').getAttribute('data-ok')).toBe('true');
     expect(await report.getByTestId('check-redis').textContent()).toMatch(/Redis.*version 7/);
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'connections.png'), fullPage: true });
 
     // the refused write: a simulation on a read-only profile
     let shown = await toastCount(page);
@@ -95,6 +101,12 @@ describe.skipIf(SKIP_E2E)('connection profiles in the app (headless Chromium)', 
     expect(await page.getByLabel('Inspected store').inputValue()).toBe('connection:cluster');
     await page.getByRole('table', { name: 'Inspected campaigns' }).getByRole('row').nth(1).waitFor(WAIT);
     await page.getByText('read-only · production').waitFor(WAIT);
+    await page.getByRole('button', { name: /^Inspect task / }).first().click();
+    await page.getByRole('complementary', { name: 'Task contents' }).getByLabel('input_data', { exact: true }).waitFor(WAIT);
+    // the picture without the notices stacked over the drawer
+    const dismiss = page.getByRole('button', { name: 'Dismiss notification' });
+    for (let i = 0; i < 20 && (await dismiss.count()) > 0; i++) await dismiss.first().dispatchEvent('click');
+    await page.screenshot({ path: join(SHOTS, 'inspector.png'), fullPage: true });
     expect(t.pageErrors).toEqual([]);
   }, TEST_MS);
 });

@@ -164,7 +164,7 @@ async function seal(vault: SecretVault | null, name: string, field: string, valu
 /** The refusal for a session on a read-only profile (the Inspector reads it instead). */
 export function readOnlyProfileError(name: string): ReadOnlyError {
   return new ReadOnlyError(
-    `connection "${name}" is read-only: a simulation writes, so it cannot run there. Inspect it (Inspector → source), or make the profile read-write first (Backend → Connections; it asks to confirm)`,
+    `connection "${name}" is read-only: a simulation writes, so it cannot run there. Inspect it (Inspector → Inspected store), or make the profile read-write first (Backend → Connections; it asks to confirm)`,
     { endpoint: `connection ${name}`, refused: 'open a simulation session' },
   );
 }
