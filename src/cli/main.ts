@@ -46,7 +46,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
-    const asked = argv[0] === 'memory' && argv[1] !== undefined ? `memory ${argv[1]}` : (argv[0] as string);
+    // a group of commands ("memory", "connections") is named with the word after it
+    const groups = new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0]));
+    const asked = groups.has(argv[0] as string) && argv[1] !== undefined ? `${argv[0]} ${argv[1]}` : (argv[0] as string);
     return refuse(`chimera: unknown command "${asked}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see "chimera --help")`);
   }
   const { cmd, rest } = found;

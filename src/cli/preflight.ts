@@ -187,6 +187,8 @@ const CHECKS: Record<string, (args: Args, io: CliIo) => void> = {
   },
   'memory search': memoryRead,
   'memory reindex': memoryRead,
+  'connections list': ({ values }, io) => void configFile(values, io),
+  'connections test': ({ values }, io) => void configFile(values, io),
 };
 
 /** Runs the checks of command `name` (none for a command not in the table). */

@@ -172,14 +172,16 @@ const NUMERIC: { cmd: string[]; flag: string; rest: string[]; bad: string[] }[] 
   { cmd: ['simulate'], flag: '--ticks', rest: [], bad: ['0', '-12', '10000001', '1_000', '12abc', '-0'] },
   { cmd: ['replay'], flag: '--to', rest: ['run.jsonl'], bad: ['-1', '-100', '1.5', 'end', '9007199254740993'] },
   { cmd: ['memory', 'search'], flag: '--k', rest: ['--persona', 'aria', '--db', 'good.db', 'denim'], bad: ['0', '-5', '1001', 'ten', '2.5'] },
+  { cmd: ['inspect', 'memories'], flag: '--k', rest: ['--backend', 'sqlite', '--db', 'good.db', '--query', 'denim'], bad: ['0', '-5', '101', 'ten', '2.5'] },
+  { cmd: ['connections', 'test'], flag: '--timeout-ms', rest: [], bad: ['0', '-5', '600001', 'soon', '1.5'] },
 ];
 
-const COMMANDS: string[][] = [['simulate'], ['replay'], ['export'], ['import'], ['memory', 'import'], ['memory', 'search'], ['memory', 'reindex']];
+const COMMANDS: string[][] = [['simulate'], ['replay'], ['export'], ['import'], ['memory', 'import'], ['memory', 'search'], ['memory', 'reindex'], ['inspect', 'memories'], ['connections', 'list'], ['connections', 'test']];
 
 const GENS: Gen[] = [
   (rng) => ({
     family: 'unknown command',
-    argv: pick(rng, [['frobnicate'], ['memory'], ['memory', 'delete'], ['simulat'], ['SIMULATE'], ['--seed', '1'], ['-x'], [''], ['memory', 'search\u202e'], ['replay\u0000']]),
+    argv: pick(rng, [['frobnicate'], ['memory'], ['memory', 'delete'], ['simulat'], ['SIMULATE'], ['--seed', '1'], ['-x'], [''], ['memory', 'search\u202e'], ['replay\u0000'], ['connections'], ['connections', 'delete', 'x']]),
   }),
   (rng) => {
     const cmd = pick(rng, COMMANDS);
@@ -344,6 +346,38 @@ const GENS: Gen[] = [
   (rng) => ({
     family: 'bad config',
     argv: [pick(rng, [['simulate'], ['memory', 'search', '--persona', 'aria', '--db', 'good.db', 'x'], ['memory', 'import', '--persona', 'aria', '--db', 'good.db', 'aria.soul.md']]), ['--config', pick(rng, ['bad-config.json', 'broken-config.json', 'missing-config.json', 'adir', 'empty.json'])]].flat(),
+  }),
+  (rng) => ({
+    family: 'bad memory search',
+    argv: [
+      'inspect',
+      'memories',
+      '--backend',
+      'sqlite',
+      '--db',
+      'good.db',
+      ...pick(rng, [
+        ['--query', '   '],
+        ['--query', 'denim', '--category', pick(rng, ['Dream', 'soul', 'Episodic,SOUL'])],
+        ['--k', '3'],
+        ['--query', 'denim', '--limit', '5'],
+        ['--query', 'denim', '--cursor', 'x'],
+        ['--query'],
+      ]),
+    ],
+  }),
+  (rng) => ({
+    family: 'bad connections invocation',
+    argv: pick(rng, [
+      ['connections', 'test'],
+      ['connections', 'test', 'prod-eu'],
+      ['connections', 'test', 'a', 'b'],
+      ['connections', 'test', 'ar\u202eia'],
+      ['connections', 'test', '--config', 'prod-config.json'],
+      ['connections', 'list', 'extra'],
+      ['connections', pick(rng, ['list', 'test']), '--config', pick(rng, ['bad-config.json', 'broken-config.json', 'missing-config.json', 'adir', 'empty.json'])],
+      ['connections', 'list', '--json=yes'],
+    ]),
   }),
   (rng) => ({
     family: 'bad run file',

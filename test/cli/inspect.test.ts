@@ -4,7 +4,8 @@
  * tampered with is reported per campaign with exit 1; bad requests exit 2 with one line. And a
  * production cluster written with only the seed's layout (test/support/seed-writer.ts) on this
  * machine's Postgres and Redis: it reads, odd rows come back marked, the missing audit log is
- * said to be absent, and nothing is created.
+ * said to be absent, and nothing is created. And `inspect memories --query` over a store whose
+ * memories a simulation kept: the k nearest by cosine distance, the same as a brute-force scan.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { cli } from '../support/cli.ts';
 import { deleteKeys } from '../production/support.ts';
 import { keysUnder, seedTables, writeSeedCluster, type SeedWritten } from '../support/seed-writer.ts';
 import { testDatabase, testRedisPrefix, testRedisUrl } from '../support/servers.ts';
+import { HashingEmbedder } from '../../src/adapters/hashing/hashing-embedder.ts';
+import { dot } from '../../src/domain/vectors.ts';
 
 let dir: string;
 let db: string;
@@ -99,6 +102,97 @@ describe('chimera inspect', () => {
     const r = await cli(['inspect', 'campaigns', '--backend', 'memory']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/keeps nothing outside the process/);
+  });
+});
+
+describe('chimera inspect memories --query', () => {
+  let mdir: string;
+  let mdb: string;
+  const rowsFile = () => join(mdir, 'persona-memory', 'rows.sqlite');
+  const fileHashes = () => Object.fromEntries([mdb, rowsFile()].map((f) => [f, createHash('sha256').update(readFileSync(f)).digest('hex')]));
+  const search = (...args: string[]) => cli(['inspect', 'memories', ...args, '--backend', 'sqlite', '--db', mdb]);
+  type Hit = { id: string; persona_id: string; category: string; content: string; distance: number };
+  type Found = { backend: string; what: string; query: string; k: number; metric: string; embedder: { model_id: string; dimensions: number }; exact: boolean; items: Hit[]; left_out: number };
+  const found = async (...args: string[]): Promise<Found> => {
+    const r = await search(...args, '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout) as Found;
+  };
+
+  beforeAll(async () => {
+    // the memories kept beside the file (persona-memory/), as the app's SQLite profiles keep them
+    mdir = mkdtempSync(join(tmpdir(), 'chimera-inspect-memory-'));
+    mdb = join(mdir, 'store.db');
+    const config = join(tmpdir(), `chimera-inspect-memory-${process.pid}.json`);
+    writeFileSync(config, JSON.stringify({ memory: { adapter: 'exact' } }));
+    const r = await cli(['simulate', '--backend', 'sqlite', '--db', mdb, '--scenario', 'storm', '--config', config, '--json']);
+    rmSync(config);
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(() => rmSync(mdir, { recursive: true, force: true }));
+
+  it('answers the k nearest by cosine distance of the configured (hashing) embedder, nearest first, writing nothing', async () => {
+    const before = fileHashes();
+    const listed = JSON.parse((await search('--persona', 'aria', '--limit', '1000', '--json')).stdout) as { items: Hit[]; next_cursor: string | null };
+    expect(listed.next_cursor).toBeNull();
+    expect(listed.items.length).toBeGreaterThan(5);
+
+    const query = 'repairing denim by hand';
+    const out = await found('--query', query, '--k', '5', '--persona', 'aria');
+    expect(out).toMatchObject({ backend: 'sqlite', what: 'memories', query, k: 5, metric: 'cosine distance', embedder: { model_id: 'hashing-v1-256', dimensions: 256 }, exact: true, left_out: 0 });
+    expect(out.items).toHaveLength(5);
+    const d = out.items.map((h) => h.distance);
+    expect(d).toEqual([...d].sort((a, b) => a - b));
+    for (const h of out.items) expect(h.persona_id).toBe('aria');
+
+    // the same five by brute force: every aria memory embedded here, 1 − cos to the query, nearest first (ties by id)
+    const embedder = new HashingEmbedder(256);
+    const [q] = await embedder.embed([query]);
+    const vectors = await embedder.embed(listed.items.map((m) => m.content));
+    const brute = listed.items
+      .map((m, i) => ({ id: m.id, distance: 1 - dot(q as Float32Array, vectors[i] as Float32Array) }))
+      .sort((a, b) => a.distance - b.distance || a.id.localeCompare(b.id))
+      .slice(0, 5);
+    await embedder.close();
+    expect(out.items.map((h) => h.id)).toEqual(brute.map((b) => b.id));
+    out.items.forEach((h, i) => expect(h.distance).toBeCloseTo(brute[i]!.distance, 5));
+
+    // a memory's own words find it first, at distance 0
+    const own = listed.items.find((m) => m.category === 'Semantic') as Hit;
+    const self = await found('--query', own.content, '--k', '1');
+    expect(self.items.map((h) => h.id)).toEqual([own.id]);
+    expect(self.items[0]!.distance).toBeCloseTo(0, 5);
+
+    const episodic = await found('--query', 'denim', '--category', 'Episodic', '--k', '100');
+    expect(episodic.items.length).toBeGreaterThan(0);
+    for (const h of episodic.items) expect(h.category).toBe('Episodic');
+
+    const text = await search('--query', query, '--k', '3', '--persona', 'aria');
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^PersonaMemory nearest to "repairing denim by hand" \(persona aria\): cosine distance, query embedded here by hashing-v1-256; exact$/);
+    expect(lines.slice(1)).toEqual(out.items.slice(0, 3).map((h) => `  ${h.distance.toFixed(4)}  aria  ${h.category.padEnd(8)}  ${h.content.replace(/\s+/g, ' ').trim().slice(0, 99)}${h.content.replace(/\s+/g, ' ').trim().length > 100 ? '…' : ''}  (${h.id})`));
+    expect(fileHashes()).toEqual(before);
+  });
+
+  it.each([
+    [['--query', '   '], /--query: the search text is empty/],
+    [['--query', 'denim', '--k', '0'], /--k must be a whole number from 1 to 100, got "0"/],
+    [['--query', 'denim', '--k', '101'], /--k must be a whole number from 1 to 100/],
+    [['--query', 'denim', '--k', 'ten'], /--k must be a whole number/],
+    [['--k', '3'], /--k applies to a search/],
+    [['--query', 'denim', '--limit', '3'], /--limit does not apply to a search/],
+    [['--query', 'denim', '--category', 'Dream'], /--category must be one of Episodic, Semantic, SOUL/],
+  ])('refuses %j with one line and exit 2', async (args, message) => {
+    const r = await search(...args);
+    expect([r.code, r.stdout, r.stderr.trim().split('\n').length]).toEqual([2, '', 1]);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('refuses --query on anything but memories', async () => {
+    const r = await cli(['inspect', 'tasks', '--query', 'denim', '--backend', 'sqlite', '--db', mdb]);
+    expect([r.code, r.stderr.trim()]).toEqual([2, 'chimera inspect: --query applies to inspect memories only']);
   });
 });
 

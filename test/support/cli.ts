@@ -2,12 +2,13 @@
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
 
-export async function cli(args: string[], cwd = process.cwd()): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `env` is added to this process's environment (DATABASE_MODE is cleared unless `env` sets it). */
+export async function cli(args: string[], cwd = process.cwd(), env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = new Writable({ write: (c, _e, cb) => ((stdout += String(c)), cb()) });
   const err = new Writable({ write: (c, _e, cb) => ((stderr += String(c)), cb()) });
-  const code = await main(args, { stdout: out, stderr: err, env: { ...process.env, DATABASE_MODE: '' }, cwd });
+  const code = await main(args, { stdout: out, stderr: err, env: { ...process.env, DATABASE_MODE: '', ...env }, cwd });
   return { code, stdout, stderr };
 }
 

@@ -121,6 +121,9 @@ describe('inspect channels', () => {
     const session = await s.service.call('memory/search', { query, k: 5, persona_id: 'aria' });
     expect(found.items.map(idOf)).toEqual(session.hits.map((h) => h.id));
     found.items.forEach((n, i) => expect(n.distance).toBeCloseTo(1 - (session.hits[i]?.score ?? NaN), 3));
+    // `chimera inspect memories --query` over the same file: the same memories at the same distances
+    const viaCli = (await cliJson('memories', '--query', query, '--k', '5', '--persona', 'aria')) as { items: { id: string; distance: number }[] };
+    expect(viaCli.items.map((i) => [i.id, i.distance])).toEqual(found.items.map((n) => [idOf(n), n.distance]));
     expect({ ...hashes(), rows: memoryHash() }).toEqual(before);
   });
 

@@ -10,6 +10,8 @@ import { memoryReindexCommand } from './memory-reindex.ts';
 import { workerCommand } from './worker.ts';
 import { inspectCommand } from './inspect.ts';
 import { copyCommand } from './copy.ts';
+import { connectionsListCommand } from './connections-list.ts';
+import { connectionsTestCommand } from './connections-test.ts';
 
 export const COMMANDS: Command[] = [
   simulateCommand,
@@ -22,4 +24,6 @@ export const COMMANDS: Command[] = [
   workerCommand,
   inspectCommand,
   copyCommand,
+  connectionsListCommand,
+  connectionsTestCommand,
 ];

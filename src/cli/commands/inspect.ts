@@ -6,6 +6,7 @@
  *   chimera inspect queue NAME [--leased]
  *   chimera inspect task ID
  *   chimera inspect audit --verify
+ *   chimera inspect memories --query "plain words" [--k N] [--persona ID] [--category C]   (inspect-memory-search.ts)
  *
  * `--json` prints one JSON object. A row that does not fit the expected shape is printed marked
  * (`!` and what is wrong), never dropped and never fatal. A store the deployment does not keep
@@ -22,6 +23,7 @@ import { InspectSession, type Inspectable } from '../../app/inspect-session.ts';
 import { CAMPAIGN_STATUSES, TASK_STATUSES } from '../../domain/schemas.ts';
 import { READ_LIMIT_MAX, type Page, type ReadRow } from '../../ports/readers.ts';
 import { UsageError, intFlag, type CliIo, type Command } from '../command.ts';
+import { MEMORY_SEARCH_FLAGS, MEMORY_SEARCH_USAGE, categoryFlag, memorySearchRequest, searchMemoriesOutput, type MemorySearchRequest } from './inspect-memory-search.ts';
 
 const WHATS = ['campaigns', 'tasks', 'queues', 'queue', 'cache', 'memories', 'audit', 'task'] as const;
 type What = (typeof WHATS)[number];
@@ -32,10 +34,11 @@ export const inspectCommand: Command = {
   get usage() {
     return [
       '  chimera inspect campaigns|tasks|queues|cache|memories|audit [--campaign ID] [--status S] [--persona ID]',
-      '                  [--limit N] [--cursor C] [--json]',
+      '                  [--category C] [--limit N] [--cursor C] [--json]   (--category: memories only)',
       '  chimera inspect queue NAME [--leased]      one queue\'s waiting (or leased) items',
       '  chimera inspect task ID                    one task with its audit history',
       '  chimera inspect audit --verify             every audit chain verified, per campaign',
+      ...MEMORY_SEARCH_USAGE,
       `  common: [--backend ${backendChoicesText()}] [--db FILE] [--config FILE] [--connection NAME] [--read-only]`,
       CONNECTION_USAGE,
       '  Always read-only: nothing is written, no lock is taken. --json prints one JSON object.',
@@ -54,6 +57,7 @@ export const inspectCommand: Command = {
     leased: { type: 'boolean', default: false },
     verify: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    ...MEMORY_SEARCH_FLAGS,
     // accepted for symmetry with the other commands: inspect is always read-only
     ...READ_ONLY_FLAG,
     ...CONNECTION_FLAG,
@@ -69,6 +73,8 @@ export const inspectCommand: Command = {
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     if (values.verify && what !== 'audit') throw new UsageError('--verify applies to inspect audit only');
     if (values.leased && what !== 'queue') throw new UsageError('--leased applies to inspect queue only');
+    if (values.category !== undefined && what !== 'memories') throw new UsageError('--category applies to inspect memories only');
+    const search = memorySearchRequest(what, values);
     const limit = intFlag(values, 'limit', 1, READ_LIMIT_MAX) ?? 50;
     const status = values.status === undefined ? undefined : String(values.status);
     if (status !== undefined) {
@@ -79,7 +85,7 @@ export const inspectCommand: Command = {
     const config = inspectConfig(values, io);
     const session = await InspectSession.open(() => composeReaders(config));
     try {
-      const out = await inspect(session, what, arg, { limit, status, values });
+      const out = await inspect(session, what, arg, { limit, status, values, search, config, io });
       io.stdout.write(values.json ? JSON.stringify({ backend: session.kind, what, ...out.json }) + '\n' : out.text.join('\n') + '\n');
       return out.exit;
     } finally {
@@ -114,6 +120,10 @@ interface Opts {
   readonly limit: number;
   readonly status: string | undefined;
   readonly values: Record<string, unknown>;
+  /** `--query`: a nearest-neighbour search instead of the memories listing. */
+  readonly search: MemorySearchRequest | null;
+  readonly config: ChimeraConfig;
+  readonly io: CliIo;
 }
 
 const short = (id: string | null | undefined): string => (id ? (id.length > 12 ? `${id.slice(0, 8)}…` : id) : '-');
@@ -182,7 +192,9 @@ async function inspect(s: InspectSession, what: What, arg: string | undefined, o
       return pageOut(page, 'persona_cache:{persona_id} (traits):', (p) => `${p.persona_id}  ${p.trait_count} traits`);
     }
     case 'memories': {
-      const page = await s.memories({ cursor, limit: o.limit, ...(persona_id ? { persona_id } : {}) });
+      if (o.search) return searchMemoriesOutput(s, o.config, o.search, o.io);
+      const category = categoryFlag(o.values);
+      const page = await s.memories({ cursor, limit: o.limit, ...(persona_id ? { persona_id } : {}), ...(category ? { categories: [category] } : {}) });
       return pageOut(page, 'PersonaMemory (timestamp, id):', (m) => `${m.id}  ${m.persona_id}  ${m.category.padEnd(12)} ${m.timestamp}  ${m.content.replace(/\s+/g, ' ').slice(0, 80)}`);
     }
     case 'audit': {
