@@ -122,7 +122,7 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
 }
 
 /** A connection profile by name: the config file's, else the data folder's connections.json; a ConfigError listing the known ones. */
-export function findConnection(config: ChimeraConfig, name: string, saved: ConnectionsFile = new ConnectionsFile(config.data_dir)): { profile: ConnectionProfile; source: 'config' | 'app' } {
+export function findConnection(config: ChimeraConfig, name: string, saved: ConnectionsFile = new ConnectionsFile(config.data_dir, { readOnly: true })): { profile: ConnectionProfile; source: 'config' | 'app' } {
   if (Object.prototype.hasOwnProperty.call(config.connections, name)) return { profile: config.connections[name] as ConnectionProfile, source: 'config' };
   const app = saved.get(name);
   if (app) return { profile: app, source: 'app' };

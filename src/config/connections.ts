@@ -226,14 +226,19 @@ const FileSchema = z.strictObject({ version: z.literal(1), connections: z.record
 
 /**
  * The app's saved profiles: connections.json in the data folder, written atomically. A file that
- * cannot be read is set aside as .bad (with a notice), never silently overwritten.
+ * cannot be read is set aside as .bad (with a notice) by the app, which may write the file next,
+ * so it is never silently overwritten; a reader that only reads (the CLI, `readOnly`) leaves it
+ * where it is and only says so.
  */
 export class ConnectionsFile {
   readonly path: string;
   notice: string | null = null;
   private profiles: Record<string, ConnectionProfile>;
 
-  constructor(data_dir: string) {
+  constructor(
+    data_dir: string,
+    private readonly opts: { readonly readOnly?: boolean } = {},
+  ) {
     this.path = join(data_dir, CONNECTIONS_FILE);
     this.profiles = this.read();
   }
@@ -247,11 +252,13 @@ export class ConnectionsFile {
   }
 
   put(name: string, profile: ConnectionProfile): void {
+    if (this.opts.readOnly) throw new ValidationError(`${this.path} was opened for reading only`);
     this.write({ ...this.profiles, [name]: parseConnection(name, profile) });
   }
 
   delete(name: string): boolean {
     if (!this.get(name)) return false;
+    if (this.opts.readOnly) throw new ValidationError(`${this.path} was opened for reading only`);
     const next = { ...this.profiles };
     delete next[name];
     this.write(next);
@@ -271,9 +278,14 @@ export class ConnectionsFile {
     try {
       return FileSchema.parse(JSON.parse(readFileSync(this.path, 'utf8'))).connections;
     } catch (e) {
+      const why = (e instanceof z.ZodError ? formatIssues(e) : (e as Error).message).slice(0, 200);
+      if (this.opts.readOnly) {
+        this.notice = `connections file ${this.path} could not be read (${why}); its profiles are not listed (the app sets such a file aside as .bad)`;
+        return {};
+      }
       const bad = `${this.path}.bad`;
       renameSync(this.path, bad);
-      this.notice = `connections file ${this.path} could not be read (${(e instanceof z.ZodError ? formatIssues(e) : (e as Error).message).slice(0, 200)}); moved to ${bad}`;
+      this.notice = `connections file ${this.path} could not be read (${why}); moved to ${bad}`;
       return {};
     }
   }

@@ -140,6 +140,11 @@ describe('connections in the config file and in connections.json', () => {
     const config = loadConfig({ env: { CHIMERA_DATA_DIR: dir }, connection: 'local' });
     expect(config.production).toMatchObject({ postgres_url: 'postgres://postgres@127.0.0.1:5432/postgres', read_only: false });
     writeFileSync(saved.path, '{"version":1,"connections":{"x":{"postgres_url":"postgres://u:pw@h/d"}}}');
+    // a reader that only reads (the CLI) leaves the file where it is
+    const reader = new ConnectionsFile(dir, { readOnly: true });
+    expect([reader.list(), reader.notice]).toEqual([[], expect.stringMatching(/could not be read .*its profiles are not listed/)]);
+    expect(codeOf(() => loadConfig({ env: { CHIMERA_DATA_DIR: dir }, connection: 'x' }))).toMatch(/no connection profile named "x"/);
+    expect(readFileSync(saved.path, 'utf8')).toContain('postgres://u:pw@h/d');
     const again = new ConnectionsFile(dir);
     expect(again.list()).toEqual([]);
     expect(again.notice).toMatch(/could not be read .*carries a password.*moved to .*connections\.json\.bad/);

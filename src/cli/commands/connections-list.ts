@@ -30,7 +30,7 @@ export function profilesConfig(values: Record<string, unknown>, io: CliIo): { co
 
 /** The app's saved profiles: connections.json in the config's data folder. */
 export function appConnections(config: ChimeraConfig, io: CliIo): ConnectionsFile {
-  return new ConnectionsFile(resolve(io.cwd, config.data_dir));
+  return new ConnectionsFile(resolve(io.cwd, config.data_dir), { readOnly: true });
 }
 
 /** True when a secret of the profile is sealed in the desktop app's vault. */
