@@ -127,7 +127,7 @@ export function findConnection(config: ChimeraConfig, name: string, saved: Conne
   const app = saved.get(name);
   if (app) return { profile: app, source: 'app' };
   const known = [...new Set([...Object.keys(config.connections), ...saved.list().map(([n]) => n)])].sort();
-  throw new ConfigError(`no connection profile named "${name}" (${known.length ? `known: ${known.join(', ')}` : 'none is defined: add one under "connections" in the config file, or in the app'})`);
+  throw new ConfigError(`no connection profile named "${name}" (${known.length ? `known: ${known.join(', ')}` : 'none is defined: add one under "connections" in the config file, or in the app'})${saved.notice ? `; ${saved.notice}` : ''}`);
 }
 
 /** `config` with a resolved connection as its production section (mode production). */

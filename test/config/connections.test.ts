@@ -143,7 +143,7 @@ describe('connections in the config file and in connections.json', () => {
     // a reader that only reads (the CLI) leaves the file where it is
     const reader = new ConnectionsFile(dir, { readOnly: true });
     expect([reader.list(), reader.notice]).toEqual([[], expect.stringMatching(/could not be read .*its profiles are not listed/)]);
-    expect(codeOf(() => loadConfig({ env: { CHIMERA_DATA_DIR: dir }, connection: 'x' }))).toMatch(/no connection profile named "x"/);
+    expect(codeOf(() => loadConfig({ env: { CHIMERA_DATA_DIR: dir }, connection: 'x' }))).toMatch(/no connection profile named "x" .*; connections file .* could not be read/);
     expect(readFileSync(saved.path, 'utf8')).toContain('postgres://u:pw@h/d');
     const again = new ConnectionsFile(dir);
     expect(again.list()).toEqual([]);
