@@ -10,5 +10,6 @@ import { weaviateSuite } from './weaviate.ts';
 import { timetravelSuite } from './timetravel.ts';
 import { productionSuite } from './production.ts';
 import { copySuite } from './copy.ts';
+import { inspectorSuite } from './inspector.ts';
 
-export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite, timetravelSuite, productionSuite, copySuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite, timetravelSuite, productionSuite, copySuite, inspectorSuite];

@@ -47,6 +47,7 @@ import { metricsChannels } from './studio/metrics-channels.ts';
 import { backendChannels } from './studio/backend-channels.ts';
 import { settingsChannels } from './studio/settings-channels.ts';
 import { inspectChannels } from './studio/inspect-channels.ts';
+import { InspectReaderPool, unpooledReaders, type InspectReaderPoolOptions, type InspectReaderSource } from './studio/inspect-pool.ts';
 import { Branches, type BranchRecord } from './studio/branches.ts';
 import { StepStates, firstStep, headerOf } from './studio/step-states.ts';
 import { agentKind, matchBefore, matchOn } from './studio/breakpoints.ts';
@@ -64,6 +65,12 @@ export interface StudioServiceOptions {
   readonly onPush?: (msg: PushMessage) => void;
   /** Seals typed secrets of connection profiles (Electron's safeStorage); none in browser mode. */
   readonly vault?: SecretVault | null;
+  /**
+   * The pool of inspection readers (studio/inspect-pool.ts): its idle time and timers (tests
+   * advance them by hand), or false for none (each inspection opens and closes its readers, as
+   * before the pool: the bench compares the two).
+   */
+  readonly inspectReaders?: InspectReaderPoolOptions | false;
 }
 
 export class StudioService {
@@ -72,6 +79,8 @@ export class StudioService {
   /** The app's connection profiles (connections.json) and the vault that seals their typed secrets. */
   readonly connections: ConnectionsFile;
   private readonly vault: SecretVault | null;
+  /** The inspection readers kept open between 'inspect/…' calls; every one is closed on a profile switch and on close. */
+  readonly inspectReaders: InspectReaderSource;
   private session: Session | null = null;
   private readonly lock = new Mutex();
   private running = false;
@@ -96,8 +105,9 @@ export class StudioService {
   /** A run that stopped waiting only on human decisions: it goes on once they are made. */
   private resumeAfterHumans: RunRequest | null = null;
 
-  private constructor(config: ChimeraConfig, onPush?: (msg: PushMessage) => void, vault: SecretVault | null = null) {
+  private constructor(config: ChimeraConfig, onPush?: (msg: PushMessage) => void, vault: SecretVault | null = null, readers: InspectReaderPoolOptions | false = {}) {
     this.config = config;
+    this.inspectReaders = readers === false ? unpooledReaders() : new InspectReaderPool(readers);
     this.settings = new SettingsFile(resolve(config.data_dir));
     this.connections = new ConnectionsFile(resolve(config.data_dir));
     this.vault = vault;
@@ -119,6 +129,8 @@ export class StudioService {
       stateAt: (step, campaign_id) => this.stateAt(step, campaign_id),
       setBreakpoints: (bps) => this.setBreakpoints(bps),
       connectionConfig: (name) => this.connectionConfig(name),
+      inspectReaders: this.inspectReaders,
+      dropInspectReaders: () => this.inspectReaders.dropAll(),
     };
     this.handlers = {
       ...simChannels(ctx),
@@ -136,7 +148,7 @@ export class StudioService {
 
   /** Opens the service and its first session (the saved backend profile and run settings). */
   static async open(opts: StudioServiceOptions = {}): Promise<StudioService> {
-    const s = new StudioService(opts.config ?? loadConfig(), opts.onPush, opts.vault ?? null);
+    const s = new StudioService(opts.config ?? loadConfig(), opts.onPush, opts.vault ?? null, opts.inspectReaders ?? {});
     const saved = s.settings.get();
     try {
       await s.openSession(saved.backend, null);
@@ -359,6 +371,9 @@ export class StudioService {
    * in-memory run that never went past its start-up has nothing to keep and leaves the list.
    */
   private async shelve(old: Session): Promise<void> {
+    // pooled inspection readers may hold the profile's file (and keep its -wal from being folded
+    // in on close), or read a store the next session replaces: all go, the next call opens afresh
+    await this.inspectReaders.dropAll();
     this.stopReason = null;
     this.pausedBefore = null;
     this.resumeAfterHumans = null;
@@ -653,6 +668,7 @@ export class StudioService {
     await this.stopRun();
     await this.lock.run(async () => {
       this.closed = true;
+      await this.inspectReaders.close();
       const s = this.session;
       this.session = null;
       await this.steps?.close();

@@ -272,6 +272,12 @@ export interface Readers {
    * the seed's tables and none of ours. Such a store is absent above; this says why.
    */
   readonly absent?: Readonly<Partial<Record<ReaderStore, string>>>;
+  /**
+   * True when they read a snapshot taken when they opened (a SQLite file no writer holds, read
+   * from an image or a copy): they never see a later commit, so nothing keeps them open for
+   * later calls. Absent: they read the live store.
+   */
+  readonly snapshot?: boolean;
   /** Releases what the readers opened (never the stores they read). */
   close(): Promise<void>;
 }

@@ -310,6 +310,8 @@ export const CHANNELS = {
   ),
   'inspect/cache': ch<InspectPageView<InspectCacheView>>()(z.strictObject({ ...inspectTarget, cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional() })),
   'inspect/verify': ch<InspectVerifyView>()(z.strictObject({ ...inspectTarget })),
+  // the Inspector's Refresh: the readers kept open for that store are closed, so the next call opens them afresh (dropped: there were some)
+  'inspect/reset': ch<{ dropped: boolean }>()(z.strictObject({ ...inspectTarget })),
   // persona ids as any program wrote them (not only ours): a filter is matched, not checked
   'inspect/memories': ch<InspectMemoriesView>()(
     z.strictObject({ ...inspectTarget, cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),

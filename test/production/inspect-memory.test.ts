@@ -13,6 +13,7 @@ import { HashingEmbedder } from '../../src/adapters/hashing/hashing-embedder.ts'
 import { MemoryPersonaMemory } from '../../src/adapters/memory/memory-persona-memory.ts';
 import { SEED_PROPERTIES } from '../../src/adapters/weaviate/weaviate-schema.ts';
 import { inspectMemoryChannels } from '../../src/app/studio/inspect-memory.ts';
+import { unpooledReaders } from '../../src/app/studio/inspect-pool.ts';
 import type { Session } from '../../src/app/studio/session.ts';
 import type { PersonaMemoryStore } from '../../src/ports/persona-memory.ts';
 import { assertNoUnknownCalls, startWeaviateEmulator, type WeaviateEmulator } from '../weaviate/emulator.ts';
@@ -25,7 +26,8 @@ const embedder = new HashingEmbedder();
 /** The part of the studio the channels use: the profile, the session's memory port and embedder, and the config. */
 function channels(config: ChimeraConfig, memory: PersonaMemoryStore) {
   const session = { profile: { kind: 'production', name: null, path: null }, sim: { ports: { memory, embedder } } } as unknown as Session;
-  return inspectMemoryChannels({ config, current: () => session, connectionConfig: () => Promise.reject(new Error('no connection profiles here')) });
+  // each call opens its readers and closes them (no pool to close after the test)
+  return inspectMemoryChannels({ config, current: () => session, connectionConfig: () => Promise.reject(new Error('no connection profiles here')), inspectReaders: unpooledReaders() });
 }
 
 beforeAll(async () => {

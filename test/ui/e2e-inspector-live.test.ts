@@ -9,12 +9,15 @@
  *     seed's two tables, plain LPUSHed JSON, HSET hashes, and odd rows), inspected as the
  *     config's production deployment with no session on it: everything shows, each odd row is
  *     marked in place, the missing audit log is said to be absent, and afterwards the database
- *     has exactly the seed's tables and Redis exactly the writer's keys.
+ *     has exactly the seed's tables and Redis exactly the writer's keys. A column the writer
+ *     adds later shows after Refresh (the readers, kept open between calls, read the layout
+ *     again).
  *
  * CHIMERA_SKIP_E2E=1 skips it on purpose (as the other e2e suites).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import pg from 'pg';
 import { SKIP_E2E } from '../../bench/support/browser.ts';
 import { deleteKeys, productionStore, type ProductionStore } from '../production/support.ts';
 import { keysUnder, seedTables, writeSeedCluster } from '../support/seed-writer.ts';
@@ -162,6 +165,17 @@ describe.skipIf(SKIP_E2E)("the Inspector on this machine's Postgres and Redis (h
     await tasks.getByRole('button', { name: `Inspect task ${ordinary.find((x) => x.status === 'PENDING')!.id}` }).waitFor(WAIT);
     await page.getByRole('button', { name: 'Close the task contents' }).click();
     await page.getByRole('complementary', { name: 'Task contents' }).waitFor({ ...WAIT, state: 'detached' });
+
+    // the writer adds a column to its campaigns: Refresh reads the schema's layout again and shows it
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    try {
+      await writer.query("ALTER TABLE campaigns ADD COLUMN persona_id VARCHAR(64); UPDATE campaigns SET persona_id = 'added-later'");
+    } finally {
+      await writer.end();
+    }
+    await page.getByRole('button', { name: 'Refresh the inspector' }).click();
+    await campaigns.getByRole('cell', { name: 'added-later', exact: true }).first().waitFor(WAIT);
 
     expect(t.pageErrors).toEqual([]);
     // read-only: exactly the seed's tables, exactly the writer's keys

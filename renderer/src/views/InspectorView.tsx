@@ -11,7 +11,7 @@
  * a store it does not keep (no audit log) is said to be absent.
  */
 import { useEffect, useState } from 'react';
-import { useChannel } from '../lib/studio.tsx';
+import { useChannel, useStudio } from '../lib/studio.tsx';
 import { InspectorMemories } from './InspectorMemories.tsx';
 import { CAMPAIGN_STATUSES, TASK_STATUSES, type BackendKind, type CampaignSortKey, type InspectRowView, type InspectQueueView, type TaskSortKey } from '../../../src/shared/types.ts';
 import { useContents } from '../components/ContentsDrawer.tsx';
@@ -100,6 +100,7 @@ export function InspectorView() {
   const [campaignSort, setCampaignSort] = useState<SortState<CampaignSortKey>>({ by: 'created_at', dir: 'asc' });
   const [taskSort, setTaskSort] = useState<SortState<TaskSortKey>>({ by: 'created_at', dir: 'asc' });
   const contents = useContents();
+  const { api } = useStudio();
   const [queue, setQueue] = useState<InspectQueueView | null>(null);
   // a cursor belongs to its filter and sort: changing either starts again from the first page
   const cc = useCursors(`${target}|${campaignStatus}|${campaignSort.by}|${campaignSort.dir}`);
@@ -120,12 +121,16 @@ export function InspectorView() {
     setQueue(null);
     setCampaign('');
   };
-  const refresh = () => {
-    campaigns.reload();
-    tasks.reload();
-    queues.reload();
-    cache.reload();
-  };
+  // the core keeps the store's readers open between calls: Refresh has them opened afresh (tables added since are seen)
+  const refresh = () =>
+    void api['inspect/reset'](at)
+      .catch(() => undefined)
+      .then(() => {
+        campaigns.reload();
+        tasks.reload();
+        queues.reload();
+        cache.reload();
+      });
   const error = campaigns.error ?? tasks.error;
   return (
     <section aria-labelledby="inspect-h" className="view">

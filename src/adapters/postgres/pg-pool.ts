@@ -40,6 +40,8 @@ export interface PgConnectOptions {
   readonly ssl?: PgSsl;
   /** Connections in the pool; default 10. */
   readonly poolMax?: number;
+  /** How long a connection may sit idle in the pool before it is closed, ms; default 10 000. */
+  readonly idleTimeoutMs?: number;
   /**
    * Every session starts with default_transaction_read_only = on: the server refuses any write
    * (SQLSTATE 25006), which comes back as a ReadOnlyError naming the endpoint. openPostgres does
@@ -192,7 +194,7 @@ export class PgPool {
       connectionString,
       max: opts.poolMax ?? 10,
       connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10_000,
-      idleTimeoutMillis: 10_000,
+      idleTimeoutMillis: opts.idleTimeoutMs ?? 10_000,
       allowExitOnIdle: true,
       statement_timeout: opts.statementTimeoutMs ?? 30_000,
       idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? 60_000,
@@ -259,7 +261,7 @@ const shared = new Map<string, PgPool>();
  * each call takes a reference that `release()` gives back.
  */
 export function acquirePgPool(opts: PgConnectOptions): PgPool {
-  const key = JSON.stringify([opts.url, opts.schema ?? DEFAULT_SCHEMA, opts.statementTimeoutMs, opts.idleInTransactionTimeoutMs, opts.connectionTimeoutMs, opts.applicationName, opts.ssl, opts.poolMax, opts.readOnly ?? false]);
+  const key = JSON.stringify([opts.url, opts.schema ?? DEFAULT_SCHEMA, opts.statementTimeoutMs, opts.idleInTransactionTimeoutMs, opts.connectionTimeoutMs, opts.applicationName, opts.ssl, opts.poolMax, opts.readOnly ?? false, opts.idleTimeoutMs]);
   const have = shared.get(key);
   if (have && !have.closed) return have.retain();
   const p = new PgPool(opts, () => {

@@ -123,6 +123,7 @@ export function sqliteReaders(files: SqliteReaderFiles): Readers & { readonly mo
       kind: 'sqlite',
       ...parts,
       modes,
+      ...(Object.values(modes).some((m) => m !== 'live') ? { snapshot: true } : {}),
       close: async () => {
         for (const db of opened.splice(0)) db.close();
       },

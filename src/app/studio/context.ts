@@ -10,6 +10,7 @@ import type { ChimeraConfig } from '../../config/config.ts';
 import type { ChannelName, ChimeraHandlers } from '../../shared/contract.ts';
 import type { BackendProfile, BranchView, Breakpoint, SimStatus, StepStateView } from '../../shared/types.ts';
 import type { SettingsFile } from '../studio-settings.ts';
+import type { InspectReaderSource } from './inspect-pool.ts';
 import type { RunRequest, Session, SessionRun } from './session.ts';
 
 /** The handlers of one channel namespace, e.g. NamespaceHandlers<'sim'> has every 'sim/…' channel. */
@@ -42,4 +43,12 @@ export interface StudioContext {
   connectionConfig(name: string): Promise<ChimeraConfig>;
   /** Sets where runs pause by themselves. */
   setBreakpoints(bps: readonly Breakpoint[]): SimStatus;
+  /** The inspection readers the 'inspect/…' channels read through, kept open between calls (studio/inspect-pool.ts). */
+  readonly inspectReaders: InspectReaderSource;
+  /**
+   * Closes every pooled inspection reader (those in use when their call ends): whatever writes a
+   * store behind the Inspector's back (a copy into a profile, a file replaced) calls it, so the
+   * next inspection opens afresh. A profile switch does it by itself.
+   */
+  dropInspectReaders(): Promise<void>;
 }

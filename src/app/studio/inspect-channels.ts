@@ -2,7 +2,10 @@
  * The 'inspect/…' channels: the Inspector view's read side. They read the CURRENT profile's
  * store through the inspection readers (src/ports/readers.ts), opened with `composeReaders` on
  * the profile's read-only view: nothing is written and no lock is taken, so they run beside the
- * session's own writer. Each call opens the readers and closes them before it returns.
+ * session's own writer. The readers are kept open between calls (studio/inspect-pool.ts: one
+ * open per inspected store, closed after a minute unused, on a profile switch and on close);
+ * 'inspect/reset' closes the ones of a store, so the next call reads its layout afresh (the
+ * Inspector's Refresh).
  *
  * With `target` a call reads instead the deployment the app's config names for that backend
  * (production: its Postgres schema and Redis prefix) without any session on it, so a cluster
@@ -18,16 +21,16 @@
  * is said to be absent, not an error.
  */
 import { backendByKind, configForBackend, readOnlyView } from '../../config/backends/index.ts';
-import { composeReaders } from '../../config/compose.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { ChimeraConfig } from '../../config/config.ts';
-import type { Page, Readers, ReadRow } from '../../ports/readers.ts';
+import type { Page, ReadRow } from '../../ports/readers.ts';
 import type { BackendKind, InspectPageView, InspectRowView, InspectVerifyView } from '../../shared/types.ts';
 import { InspectSession } from '../inspect-session.ts';
 import { inspectMemoryChannels } from './inspect-memory.ts';
+import { borrowed } from './inspect-pool.ts';
 import type { NamespaceHandlers, StudioContext } from './context.ts';
 
-type InspectContext = Pick<StudioContext, 'current' | 'config' | 'connectionConfig'>;
+type InspectContext = Pick<StudioContext, 'current' | 'config' | 'connectionConfig' | 'inspectReaders'>;
 
 const DEFAULT_LIMIT = 50;
 
@@ -66,23 +69,19 @@ export async function inspectedConfig(ctx: InspectContext, a: InspectTargetArgs)
 export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect'> {
   /**
    * Runs fn on a read-only session over what `a` names (the current profile's store by default),
-   * closed afterwards, with the time that store's queue times are counted against: a durable store
-   * opened read-only as any process would (wall-clock time), or the session's own in-process
-   * stores (its clock).
+   * with the time that store's queue times are counted against: a durable store opened read-only
+   * as any process would (through the pool of open readers; wall-clock time), or the session's
+   * own in-process stores (its clock; not pooled: they are in this process already).
    */
   async function withSession<T>(a: InspectTargetArgs, fn: (s: InspectSession, now_ms: () => number) => Promise<T>): Promise<T> {
     const config = await inspectedConfig(ctx, a);
-    let opened: { readonly readers: Readers | (() => Promise<Readers>); now_ms(): number };
-    if (config) opened = { readers: () => composeReaders(config), now_ms: () => Date.now() };
-    else {
-      const session = ctx.current();
-      const own = session.sim.ports.inspect?.();
-      if (!own) throw new ValidationError(`the ${session.profile.kind} profile serves no inspection readers: switch to a SQLite or production profile to inspect`);
-      opened = own;
-    }
-    const s = await InspectSession.open(opened.readers);
+    if (config) return ctx.inspectReaders.use(config, async (readers) => fn(await InspectSession.open(borrowed(readers)), () => Date.now()));
+    const session = ctx.current();
+    const own = session.sim.ports.inspect?.();
+    if (!own) throw new ValidationError(`the ${session.profile.kind} profile serves no inspection readers: switch to a SQLite or production profile to inspect`);
+    const s = await InspectSession.open(own.readers);
     try {
-      return await fn(s, () => opened.now_ms());
+      return await fn(s, () => own.now_ms());
     } finally {
       await s.close();
     }
@@ -124,6 +123,11 @@ export function inspectChannels(ctx: InspectContext): NamespaceHandlers<'inspect
       }),
     'inspect/cache': (a) => withSession(a, async (s) => pageView(s.kind, await s.personas({ cursor: a.cursor ?? null, limit: limitOf(a.limit) }))),
     'inspect/verify': (a) => withSession(a, verifyAll),
+    // the Inspector's Refresh: the store's readers are opened afresh by the next call (its layout read again)
+    'inspect/reset': async (a) => {
+      const config = await inspectedConfig(ctx, a);
+      return { dropped: config ? await ctx.inspectReaders.drop(config) : false };
+    },
     // persona memory: its own resolution (the store, else this session's memory port)
     ...inspectMemoryChannels(ctx),
   };

@@ -3,9 +3,9 @@
  * 'inspect/memory-search'): read-only, like every 'inspect/…' channel.
  *
  * Where the memories are read (`source` in every answer):
- * - 'store': the profile's own store through its inspection readers, opened read-only for the
- *   call and closed afterwards (a SQLite profile's `persona-memory/rows.sqlite`; production's
- *   Weaviate class, whoever wrote it);
+ * - 'store': the profile's own store through its inspection readers, opened read-only and kept
+ *   open between calls (studio/inspect-pool.ts; a SQLite profile's `persona-memory/rows.sqlite`;
+ *   production's Weaviate class, whoever wrote it);
  * - 'session': this session's persona memory port, where the profile keeps its memory nowhere
  *   else: the in-memory profile, production without Weaviate (each process keeps its own
  *   index), a store that has kept no memory yet.
@@ -16,7 +16,6 @@
  * transformers model is not loaded again per query. Distances are cosine distances computed by
  * the reader (src/ports/readers.ts), the same number on every backend.
  */
-import { composeReaders } from '../../config/compose.ts';
 import { memoryStoreReader } from '../../config/memory-store-reader.ts';
 import type { ChimeraHandlers } from '../../shared/contract.ts';
 import type { InspectMemorySource, InspectRowView, MemoryView } from '../../shared/types.ts';
@@ -25,10 +24,11 @@ import type { PersonaMemory } from '../../domain/schemas.ts';
 import { InspectSession } from '../inspect-session.ts';
 import type { StudioContext } from './context.ts';
 import { inspectedConfig, type InspectTargetArgs } from './inspect-channels.ts';
+import { borrowed } from './inspect-pool.ts';
 import { ValidationError } from '../../domain/errors.ts';
 import type { Session } from './session.ts';
 
-type MemoryInspectContext = Pick<StudioContext, 'current' | 'config' | 'connectionConfig'>;
+type MemoryInspectContext = Pick<StudioContext, 'current' | 'config' | 'connectionConfig' | 'inspectReaders'>;
 type MemoryChannel = 'inspect/memories' | 'inspect/memory' | 'inspect/memory-search';
 
 const DEFAULT_LIMIT = 50;
@@ -43,12 +43,11 @@ async function withMemory<T>(ctx: MemoryInspectContext, a: InspectTargetArgs, fn
   const named = a.target !== undefined || a.connection !== undefined;
   const config = await inspectedConfig(ctx, a);
   if (config) {
-    const s = await InspectSession.open(() => composeReaders(config));
-    try {
-      if (s.serves.includes('memory')) return await fn(s, 'store', session);
-    } finally {
-      await s.close();
-    }
+    const read = await ctx.inspectReaders.use(config, async (readers) => {
+      const s = await InspectSession.open(borrowed(readers));
+      return s.serves.includes('memory') ? { value: await fn(s, 'store', session) } : null;
+    });
+    if (read) return read.value;
   }
   // a deployment named by the call is not this session: its memory is its store's or none
   if (named) throw new ValidationError(`${a.connection !== undefined ? `connection "${a.connection}"` : `the ${a.target} deployment`} keeps no persona memory to read: without Weaviate each process keeps its own`);

@@ -106,6 +106,9 @@ function missingSettings(config: ChimeraConfig): string | null {
   );
 }
 
+/** How long an inspection's idle Postgres connection stays open (as long as the studio keeps its readers). */
+const INSPECT_PG_IDLE_MS = 60_000;
+
 /** The pool settings of a profile. */
 function pgOptions(config: ChimeraConfig) {
   const p = config.production;
@@ -187,7 +190,9 @@ export const productionBackend: BackendEntry = {
     if (!p.postgres_url) {
       throw new ConfigError('the production backend needs its connection settings to be inspected: set CHIMERA_POSTGRES_URL (and CHIMERA_REDIS_URL for the queues and persona cache), or production.postgres_url in the config file');
     }
-    const parts: Readers[] = [await openPgReaders({ ...pgOptions(config), readOnly: true })];
+    // named apart from the session's pool (pg_stat_activity), and its connections kept while the
+    // studio keeps the readers (src/app/studio/inspect-pool.ts closes them after a minute unused)
+    const parts: Readers[] = [await openPgReaders({ ...pgOptions(config), readOnly: true, applicationName: 'chimera-inspector', idleTimeoutMs: INSPECT_PG_IDLE_MS })];
     let memory: Awaited<ReturnType<typeof openWeaviateMemoryReader>> | undefined;
     try {
       if (p.redis_url) {
