@@ -203,7 +203,7 @@ export const productionBackend: BackendEntry = {
       }
       // persona memory is shared only through Weaviate (without it each process keeps its own): read-only, creates nothing
       if (p.weaviate_url) {
-        const apiKey = process.env.CHIMERA_WEAVIATE_API_KEY;
+        const apiKey = p.weaviate_api_key ?? process.env.CHIMERA_WEAVIATE_API_KEY;
         memory = await openWeaviateMemoryReader({ url: p.weaviate_url, ...(apiKey ? { apiKey } : {}), ...(p.weaviate_grpc_port ? { grpcPort: p.weaviate_grpc_port } : {}) });
       }
     } catch (e) {
