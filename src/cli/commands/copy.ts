@@ -6,6 +6,7 @@
  * naming the section.
  */
 import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { copyState, CopyVerificationError, type CopyResult } from '../../app/copy.ts';
 import { openCopySide, parseCopySide, type OpenedCopySide } from '../../config/copy-sides.ts';
 import { ProgressBar } from '../progress.ts';
@@ -21,7 +22,9 @@ function summaryLines(r: CopyResult, seconds: number): string[] {
     `  target holds ${c.campaigns} campaigns, ${c.tasks} tasks, ${c.audit} audit events (${r.chains} chains, verified), ${c.idempotency_keys} idempotency keys, ${c.queue_items} queue items, ${c.persona_cache} cached personas, ${c.persona_memories} persona memories, ${c.run_events} run events`,
     `  written now: ${Object.entries(w).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(', ') || 'nothing'} in ${seconds.toFixed(1)} s`,
     ...r.notes.map((n) => `  note: ${n}`),
-    `state digest sha256:${r.digest} (equal on both sides)`,
+    r.digests_equal
+      ? `state digest sha256:${r.digest} (equal on both sides)`
+      : `state digest sha256:${r.digest} (source sha256:${r.source_digest}: equal section by section but ${r.unlisted.join(', ')}, which one side does not keep)`,
   ];
 }
 
@@ -50,14 +53,21 @@ export const copyCommand: Command = {
     const opened: OpenedCopySide[] = [];
     const bar = new ProgressBar(io.stderr, 'copy', !values.json && Boolean(io.stderr.isTTY));
     const t0 = performance.now();
+    let peakHeap = 0;
     try {
-      const from = await openCopySide(fromSpec, 'source', io.env);
+      const from = await openCopySide(fromSpec, 'source', { env: io.env });
       opened.push(from);
-      const to = await openCopySide(toSpec, 'target', io.env);
+      const to = await openCopySide(toSpec, 'target', { env: io.env });
       opened.push(to);
       let result: CopyResult;
       try {
-        result = await copyState(from, to, { onProgress: (section, done, total) => bar.update(done, total, section, performance.now()) });
+        result = await copyState(from, to, {
+          onProgress: (p) => {
+            // the heap in use, sampled after every page: what the copy holds (the RSS adds Node, SQLite's caches and garbage not yet collected)
+            peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
+            bar.update(p.overall_done, p.overall_total, p.phase === 'copy' ? `copying ${p.section} ${p.done}/${p.total}` : `verifying ${p.side} ${p.section}`, performance.now());
+          },
+        });
       } catch (e) {
         bar.done();
         if (e instanceof CopyVerificationError) {
@@ -71,7 +81,7 @@ export const copyCommand: Command = {
       const seconds = (performance.now() - t0) / 1000;
       const peak_rss_mb = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
       if (values.json) {
-        io.stdout.write(JSON.stringify({ ok: true, ...result, elapsed_s: Math.round(seconds * 1000) / 1000, tasks_per_s: seconds > 0 ? Math.round((result.written.tasks ?? 0) / seconds) : 0, peak_rss_mb }) + '\n');
+        io.stdout.write(JSON.stringify({ ok: true, ...result, elapsed_s: Math.round(seconds * 1000) / 1000, tasks_per_s: seconds > 0 ? Math.round((result.written.tasks ?? 0) / seconds) : 0, peak_rss_mb, peak_heap_used_mb: Math.round((peakHeap / 2 ** 20) * 10) / 10 }) + '\n');
       } else {
         io.stdout.write(summaryLines(result, seconds).join('\n') + '\n');
       }
