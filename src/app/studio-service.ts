@@ -45,6 +45,7 @@ import { metricsChannels } from './studio/metrics-channels.ts';
 import { backendChannels } from './studio/backend-channels.ts';
 import { settingsChannels } from './studio/settings-channels.ts';
 import { inspectChannels } from './studio/inspect-channels.ts';
+import { copyChannels } from './studio/copy-channels.ts';
 import { Branches, type BranchRecord } from './studio/branches.ts';
 import { StepStates, firstStep, headerOf } from './studio/step-states.ts';
 import { agentKind, matchBefore, matchOn } from './studio/breakpoints.ts';
@@ -86,6 +87,8 @@ export class StudioService {
   private pausedBefore: number | null = null;
   /** A run that stopped waiting only on human decisions: it goes on once they are made. */
   private resumeAfterHumans: RunRequest | null = null;
+  /** What the namespaces stop when the service closes (a copy in the background). */
+  private readonly closers: (() => Promise<void>)[] = [];
 
   private constructor(config: ChimeraConfig, onPush?: (msg: PushMessage) => void) {
     this.config = config;
@@ -107,6 +110,8 @@ export class StudioService {
       switchBranch: (id) => this.switchBranch(id),
       stateAt: (step, campaign_id) => this.stateAt(step, campaign_id),
       setBreakpoints: (bps) => this.setBreakpoints(bps),
+      push: (msg) => this.push(msg),
+      onClose: (fn) => this.closers.push(fn),
     };
     this.handlers = {
       ...simChannels(ctx),
@@ -118,6 +123,7 @@ export class StudioService {
       ...backendChannels(ctx),
       ...settingsChannels(ctx),
       ...inspectChannels(ctx),
+      ...copyChannels(ctx),
     };
   }
 
@@ -617,6 +623,7 @@ export class StudioService {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    for (const fn of this.closers) await fn().catch(() => undefined);
     await this.stopRun();
     await this.lock.run(async () => {
       this.closed = true;

@@ -13,6 +13,8 @@ import type {
   BackendStatus,
   BranchView,
   CampaignView,
+  CopySideView,
+  CopyStatusView,
   DagView,
   DecidedTask,
   EmbedderView,
@@ -59,6 +61,13 @@ const profileName = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'profile name: letters, digits, "-" and "_" only');
+
+/** One side of a copy (see CopySideArg in types.ts). */
+export const CopySideArgSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('memory') }),
+  z.strictObject({ kind: z.literal('sqlite'), name: profileName }),
+  z.strictObject({ kind: z.literal('production') }),
+]);
 
 /** A breakpoint (see Breakpoint in types.ts). */
 export const BreakpointArg = z.discriminatedUnion('kind', [
@@ -250,6 +259,12 @@ export const CHANNELS = {
   ),
   'inspect/cache': ch<InspectPageView<InspectCacheView>>()(z.strictObject({ cursor: z.string().max(2000).nullable().optional(), limit: z.int().min(1).max(1000).optional() })),
   'inspect/verify': ch<InspectVerifyView>()(Empty),
+
+  // ---------------------------------------------------------------- copy (a whole state from one store to another, in the background; progress is pushed)
+  'copy/sides': ch<{ sides: CopySideView[]; copy: CopyStatusView | null }>()(Empty),
+  'copy/start': ch<CopyStatusView>()(z.strictObject({ from: CopySideArgSchema, to: CopySideArgSchema })),
+  'copy/cancel': ch<{ copy: CopyStatusView | null }>()(Empty),
+  'copy/status': ch<{ copy: CopyStatusView | null }>()(Empty),
 
   // ---------------------------------------------------------------- settings
   'settings/get': ch<Settings>()(Empty),

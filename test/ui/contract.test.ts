@@ -12,7 +12,7 @@ import { badArguments, openStudio } from './studio-support.ts';
 
 describe('contract', () => {
   it('names every channel namespace/verb in the allowed namespaces', () => {
-    for (const c of CHANNEL_NAMES) expect(c).toMatch(/^(sim|campaigns|review|memory|audit|metrics|backend|settings|inspect)\/[a-z]+$/);
+    for (const c of CHANNEL_NAMES) expect(c).toMatch(/^(sim|campaigns|review|memory|audit|metrics|backend|settings|inspect|copy)\/[a-z]+$/);
   });
 
   it('keeps the wire error codes equal to the domain error codes', () => {

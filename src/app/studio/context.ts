@@ -8,7 +8,7 @@
  */
 import type { ChimeraConfig } from '../../config/config.ts';
 import type { ChannelName, ChimeraHandlers } from '../../shared/contract.ts';
-import type { BackendProfile, BranchView, Breakpoint, SimStatus, StepStateView } from '../../shared/types.ts';
+import type { BackendProfile, BranchView, Breakpoint, PushMessage, SimStatus, StepStateView } from '../../shared/types.ts';
 import type { SettingsFile } from '../studio-settings.ts';
 import type { RunRequest, Session, SessionRun } from './session.ts';
 
@@ -40,4 +40,8 @@ export interface StudioContext {
   stateAt(step: number, campaign_id?: string): Promise<StepStateView>;
   /** Sets where runs pause by themselves. */
   setBreakpoints(bps: readonly Breakpoint[]): SimStatus;
+  /** Pushes a message to the UI (work that goes on in the background reports this way). */
+  push(msg: PushMessage): void;
+  /** Runs fn when the service closes, before the session does (stopping background work). */
+  onClose(fn: () => Promise<void>): void;
 }
