@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import type { BackendChoiceView, BackendKind } from '../../../src/shared/types.ts';
 import { useChannel, useStudio } from '../lib/studio.tsx';
+import { CopyPanel } from './CopyPanel.tsx';
 
 export function BackendView() {
   const { api, act, toast, status } = useStudio();
@@ -112,6 +113,7 @@ export function BackendView() {
             </form>
           ))}
       </div>
+      <CopyPanel />
     </section>
   );
 }
