@@ -147,6 +147,16 @@ describe('chimera copy', () => {
     expect(again.err).toContain(`holds a copy of sqlite:${join(d, 'a.db')}`);
   });
 
+  it('refuses a read-only target (exit 2, one line saying so) before opening it', async () => {
+    const d = dir('read-only');
+    await sqliteSimulation(join(d, 'a.db'), 2, 4);
+    const prod = await production('copy-ro');
+    const r = await chimera(['copy', `sqlite:${join(d, 'a.db')}`, 'production'], { ...prod.env, CHIMERA_READ_ONLY: '1' });
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^chimera copy: production \(Postgres .*\) is open read-only \(CHIMERA_READ_ONLY or production\.read_only in the config\): a copy cannot write into it; nothing was written\n$/);
+  });
+
   it('a finished copy run again writes nothing and verifies again', async () => {
     const d = dir('again');
     await sqliteSimulation(join(d, 'a.db'), 6, 3);
