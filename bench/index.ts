@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- --json] [--suite NAME ...] [--quick]`: runs the suites, writes each
- * suite's figures to bench/results/NAME.json (linked from the README), and with --json prints
- * every figure as one JSON object on stdout.
+ * `npm run bench [-- --json] [--suite NAME ...] [--quick]`: runs the suites (an on-demand suite
+ * only when named), writes each suite's figures to bench/results/NAME.json (linked from the
+ * README), and with --json prints every figure as one JSON object on stdout.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,7 +27,7 @@ if (unknown.length) {
   process.stderr.write(`bench: unknown suite ${unknown.join(', ')} (known: ${SUITES.map((s) => s.name).join(', ')})\n`);
   process.exit(2);
 }
-const chosen = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES;
+const chosen = wanted.length ? SUITES.filter((s) => wanted.includes(s.name)) : SUITES.filter((s) => !s.onDemand);
 const log = (line: string) => {
   if (!values.json) process.stderr.write(`${line}\n`);
 };

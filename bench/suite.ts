@@ -9,6 +9,8 @@ export interface BenchContext {
 export interface BenchSuite {
   readonly name: string;
   readonly description: string;
+  /** Runs only when named (`--suite NAME`), never in a run of every suite (it takes long). */
+  readonly onDemand?: boolean;
   /** Every figure, flat or nested, units last in the names (`tasks_per_s`, `p99_ms`). */
   run(ctx: BenchContext): Promise<Record<string, unknown>>;
 }

@@ -9,7 +9,7 @@ import { postgresSuite } from './postgres.ts';
 import { weaviateSuite } from './weaviate.ts';
 import { timetravelSuite } from './timetravel.ts';
 import { productionSuite } from './production.ts';
-import { copySuite } from './copy.ts';
+import { copyMillionSuite, copySuite } from './copy.ts';
 import { inspectorSuite } from './inspector.ts';
 
-export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite, timetravelSuite, productionSuite, copySuite, inspectorSuite];
+export const SUITES: BenchSuite[] = [coreSuite, sqliteSuite, memorySuite, uiSuite, redisClientSuite, postgresSuite, weaviateSuite, timetravelSuite, productionSuite, copySuite, copyMillionSuite, inspectorSuite];

@@ -5,8 +5,10 @@
  * redelivery it would be), the persona cache, persona memories where both sides keep them, and
  * the run (header, progress, events).
  *
- * Streaming: sections are read from the source a page at a time (STATE_PAGE rows) and written
- * to the target a page at a time, each page one unit of work; nothing holds the whole state.
+ * Streaming: sections are read from the source a page at a time (STATE_PAGE rows; tasks and
+ * idempotency keys by keyset, so the thousandth page costs what the first does) and written to the
+ * target a page at a time, each page one unit of work; nothing holds the whole state, and the
+ * event loop gets a turn after every page (the app serves requests while a copy runs).
  *
  * Resumable and idempotent: every section is written in the source's own order (campaigns,
  * tasks by (created_at, id), audit events by seq, keys sorted, run events in append order), one
@@ -20,7 +22,13 @@
  *
  * Verified at the end: both sides are digested the same way (src/app/state-digest.ts, a
  * snapshot's section digests) and must match section by section, and every audit chain of the
- * target must verify.
+ * target must verify. Persona memories are compared where both sides keep them; a side that keeps
+ * none a copy can read (production without Weaviate: each process's own, for its run) says why,
+ * and the result says they were not compared.
+ *
+ * Progress: the source's counts are read first (the plan), so every report carries the section's
+ * numbers and the whole copy's (copying, then verifying both sides). A copy can be cancelled
+ * (an AbortSignal) between pages: what it committed stays, and running it again resumes.
  */
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { ChimeraError, ValidationError } from '../domain/errors.ts';
@@ -28,7 +36,7 @@ import type { AuditEvent, Task } from '../domain/schemas.ts';
 import type { MemoryRecord } from '../ports/persona-memory.ts';
 import type { QueueItem, WorkQueue } from '../ports/queue.ts';
 import type { MemoryRows } from '../config/snapshot-files.ts';
-import { digestState, dumpOneQueue, listKeys, STATE_PAGE, type StateDigest, type StatePorts } from './state-digest.ts';
+import { countKeys, digestState, dumpOneQueue, keysAfter, listsKeys, STATE_PAGE, tasksAfter, turn, type StateDigest, type StatePorts } from './state-digest.ts';
 
 export type { StatePorts } from './state-digest.ts';
 
@@ -45,6 +53,8 @@ export interface CopyEndpoint {
   readonly ports: StatePorts;
   /** Its persona memories with their vectors; null or absent: it keeps none a copy can read or write. */
   readonly memories?: MemoryRows | null;
+  /** Why it keeps none (said in the result's notes). */
+  readonly memoriesNote?: string;
   /** The target's progress record (a target without one cannot resume). */
   readonly progress?: CopyProgressStore;
 }
@@ -71,6 +81,14 @@ export type CopySection = (typeof COPY_SECTIONS)[number];
 /** The target holds something else: nothing was written (exit 2 in the CLI). */
 export class CopyRefusedError extends ValidationError {}
 
+/** The copy was cancelled between two pages: what it committed stays, and running it again resumes. */
+export class CopyCancelledError extends Error {
+  constructor(readonly pages: number) {
+    super(`the copy was cancelled after ${pages} committed pages; start the same copy again to resume it`);
+    this.name = 'CopyCancelledError';
+  }
+}
+
 /** The copy finished but the two sides differ, or the target's chains do not verify (exit 1 in the CLI). */
 export class CopyVerificationError extends Error {
   constructor(
@@ -82,11 +100,31 @@ export class CopyVerificationError extends Error {
   }
 }
 
+/** What a progress report says. */
+export interface CopyProgress {
+  /** Copying the sections, then verifying (digesting the source, then the target). */
+  readonly phase: 'copy' | 'verify';
+  /** The section being copied or digested (`tasks`, `audit`, `queues.task`, …). */
+  readonly section: string;
+  /** In the verify phase: the side being digested. */
+  readonly side: 'source' | 'target' | null;
+  /** Records of the section the target holds (copy) or digested so far (verify), and of how many. */
+  readonly done: number;
+  readonly total: number;
+  /** The same over the whole copy: every section copied, then both sides digested. */
+  readonly overall_done: number;
+  readonly overall_total: number;
+}
+
 export interface CopyOptions {
-  /** Told the section being written, how many of it the target holds, and of how many. */
-  readonly onProgress?: (section: string, done: number, total: number) => void;
+  /** Told where the copy stands after every page. */
+  readonly onProgress?: (p: CopyProgress) => void;
+  /** Called once the target is accepted (empty, or this copy's to resume), before anything is written. */
+  readonly onStarted?: (s: { resumed: boolean; already_finished: boolean }) => void;
   /** Called after every page the copy committed (a test's kill point). */
   readonly afterPage?: (section: string, pages: number) => void;
+  /** Stops the copy at the next page boundary (CopyCancelledError). */
+  readonly signal?: AbortSignal;
   /** Rows per page (default STATE_PAGE). */
   readonly pageSize?: number;
   /** The time the record says (default: now). */
@@ -106,9 +144,15 @@ export interface CopyResult {
   readonly counts: StateDigest['counts'];
   /** The target's whole-state digest (a snapshot's whole digest with source backend "copy"); every section compared equals the source's. */
   readonly digest: string;
+  /** The source's whole-state digest: equal to `digest` unless a section was left out of the comparison (persona memories one side does not keep). */
+  readonly source_digest: string;
+  readonly digests_equal: boolean;
   readonly sections: Readonly<Record<string, string>>;
   /** Sections one side could not list (digested as empty; not compared). */
   readonly unlisted: readonly string[];
+  /** Persona memories were compared (both sides keep them). */
+  readonly memories_compared: boolean;
+  /** Audit chains of the target, every one verified link by link. */
   readonly chains: number;
   /** What was not copied and why. */
   readonly notes: readonly string[];
@@ -134,19 +178,89 @@ interface QueueExtras {
   restore?: (queue: string, items: readonly QueueItem<unknown>[]) => Promise<number>;
 }
 
+/** How many items a queue space holds (waiting, delayed and leased). */
+async function queueItems(q: WorkQueue<unknown>): Promise<number> {
+  let n = 0;
+  for (const name of await q.queues()) {
+    const d = await q.depth(name);
+    n += d.ready + d.delayed + d.leased;
+  }
+  return n;
+}
+
+/** The source's counts, per section: what the progress reports count against. */
+interface Plan {
+  readonly totals: Record<CopySection, number>;
+  /** Records a digest of one side reads. */
+  readonly digestTotal: number;
+}
+
+async function planOf(src: StatePorts, campaigns: number, memories: readonly MemoryRecord[] | null): Promise<Plan> {
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  const totals: Record<CopySection, number> = {
+    campaigns,
+    tasks: sum(await src.state.countTasks()),
+    audit: (await src.state.auditHead())?.seq ?? 0,
+    idempotency_keys: await countKeys(src),
+    'queues.task': await queueItems(src.taskQueue as WorkQueue<unknown>),
+    'queues.review': await queueItems(src.reviewQueue as WorkQueue<unknown>),
+    persona_cache: (await src.personaCache.list()).length,
+    persona_memories: memories?.length ?? 0,
+    run: 0,
+    run_events: await src.runLog.countEvents(),
+  };
+  return { totals, digestTotal: sum(totals) };
+}
+
+/** Keeps where the copy stands and tells onProgress. */
+class Reporter {
+  private readonly done = new Map<string, number>();
+  private base = 0;
+  private phase: CopyProgress['phase'] = 'copy';
+  private side: CopyProgress['side'] = null;
+  constructor(
+    private readonly plan: Plan,
+    private readonly fn: (p: CopyProgress) => void,
+  ) {}
+
+  private get total(): number {
+    return this.plan.digestTotal * 3;
+  }
+
+  /** The section's records done so far in the current phase (and side). */
+  report(section: string, done: number, total: number): void {
+    this.done.set(section, done);
+    let sum = this.base;
+    for (const n of this.done.values()) sum += n;
+    this.fn({ phase: this.phase, section, side: this.side, done, total, overall_done: Math.min(sum, this.total), overall_total: this.total });
+  }
+
+  /** Goes on to digesting a side: what came before counts whole. */
+  verify(side: 'source' | 'target'): void {
+    this.phase = 'verify';
+    this.side = side;
+    this.base = side === 'source' ? this.plan.digestTotal : this.plan.digestTotal * 2;
+    this.done.clear();
+  }
+}
+
 /**
  * Copies the state of `from` into `to` (empty, or holding the same copy from an earlier run),
  * then verifies it. Throws CopyRefusedError before writing anything into a target that holds
- * something else, CopyVerificationError when the two sides differ afterwards.
+ * something else, CopyVerificationError when the two sides differ afterwards, CopyCancelledError
+ * when `signal` stopped it.
  */
 export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: CopyOptions = {}): Promise<CopyResult> {
   const PAGE = opts.pageSize ?? STATE_PAGE;
   const now = opts.now ?? (() => new Date());
-  const progress = opts.onProgress ?? (() => {});
   const src = from.ports;
   const dst = to.ports;
   const notes: string[] = [];
   const written: Record<string, number> = Object.fromEntries(COPY_SECTIONS.map((s) => [s, 0]));
+  let pages = 0;
+  const checkCancelled = () => {
+    if (opts.signal?.aborted) throw new CopyCancelledError(pages);
+  };
 
   const srcHead = await src.state.auditHead();
   const head = srcHead ? { seq: srcHead.seq, hash: srcHead.hash } : null;
@@ -168,23 +282,32 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
     await to.progress?.write(record);
   }
   const already_finished = record.finished_at !== null;
-  let pages = 0;
+  opts.onStarted?.({ resumed, already_finished });
+
+  // the source's memories are listed whole (the stores list them so): read once, for the plan and the copy
+  const memories: readonly MemoryRecord[] | null = from.memories ? await from.memories.read() : null;
+  const campaigns = await src.state.listCampaigns();
+  const plan = await planOf(src, campaigns.length, memories);
+  const reporter = new Reporter(plan, opts.onProgress ?? (() => {}));
+  const progress = (section: CopySection, done: number) => reporter.report(section, done, plan.totals[section]);
+
   const pageDone = async (section: CopySection, done: number, last?: string | number) => {
     // a turn of the event loop: a store that commits in batches when the process goes idle (SQLite) commits the page now,
-    // so what it holds in memory stays one page and a kill loses at most the page in flight
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // so what it holds in memory stays one page and a kill loses at most the page in flight; and a process serving requests serves them
+    await turn();
     record.sections[section] = last === undefined ? { done } : { done, last };
     await to.progress?.write(record);
     opts.afterPage?.(section, ++pages);
+    progress(section, done);
+    checkCancelled();
   };
 
   if (!already_finished) {
     // campaigns: the ones the target lacks, in the source's order
-    const campaigns = await src.state.listCampaigns();
     const have = new Set((await dst.state.listCampaigns()).map((c) => c.id));
     const missing = campaigns.filter((c) => !have.has(c.id));
     let done = have.size;
-    progress('campaigns', done, campaigns.length);
+    progress('campaigns', done);
     for (let i = 0; i < missing.length; i += PAGE) {
       const batch = missing.slice(i, i + PAGE);
       await dst.state.transaction(async (tx) => {
@@ -192,32 +315,30 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
       });
       done += batch.length;
       written.campaigns = (written.campaigns ?? 0) + batch.length;
-      progress('campaigns', done, campaigns.length);
       await pageDone('campaigns', done, (batch.at(-1) as { id: string }).id);
     }
 
-    // tasks: the target holds the first n in (created_at, id) order; go on after them
+    // tasks: the target holds the first n in (created_at, id) order; go on after the last of them
     const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-    const totalTasks = sum(await src.state.countTasks());
     let tasksDone = sum(await dst.state.countTasks());
-    progress('tasks', tasksDone, totalTasks);
+    let after: Task | null = tasksDone > 0 ? ((await dst.state.listTasks({ limit: 1, offset: tasksDone - 1 }))[0] ?? null) : null;
+    progress('tasks', tasksDone);
     for (;;) {
-      const batch: Task[] = await src.state.listTasks({ limit: PAGE, offset: tasksDone });
+      const batch = await tasksAfter(src, after, PAGE);
       if (!batch.length) break;
       await dst.state.transaction((tx) => tx.insertTasks(batch));
       tasksDone += batch.length;
       written.tasks = (written.tasks ?? 0) + batch.length;
-      progress('tasks', tasksDone, totalTasks);
-      await pageDone('tasks', tasksDone, (batch.at(-1) as Task).id);
+      after = batch.at(-1) as Task;
+      await pageDone('tasks', tasksDone, after.id);
       if (batch.length < PAGE) break;
     }
 
     // audit: sealed events after the target's head, re-sealed in the target: each must come out with its seq, chain_seq and hash
-    let after = (await dst.state.auditHead())?.seq ?? 0;
-    const totalAudit = head?.seq ?? 0;
-    progress('audit', after, totalAudit);
+    let afterSeq = (await dst.state.auditHead())?.seq ?? 0;
+    progress('audit', afterSeq);
     for (;;) {
-      const batch: AuditEvent[] = await src.state.readAudit({ after_seq: after, limit: PAGE });
+      const batch: AuditEvent[] = await src.state.readAudit({ after_seq: afterSeq, limit: PAGE });
       if (!batch.length) break;
       await dst.state.transaction(async (tx) => {
         for (const e of batch) {
@@ -231,28 +352,34 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
           }
         }
       });
-      after = (batch.at(-1) as AuditEvent).seq;
+      afterSeq = (batch.at(-1) as AuditEvent).seq;
       written.audit = (written.audit ?? 0) + batch.length;
-      progress('audit', after, totalAudit);
-      await pageDone('audit', after, after);
+      await pageDone('audit', afterSeq, afterSeq);
       if (batch.length < PAGE) break;
     }
 
-    // idempotency keys: sorted; the target holds a prefix (claiming one again changes nothing)
-    const keys = await listKeys(src);
-    if (keys === null) {
+    // idempotency keys: in key order, a page at a time; the target holds a prefix, the record says how far
+    // (claiming a key again changes nothing, so a record a page behind costs one page)
+    if (!listsKeys(src)) {
       notes.push(`idempotency keys were not copied: ${from.label} cannot list them`);
     } else {
-      const haveKeys = (await listKeys(dst))?.length ?? 0;
-      progress('idempotency_keys', haveKeys, keys.length);
-      for (let i = haveKeys; i < keys.length; i += PAGE) {
-        const batch = keys.slice(i, i + PAGE);
+      const last = record.sections.idempotency_keys?.last;
+      let afterKey = typeof last === 'string' ? last : null;
+      let keysDone = listsKeys(dst) ? await countKeys(dst) : (record.sections.idempotency_keys?.done ?? 0);
+      progress('idempotency_keys', keysDone);
+      for (;;) {
+        const batch = await keysAfter(src, afterKey, PAGE);
+        if (!batch.length) break;
+        let fresh = 0;
         await dst.state.transaction(async (tx) => {
-          for (const k of batch) await tx.claimIdempotencyKey(k);
+          fresh = 0;
+          for (const k of batch) if (await tx.claimIdempotencyKey(k)) fresh += 1;
         });
-        written.idempotency_keys = (written.idempotency_keys ?? 0) + batch.length;
-        progress('idempotency_keys', i + batch.length, keys.length);
-        await pageDone('idempotency_keys', i + batch.length, batch.at(-1));
+        keysDone += fresh;
+        written.idempotency_keys = (written.idempotency_keys ?? 0) + fresh;
+        afterKey = batch.at(-1) as string;
+        await pageDone('idempotency_keys', keysDone, afterKey);
+        if (batch.length < PAGE) break;
       }
     }
 
@@ -265,6 +392,7 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
       const restore = (dq as unknown as QueueExtras).restore?.bind(dq);
       if (!restore) notes.push(`${to.label}'s ${space} queue cannot restore items as they were: they were enqueued anew (attempts and times not kept)`);
       let items = 0;
+      progress(section, items);
       for (const name of [...(await sq.queues())].sort()) {
         const all = await dumpOneQueue(sq as WorkQueue<unknown>, name);
         for (let i = 0; i < all.length; i += PAGE) {
@@ -275,7 +403,6 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
             for (const it of batch) written[section] = (written[section] ?? 0) + (await (dq as WorkQueue<unknown>).enqueue(name, [{ id: it.id, payload: it.payload }]));
           }
           items += batch.length;
-          progress(section, items, items);
         }
         await pageDone(section, items, name);
       }
@@ -288,26 +415,18 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
       const traits = await src.personaCache.get(id);
       if (traits) await dst.personaCache.set(id, traits);
       cached += 1;
-      if (cached % PAGE === 0 || cached === ids.length) {
-        progress('persona_cache', cached, ids.length);
-        await pageDone('persona_cache', cached, id);
-      }
+      if (cached % PAGE === 0 || cached === ids.length) await pageDone('persona_cache', cached, id);
     }
     written.persona_cache = cached;
 
     // persona memories, where both sides keep them (upserted by id)
-    if (from.memories) {
-      const rows: readonly MemoryRecord[] = await from.memories.read();
-      if (rows.length && !to.memories?.write) {
-        notes.push(`${rows.length} persona memories were not copied: ${to.label} has no persona memory a copy can write`);
-      } else if (rows.length && to.memories?.write) {
-        const sorted = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        for (let i = 0; i < sorted.length; i += PAGE) {
-          await to.memories.write(sorted.slice(i, i + PAGE));
-          written.persona_memories = Math.min(i + PAGE, sorted.length);
-          progress('persona_memories', written.persona_memories, sorted.length);
-          await pageDone('persona_memories', written.persona_memories);
-        }
+    const write = to.memories?.write?.bind(to.memories);
+    if (memories && memories.length && write) {
+      const sorted = [...memories].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (let i = 0; i < sorted.length; i += PAGE) {
+        await write(sorted.slice(i, i + PAGE));
+        written.persona_memories = Math.min(i + PAGE, sorted.length);
+        await pageDone('persona_memories', written.persona_memories);
       }
     }
 
@@ -318,14 +437,13 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
         await dst.runLog.startRun(run.header, run.progress);
         written.run = 1;
       }
-      const total = await src.runLog.countEvents();
       let skip = await dst.runLog.countEvents();
       let done = skip;
-      progress('run_events', done, total);
-      for (let afterSeq = 0; ; ) {
-        const rows = await src.runLog.readEventsAfter(afterSeq, PAGE);
+      progress('run_events', done);
+      for (let afterEvent = 0; ; ) {
+        const rows = await src.runLog.readEventsAfter(afterEvent, PAGE);
         if (!rows.length) break;
-        afterSeq = (rows.at(-1) as { seq: number }).seq;
+        afterEvent = (rows.at(-1) as { seq: number }).seq;
         const fresh = rows.slice(Math.min(skip, rows.length));
         skip = Math.max(0, skip - rows.length);
         if (fresh.length) {
@@ -335,16 +453,31 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
           );
           done += fresh.length;
           written.run_events = (written.run_events ?? 0) + fresh.length;
-          progress('run_events', done, total);
-          await pageDone('run_events', done, afterSeq);
+          await pageDone('run_events', done, afterEvent);
         }
         if (rows.length < PAGE) break;
       }
     }
   }
+  // persona memories one side does not keep: said, not passed over
+  if (!from.memories) {
+    if (from.memoriesNote) notes.push(from.memoriesNote);
+  } else if (!to.memories?.write) {
+    const why = to.memoriesNote ?? `${to.label} has no persona memory a copy can write`;
+    if (memories?.length) notes.push(`${memories.length} persona memories were not copied: ${why}`);
+    else if (to.memoriesNote) notes.push(to.memoriesNote);
+  }
 
   // verification: the same digest on both sides, and every chain of the target
-  const [a, b] = [await digestState(src, from.memories ?? null, 'copy'), await digestState(dst, to.memories ?? null, 'copy')];
+  const digestOf = async (side: 'source' | 'target', e: CopyEndpoint) => {
+    reporter.verify(side);
+    return digestState(e.ports, e.memories ?? null, 'copy', (section, done) => {
+      reporter.report(section, done, plan.totals[section as CopySection] ?? done);
+      checkCancelled();
+    });
+  };
+  const a = await digestOf('source', from);
+  const b = await digestOf('target', to);
   const skip = new Set([...a.unlisted, ...b.unlisted]);
   const differ = Object.keys(a.sections).filter((s) => !skip.has(s) && a.sections[s] !== b.sections[s]);
   if (differ.length) {
@@ -360,5 +493,20 @@ export async function copyState(from: CopyEndpoint, to: CopyEndpoint, opts: Copy
     record.digest = digest;
     await to.progress?.write(record);
   }
-  return { source: from.label, target: to.label, resumed, already_finished, written, counts: b.counts, digest, sections: b.sections, unlisted: [...skip].sort(), chains: b.chains, notes };
+  return {
+    source: from.label,
+    target: to.label,
+    resumed,
+    already_finished,
+    written,
+    counts: b.counts,
+    digest,
+    source_digest: a.whole,
+    digests_equal: a.whole === b.whole,
+    sections: b.sections,
+    unlisted: [...skip].sort(),
+    memories_compared: !skip.has('persona_memories'),
+    chains: b.chains,
+    notes,
+  };
 }

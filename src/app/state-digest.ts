@@ -5,15 +5,17 @@
  * elements' canonical JSON joined by `,`, and `]`, so a hash fed element by element gives the
  * digest of the whole array. `chimera copy` digests both sides this way and compares them.
  *
- * Held in memory whole: the campaigns list, one queue at a time, the sorted idempotency keys, the
- * persona cache and the persona memories (the ports list them whole); tasks, audit events and run
- * events are read a page at a time.
+ * Read a page at a time: tasks (keyset by (created_at, id), so every page costs the same however
+ * deep it is), audit events (by seq), idempotency keys (by key) and run events. Held in memory
+ * whole: the campaigns list, one queue at a time, the persona cache and the persona memories
+ * (the ports list them whole). Between pages the event loop gets a turn, so a process that serves
+ * requests (the app) goes on serving them while a digest runs.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { verifyAuditChain, type AuditHeads } from '../domain/audit.ts';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { canonicalSha256, wholeDigest, DIGEST_ALGORITHM, type SectionDigests } from '../domain/digest.ts';
-import type { AuditEvent } from '../domain/schemas.ts';
+import type { AuditEvent, Task } from '../domain/schemas.ts';
 import type { MemoryRecord } from '../ports/persona-memory.ts';
 import type { QueueItem, WorkQueue } from '../ports/queue.ts';
 import type { RawPorts } from '../config/backends/types.ts';
@@ -73,14 +75,35 @@ class ArrayHash {
   }
 }
 
+/** A turn of the event loop (a better-sqlite3 read resolves without one). */
+export const turn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
 interface StateExtras {
-  listIdempotencyKeys?: () => Promise<string[]>;
+  listIdempotencyKeys?: (page?: { after?: string | null; limit?: number }) => Promise<string[]>;
+  countIdempotencyKeys?: () => Promise<number>;
 }
 
-/** The sorted idempotency keys of a store, or null when it cannot list them. */
-export async function listKeys(ports: StatePorts): Promise<string[] | null> {
+/** Whether a store can list its idempotency keys (the adapters do beside the port). */
+export function listsKeys(ports: StatePorts): boolean {
+  return typeof (ports.state as unknown as StateExtras).listIdempotencyKeys === 'function';
+}
+
+/** A page of a store's idempotency keys in key order: the ones after `after`. */
+export function keysAfter(ports: StatePorts, after: string | null, limit: number): Promise<string[]> {
   const x = ports.state as unknown as StateExtras;
-  return typeof x.listIdempotencyKeys === 'function' ? [...(await x.listIdempotencyKeys())].sort() : null;
+  return (x.listIdempotencyKeys as NonNullable<StateExtras['listIdempotencyKeys']>)({ after, limit });
+}
+
+/** How many idempotency keys a store holds (0 when it cannot list them). */
+export async function countKeys(ports: StatePorts): Promise<number> {
+  const x = ports.state as unknown as StateExtras;
+  if (typeof x.countIdempotencyKeys === 'function') return x.countIdempotencyKeys();
+  return typeof x.listIdempotencyKeys === 'function' ? (await x.listIdempotencyKeys()).length : 0;
+}
+
+/** A page of tasks in (created_at, id) order after `after` (null: from the first). */
+export function tasksAfter(ports: StatePorts, after: Task | null, limit: number): Promise<Task[]> {
+  return ports.state.listTasks(after ? { limit, after: { created_at: after.created_at, id: after.id } } : { limit });
 }
 
 /**
@@ -118,21 +141,26 @@ export function memoryRow(r: MemoryRecord): Record<string, unknown> {
 /**
  * Digests the state behind `ports` section by section (persona memories from `memories`; null:
  * the store has none to list), verifying every audit chain on the way. `backend` goes into the
- * header the whole digest covers (a snapshot's `source.backend`).
+ * header the whole digest covers (a snapshot's `source.backend`). `onPage` is told each section's
+ * records digested so far; it may throw to stop the digest (a cancelled copy).
  */
 export async function digestState(ports: StatePorts, memories: MemoryRows | null, backend: string, onPage?: (section: string, done: number) => void): Promise<StateDigest> {
-  const page = onPage ?? (() => {});
+  const page = async (section: string, done: number) => {
+    onPage?.(section, done);
+    await turn();
+  };
   const sections: Record<string, string> = {};
   const campaigns = await ports.state.listCampaigns();
   sections.campaigns = canonicalSha256(campaigns);
-  page('campaigns', campaigns.length);
+  await page('campaigns', campaigns.length);
 
   const tasks = new ArrayHash();
-  for (let offset = 0; ; offset += STATE_PAGE) {
-    const rows = await ports.state.listTasks({ limit: STATE_PAGE, offset });
+  for (let after: Task | null = null; ; ) {
+    const rows = await tasksAfter(ports, after, STATE_PAGE);
     for (const t of rows) tasks.add(t);
-    page('tasks', tasks.count);
+    await page('tasks', tasks.count);
     if (rows.length < STATE_PAGE) break;
+    after = rows.at(-1) as Task;
   }
   const taskCount = tasks.count;
   sections.tasks = tasks.end();
@@ -152,7 +180,7 @@ export async function digestState(ports: StatePorts, memories: MemoryRows | null
       heads = v.heads;
       chains = v.chains;
     }
-    page('audit', audit.count);
+    await page('audit', audit.count);
     if (rows.length < STATE_PAGE) break;
     after = (last as AuditEvent).seq;
   }
@@ -160,9 +188,19 @@ export async function digestState(ports: StatePorts, memories: MemoryRows | null
   sections.audit = audit.end();
 
   const unlisted: string[] = [];
-  const keys = await listKeys(ports);
-  if (keys === null) unlisted.push('idempotency_keys');
-  sections.idempotency_keys = canonicalSha256(keys ?? []);
+  const keys = new ArrayHash();
+  if (!listsKeys(ports)) unlisted.push('idempotency_keys');
+  else {
+    for (let after: string | null = null; ; ) {
+      const rows = await keysAfter(ports, after, STATE_PAGE);
+      for (const k of rows) keys.add(k);
+      await page('idempotency_keys', keys.count);
+      if (rows.length < STATE_PAGE) break;
+      after = rows.at(-1) as string;
+    }
+  }
+  const keyCount = keys.count;
+  sections.idempotency_keys = keys.end();
 
   let queueItems = 0;
   for (const [space, q] of [
@@ -170,14 +208,16 @@ export async function digestState(ports: StatePorts, memories: MemoryRows | null
     ['review', ports.reviewQueue],
   ] as const) {
     const h = new ArrayHash();
+    let items = 0;
     for (const name of [...(await q.queues())].sort()) {
-      const items = await dumpOneQueue(q as WorkQueue<unknown>, name);
-      queueItems += items.length;
+      const dumped = await dumpOneQueue(q as WorkQueue<unknown>, name);
+      items += dumped.length;
       // {"items":[…],"queue":"…"}: keys in canonical order
-      h.raw(`{"items":${canonicalJson(items)},"queue":${canonicalJson(name)}}`);
+      h.raw(`{"items":${canonicalJson(dumped)},"queue":${canonicalJson(name)}}`);
+      await page(`queues.${space}`, items);
     }
+    queueItems += items;
     sections[`queues.${space}`] = h.end();
-    page(`queues.${space}`, queueItems);
   }
 
   const cache: Record<string, Record<string, string>> = {};
@@ -186,12 +226,14 @@ export async function digestState(ports: StatePorts, memories: MemoryRows | null
     if (traits) cache[id] = traits;
   }
   sections.persona_cache = canonicalSha256(cache);
+  await page('persona_cache', Object.keys(cache).length);
 
   let memoryCount = 0;
   if (memories) {
     const rows = (await memories.read()).map(memoryRow).sort((a, b) => ((a.id as string) < (b.id as string) ? -1 : (a.id as string) > (b.id as string) ? 1 : 0));
     memoryCount = rows.length;
     sections.persona_memories = canonicalSha256(rows);
+    await page('persona_memories', memoryCount);
   } else {
     // none this side can list: digested as none, so stores that keep no memories agree (and marked, so a comparison leaves the section out)
     unlisted.push('persona_memories');
@@ -205,7 +247,7 @@ export async function digestState(ports: StatePorts, memories: MemoryRows | null
     for (let after = 0; ; ) {
       const rows = await ports.runLog.readEventsAfter(after, STATE_PAGE);
       for (const r of rows) events.add(r.event);
-      page('run_events', events.count);
+      await page('run_events', events.count);
       if (rows.length < STATE_PAGE) break;
       after = (rows.at(-1) as { seq: number }).seq;
     }
@@ -216,7 +258,7 @@ export async function digestState(ports: StatePorts, memories: MemoryRows | null
     campaigns: campaigns.length,
     tasks: taskCount,
     audit: auditCount,
-    idempotency_keys: keys?.length ?? 0,
+    idempotency_keys: keyCount,
     queue_items: queueItems,
     persona_cache: Object.keys(cache).length,
     persona_memories: memoryCount,

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { configWithConnection, findConnection, loadConfig, type ChimeraConfig } from '../config/config.ts';
 import { ConnectionsFile, resolveConnection, type SecretVault } from '../config/connections.ts';
-import { connectionsChannels, readOnlyProfileError } from './studio/connections-channels.ts';
+import { connectionsChannels, listConnections, readOnlyProfileError } from './studio/connections-channels.ts';
 import { composePorts } from '../config/compose.ts';
 import { backendByKind, configForBackend, profileConfig } from '../config/backends/index.ts';
 import { ChimeraError, NotFoundError, ValidationError } from '../domain/errors.ts';
@@ -48,6 +48,7 @@ import { backendChannels } from './studio/backend-channels.ts';
 import { settingsChannels } from './studio/settings-channels.ts';
 import { inspectChannels } from './studio/inspect-channels.ts';
 import { InspectReaderPool, unpooledReaders, type InspectReaderPoolOptions, type InspectReaderSource } from './studio/inspect-pool.ts';
+import { copyChannels } from './studio/copy-channels.ts';
 import { Branches, type BranchRecord } from './studio/branches.ts';
 import { StepStates, firstStep, headerOf } from './studio/step-states.ts';
 import { agentKind, matchBefore, matchOn } from './studio/breakpoints.ts';
@@ -104,6 +105,8 @@ export class StudioService {
   private pausedBefore: number | null = null;
   /** A run that stopped waiting only on human decisions: it goes on once they are made. */
   private resumeAfterHumans: RunRequest | null = null;
+  /** What the namespaces stop when the service closes (a copy in the background). */
+  private readonly closers: (() => Promise<void>)[] = [];
 
   private constructor(config: ChimeraConfig, onPush?: (msg: PushMessage) => void, vault: SecretVault | null = null, readers: InspectReaderPoolOptions | false = {}) {
     this.config = config;
@@ -131,6 +134,8 @@ export class StudioService {
       connectionConfig: (name) => this.connectionConfig(name),
       inspectReaders: this.inspectReaders,
       dropInspectReaders: () => this.inspectReaders.dropAll(),
+      push: (msg) => this.push(msg),
+      onClose: (fn) => this.closers.push(fn),
     };
     this.handlers = {
       ...simChannels(ctx),
@@ -143,6 +148,7 @@ export class StudioService {
       ...settingsChannels(ctx),
       ...inspectChannels(ctx),
       ...connectionsChannels({ ...ctx, connections: this.connections, vault: this.vault }),
+      ...copyChannels({ ...ctx, connections: () => listConnections(this.config, this.connections, this.vault) }),
     };
   }
 
@@ -665,6 +671,7 @@ export class StudioService {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    for (const fn of this.closers) await fn().catch(() => undefined);
     await this.stopRun();
     await this.lock.run(async () => {
       this.closed = true;

@@ -20,7 +20,7 @@ import { CHIMERA_APPLICATION_ID } from '../adapters/sqlite/sqlite-database.ts';
 import { MIGRATIONS_TABLE } from '../adapters/sqlite/sqlite-migrations.ts';
 import { memoryFolder } from './embedders.ts';
 import { ValidationError } from '../domain/errors.ts';
-import type { MemoryRecord } from '../ports/persona-memory.ts';
+import type { MemoryRecord, PersonaMemoryStore } from '../ports/persona-memory.ts';
 import type { ChimeraConfig } from './config.ts';
 
 /** Persona memories with their vectors, read from (and for import written to) a profile's memory rows. */
@@ -273,5 +273,29 @@ export function writableMemoryRows(config: ChimeraConfig): MemoryRows & { close(
       store?.close();
       store = null;
     },
+  };
+}
+
+/** Memories a page of a store's scan holds. */
+const SCAN_PAGE = 500;
+
+/**
+ * The memories of a persona-memory store (in memory, Weaviate) with their vectors, read through
+ * its scan and written by upsert; null when the store cannot hand its vectors back.
+ */
+export function storeMemoryRows(store: PersonaMemoryStore): MemoryRows | null {
+  const scan = store.scan?.bind(store);
+  if (!scan) return null;
+  return {
+    async read() {
+      const out: MemoryRecord[] = [];
+      for (let cursor: string | null = null; ; ) {
+        const page = await scan(cursor, SCAN_PAGE);
+        for (const r of page.records) out.push(r);
+        if (page.next_cursor === null) return out;
+        cursor = page.next_cursor;
+      }
+    },
+    write: (records) => store.upsert(records),
   };
 }

@@ -52,6 +52,18 @@ export interface PersonaMemoryStore {
   count(filter?: MemoryFilter): Promise<number>;
   /** The model and dimensions of the stored vectors, or null while empty. */
   model(): Promise<{ model_id: string; dimensions: number } | null>;
+  /**
+   * Optional (a store that can hand its vectors back): every memory with its vector and model,
+   * a page at a time in an order of the store's own that holds while nothing is written; a null
+   * cursor starts, a null next_cursor ends. What a copy of a whole state reads.
+   */
+  scan?(cursor: string | null, limit: number): Promise<MemoryScanPage>;
   /** Releases files and connections; unusable afterwards. */
   close(): Promise<void>;
+}
+
+/** One page of PersonaMemoryStore.scan. */
+export interface MemoryScanPage {
+  readonly records: MemoryRecord[];
+  readonly next_cursor: string | null;
 }

@@ -18,6 +18,8 @@ export interface TaskQuery {
   readonly status?: TaskStatus | readonly TaskStatus[];
   readonly limit?: number;
   readonly offset?: number;
+  /** Only tasks after this one in (created_at, id) order: keyset paging, which costs the same on every page (offset counts from there). */
+  readonly after?: { readonly created_at: string; readonly id: string };
 }
 
 export interface AuditQuery {

@@ -14,6 +14,8 @@ import type {
   BranchView,
   CampaignView,
   ConnectionsView,
+  CopySideView,
+  CopyStatusView,
   DagView,
   DecidedTask,
   EmbedderView,
@@ -75,6 +77,14 @@ const profileName = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'profile name: letters, digits, "-" and "_" only');
+
+/** One side of a copy (see CopySideArg in types.ts). */
+export const CopySideArgSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('memory') }),
+  z.strictObject({ kind: z.literal('sqlite'), name: profileName }),
+  z.strictObject({ kind: z.literal('production') }),
+  z.strictObject({ kind: z.literal('connection'), name: profileName }),
+]);
 
 /** A breakpoint (see Breakpoint in types.ts). */
 export const BreakpointArg = z.discriminatedUnion('kind', [
@@ -320,6 +330,12 @@ export const CHANNELS = {
   'inspect/memory-search': ch<InspectMemorySearchView>()(
     z.strictObject({ ...inspectTarget, query: z.string().trim().min(1, 'the search text is empty').max(2000), k: z.int('must be an integer from 1 to 100').min(1, 'must be from 1 to 100').max(100, 'must be from 1 to 100').optional(), persona_id: id.optional(), category: z.enum(MEMORY_CATEGORIES).optional() }),
   ),
+
+  // ---------------------------------------------------------------- copy (a whole state from one store to another, in the background; progress is pushed)
+  'copy/sides': ch<{ sides: CopySideView[]; copy: CopyStatusView | null }>()(Empty),
+  'copy/start': ch<CopyStatusView>()(z.strictObject({ from: CopySideArgSchema, to: CopySideArgSchema })),
+  'copy/cancel': ch<{ copy: CopyStatusView | null }>()(Empty),
+  'copy/status': ch<{ copy: CopyStatusView | null }>()(Empty),
 
   // ---------------------------------------------------------------- settings
   'settings/get': ch<Settings>()(Empty),

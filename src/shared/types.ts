@@ -364,7 +364,8 @@ export interface Settings {
 export type PushMessage =
   | { readonly type: 'status'; readonly status: SimStatus }
   | { readonly type: 'changed'; readonly what: 'session' | 'data' | 'settings' }
-  | { readonly type: 'error'; readonly error: { code: string; message: string } };
+  | { readonly type: 'error'; readonly error: { code: string; message: string } }
+  | { readonly type: 'copy'; readonly copy: CopyStatusView };
 
 // ---------------------------------------------------------------- time travel (branches, state at a step, breakpoints)
 
@@ -593,4 +594,79 @@ export interface InspectMemorySearchView {
   /** Memories that could not be compared (a vector of another model or length), and their models. */
   readonly left_out: number;
   readonly left_out_models: string[];
+}
+
+// ---------------------------------------------------------------- copy (a whole state from one store to another)
+
+/** One side of a copy as the UI names it: the in-memory session, a SQLite profile of the data folder (an existing one, or a new name as a target), production as configured. */
+export type CopySideArg = { readonly kind: 'memory' } | { readonly kind: 'sqlite'; readonly name: string } | { readonly kind: 'production' } | { readonly kind: 'connection'; readonly name: string };
+
+/** A side the Copy panel offers, and whether it can be each end. */
+export interface CopySideView {
+  readonly side: CopySideArg;
+  readonly label: string;
+  /** What it is (the file, the endpoints, what it holds). */
+  readonly detail: string;
+  /** Why it cannot be copied from, or null when it can. */
+  readonly not_from: string | null;
+  /** Why it cannot be copied into, or null when it can. */
+  readonly not_to: string | null;
+}
+
+export const COPY_STATES = ['running', 'cancelling', 'cancelled', 'finished', 'failed'] as const;
+export type CopyState = (typeof COPY_STATES)[number];
+
+/** A finished copy: verified by the whole-state digest of both sides and every audit chain of the target. */
+export interface CopyResultView {
+  /** It went on from a copy stopped earlier (killed or cancelled). */
+  readonly resumed: boolean;
+  /** It had finished before: nothing was written, both sides were verified again. */
+  readonly already_finished: boolean;
+  readonly digest: string;
+  readonly source_digest: string;
+  /** The two whole-state digests are equal (else: equal section by section but `unlisted`, which one side does not keep). */
+  readonly digests_equal: boolean;
+  readonly unlisted: readonly string[];
+  readonly memories_compared: boolean;
+  /** Audit chains of the target, every one verified link by link. */
+  readonly chains: number;
+  /** What the target holds. */
+  readonly counts: Readonly<Record<string, number>>;
+  /** What this run wrote, per section. */
+  readonly written: Readonly<Record<string, number>>;
+  readonly notes: readonly string[];
+  readonly seconds: number;
+  /** Tasks this run copied per second of the whole run (verification included). */
+  readonly tasks_per_s: number;
+}
+
+/** Where a copy stands (pushed as it goes, and answered by copy/status). */
+export interface CopyStatusView {
+  /** Counts up with each copy started in this app. */
+  readonly id: number;
+  readonly from: CopySideArg;
+  readonly to: CopySideArg;
+  readonly from_label: string;
+  readonly to_label: string;
+  readonly state: CopyState;
+  /** Opening the sides, copying the sections, verifying both sides, done. */
+  readonly phase: 'opening' | 'copy' | 'verify' | 'done';
+  readonly section: string | null;
+  /** While verifying: the side being digested. */
+  readonly side: 'source' | 'target' | null;
+  readonly section_done: number;
+  readonly section_total: number;
+  /** Records over the whole copy (copied, then digested on each side). */
+  readonly done: number;
+  readonly total: number;
+  /** Records per second of this run, and the seconds it should still take (null until known). */
+  readonly rate_per_s: number | null;
+  readonly eta_s: number | null;
+  readonly elapsed_s: number;
+  /** It went on from a copy stopped earlier (null until the target was read). */
+  readonly resumed: boolean | null;
+  readonly result: CopyResultView | null;
+  readonly error: { readonly code: string; readonly message: string } | null;
+  /** Orders reports: a push and a reply may arrive in either order. */
+  readonly seq: number;
 }

@@ -89,6 +89,29 @@ export function personaMemoryContract(h: Harness): void {
       expect(await m.get('a')).toBeNull();
     });
 
+    it('scan (where the store has it) hands back every memory with its vector and model, page by page, once each', async (ctx) => {
+      if (!m.scan) {
+        ctx.skip(`skipped: ${h.entry.name} has no scan (its memories are copied from the rows beside its database)`);
+        return;
+      }
+      const rng = new SeededRng(7, 'scan-contract');
+      const all = Array.from({ length: 23 }, (_, i) => rec(`m${String(i).padStart(2, '0')}`, vec(rng.next(), rng.next(), rng.next()), { category: i % 2 ? 'Episodic' : 'Semantic' }));
+      await m.upsert(all);
+      const seen: MemoryRecord[] = [];
+      let pages = 0;
+      for (let cursor: string | null = null; ; pages++) {
+        const page = await m.scan(cursor, 5);
+        expect(page.records.length).toBeLessThanOrEqual(5);
+        seen.push(...page.records);
+        if (page.next_cursor === null) break;
+        cursor = page.next_cursor;
+      }
+      expect(pages).toBeGreaterThanOrEqual(4);
+      const byId = (a: MemoryRecord, b: MemoryRecord) => (a.id < b.id ? -1 : 1);
+      const plain = (r: MemoryRecord) => ({ ...r, vector: Array.from(r.vector) });
+      expect(seen.sort(byId).map(plain)).toEqual([...all].sort(byId).map(plain));
+    });
+
     it('refuses vectors from another model or of another length', async () => {
       await m.upsert([rec('a', vec(1, 0))]);
       const err = await m.upsert([rec('b', vec(0, 1), { model_id: 'other-model' })]).catch((e: unknown) => e);

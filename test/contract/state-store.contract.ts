@@ -153,6 +153,12 @@ export function stateStoreContract(h: Harness): void {
       const expected = [b, d].sort((x, y) => (x.id < y.id ? -1 : 1)).map((t) => t.id);
       expect(ids).toEqual([...expected, a.id]);
       expect((await store.listTasks({ limit: 1, offset: 2 })).map((t) => t.id)).toEqual([a.id]);
+      // keyset paging: after a task in (created_at, id) order, with a limit and the other filters
+      const [first, second] = expected as [string, string];
+      const firstTask = (await store.getTask(first)) as { created_at: string; id: string };
+      expect((await store.listTasks({ after: { created_at: firstTask.created_at, id: firstTask.id } })).map((t) => t.id)).toEqual([second, a.id]);
+      expect((await store.listTasks({ after: { created_at: firstTask.created_at, id: firstTask.id }, limit: 1 })).map((t) => t.id)).toEqual([second]);
+      expect((await store.listTasks({ campaign_id: c.id, after: { created_at: a.created_at, id: a.id } })).map((t) => t.id)).toEqual([]);
     });
 
     it('task status follows the state machine; expected_status is a compare-and-set', async () => {

@@ -7,8 +7,8 @@ import { copyState } from '../../src/app/copy.ts';
 import { openCopySide, parseCopySide } from '../../src/config/copy-sides.ts';
 
 const [fromText, toText, killAt, pageSize] = process.argv.slice(2) as [string, string, string, string];
-const from = await openCopySide(parseCopySide(fromText, process.cwd()), 'source', process.env);
-const to = await openCopySide(parseCopySide(toText, process.cwd()), 'target', process.env);
+const from = await openCopySide(parseCopySide(fromText, process.cwd()), 'source', { env: process.env });
+const to = await openCopySide(parseCopySide(toText, process.cwd()), 'target', { env: process.env });
 await copyState(from, to, {
   pageSize: Number(pageSize),
   afterPage: (section, n) => {

@@ -97,7 +97,10 @@ describe('chimera copy', () => {
     const back = await chimera(['copy', 'production', `sqlite:${join(d, 'b.db')}`, '--json'], prod.env);
     expect(back.code, back.err).toBe(0);
     const [j1, j2] = [JSON.parse(there.out), JSON.parse(back.out)];
-    expect(j1.notes).toEqual([]);
+    // the queues restored as they were (no note about them); the memories said to be the process's own, not compared
+    expect(j1.notes.filter((n: string) => /queue/.test(n))).toEqual([]);
+    expect(j1.notes).toEqual([expect.stringMatching(/has no Weaviate \(CHIMERA_WEAVIATE_URL is not set\): its persona memory lives in each process for its run only \(ephemeral\)/)]);
+    expect(j1.memories_compared).toBe(false);
     expect(j2.sections['queues.task']).toBe(j1.sections['queues.task']);
     expect(j2.digest).toBe(j1.digest);
   });
@@ -142,6 +145,16 @@ describe('chimera copy', () => {
     const again = await chimera(['copy', `sqlite:${join(d, 'b.db')}`, `sqlite:${join(d, 'c.db')}`]);
     expect(again.code).toBe(2);
     expect(again.err).toContain(`holds a copy of sqlite:${join(d, 'a.db')}`);
+  });
+
+  it('refuses a read-only target (exit 2, one line saying so) before opening it', async () => {
+    const d = dir('read-only');
+    await sqliteSimulation(join(d, 'a.db'), 2, 4);
+    const prod = await production('copy-ro');
+    const r = await chimera(['copy', `sqlite:${join(d, 'a.db')}`, 'production'], { ...prod.env, CHIMERA_READ_ONLY: '1' });
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/^chimera copy: production \(Postgres .*\) is open read-only \(CHIMERA_READ_ONLY or production\.read_only in the config\): a copy cannot write into it; nothing was written\n$/);
   });
 
   it('a finished copy run again writes nothing and verifies again', async () => {

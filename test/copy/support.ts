@@ -37,5 +37,5 @@ export async function sqliteSimulation(file: string, ticks: number, seed = 7): P
 
 /** Opens a side as the CLI names it. */
 export function side(text: string, role: 'source' | 'target', env: Record<string, string> = {}): Promise<OpenedCopySide> {
-  return openCopySide(parseCopySide(text, process.cwd()), role, { ...process.env, ...env });
+  return openCopySide(parseCopySide(text, process.cwd()), role, { env: { ...process.env, ...env } });
 }

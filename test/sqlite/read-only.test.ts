@@ -15,7 +15,7 @@ import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/sqli
 import { ownerLockPath } from '../../src/adapters/sqlite/sqlite-owner.ts';
 import { SqlitePersonaCache } from '../../src/adapters/sqlite/sqlite-persona-cache.ts';
 import { SqliteQueue } from '../../src/adapters/sqlite/sqlite-queue.ts';
-import { ReadOnlyDatabaseError } from '../../src/adapters/shared/sqlite-read-only.ts';
+import { IMAGE_MAX_BYTES, ReadOnlyDatabaseError, openReadOnly } from '../../src/adapters/shared/sqlite-read-only.ts';
 import { SqliteRunLog } from '../../src/adapters/sqlite/sqlite-run-log.ts';
 import { SqliteStateStore } from '../../src/adapters/sqlite/sqlite-state-store.ts';
 import { BadDatabaseError } from '../../src/domain/errors.ts';
@@ -115,6 +115,23 @@ describe('sqlite: read-only opens write nothing', () => {
     expect(Object.keys(before)).toEqual(['studio.db']);
     expect(await readOnlyRows(file)).toEqual({ rows: ['kept'], way: 'image' });
     expect(tree(dirname(file))).toEqual(before);
+  });
+
+  it('a file larger than the image limit is read from a temporary copy, not into memory; every byte and the listing unchanged', async () => {
+    const file = fileInOwnFolder('large');
+    await cleanDb(file, ['a', 'b']);
+    const before = tree(dirname(file));
+    // the limit at one byte: this small file stands for one of gigabytes
+    const conn = openReadOnly(file, false, { imageMaxBytes: 1 });
+    try {
+      expect(conn.way).toBe('copy');
+      expect((conn.db.prepare('SELECT persona_id FROM persona_cache ORDER BY persona_id').all() as { persona_id: string }[]).map((r) => r.persona_id)).toEqual(['a', 'b']);
+      expect(tree(dirname(file))).toEqual(before);
+    } finally {
+      conn.close();
+    }
+    expect(tree(dirname(file))).toEqual(before);
+    expect(IMAGE_MAX_BYTES).toBe(64 * 2 ** 20);
   });
 
   it('a junk -wal beside the file is neither applied, checkpointed nor deleted', async () => {

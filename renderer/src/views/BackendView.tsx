@@ -14,6 +14,7 @@ function inspectConnection(name: string): void {
   }
   location.hash = '/inspector';
 }
+import { CopyPanel } from './CopyPanel.tsx';
 
 export function BackendView() {
   const { api, act, toast, status } = useStudio();
@@ -125,6 +126,7 @@ export function BackendView() {
           ))}
       </div>
       <ConnectionsPanel onInspect={inspectConnection} />
+      <CopyPanel />
     </section>
   );
 }

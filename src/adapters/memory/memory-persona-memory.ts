@@ -9,6 +9,7 @@ import type {
   MemoryHit,
   MemoryQuery,
   MemoryRecord,
+  MemoryScanPage,
   PersonaMemoryStore,
 } from '../../ports/persona-memory.ts';
 import { dot } from '../../domain/vectors.ts';
@@ -128,6 +129,17 @@ export class MemoryPersonaMemory implements PersonaMemoryStore {
     let n = 0;
     for (const s of this.m.values()) if (matchesMemoryFilter(s.record, filter)) n += 1;
     return n;
+  }
+
+  /** Pages by id: the cursor is the last id handed out. Vectors are copies (a stored slot may be reused). */
+  async scan(cursor: string | null, limit: number): Promise<MemoryScanPage> {
+    const ids = [...this.m.keys()].filter((id) => cursor === null || id > cursor).sort();
+    const page = ids.slice(0, Math.max(1, limit));
+    const records = page.map((id) => {
+      const r = (this.m.get(id) as Stored).record;
+      return { ...r, vector: r.vector.slice() };
+    });
+    return { records, next_cursor: ids.length > page.length ? (page.at(-1) as string) : null };
   }
 
   async model(): Promise<{ model_id: string; dimensions: number } | null> {

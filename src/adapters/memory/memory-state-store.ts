@@ -90,10 +90,20 @@ export class MemoryStateStore implements StateStore {
     return out.slice(offset, query.limit === undefined ? undefined : offset + query.limit);
   }
 
-  /** Every recorded idempotency key, sorted (for export and copy; not part of the port). */
-  async listIdempotencyKeys(): Promise<string[]> {
+  /** The recorded idempotency keys, sorted; a page of them after `page.after` (for export and copy; not part of the port). */
+  async listIdempotencyKeys(page?: { after?: string | null; limit?: number }): Promise<string[]> {
     this.assertOpen();
-    return [...this.s.keys].sort();
+    const all = [...this.s.keys].sort();
+    if (!page) return all;
+    const after = page.after ?? '';
+    const from = all.findIndex((k) => k > after);
+    return from < 0 ? [] : all.slice(from, page.limit === undefined ? undefined : from + page.limit);
+  }
+
+  /** How many idempotency keys are recorded (for copy; not part of the port). */
+  async countIdempotencyKeys(): Promise<number> {
+    this.assertOpen();
+    return this.s.keys.size;
   }
 
   async countTasks(campaign_id?: string): Promise<Record<TaskStatus, number>> {

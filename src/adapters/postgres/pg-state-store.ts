@@ -23,7 +23,7 @@
  * here; the engine's idempotency keys make a unit that did commit refuse to commit twice.
  */
 import { chainOf, GENESIS_HASH, sealAuditEvent, type ChainHead } from '../../domain/audit.ts';
-import { BackendUnavailableError, ChimeraError, ConflictError, DuplicateError, NotFoundError } from '../../domain/errors.ts';
+import { BackendUnavailableError, ChimeraError, ConflictError, DuplicateError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { TASK_STATUSES, type AuditDraft, type AuditEvent, type Campaign, type CampaignStatus, type Task, type TaskStatus } from '../../domain/schemas.ts';
 import type { AuditQuery, CampaignPatch, StateStore, StateTransaction, TaskPatch, TaskQuery } from '../../ports/state-store.ts';
 import { emptyStatusCounts } from '../shared/ordering.ts';
@@ -154,6 +154,12 @@ export class PgStateStore implements StateStore {
       args.push(query.campaign_id);
       where.push(`campaign_id = $${args.length}`);
     }
+    if (query.after) {
+      // a row value: the index tasks_by_created answers it as a range
+      if (!isUuid(query.after.id)) throw new ValidationError(`listTasks: after.id "${query.after.id}" is not a task id of this store (a uuid)`);
+      args.push(query.after.created_at, query.after.id);
+      where.push(`(created_at, id) > ($${args.length - 1}::timestamptz, $${args.length}::uuid)`);
+    }
     if (query.status !== undefined) {
       const list = typeof query.status === 'string' ? [query.status] : [...query.status];
       if (list.length === 1 && list[0] === 'ESC_HITL') where.push(`status = 'ESC_HITL'`); // a literal: the partial index tasks_escalated answers it
@@ -206,10 +212,18 @@ export class PgStateStore implements StateStore {
     return Object.fromEntries(await headsOf(this.q));
   }
 
-  /** Every recorded idempotency key, sorted (for export; not part of the port). */
-  async listIdempotencyKeys(): Promise<string[]> {
+  /** The recorded idempotency keys, sorted by their bytes; a page of them after `page.after` (for export and copy; not part of the port). */
+  async listIdempotencyKeys(page?: { after?: string | null; limit?: number }): Promise<string[]> {
     this.assertOpen();
-    return (await this.q<{ key: string }>(`SELECT key FROM idempotency_keys ORDER BY key COLLATE "C"`)).rows.map((r) => r.key);
+    if (!page) return (await this.q<{ key: string }>(`SELECT key FROM idempotency_keys ORDER BY key COLLATE "C"`)).rows.map((r) => r.key);
+    const r = await this.q<{ key: string }>(`SELECT key FROM idempotency_keys WHERE key COLLATE "C" > $1 ORDER BY key COLLATE "C" LIMIT $2`, [page.after ?? '', page.limit ?? null]);
+    return r.rows.map((x) => x.key);
+  }
+
+  /** How many idempotency keys are recorded (for copy; not part of the port). */
+  async countIdempotencyKeys(): Promise<number> {
+    this.assertOpen();
+    return (await this.q<{ n: number }>(`SELECT count(*)::int AS n FROM idempotency_keys`)).rows[0]?.n ?? 0;
   }
 
   async close(): Promise<void> {

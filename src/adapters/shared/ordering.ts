@@ -13,6 +13,7 @@ export function emptyStatusCounts(): Record<TaskStatus, number> {
 
 export function matchesTaskQuery(t: Task, q: TaskQuery): boolean {
   if (q.campaign_id && t.campaign_id !== q.campaign_id) return false;
+  if (q.after && byCreatedThenId(t, q.after) <= 0) return false;
   if (q.status !== undefined) {
     if (typeof q.status === 'string') return t.status === q.status;
     return q.status.includes(t.status);

@@ -20,10 +20,13 @@
  *   and its read marks change, as they do for any reader.
  * - `image`: no writer, and no `-wal` with content: the file alone is the state. Its bytes are
  *   read into memory and opened there (`sqlite3_deserialize`, with the header's WAL flag turned
- *   off in the copy, as deserialize requires). Nothing on disk is opened by SQLite at all.
- * - `copy`: no writer, but a `-wal` with content (a killed writer's committed frames, or junk):
- *   the database and its `-wal` are copied into a private temporary folder and SQLite opens the
- *   copy (its recovery folds the committed frames in, and ignores junk), removed on close.
+ *   off in the copy, as deserialize requires). Nothing on disk is opened by SQLite at all. Only
+ *   for a file of at most IMAGE_MAX_BYTES: an image costs the file's size in memory twice over
+ *   while it is made (a copy of a million tasks read a 1 GB file as 2 GB of RSS).
+ * - `copy`: no writer, but a `-wal` with content (a killed writer's committed frames, or junk),
+ *   or a file too large for an image: the database and its `-wal` are copied into a private
+ *   temporary folder and SQLite opens the copy (its recovery folds the committed frames in, and
+ *   ignores junk), removed on close; SQLite's page cache is then all it holds in memory.
  * Either snapshot way re-reads the file's size and mtime after copying and starts again (a few
  * times) if a writer changed it meanwhile.
  */
@@ -79,19 +82,23 @@ export function assertReadableFile(file: string): void {
   if (size === 0) throw new BadDatabaseError(`${file} is empty: there is nothing to read, and a read-only open does not create a database (the file was left as it was)`, { file, problem: 'empty' });
 }
 
+/** The largest file a read-only open reads into memory (`image`); a larger one is copied to the temporary folder (`copy`). */
+export const IMAGE_MAX_BYTES = 64 * 2 ** 20;
+
 /**
  * Opens `file` for reading only (see the file comment). `writerMayBeLive`: false when the caller
  * knows no writer holds the file (its owner lock is free or stale), true when one does or it
- * cannot tell.
+ * cannot tell. `imageMaxBytes`: the largest file read into memory (default IMAGE_MAX_BYTES).
  */
-export function openReadOnly(file: string, writerMayBeLive: boolean): ReadOnlyConnection {
+export function openReadOnly(file: string, writerMayBeLive: boolean, opts: { imageMaxBytes?: number } = {}): ReadOnlyConnection {
   assertReadableFile(file);
   const walBytes = sizeOf(`${file}-wal`);
   const shm = existsSync(`${file}-shm`);
   if (writerMayBeLive && walBytes >= 0 && shm) return live(file);
+  const imageMax = opts.imageMaxBytes ?? IMAGE_MAX_BYTES;
   for (let attempt = 0; attempt < 5; attempt++) {
     const before = statSync(file);
-    const conn = walBytes > 0 ? copy(file) : image(file);
+    const conn = walBytes > 0 || before.size > imageMax ? copy(file, walBytes > 0) : image(file);
     if (same(before, statSync(file)) && sizeOf(`${file}-wal`) === walBytes) return conn;
     conn.close(); // a writer changed the file while it was read: again
   }
@@ -122,7 +129,7 @@ function image(file: string): ReadOnlyConnection {
   return { db, way: 'image', close: () => db.close() };
 }
 
-function copy(file: string): ReadOnlyConnection {
+function copy(file: string, withWal: boolean): ReadOnlyConnection {
   const dir = mkdtempSync(join(tmpdir(), 'chimera-read-only-'));
   copies.add(dir);
   if (!exitHook) {
@@ -138,7 +145,7 @@ function copy(file: string): ReadOnlyConnection {
   try {
     const target = join(dir, basename(file));
     copyFileSync(file, target);
-    copyFileSync(`${file}-wal`, `${target}-wal`);
+    if (withWal) copyFileSync(`${file}-wal`, `${target}-wal`);
     const db = new Database(target, { readonly: true, fileMustExist: true });
     return {
       db,

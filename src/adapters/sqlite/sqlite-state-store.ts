@@ -66,6 +66,11 @@ export class SqliteStateStore implements StateStore {
         where.push('t.campaign_id = ?');
         args.push(query.campaign_id);
       }
+      if (query.after) {
+        // a row value: the index tasks_by_created answers it as a range
+        where.push('(t.created_at, t.id) > (?, ?)');
+        args.push(query.after.created_at, query.after.id);
+      }
       if (query.status !== undefined) {
         const list = typeof query.status === 'string' ? [query.status] : [...query.status];
         if (list.length === 1 && list[0] === 'ESC_HITL') {
@@ -112,9 +117,17 @@ export class SqliteStateStore implements StateStore {
     return this.cached(() => Object.fromEntries(this.tx.chainHeads()));
   }
 
-  /** Every recorded idempotency key, sorted (for export; not part of the port). */
-  listIdempotencyKeys(): Promise<string[]> {
-    return this.read(() => (this.st.listKeys.all() as { key: string }[]).map((r) => r.key));
+  /** The recorded idempotency keys, sorted; a page of them after `page.after` (for export and copy; not part of the port). */
+  listIdempotencyKeys(page?: { after?: string | null; limit?: number }): Promise<string[]> {
+    return this.read(() => {
+      const rows = (page ? this.st.listKeysAfter.all(page.after ?? '', page.limit ?? -1) : this.st.listKeys.all()) as { key: string }[];
+      return rows.map((r) => r.key);
+    });
+  }
+
+  /** How many idempotency keys are recorded (for copy; not part of the port). */
+  countIdempotencyKeys(): Promise<number> {
+    return this.read(() => (this.st.countKeys.get() as { n: number }).n);
   }
 
   close(): Promise<void> {

@@ -23,6 +23,8 @@ export function prepareStatements(db: Database.Database) {
     keyExists: db.prepare(`SELECT 1 FROM idempotency_keys WHERE key = ?`).pluck(),
     updateCampaign: db.prepare(`UPDATE campaigns SET title = ?, goal = ?, status = ?, updated_at = ?, state_version = ? WHERE id = ?`),
     listKeys: db.prepare(`SELECT key FROM idempotency_keys ORDER BY key`),
+    listKeysAfter: db.prepare(`SELECT key FROM idempotency_keys WHERE key > ? ORDER BY key LIMIT ?`),
+    countKeys: db.prepare(`SELECT count(*) AS n FROM idempotency_keys`),
     auditHead: db.prepare(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`),
     // positional: binding 14 named parameters from an object costs more than the insert itself
     insertAudit: db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),

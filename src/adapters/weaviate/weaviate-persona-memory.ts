@@ -19,7 +19,7 @@ import weaviate, { ApiKey, Filters, type Collection, type FilterValue, type Weav
 import { BadDatabaseError, ConfigError, ModelMismatchError, ReadOnlyError } from '../../domain/errors.ts';
 import { MEMORY_CATEGORIES, type MemoryCategory, type PersonaMemory } from '../../domain/schemas.ts';
 import { dot } from '../../domain/vectors.ts';
-import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, PersonaMemoryStore } from '../../ports/persona-memory.ts';
+import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, MemoryScanPage, PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import { byTimestampThenId, matchesMemoryFilter, TopK } from '../shared/memory-helpers.ts';
 import { call, DEFAULT_RETRY, redactUrl, type CallSite, type RetryPolicy } from './weaviate-calls.ts';
 import { ADDED_PROPERTIES, checkClassName, classDefinition, memoryUuid, PERSONA_MEMORY_CLASS, propertyConfig } from './weaviate-schema.ts';
@@ -314,6 +314,22 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
     }
     out.sort(byTimestampThenId);
     return out.slice(offset, offset + limit);
+  }
+
+  /** Walks the class with the cursor (by object uuid) with the stored vectors; an object without one is refused. */
+  async scan(cursor: string | null, limit: number): Promise<MemoryScanPage> {
+    if (this.absent) return { records: [], next_cursor: null };
+    const page = Math.max(1, limit);
+    const res = await this.run(this.grpc('Search', 'scan'), () =>
+      this.collection.query.fetchObjects({ limit: page, ...(cursor === null ? {} : { after: cursor }), includeVector: true, returnProperties: [...RETURNED, 'model_id'] }),
+    );
+    const got = objects(res);
+    const records = got.map((o): MemoryRecord => {
+      const raw = vectorOf(o);
+      if (!raw) throw new BadDatabaseError(`Weaviate object ${o.uuid} in class ${this.className} has no vector`, { class: this.className, uuid: o.uuid });
+      return { ...readMemory(o, this.className), vector: new Float32Array(raw), model_id: String(o.properties.model_id ?? '') };
+    });
+    return { records, next_cursor: got.length < page ? null : (got[got.length - 1] as Obj).uuid };
   }
 
   async delete(ids: readonly string[]): Promise<number> {

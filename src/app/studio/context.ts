@@ -8,7 +8,7 @@
  */
 import type { ChimeraConfig } from '../../config/config.ts';
 import type { ChannelName, ChimeraHandlers } from '../../shared/contract.ts';
-import type { BackendProfile, BranchView, Breakpoint, SimStatus, StepStateView } from '../../shared/types.ts';
+import type { BackendProfile, BranchView, Breakpoint, PushMessage, SimStatus, StepStateView } from '../../shared/types.ts';
 import type { SettingsFile } from '../studio-settings.ts';
 import type { InspectReaderSource } from './inspect-pool.ts';
 import type { RunRequest, Session, SessionRun } from './session.ts';
@@ -51,4 +51,8 @@ export interface StudioContext {
    * next inspection opens afresh. A profile switch does it by itself.
    */
   dropInspectReaders(): Promise<void>;
+  /** Pushes a message to the UI (work that goes on in the background reports this way). */
+  push(msg: PushMessage): void;
+  /** Runs fn when the service closes, before the session does (stopping background work). */
+  onClose(fn: () => Promise<void>): void;
 }

@@ -91,6 +91,7 @@ export function guardPersonaMemory(inner: PersonaMemoryStore): PersonaMemoryStor
     },
     count: (f) => inner.count(f),
     model: () => inner.model(),
+    ...(inner.scan ? { scan: (cursor: string | null, limit: number) => (inner.scan as NonNullable<PersonaMemoryStore['scan']>).call(inner, cursor, limit) } : {}),
     close: () => inner.close(),
   };
 }

@@ -125,6 +125,9 @@ class GuardedTx implements StateTransaction {
   }
 }
 
+/** A page of idempotency keys: the ones after `after`, at most `limit`. */
+type KeyPage = { after?: string | null; limit?: number };
+
 /** Wraps a state store so every write is validated and every status change checked. */
 export function guardStateStore(inner: StateStore): StateStore {
   return {
@@ -142,7 +145,10 @@ export function guardStateStore(inner: StateStore): StateStore {
     close: () => inner.close(),
     // what an export or a copy lists beside the port, when the store has it
     ...(typeof (inner as { listIdempotencyKeys?: unknown }).listIdempotencyKeys === 'function'
-      ? { listIdempotencyKeys: () => (inner as unknown as { listIdempotencyKeys(): Promise<string[]> }).listIdempotencyKeys() }
+      ? { listIdempotencyKeys: (page?: KeyPage) => (inner as unknown as { listIdempotencyKeys(page?: KeyPage): Promise<string[]> }).listIdempotencyKeys(page) }
+      : {}),
+    ...(typeof (inner as { countIdempotencyKeys?: unknown }).countIdempotencyKeys === 'function'
+      ? { countIdempotencyKeys: () => (inner as unknown as { countIdempotencyKeys(): Promise<number> }).countIdempotencyKeys() }
       : {}),
   };
 }
