@@ -108,7 +108,7 @@ describe.skipIf(SKIP_E2E)('time travel in the UI (headless Chromium)', () => {
   it('replays on SQLite as a new SQLite file, and switches back to the original', async () => {
     const { page, studio } = t;
     await view(page, 'Backend');
-    await page.getByLabel('Profile name').fill('tt');
+    await page.getByLabel('Profile name', { exact: true }).fill('tt');
     await page.getByRole('button', { name: 'Switch to SQLite profile' }).click();
     // the in-memory run is in no file: the switch asks first
     await page.getByRole('alertdialog').getByRole('button', { name: 'Switch anyway' }).click();

@@ -302,7 +302,7 @@ describe.skipIf(SKIP_E2E)(`UI end to end in headless Chromium${SKIP_E2E ? ' (ski
 
   it('switches to a SQLite profile and finds the data again after a server restart', async () => {
     await view('Backend');
-    await page.getByLabel('Profile name').fill('e2e');
+    await page.getByLabel('Profile name', { exact: true }).fill('e2e');
     await page.getByRole('button', { name: 'Switch to SQLite profile' }).click();
     // the in-memory run is in no file: the switch asks first
     await page.getByRole('button', { name: 'Switch anyway' }).click();
