@@ -5,10 +5,10 @@
  * and the Inspector sorts the in-memory session's tasks newest first, paging on in that sort.
  * Waits are for states, never time. CHIMERA_SKIP_E2E=1 skips it on purpose (as e2e.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { SKIP_E2E } from '../../bench/support/browser.ts';
-import { TEST_MS, WAIT, openE2E, untilStep, view, type E2E } from './e2e-support.ts';
+import { TEST_MS, WAIT, e2eSuite, untilStep, view } from './e2e-support.ts';
 
 /** The page's `document`, as far as the page-side conditions below use it (no DOM lib here). */
 declare const document: { readonly activeElement: { getAttribute(name: string): string | null } | null };
@@ -24,13 +24,7 @@ async function drawer(page: Page, name: string): Promise<Locator> {
 const field = (d: Locator, name: string): Locator => d.locator('dt', { hasText: new RegExp(`^${name}$`) }).locator('xpath=following-sibling::dd[1]');
 
 describe.skipIf(SKIP_E2E)('contents open on a click everywhere (headless Chromium)', () => {
-  let t: E2E;
-  beforeAll(async () => {
-    t = await openE2E();
-  }, 300_000);
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = e2eSuite();
 
   it('opens a DAG node, an event and an audit row, and sorts the Inspector’s tasks newest first, on the in-memory session', async () => {
     const { page, studio } = t;

@@ -4,18 +4,12 @@
  * digests are equal and every audit chain verifies. CHIMERA_SKIP_E2E=1 skips it on purpose (as
  * e2e.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SKIP_E2E } from '../../bench/support/browser.ts';
-import { TEST_MS, WAIT, openE2E, view, type E2E } from './e2e-support.ts';
+import { TEST_MS, WAIT, e2eSuite, view } from './e2e-support.ts';
 
 describe.skipIf(SKIP_E2E)('the Copy panel (headless Chromium)', () => {
-  let t: E2E;
-  beforeAll(async () => {
-    t = await openE2E();
-  }, 300_000);
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = e2eSuite();
 
   it('copies the session\'s SQLite profile into a new profile: the bar reaches its end, the result says verified', async () => {
     const { page, studio } = t;

@@ -8,18 +8,12 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SKIP_E2E } from '../../bench/support/browser.ts';
-import { TEST_MS, WAIT, openE2E, view, type E2E } from './e2e-support.ts';
+import { TEST_MS, WAIT, e2eSuite, view } from './e2e-support.ts';
 
 describe.skipIf(SKIP_E2E)("the Inspector's persona memory (headless Chromium)", () => {
-  let t: E2E;
-  beforeAll(async () => {
-    t = await openE2E();
-  }, 300_000);
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = e2eSuite();
 
   it('finds memories of a simulated SQLite profile by a typed query, nearest first, and opens one', async () => {
     const { page, studio } = t;

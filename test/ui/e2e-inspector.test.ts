@@ -3,18 +3,12 @@
  * filter the tasks, click one, see its output_data as indented JSON and its audit history, and
  * verify the audit chains per campaign. CHIMERA_SKIP_E2E=1 skips it on purpose (as e2e.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SKIP_E2E } from '../../bench/support/browser.ts';
-import { TEST_MS, WAIT, openE2E, view, type E2E } from './e2e-support.ts';
+import { TEST_MS, WAIT, e2eSuite, view } from './e2e-support.ts';
 
 describe.skipIf(SKIP_E2E)('the Inspector (headless Chromium)', () => {
-  let t: E2E;
-  beforeAll(async () => {
-    t = await openE2E();
-  }, 300_000);
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = e2eSuite();
 
   it('opens a task of a simulated SQLite profile with its output JSON and history', async () => {
     const { page, studio } = t;

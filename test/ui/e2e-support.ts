@@ -4,6 +4,7 @@
  * for an amount of time; the timeouts only bound a state that never comes, generously, because
  * a busy 2-core machine stretches everything).
  */
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,48 @@ export async function openE2E(opts: { env?: Record<string, string> } = {}): Prom
     },
   };
   return e;
+}
+
+/**
+ * One browser and one studio for a describe block: opened before its first test, closed after
+ * its last. Call it in the describe's body; the returned E2E stands for the open one.
+ */
+export function e2eSuite(): E2E {
+  let open: E2E | null = null;
+  beforeAll(async () => {
+    open = await openE2E();
+  }, 300_000);
+  afterAll(async () => {
+    await open?.close();
+  });
+  const the = (): E2E => {
+    if (!open) throw new Error('the e2e studio is not open (its beforeAll failed)');
+    return open;
+  };
+  return {
+    get studio() {
+      return the().studio;
+    },
+    set studio(v: RunningStudio) {
+      the().studio = v;
+    },
+    get page() {
+      return the().page;
+    },
+    set page(v: Page) {
+      the().page = v;
+    },
+    get pageErrors() {
+      return the().pageErrors;
+    },
+    get dataDir() {
+      return the().dataDir;
+    },
+    get context() {
+      return the().context;
+    },
+    close: () => the().close(),
+  };
 }
 
 /** Opens a view from the navigation and waits for its heading. */

@@ -4,21 +4,15 @@
  * history: a branch on memory and one on SQLite, each switched away from and back to.
  * CHIMERA_SKIP_E2E=1 skips it on purpose (as test/ui/e2e.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, SKIP_E2E } from '../../bench/support/browser.ts';
-import { TEST_MS, WAIT, openE2E, untilStep, view, type E2E } from './e2e-support.ts';
+import { TEST_MS, WAIT, e2eSuite, untilStep, view } from './e2e-support.ts';
 import { untilStatus } from './timetravel-support.ts';
 
 describe.skipIf(SKIP_E2E)('time travel in the UI (headless Chromium)', () => {
-  let t: E2E;
-  beforeAll(async () => {
-    t = await openE2E();
-  }, 300_000);
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = e2eSuite();
 
   const branch = (label: string) => t.page.locator(`[data-testid=branch][data-branch="${label}"]`);
 

@@ -82,7 +82,8 @@ interface Endpoints {
   readonly grpc: string;
 }
 
-function parseEndpoint(opts: WeaviateMemoryOptions): { url: URL; grpcHost: string; grpcPort: number; secure: boolean } {
+/** A Weaviate URL checked (http or https), with its gRPC host and port (443 behind https without a port, else 50051); the readers use it too. */
+export function parseEndpoint(opts: { readonly url: string; readonly grpcPort?: number | undefined; readonly grpcHost?: string | undefined }): { url: URL; grpcHost: string; grpcPort: number; secure: boolean } {
   let url: URL;
   try {
     url = new URL(opts.url);

@@ -36,9 +36,9 @@ import {
 } from '../../ports/readers.ts';
 import { checkedRow, cutPage, decodeCursor, keyAfter, type SortKey } from '../shared/reader-pages.ts';
 import { cosineDistance, modelLabel, NearestMemories } from '../shared/memory-neighbours.ts';
-import { call, DEFAULT_RETRY, redactUrl, type CallSite, type RetryPolicy } from './weaviate-calls.ts';
+import { call, DEFAULT_RETRY, type CallSite, type RetryPolicy } from './weaviate-calls.ts';
 import { checkClassName, memoryUuid, PERSONA_MEMORY_CLASS } from './weaviate-schema.ts';
-import { candidateCount, type ReturnedObject, vectorOf } from './weaviate-persona-memory.ts';
+import { candidateCount, parseEndpoint, type ReturnedObject, vectorOf } from './weaviate-persona-memory.ts';
 
 export interface WeaviateReaderOptions {
   /** REST endpoint, e.g. http://localhost:8080 (https = TLS for REST and gRPC). */
@@ -130,15 +130,7 @@ class WeaviateMemoryReader implements PersonaMemoryReader {
 
   static async open(opts: WeaviateReaderOptions): Promise<WeaviateMemoryReader> {
     const className = checkClassName(opts.className ?? PERSONA_MEMORY_CLASS);
-    let url: URL;
-    try {
-      url = new URL(opts.url);
-    } catch {
-      throw new ConfigError(`invalid Weaviate url "${redactUrl(opts.url)}": expected http(s)://host[:port][/path]`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`invalid Weaviate url "${redactUrl(opts.url)}": the scheme must be http or https`);
-    const secure = url.protocol === 'https:';
-    const grpcPort = opts.grpcPort ?? (secure && !url.port ? 443 : 50051);
+    const { url, secure, grpcPort } = parseEndpoint(opts);
     const timeoutMs = opts.timeoutMs ?? 10_000;
     const policy: RetryPolicy = Object.freeze({ ...DEFAULT_RETRY, ...opts.retry });
     const rest = `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')}`;
