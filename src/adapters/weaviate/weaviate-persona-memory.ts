@@ -82,6 +82,40 @@ interface Endpoints {
   readonly grpc: string;
 }
 
+/** A connected client with its endpoints (for messages), retry policy and timeout: the adapter's and the readers' one way to connect. */
+export async function connectWeaviate(opts: {
+  readonly url: string;
+  readonly grpcPort?: number | undefined;
+  readonly grpcHost?: string | undefined;
+  readonly timeoutMs?: number | undefined;
+  readonly retry?: Partial<RetryPolicy> | undefined;
+  readonly apiKey?: string | undefined;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+}): Promise<{ client: WeaviateClient; endpoints: Endpoints; policy: RetryPolicy; timeoutMs: number }> {
+  const { url, grpcHost, grpcPort, secure } = parseEndpoint(opts);
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  if (!(timeoutMs > 0)) throw new ConfigError(`invalid Weaviate timeoutMs ${timeoutMs}: must be > 0`);
+  const policy: RetryPolicy = Object.freeze({ ...DEFAULT_RETRY, ...opts.retry });
+  const rest = `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')}`;
+  const endpoints: Endpoints = { rest, grpc: `${secure ? 'grpcs' : 'grpc'}://${grpcHost}:${grpcPort}` };
+  const seconds = timeoutMs / 1000;
+  const client = await call({ op: 'connect', endpoint: `${rest}/v1/meta and ${endpoints.grpc} (health)`, safe: true }, policy, timeoutMs, () =>
+    weaviate.connectToCustom({
+      httpHost: url.hostname,
+      httpPort: url.port ? Number(url.port) : secure ? 443 : 80,
+      httpPath: url.pathname.replace(/\/$/, ''),
+      httpSecure: secure,
+      grpcHost,
+      grpcPort,
+      grpcSecure: secure,
+      authCredentials: opts.apiKey ? new ApiKey(opts.apiKey) : undefined,
+      headers: opts.headers ? { ...opts.headers } : undefined,
+      timeout: { init: seconds, query: seconds, insert: seconds },
+    }),
+  );
+  return { client, endpoints, policy, timeoutMs };
+}
+
 /** A Weaviate URL checked (http or https), with its gRPC host and port (443 behind https without a port, else 50051); the readers use it too. */
 export function parseEndpoint(opts: { readonly url: string; readonly grpcPort?: number | undefined; readonly grpcHost?: string | undefined }): { url: URL; grpcHost: string; grpcPort: number; secure: boolean } {
   let url: URL;
@@ -119,27 +153,7 @@ export class WeaviatePersonaMemory implements PersonaMemoryStore {
 
   static async open(opts: WeaviateMemoryOptions): Promise<WeaviatePersonaMemory> {
     const className = checkClassName(opts.className ?? PERSONA_MEMORY_CLASS);
-    const { url, grpcHost, grpcPort, secure } = parseEndpoint(opts);
-    const timeoutMs = opts.timeoutMs ?? 10_000;
-    if (!(timeoutMs > 0)) throw new ConfigError(`invalid Weaviate timeoutMs ${timeoutMs}: must be > 0`);
-    const policy: RetryPolicy = Object.freeze({ ...DEFAULT_RETRY, ...opts.retry });
-    const rest = `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')}`;
-    const endpoints: Endpoints = { rest, grpc: `${secure ? 'grpcs' : 'grpc'}://${grpcHost}:${grpcPort}` };
-    const seconds = timeoutMs / 1000;
-    const client = await call({ op: 'connect', endpoint: `${rest}/v1/meta and ${endpoints.grpc} (health)`, safe: true }, policy, timeoutMs, () =>
-      weaviate.connectToCustom({
-        httpHost: url.hostname,
-        httpPort: url.port ? Number(url.port) : secure ? 443 : 80,
-        httpPath: url.pathname.replace(/\/$/, ''),
-        httpSecure: secure,
-        grpcHost,
-        grpcPort,
-        grpcSecure: secure,
-        authCredentials: opts.apiKey ? new ApiKey(opts.apiKey) : undefined,
-        headers: opts.headers ? { ...opts.headers } : undefined,
-        timeout: { init: seconds, query: seconds, insert: seconds },
-      }),
-    );
+    const { client, endpoints, policy, timeoutMs } = await connectWeaviate(opts);
     const m = new WeaviatePersonaMemory(client, className, endpoints, policy, timeoutMs, opts);
     try {
       await m.ensureClass();

@@ -19,7 +19,7 @@
  *   adapter does. A class whose vectors have another length than the query's is not searched:
  *   every memory passing the filter is reported left out.
  */
-import weaviate, { ApiKey, Filters, type Collection, type FilterValue, type WeaviateClient } from 'weaviate-client';
+import { Filters, type Collection, type FilterValue, type WeaviateClient } from 'weaviate-client';
 import { ConfigError } from '../../domain/errors.ts';
 import { dot } from '../../domain/vectors.ts';
 import { PersonaMemorySchema, type PersonaMemory } from '../../domain/schemas.ts';
@@ -36,9 +36,9 @@ import {
 } from '../../ports/readers.ts';
 import { checkedRow, cutPage, decodeCursor, keyAfter, type SortKey } from '../shared/reader-pages.ts';
 import { cosineDistance, modelLabel, NearestMemories } from '../shared/memory-neighbours.ts';
-import { call, DEFAULT_RETRY, type CallSite, type RetryPolicy } from './weaviate-calls.ts';
+import { call, type CallSite, type RetryPolicy } from './weaviate-calls.ts';
 import { checkClassName, memoryUuid, PERSONA_MEMORY_CLASS } from './weaviate-schema.ts';
-import { candidateCount, parseEndpoint, type ReturnedObject, vectorOf } from './weaviate-persona-memory.ts';
+import { candidateCount, connectWeaviate, type ReturnedObject, vectorOf } from './weaviate-persona-memory.ts';
 
 export interface WeaviateReaderOptions {
   /** REST endpoint, e.g. http://localhost:8080 (https = TLS for REST and gRPC). */
@@ -130,25 +130,8 @@ class WeaviateMemoryReader implements PersonaMemoryReader {
 
   static async open(opts: WeaviateReaderOptions): Promise<WeaviateMemoryReader> {
     const className = checkClassName(opts.className ?? PERSONA_MEMORY_CLASS);
-    const { url, secure, grpcPort } = parseEndpoint(opts);
-    const timeoutMs = opts.timeoutMs ?? 10_000;
-    const policy: RetryPolicy = Object.freeze({ ...DEFAULT_RETRY, ...opts.retry });
-    const rest = `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')}`;
-    const endpoints = { rest, grpc: `${secure ? 'grpcs' : 'grpc'}://${url.hostname}:${grpcPort}` };
-    const seconds = timeoutMs / 1000;
-    const client = await call({ op: 'connect', endpoint: `${rest}/v1/meta and ${endpoints.grpc} (health)`, safe: true }, policy, timeoutMs, () =>
-      weaviate.connectToCustom({
-        httpHost: url.hostname,
-        httpPort: url.port ? Number(url.port) : secure ? 443 : 80,
-        httpPath: url.pathname.replace(/\/$/, ''),
-        httpSecure: secure,
-        grpcHost: url.hostname,
-        grpcPort,
-        grpcSecure: secure,
-        authCredentials: opts.apiKey ? new ApiKey(opts.apiKey) : undefined,
-        timeout: { init: seconds, query: seconds, insert: seconds },
-      }),
-    );
+    const { client, endpoints, policy, timeoutMs } = await connectWeaviate(opts);
+    const rest = endpoints.rest;
     try {
       const def = await call({ op: 'read class', endpoint: `${rest}/v1/schema/${className}`, safe: true }, policy, timeoutMs, async () => {
         try {
