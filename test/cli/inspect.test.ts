@@ -239,7 +239,7 @@ describe("chimera inspect on a cluster written with only the seed's layout", () 
     // a task as a Chimera service wrote it: the seed's columns, ours null
     const one = (await run('task', seed.tasks[1]!.id)).stdout;
     const task = JSON.parse(one) as { task: Record<string, unknown>; history: unknown[]; history_absent?: string };
-    expect(task.task).toMatchObject({ id: seed.tasks[1]!.id, status: 'COMPLETED', input_data: seed.tasks[1]!.input_data, output_data: seed.tasks[1]!.output_data, skill_name: null, attempts: null });
+    expect(task.task).toMatchObject({ id: seed.tasks[1]!.id, status: 'COMPLETED', input_data: seed.tasks[1]!.input_data, output_data: seed.tasks[1]!.output_data, skill_name: (seed.tasks[1]!.input_data as { skill_name: string }).skill_name, attempts: null });
     expect(task.history).toEqual([]);
     expect(task.history_absent).toMatch(/^no audit log in this database/);
 

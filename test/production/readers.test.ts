@@ -48,7 +48,7 @@ describe('production readers', () => {
     const db = await testDatabase('readers_seed');
     const prefix = testRedisPrefix('readers-seed');
     try {
-      await writeSeedCluster({ pgUrl: db.url, redisUrl: testRedisUrl(), prefix });
+      const seed = await writeSeedCluster({ pgUrl: db.url, redisUrl: testRedisUrl(), prefix });
       const config = loadConfig({ env: { DATABASE_MODE: 'production', CHIMERA_POSTGRES_URL: db.url, CHIMERA_REDIS_URL: testRedisUrl(), CHIMERA_REDIS_PREFIX: prefix, CHIMERA_QUEUES: 'postgres' } });
       const r = await composeReaders(config);
       try {
@@ -60,6 +60,15 @@ describe('production readers', () => {
           queues: expect.stringMatching(/^no queues in this database: Postgres .* has no queue_items table/),
         });
         expect((await r.personaCache!.list()).items.map((p) => p.ok && p.value.persona_id)).toEqual(['aria', false, 'nova']);
+        // a seed-only task's skill is read from its input_data (the seed keeps it there), and sorts by it
+        const tasks = (await r.state!.listTasks({ limit: 100 })).items.flatMap((t) => (t.ok ? [t.value] : []));
+        for (const t of tasks) {
+          const written = seed.tasks.find((w) => w.id === t.id)?.input_data as { skill_name?: unknown } | null | undefined;
+          expect(t.skill_name, t.id).toBe(typeof written?.skill_name === 'string' ? written.skill_name : null);
+        }
+        expect(tasks.some((t) => t.skill_name !== null)).toBe(true);
+        const bySkill = (await r.state!.listTasks({ limit: 100, sort: { by: 'skill_name', dir: 'asc' } })).items.flatMap((t) => (t.ok ? [t.value.skill_name ?? ''] : []));
+        expect(bySkill).toEqual([...bySkill].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
       } finally {
         await r.close();
       }

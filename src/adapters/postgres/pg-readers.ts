@@ -92,7 +92,20 @@ function absentNotes(pool: PgPool, layout: PgLayout): Partial<Record<ReaderStore
   return notes;
 }
 
-/** A SELECT list with each item whose column the table lacks read as NULL under its name. */
+/**
+ * Where a column of ours that a seed-only table lacks can still be read from: a task's skill is
+ * in its input_data (the seed's workers read `input_data.skill_name`).
+ */
+const DERIVED: Readonly<Record<string, { from: string; sql: string }>> = { skill_name: { from: 'input_data', sql: "input_data->>'skill_name'" } };
+
+/** How a column reads on a table that may lack it: itself, derived from another column, or NULL. */
+function columnOf(column: string, have: ReadonlySet<string> | 'all'): string {
+  if (have === 'all' || have.has(column)) return column;
+  const d = DERIVED[column];
+  return d && have.has(d.from) ? d.sql : 'NULL';
+}
+
+/** A SELECT list with each item whose column the table lacks read as derived (DERIVED) or NULL under its name. */
 function selectFrom(list: string, have: ReadonlySet<string> | 'all'): string {
   if (have === 'all') return list;
   return list
@@ -100,7 +113,7 @@ function selectFrom(list: string, have: ReadonlySet<string> | 'all'): string {
     .map((item) => {
       const column = /^[a-z_]+/.exec(item)?.[0] ?? item;
       const name = /([a-z_]+)$/.exec(item)?.[1] ?? item;
-      return have.has(column) ? item : `NULL AS ${name}`;
+      return have.has(column) ? item : `${columnOf(column, have)} AS ${name}`;
     })
     .join(', ');
 }
@@ -192,7 +205,7 @@ function sortSql(sort: ListSort<string>, w: Where, tag: string, from: SortKey | 
   }
   // (a column name from the port's list of sort keys, never from the request's text; a column the
   // schema lacks, as a seed-only table lacks ours, reads as '')
-  const col = table.have === 'all' || table.have.has(sort.by) ? `coalesce(${sort.by}, '') COLLATE "C"` : `'' COLLATE "C"`;
+  const col = `coalesce(${columnOf(sort.by, table.have)}, '') COLLATE "C"`;
   const cols = [col, `coalesce(${created}, 'infinity'::timestamp)`, 'id'];
   if (from) {
     const [k, at, id] = from as [string, string, string];
