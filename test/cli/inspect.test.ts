@@ -244,7 +244,12 @@ describe("chimera inspect on a cluster written with only the seed's layout", () 
     expect(task.history_absent).toMatch(/^no audit log in this database/);
 
     const queues = await page('queues');
-    expect(queues.items.map((q) => q.queue)).toEqual(seed.queues);
+    expect(queues.items.filter((q) => q.ok !== false).map((q) => q.queue)).toEqual(seed.queues);
+    // a key named like a task queue that is not a LIST: listed marked, in its place
+    expect(marked(queues.items)).toEqual([{ ok: false, raw: { space: 'task', queue: seed.odd.wrongTypeQueue.queue, key: seed.odd.wrongTypeQueue.key, type: 'string' }, problem: expect.stringMatching(/ is a string, not a list/) }]);
+    expect(queues.items.map((q) => q.queue ?? (q.raw as { queue: string }).queue)).toEqual([...seed.queues.filter((q) => q.startsWith('review_queue:')), ...[...seed.queues.filter((q) => q.startsWith('task_queue:')), seed.odd.wrongTypeQueue.queue].sort()]);
+    const text = await cli(['inspect', 'queues', '--backend', 'production', '--config', configFile]);
+    expect(text.stdout).toContain(`! Redis key ${seed.odd.wrongTypeQueue.key} is a string, not a list`);
     const odd = await page('queue', seed.odd.notJson.queue);
     expect(odd.items.map((i) => i.ok === false)).toEqual([true, true]);
     expect(odd.items.map((i) => i.problem)).toEqual([expect.stringMatching(/payload is not a WorkerTaskInput.*params/), expect.stringMatching(/not JSON/)]);

@@ -254,6 +254,31 @@ describe.skipIf(why !== null)(`redis adapters${why ? ` (skipped: ${why})` : ''}`
     expect(await raw.client.type(`{${prefix}${TQ}}:dead`)).toBe('list');
   });
 
+  it('a key named like a queue that is not a LIST is listed marked by the readers and is no queue to the port; a <space>:<name> key of another type is not ours', async () => {
+    await fresh();
+    const clock = new VirtualClock();
+    const s = await open();
+    const q = track(s.queue<TaskInput>('task', clock));
+    await q.enqueue(TQ, [{ id: 'a', payload: task(1) }]);
+    const odd = taskQueueName('00000000-0000-4000-8000-0000000000c2');
+    await raw.client.hSet(`${prefix}${odd}`, { task_id: 't-1' });
+    await raw.client.set(`${prefix}task:counter`, '7');
+    await raw.client.lPush(`${prefix}review:side`, JSON.stringify({ task_id: 'r' }));
+    expect(await q.queues()).toEqual([TQ]);
+    const r = track(s.readers());
+    const page = (cursor: string | null) => r.queues!.listQueues({ now_ms: clock.now_ms(), cursor, limit: 1 });
+    const rows: unknown[] = [];
+    for (let p = await page(null); ; p = await page(p.next_cursor)) {
+      rows.push(...p.items);
+      if (!p.next_cursor) break;
+    }
+    expect(rows).toEqual([
+      { ok: true, value: { space: 'review', queue: 'side', depth: { ready: 1, delayed: 0, leased: 0 } } },
+      { ok: true, value: { space: 'task', queue: TQ, depth: { ready: 1, delayed: 0, leased: 0 } } },
+      { ok: false, raw: { space: 'task', queue: odd, key: `${prefix}${odd}`, type: 'hash' }, problem: `Redis key ${prefix}${odd} is a hash, not a list: a queue is a LIST of JSON elements` },
+    ]);
+  });
+
   it('the persona cache is the seed’s hash both ways; an empty map is a marker a seed reader sees as {}', async () => {
     await fresh();
     const c = track((await open()).personaCache());

@@ -8,7 +8,8 @@
  * Besides the ordinary rows it writes the odd ones a real cluster ends up with, each named in
  * `SeedWritten.odd` so a test can look for it: a task whose status is not one of ours, a
  * campaign whose columns are NULL (the seed's DDL allows it), a queue element that is not JSON,
- * a JSON queue element missing fields, and a persona_cache key of the wrong Redis type.
+ * a JSON queue element missing fields, a task_queue key that is not a LIST, and a persona_cache
+ * key of the wrong Redis type.
  *
  * `seedTables` and `keysUnder` say what is there afterwards (every table of the database, every
  * key under a prefix), so a test can check that an inspection created nothing.
@@ -151,7 +152,7 @@ export interface SeedWritten {
   readonly tasks: readonly { readonly id: string; readonly status: string; readonly input_data: unknown; readonly output_data: unknown }[];
   /** Every Redis key written (with the prefix). */
   readonly keys: readonly string[];
-  /** Queue names as the seed's services name them (no prefix): task_queue:{id} and review_queue:{id}. */
+  /** Queue names as the seed's services name them (no prefix): task_queue:{id} and review_queue:{id} (the LISTs; not odd.wrongTypeQueue). */
   readonly queues: readonly string[];
   /** Persona ids with a persona_cache hash. */
   readonly personas: readonly string[];
@@ -164,6 +165,8 @@ export interface SeedWritten {
     readonly notJson: { readonly queue: string; readonly element: string };
     /** The queue holding a JSON element missing fields, and its task_id. */
     readonly missingFields: { readonly queue: string; readonly task_id: string };
+    /** The key named like a task queue that is a Redis string, not a list (a task someone SET instead of LPUSHed), and its queue name. */
+    readonly wrongTypeQueue: { readonly key: string; readonly queue: string };
     /** The persona_cache key that is a Redis string, not a hash, and its persona id. */
     readonly wrongType: { readonly key: string; readonly persona_id: string };
   };
@@ -202,6 +205,7 @@ export async function writeSeedCluster(opts: { pgUrl: string; redisUrl: string; 
   const taskQueue = `task_queue:${C_DENIM}`;
   const reviewQueue = `review_queue:${C_DENIM}`;
   const linenQueue = `task_queue:${C_LINEN}`;
+  const stringQueue = `task_queue:${C_BLANK}`;
   const notJson = 'content_generation carousel for 7d4c2b1a (not JSON) {';
   const missing = { task_id: T(9), skill_name: 'trend_analysis' };
   const r = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
@@ -211,6 +215,8 @@ export async function writeSeedCluster(opts: { pgUrl: string; redisUrl: string; 
     await r.lpush(p + taskQueue, JSON.stringify(TASKS[3]?.input_data), JSON.stringify(input(T(8), 'persona_consistency_check', { against: 'SOUL' })));
     await r.lpush(p + reviewQueue, JSON.stringify(TASKS[2]?.output_data));
     await r.lpush(p + linenQueue, JSON.stringify(missing), notJson);
+    // odd: a task someone SET where the queue's list belongs
+    await r.set(p + stringQueue, JSON.stringify(input(T(10), 'trend_analysis', { platform: 'instagram' })));
     // … and redis.hset(f"persona_cache:{persona_id}", mapping=persona_traits)
     await r.hset(`${p}persona_cache:aria`, { name: 'Aria', voice: 'warm, wry, practical', beliefs: 'repair over replace', forbidden_topics: 'politics' });
     await r.hset(`${p}persona_cache:nova`, { name: 'Nova', voice: 'bright, concise', beliefs: 'slow fashion' });
@@ -222,7 +228,7 @@ export async function writeSeedCluster(opts: { pgUrl: string; redisUrl: string; 
   return {
     campaigns: CAMPAIGNS.map((c) => ({ id: c.id, title: c.title, status: c.status })),
     tasks: TASKS.map((t) => ({ id: t.id, status: t.status, input_data: t.input_data, output_data: t.output_data })),
-    keys: [taskQueue, reviewQueue, linenQueue, 'persona_cache:aria', 'persona_cache:nova', 'persona_cache:legacy'].map((k) => p + k).sort(),
+    keys: [taskQueue, reviewQueue, linenQueue, stringQueue, 'persona_cache:aria', 'persona_cache:nova', 'persona_cache:legacy'].map((k) => p + k).sort(),
     queues: [linenQueue, reviewQueue, taskQueue].sort(),
     personas: ['aria', 'nova'],
     odd: {
@@ -230,6 +236,7 @@ export async function writeSeedCluster(opts: { pgUrl: string; redisUrl: string; 
       blankCampaign: C_BLANK,
       notJson: { queue: linenQueue, element: notJson },
       missingFields: { queue: linenQueue, task_id: missing.task_id },
+      wrongTypeQueue: { key: p + stringQueue, queue: stringQueue },
       wrongType: { key: `${p}persona_cache:legacy`, persona_id: 'legacy' },
     },
   };

@@ -268,12 +268,16 @@ export class RedisConnection {
     }
   }
 
-  /** Every key matching the glob `pattern` (SCAN, never KEYS), optionally of one type. */
-  async scan(pattern: string, type?: 'list' | 'hash' | 'string' | 'zset'): Promise<string[]> {
+  /**
+   * Every key matching the glob `pattern` (SCAN, never KEYS), optionally of one type. `count` is
+   * SCAN's COUNT hint: each call walks about that many keys, so a pass over N keys costs about
+   * N / count round trips (and each call holds the server for its share of the walk).
+   */
+  async scan(pattern: string, type?: 'list' | 'hash' | 'string' | 'zset', count = 1000): Promise<string[]> {
     const out = new Set<string>();
     let cursor = '0';
     do {
-      const r = (await this.cmd(['SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000, ...(type ? ['TYPE', type] : [])], pattern)) as [string, string[]];
+      const r = (await this.cmd(['SCAN', cursor, 'MATCH', pattern, 'COUNT', count, ...(type ? ['TYPE', type] : [])], pattern)) as [string, string[]];
       cursor = r[0];
       for (const k of r[1]) out.add(k);
     } while (cursor !== '0');

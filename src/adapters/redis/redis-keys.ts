@@ -39,11 +39,25 @@ export function queueKeys(prefix: string, space: string, name: string): QueueKey
 /** Escapes glob characters so a prefix matches only itself in SCAN MATCH. */
 export const globEscape = (s: string): string => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 
-/** The SCAN patterns that find a space's queues: its lists, and the meta hash a queue keeps while items are delayed or leased. */
-export function queuePatterns(prefix: string, space: string): { lists: string[]; metas: string[] } {
-  const p = globEscape(prefix);
-  const s = globEscape(space);
-  return { lists: [`${p}${s}_queue:*`, `${p}${s}:*`], metas: [`{${p}${s}_queue:*}:meta`, `{${p}${s}:*}:meta`] };
+/**
+ * One SCAN pattern that covers every key of every space's queues under `prefix` (the lists and
+ * the `{…}` hash-tagged parts, which start with `{` + prefix): everything when the prefix is ''
+ * (Redis skips matching for a bare `*`), else every key holding the prefix. A superset: the keys
+ * are told apart here, with queueKeyOf.
+ */
+export function queueScanPattern(prefix: string): string {
+  return prefix === '' ? '*' : `*${globEscape(prefix)}*`;
+}
+
+/**
+ * What `key` is to the queues of `space`: its list (named like one of the space's queues) or its
+ * meta hash, and the queue's name; null for any other key. Which Redis type it is, is not known here.
+ */
+export function queueKeyOf(prefix: string, space: string, key: string): { queue: string; part: 'list' | 'meta' } | null {
+  const meta = key.startsWith('{') && key.endsWith('}:meta');
+  if (!meta && key.startsWith('{')) return null;
+  const queue = queueNameOf(prefix, space, key);
+  return queue === null || queue === '' ? null : { queue, part: meta ? 'meta' : 'list' };
 }
 
 /** The queue name a list key (or a meta key) of `space` stands for, or null when it is not one. */

@@ -12,7 +12,7 @@ import type { Lease, QueueDepth, QueueItem, WorkQueue } from '../../ports/queue.
 import { ValidationError } from '../../domain/errors.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { decodeElement, encodeElement, parseMeta, type Decoded, type Meta } from './redis-elements.ts';
-import { checkKeyPart, queueKeys, queueNameOf, queuePatterns, type QueueKeys } from './redis-keys.ts';
+import { checkKeyPart, homePrefix, queueKeyOf, queueKeys, queueScanPattern, type QueueKeys } from './redis-keys.ts';
 import { ACK, BURY, CLAIM, ENQUEUE, PURGE, REDELIVER, RESTORE, RETRY } from './redis-scripts.ts';
 
 /** Garbage elements one claim script moves to the dead list before it hands control back. */
@@ -153,14 +153,59 @@ function itemOf<T>(id: string, payload: unknown, m: Meta): QueueItem<T> {
   return { id, payload: payload as T, attempts: m.attempts, enqueued_at_ms: m.enqueued_at_ms, available_at_ms: m.available_at_ms };
 }
 
-/** Every queue name of `space` that holds an item (SCAN: the lists, and the meta hashes of queues whose items are all delayed or leased). */
+/** SCAN's COUNT for the queue listing's pass: a shared Redis of a few thousand keys in one or two round trips, each call still short. */
+const QUEUE_SCAN_COUNT = 5000;
+
+/** A queue the keyspace holds: its space and name, and `wrong_type` when its list key is not a LIST (the Redis type it is). */
+export interface FoundQueue {
+  readonly space: string;
+  readonly queue: string;
+  readonly list_key: string;
+  readonly wrong_type: string | null;
+}
+
+/**
+ * Every queue of `spaces` that holds an item, by (space, queue): one SCAN pass over the keyspace
+ * (queueScanPattern) told apart here, then the TYPE of each candidate key, pipelined (one round
+ * trip). A queue is a LIST, or the meta hash a queue keeps while its items are all delayed or
+ * leased. A key named like one of a space's own queues (`task_queue:<cid>`) that is another type
+ * is returned with `wrong_type`, as is a queue with a meta hash whose list key is another type; a
+ * `<space>:<name>` key of another type without a meta hash is not ours and is left out.
+ */
+export async function scanQueues(conn: RedisConnection, prefix: string, spaces: readonly string[]): Promise<FoundQueue[]> {
+  const candidates: { key: string; space: string; queue: string; part: 'list' | 'meta' }[] = [];
+  for (const key of await conn.scan(queueScanPattern(prefix), undefined, QUEUE_SCAN_COUNT)) {
+    for (const space of spaces) {
+      const of = queueKeyOf(prefix, space, key);
+      if (of) candidates.push({ key, space, ...of });
+    }
+  }
+  const keys = [...new Set(candidates.map((c) => c.key))];
+  // issued in one tick: node-redis writes them as one pipeline
+  const types = new Map(await Promise.all(keys.map(async (k) => [k, String(await conn.cmd(['TYPE', k], k))] as const)));
+  const found = new Map<string, { space: string; queue: string; list: string | null; meta: boolean }>();
+  for (const c of candidates) {
+    const id = `${c.space}\n${c.queue}`;
+    const f = found.get(id) ?? { space: c.space, queue: c.queue, list: null, meta: false };
+    found.set(id, f);
+    const type = types.get(c.key) ?? 'none';
+    if (c.part === 'meta') f.meta ||= type === 'hash';
+    else if (type !== 'none') f.list = type;
+  }
+  const out: FoundQueue[] = [];
+  for (const f of found.values()) {
+    const home = f.queue.startsWith(homePrefix(f.space));
+    // the list's key as queueKeys makes it (not through it: a foreign name may hold braces, which it refuses)
+    const list_key = prefix + (home ? f.queue : `${f.space}:${f.queue}`);
+    if (f.list === 'list' || (f.list === null && f.meta)) out.push({ space: f.space, queue: f.queue, list_key, wrong_type: null });
+    else if (f.list !== null && (home || f.meta)) out.push({ space: f.space, queue: f.queue, list_key, wrong_type: f.list });
+  }
+  return out.sort((a, b) => (a.space !== b.space ? (a.space < b.space ? -1 : 1) : a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+}
+
+/** Every queue name of `space` that holds an item (scanQueues; a key of the wrong type is no queue). */
 export async function listQueueNames(conn: RedisConnection, prefix: string, space: string): Promise<string[]> {
-  const pats = queuePatterns(prefix, space);
-  const names = new Set<string>();
-  for (const p of pats.lists) for (const key of await conn.scan(p, 'list')) names.add(queueNameOf(prefix, space, key) ?? '');
-  for (const p of pats.metas) for (const key of await conn.scan(p, 'hash')) names.add(queueNameOf(prefix, space, key) ?? '');
-  names.delete('');
-  return [...names].sort();
+  return (await scanQueues(conn, prefix, [space])).flatMap((f) => (f.wrong_type === null ? [f.queue] : []));
 }
 
 export class RedisQueue<T> implements WorkQueue<T> {

@@ -6,9 +6,12 @@
  * Redis has no secondary index to seek a cursor in, so a page is cut from the whole list it
  * belongs to (every queue of the spaces, one queue's waiting or leased items, every cached
  * persona), read with SCAN and MULTI snapshots and sorted here: fine for inspection, linear in
- * the size of that list. Cursors are keyset cursors as on every backend; an element a foreign
- * producer pushed (no metadata yet) sorts just after the item before it and shows attempts 0 and
- * times 0 (not known); one that is not JSON comes back marked, in its place.
+ * the size of that list. The queue listing is one SCAN pass over the keyspace, whatever the
+ * number of spaces, and pipelines its per-queue reads, so a distant server costs it a few round
+ * trips, not one per key pattern and queue. Cursors are keyset cursors as on every backend; an
+ * element a foreign producer pushed (no metadata yet) sorts just after the item before it and
+ * shows attempts 0 and times 0 (not known); one that is not JSON comes back marked, in its place,
+ * as does a key named like a queue (`task_queue:<cid>`) that is not a LIST.
  */
 import type { QueueDepth } from '../../ports/queue.ts';
 import {
@@ -28,7 +31,7 @@ import {
 import { cutPage, decodeCursor, keyAfter, type SortKey } from '../shared/reader-pages.ts';
 import type { RedisConnection } from './redis-connection.ts';
 import { checkKeyPart, personaKeys } from './redis-keys.ts';
-import { listQueueNames, readDepth, readLeased, readWaiting } from './redis-queue.ts';
+import { readDepth, readLeased, readWaiting, scanQueues, type FoundQueue } from './redis-queue.ts';
 import { hashReply, listPersonaIds } from './redis-persona-cache.ts';
 import { queueKeys } from './redis-keys.ts';
 
@@ -61,17 +64,26 @@ class RedisQueueReader implements QueueReader {
     private readonly spaces: readonly string[],
   ) {}
 
+  /**
+   * One SCAN pass finds every queue of the spaces (scanQueues), then the page's depths are read
+   * with one MULTI snapshot per queue, all pipelined: about keyspace / 5 000 + 2 round trips
+   * whatever the page holds. A key named like a queue that is not a LIST comes back marked.
+   */
   async listQueues(q: QueueListQuery): Promise<Page<QueueSummary>> {
     const limit = readLimit(q.limit);
     const from = decodeCursor('queues', 'ss', q.cursor);
-    const all: { space: string; queue: string }[] = [];
-    for (const space of this.spaces) for (const queue of await listQueueNames(this.conn, this.prefix, space)) all.push({ space, queue });
-    const key = (r: { space: string; queue: string }): SortKey => [r.space, r.queue];
-    all.sort((a, b) => (keyAfter(key(a), key(b)) ? 1 : keyAfter(key(b), key(a)) ? -1 : 0));
-    const rows = after(all, key, from, limit);
-    const depths = new Map<string, QueueDepth>();
-    for (const r of rows.slice(0, limit)) depths.set(`${r.space}\n${r.queue}`, await readDepth(this.conn, queueKeys(this.prefix, r.space, r.queue), q.now_ms));
-    return cutPage('queues', rows, limit, key, (r) => ({ ok: true, value: { space: r.space, queue: r.queue, depth: depths.get(`${r.space}\n${r.queue}`) as QueueDepth } }));
+    const key = (r: FoundQueue): SortKey => [r.space, r.queue];
+    const rows = after(await scanQueues(this.conn, this.prefix, this.spaces), key, from, limit);
+    const page = rows.slice(0, limit);
+    // issued in one tick: node-redis writes the MULTIs as one pipeline (each still its own snapshot)
+    const depths = await Promise.all(page.map((r) => (r.wrong_type === null ? readDepth(this.conn, queueKeys(this.prefix, r.space, r.queue), q.now_ms) : null)));
+    const depthOf = new Map(page.map((r, i) => [r, depths[i] ?? null]));
+    return cutPage('queues', rows, limit, key, (r): ReadRow<QueueSummary> => {
+      if (r.wrong_type !== null) {
+        return { ok: false, raw: { space: r.space, queue: r.queue, key: r.list_key, type: r.wrong_type }, problem: `Redis key ${r.list_key} is a ${r.wrong_type}, not a list: a queue is a LIST of JSON elements` };
+      }
+      return { ok: true, value: { space: r.space, queue: r.queue, depth: depthOf.get(r) as QueueDepth } };
+    });
   }
 
   async items(q: QueueItemsQuery): Promise<Page<QueueItemView>> {
