@@ -9,7 +9,7 @@
  */
 import type { MemoryCategory, PersonaMemory } from '../../domain/schemas.ts';
 import { MEMORY_CATEGORIES } from '../../domain/schemas.ts';
-import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, PersonaMemoryStore } from '../../ports/persona-memory.ts';
+import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, MemoryScanPage, PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import { byTimestampThenId, matchesMemoryFilter, TopK } from '../shared/memory-helpers.ts';
 import { dot } from '../../domain/vectors.ts';
 
@@ -123,6 +123,18 @@ export class ExactPersonaMemory implements PersonaMemoryStore {
   async list(filter: MemoryFilter = {}, limit = Infinity, offset = 0): Promise<PersonaMemory[]> {
     const all = this.rows.slice(0, this.size).filter((r) => matchesMemoryFilter(r, filter)).sort(byTimestampThenId);
     return all.slice(offset, offset + limit).map((r) => ({ ...r }));
+  }
+
+  /** Every memory with its vector, by id (the slots move on a delete), a page at a time. */
+  async scan(cursor: string | null, limit: number): Promise<MemoryScanPage> {
+    const ids = [...this.slotOf.keys()].filter((id) => cursor === null || id > cursor).sort();
+    const page = ids.slice(0, Math.max(1, limit));
+    const d = this.dims;
+    const records = page.map((id) => {
+      const slot = this.slotOf.get(id) as number;
+      return { ...(this.rows[slot] as PersonaMemory), vector: this.vectors.slice(slot * d, (slot + 1) * d), model_id: this.modelId as string };
+    });
+    return { records, next_cursor: ids.length > page.length ? (page.at(-1) as string) : null };
   }
 
   async delete(ids: readonly string[]): Promise<number> {

@@ -15,12 +15,13 @@ import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { MEMORY_CATEGORIES, type MemoryCategory, type PersonaMemory } from '../../domain/schemas.ts';
-import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, PersonaMemoryStore } from '../../ports/persona-memory.ts';
+import type { MemoryFilter, MemoryHit, MemoryQuery, MemoryRecord, MemoryScanPage, PersonaMemoryStore } from '../../ports/persona-memory.ts';
 import { compareHits, matchesMemoryFilter, stripVector } from '../shared/memory-helpers.ts';
 import { dot } from '../../domain/vectors.ts';
 import { MemoryRowStore, type StoredRow } from './hnsw-row-store.ts';
 import { checkIndexFile, writeSidecar, type IndexExpectation } from './hnsw-index-file.ts';
 import { ReadOnlyDatabaseError } from '../shared/sqlite-read-only.ts';
+import { ValidationError } from '../../domain/errors.ts';
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -344,6 +345,16 @@ export class HnswPersonaMemory implements PersonaMemoryStore {
 
   async list(filter: MemoryFilter = {}, limit = Infinity, offset = 0): Promise<PersonaMemory[]> {
     return this.rows.list(filter, limit, offset);
+  }
+
+  /** Every memory with its vector, from the rows (the graph is only an index of them), in label order. */
+  async scan(cursor: string | null, limit: number): Promise<MemoryScanPage> {
+    const after = cursor === null ? -1 : Number(cursor);
+    if (!Number.isInteger(after) || after < -1) throw new ValidationError(`invalid scan cursor "${cursor}": pass a next_cursor scan returned`);
+    const n = Math.max(1, limit);
+    const page = this.rows.page(after, n + 1);
+    const rows = page.slice(0, n);
+    return { records: rows.map((r) => r.record), next_cursor: page.length > n ? String(rows.at(-1)!.label) : null };
   }
 
   async delete(ids: readonly string[]): Promise<number> {

@@ -233,6 +233,12 @@ export class MemoryRowStore {
     }
   }
 
+  /** One page of rows (with vectors) after `after` in label order: what a scan of the whole store pages through. */
+  page(after: number, limit: number): StoredRow[] {
+    const rows = this.sql('SELECT * FROM memories WHERE label > ? ORDER BY label LIMIT ?').all(after, limit) as RawRow[];
+    return rows.map((r) => ({ label: r.label, record: toRecord(r) }));
+  }
+
   /** Label and vector of every row passing the filter, in no particular order (no content: for exact scans). */
   *scanVectors(filter: MemoryFilter = {}): Generator<{ label: number; vector: Float32Array }> {
     const w = where(filter);
