@@ -6,10 +6,11 @@
  * gives), and a result opened as stored with its model and vector length. CHIMERA_SKIP_E2E=1
  * skips it on purpose (as e2e.test.ts).
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { SKIP_E2E } from '../../bench/support/browser.ts';
+import { ROOT, SKIP_E2E } from '../../bench/support/browser.ts';
 import { TEST_MS, WAIT, e2eSuite, view } from './e2e-support.ts';
 
 describe.skipIf(SKIP_E2E)("the Inspector's persona memory (headless Chromium)", () => {
@@ -65,6 +66,16 @@ describe.skipIf(SKIP_E2E)("the Inspector's persona memory (headless Chromium)", 
     expect(await object.getByLabel('Memory content').textContent()).toBe(content);
     expect(JSON.parse((await object.getByLabel('Stored properties').textContent()) ?? '{}')).toMatchObject({ persona_id: 'aria', model_id: model.model_id });
     await object.getByText(String(model.dimensions), { exact: true }).waitFor(WAIT);
+    // the picture the README shows: the search and its distances, the object opened beside them
+    await region.scrollIntoViewIfNeeded();
+    mkdirSync(join(ROOT, 'test-artifacts', 'screenshots'), { recursive: true });
+    await object.scrollIntoViewIfNeeded();
+    const box = await region.boundingBox();
+    const bottom = await object.boundingBox();
+    if (box && bottom) {
+      const y = Math.max(0, box.y);
+      await page.screenshot({ path: join(ROOT, 'test-artifacts', 'screenshots', 'memory-search.png'), clip: { x: box.x, y, width: box.width, height: Math.max(100, bottom.y + bottom.height - y + 8) } });
+    }
     expect(t.pageErrors).toEqual([]);
   }, TEST_MS);
 });
