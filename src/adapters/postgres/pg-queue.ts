@@ -12,7 +12,8 @@ import type { Lease, QueueDepth, QueueItem, WorkQueue } from '../../ports/queue.
 import type { PgPool } from './pg-pool.ts';
 import { fromJson, toJson } from './pg-rows.ts';
 
-interface ItemRow {
+/** A `queue_items` row as the queue and its readers select it. */
+export interface ItemRow {
   id: string;
   payload: string | null;
   attempts: number;

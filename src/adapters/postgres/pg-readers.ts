@@ -45,7 +45,8 @@ import {
   type TaskWithHistory,
 } from '../../ports/readers.ts';
 import { checkedRow, cutPage, decodeCursor, type SortKey } from '../shared/reader-pages.ts';
-import { traitsRow } from '../shared/reader-rows.ts';
+import { traitsFromJson } from '../shared/reader-rows.ts';
+import type { ItemRow as QueueItemRow } from './pg-queue.ts';
 import { acquirePgPool, type PgConnectOptions, type PgPool } from './pg-pool.ts';
 import { AUDIT_COLUMNS, CAMPAIGN_SELECT, TASK_SELECT, isUuid, isoFromPg, rowToAudit, rowToCampaign, rowToTask, type AuditRow, type CampaignRow, type TaskRow } from './pg-rows.ts';
 
@@ -299,15 +300,8 @@ class PgAuditReader implements AuditReader {
 
 const ok = <T,>(value: T): ReadRow<T> => ({ ok: true, value });
 
-interface ItemRow {
-  id: string;
-  payload: string | null;
-  attempts: number;
-  enqueued_at_ms: number;
-  available_at_ms: number;
-  lease_id: string | null;
-  consumer: string | null;
-  expires_at_ms: number | null;
+/** A queue item with its place in the queue (the readers page by it). */
+interface ItemRow extends QueueItemRow {
   seq: number;
 }
 
@@ -366,17 +360,6 @@ class PgQueueReader implements QueueReader {
   }
 }
 
-/** Traits read from their JSON text, marked when the text is not JSON or not an object of strings. */
-function traitsOf(text: string): ReadRow<Record<string, string>> {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, raw: text, problem: `traits are not JSON: ${(e as Error).message}` };
-  }
-  return traitsRow(v);
-}
-
 class PgPersonaCacheReader implements PersonaCacheReader {
   constructor(private readonly pool: PgPool) {}
 
@@ -387,13 +370,13 @@ class PgPersonaCacheReader implements PersonaCacheReader {
     if (from) w.add('persona_id COLLATE "C" > ?', from[0]);
     const rows = (await this.pool.query<{ persona_id: string; traits: string }>(`SELECT persona_id, traits FROM persona_cache ${w} ORDER BY persona_id COLLATE "C" LIMIT ${w.next(limit + 1)}`, w.params)).rows;
     return cutPage('personas', rows, limit, (r) => [r.persona_id], (r) => {
-      const t = traitsOf(r.traits);
+      const t = traitsFromJson(r.traits);
       return t.ok ? ok({ persona_id: r.persona_id, trait_count: Object.keys(t.value).length }) : { ok: false, raw: { persona_id: r.persona_id, traits: r.traits }, problem: t.problem };
     });
   }
 
   async get(persona_id: string): Promise<ReadRow<Record<string, string>> | null> {
     const row = (await this.pool.query<{ traits: string }>(`SELECT traits FROM persona_cache WHERE persona_id = $1`, [persona_id])).rows[0];
-    return row ? traitsOf(row.traits) : null;
+    return row ? traitsFromJson(row.traits) : null;
   }
 }

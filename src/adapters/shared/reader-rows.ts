@@ -11,3 +11,15 @@ export function traitsRow(raw: unknown): ReadRow<Record<string, string>> {
   }
   return { ok: true, value: { ...(raw as Record<string, string>) } };
 }
+
+/** Traits read from their JSON text: marked, with the text as stored, when it is not JSON or not an object of strings. */
+export function traitsFromJson(text: string): ReadRow<Record<string, string>> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, raw: text, problem: `traits are not JSON: ${(e as Error).message}` };
+  }
+  const t = traitsRow(v);
+  return t.ok ? t : { ok: false, raw: text, problem: t.problem };
+}

@@ -53,7 +53,7 @@ import {
   type TaskWithHistory,
 } from '../../ports/readers.ts';
 import { checkedRow, cutPage, decodeCursor, type SortKey } from '../shared/reader-pages.ts';
-import { traitsRow } from '../shared/reader-rows.ts';
+import { traitsFromJson } from '../shared/reader-rows.ts';
 import { modelLabel, NearestMemories } from '../shared/memory-neighbours.ts';
 import { openReadOnly, type ReadOnlyConnection, type ReadOnlyWay } from '../shared/sqlite-read-only.ts';
 import { checkSqliteFile } from './sqlite-file-check.ts';
@@ -351,17 +351,6 @@ class SqliteQueueReader implements QueueReader {
   }
 }
 
-function parsedTraits(text: string): ReadRow<Record<string, string>> {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    return { ok: false, raw: text, problem: `traits are not JSON: ${(e as Error).message}` };
-  }
-  const t = traitsRow(v);
-  return t.ok ? t : { ok: false, raw: text, problem: t.problem };
-}
-
 class SqlitePersonaCacheReader implements PersonaCacheReader {
   constructor(private readonly q: Statements) {}
 
@@ -375,14 +364,14 @@ class SqlitePersonaCacheReader implements PersonaCacheReader {
       limit + 1,
     ]);
     return cutPage('personas', rows, limit, (r) => [r.persona_id], (r) => {
-      const t = parsedTraits(r.traits);
+      const t = traitsFromJson(r.traits);
       return t.ok ? { ok: true, value: { persona_id: r.persona_id, trait_count: Object.keys(t.value).length } } : { ok: false, raw: r, problem: t.problem };
     });
   }
 
   async get(persona_id: string): Promise<ReadRow<Record<string, string>> | null> {
     const row = this.q.all<{ traits: string }>(`SELECT traits FROM persona_cache WHERE persona_id = ?`, [persona_id])[0];
-    return row === undefined ? null : parsedTraits(row.traits);
+    return row === undefined ? null : traitsFromJson(row.traits);
   }
 }
 

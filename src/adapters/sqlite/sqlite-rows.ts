@@ -155,21 +155,5 @@ export function auditToRow(e: AuditEvent): AuditRow {
 
 /** A row as its audit event. */
 export function rowToAudit(r: AuditRow): AuditEvent {
-  return {
-    seq: r.seq,
-    chain_seq: r.chain_seq,
-    id: r.id,
-    actor: r.actor,
-    action: r.action,
-    entity_type: r.entity_type,
-    entity_id: r.entity_id,
-    campaign_id: r.campaign_id,
-    before_status: r.before_status,
-    after_status: r.after_status,
-    state_version: r.state_version,
-    timestamp: r.timestamp,
-    details: fromJson(r.details),
-    prev_hash: r.prev_hash,
-    hash: r.hash,
-  };
+  return { ...r, details: fromJson(r.details) };
 }
