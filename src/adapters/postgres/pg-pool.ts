@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { BackendUnavailableError, ChimeraError, ConfigError, ReadOnlyError, ValidationError } from '../../domain/errors.ts';
+import { redactPassword } from '../../util/redact-url.ts';
 
 /** TLS for the connection. Without it the URL's `sslmode` (if any) applies. */
 export interface PgSsl {
@@ -73,15 +74,7 @@ export function pgEndpoint(url: string): string {
 }
 
 /** The URL with its password replaced by ***. */
-export function redactPgUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
+export const redactPgUrl = redactPassword;
 
 // timestamps, dates and JSON as the server's text (the adapters convert them exactly); int8 as a number
 const TEXT_OIDS = new Set([1082, 1114, 1184, 114, 3802]);

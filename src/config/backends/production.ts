@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ChimeraConfig } from '../config.ts';
 import { openPostgres, openPgReaders, redactPgUrl } from '../../adapters/postgres/index.ts';
+import { redactPassword } from '../../util/redact-url.ts';
 import { openRedis } from '../../adapters/redis/redis-open.ts';
 import { openWeaviateMemory } from '../../adapters/weaviate/weaviate-persona-memory.ts';
 import { openWeaviateMemoryReader } from '../../adapters/weaviate/weaviate-readers.ts';
@@ -115,17 +116,6 @@ function pgOptions(config: ChimeraConfig) {
   return { url: p.postgres_url as string, schema: p.schema, statementTimeoutMs: p.statement_timeout_ms, applicationName: 'chimera-studio', readOnly: p.read_only };
 }
 
-/** A URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
 export const productionBackend: BackendEntry = {
   kind: 'production',
   mode: 'production',
@@ -147,8 +137,8 @@ export const productionBackend: BackendEntry = {
   describe: (config) => {
     const p = config.production;
     const pgAt = p.postgres_url ? redactPgUrl(p.postgres_url) : '?';
-    const redisAt = p.redis_url ? redactUrl(p.redis_url) : '?';
-    return `Production (Postgres ${pgAt}, schema ${p.schema}; ${p.queues === 'postgres' ? 'queues in Postgres' : `Redis ${redisAt}`}; memory ${p.weaviate_url ? `Weaviate ${redactUrl(p.weaviate_url)}` : 'local HNSW of this process'}${p.read_only ? '; read-only' : ''})`;
+    const redisAt = p.redis_url ? redactPassword(p.redis_url) : '?';
+    return `Production (Postgres ${pgAt}, schema ${p.schema}; ${p.queues === 'postgres' ? 'queues in Postgres' : `Redis ${redisAt}`}; memory ${p.weaviate_url ? `Weaviate ${redactPassword(p.weaviate_url)}` : 'local HNSW of this process'}${p.read_only ? '; read-only' : ''})`;
   },
   readOnlyView: (config) => Object.freeze({ ...config, production: Object.freeze({ ...config.production, read_only: true }) }),
   checkpoint: () => 'tick',
